@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * maps.h - the XDP program's maps. Names come from include/picfw.h's macros
+ * (the map's C name is the macro's value), keys and values from its structs.
+ * Policy maps hold both generations; picfw_ctl says which one is active.
+ */
+#ifndef PICFW_MAPS_H
+#define PICFW_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "picfw.h"
+
+/* Active generation and each generation's settings. One entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct picfw_ctl);
+} picfw_ctl SEC(".maps");
+
+/* Remote addresses to address class, longest prefix match, generation in the key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PICFW_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct picfw_lpm4);
+	__type(value, __u32);
+} picfw_src4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PICFW_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct picfw_lpm6);
+	__type(value, __u32);
+} picfw_src6 SEC(".maps");
+
+/* The protected set: present means protected. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PICFW_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct picfw_lpm4);
+	__type(value, __u32);
+} picfw_prot4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PICFW_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct picfw_lpm6);
+	__type(value, __u32);
+} picfw_prot6 SEC(".maps");
+
+/*
+ * Port classes, indexed by generation, transport and port: ranges cost
+ * nothing at run time. Mmapable, so userspace writes a generation with memcpy.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_TRANSPORTS * PICFW_PORTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct picfw_port_classes);
+} picfw_ports SEC(".maps");
+
+/* Row bitmaps by class, per generation. Class 0 is never written: no row. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_MAX_CLASSES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct picfw_bits);
+} picfw_bits SEC(".maps");
+
+/* Row (file order) to counter slot, per generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_MAX_ROWS);
+	__type(key, __u32);
+	__type(value, __u32);
+} picfw_slots SEC(".maps");
+
+/* Packets and bytes per counter slot, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PICFW_MAX_ROWS);
+	__type(key, __u32);
+	__type(value, struct picfw_counter);
+} picfw_row_stats SEC(".maps");
+
+/* Packets and bytes per reason, then would-drop per reason (audit), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PICFW_REASON_SLOTS);
+	__type(key, __u32);
+	__type(value, struct picfw_counter);
+} picfw_reason_stats SEC(".maps");
+
+/* Userspace bookkeeping pinned beside the rest; the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_MAX_ROWS);
+	__type(key, __u32);
+	__type(value, struct picfw_row_meta);
+} picfw_row_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct picfw_meta);
+} picfw_meta SEC(".maps");
+
+#endif /* PICFW_MAPS_H */

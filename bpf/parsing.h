@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * parsing.h - header parsers for the XDP program.
+ *
+ * The contract, once for every parse_*() below: each takes the cursor, checks
+ * that the whole header it reads lies before data_end (the `ptr + 1 > end`
+ * form, right before the access), advances the cursor past it, and returns 0,
+ * or PARSE_MALFORMED when the packet ends early or the header is inconsistent.
+ * Nothing is ever read past data_end. Loops have the constant bounds of
+ * include/picfw.h.
+ */
+#ifndef PICFW_PARSING_H
+#define PICFW_PARSING_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmpv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "picfw.h"
+
+#define PARSE_MALFORMED (-1)
+#define PARSE_FRAGMENT (-2)
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+/* <linux/icmp.h> pulls in libc headers through <linux/if.h>: name what we use. */
+#define ICMP_DEST_UNREACH 3
+#define ICMP_TIME_EXCEEDED 11
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1FFF
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* type, code, checksum and 4 more bytes: ICMP and ICMPv6 alike. */
+struct icmp_min {
+	__u8 type;
+	__u8 code;
+	__be16 checksum;
+	__be32 rest;
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* What the classifier needs of one packet, in host byte order but addresses. */
+struct packet {
+	__u8 family;      /* 4 or 6 */
+	__u8 l4proto;     /* IPPROTO_* of the transport header */
+	__u8 tcp_flags;   /* byte 13 of the TCP header */
+	__u8 hop_limit;   /* IPv4 TTL or IPv6 hop limit */
+	__u8 fragmented;  /* a first fragment (more to come) */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];   /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+/* Ethernet and up to PICFW_VLAN_MAX 802.1Q / 802.1ad tags; *proto in network order. */
+static __always_inline int parse_ethhdr(struct cursor *c, __be16 *proto)
+{
+	struct ethhdr *eth = c->pos;
+	struct vlan_hdr *vlan;
+	__be16 p;
+	int i;
+
+	if ((void *)(eth + 1) > c->end)
+		return PARSE_MALFORMED;
+	c->pos = eth + 1;
+	p = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < PICFW_VLAN_MAX; i++) {
+		if (p != bpf_htons(ETH_P_8021Q) && p != bpf_htons(ETH_P_8021AD))
+			break;
+		vlan = c->pos;
+		if ((void *)(vlan + 1) > c->end)
+			return PARSE_MALFORMED;
+		c->pos = vlan + 1;
+		p = vlan->proto;
+	}
+	/* A third tag is more than this parser reads: inconsistent for us. */
+	if (p == bpf_htons(ETH_P_8021Q) || p == bpf_htons(ETH_P_8021AD))
+		return PARSE_MALFORMED;
+	*proto = p;
+	return 0;
+}
+
+/*
+ * IPv4 with options. Checks version, ihl >= 5 (the kernel's synproxy selftest
+ * does; xdp-tools' parser forgets), and that the total length covers the
+ * header and fits in the frame. Leaves *ip_end at the end of the datagram.
+ * Returns PARSE_FRAGMENT for a non-first fragment, after filling addresses.
+ */
+static __always_inline int parse_ipv4(struct cursor *c, struct packet *pkt, void **ip_end)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen, tot_len;
+	__u16 frag;
+
+	if ((void *)(iph + 1) > c->end)
+		return PARSE_MALFORMED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PARSE_MALFORMED;
+	hlen = iph->ihl * 4;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (tot_len < hlen)
+		return PARSE_MALFORMED;
+	if ((void *)iph + tot_len > c->end)
+		return PARSE_MALFORMED;
+	if ((void *)iph + hlen > c->end)
+		return PARSE_MALFORMED;
+
+	pkt->family = 4;
+	pkt->l4proto = iph->protocol;
+	pkt->hop_limit = iph->ttl;
+	__builtin_memcpy(pkt->saddr, &iph->saddr, 4);
+	__builtin_memcpy(pkt->daddr, &iph->daddr, 4);
+	*ip_end = (void *)iph + tot_len;
+	c->pos = (void *)iph + hlen;
+
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & IP_OFFSET)
+		return PARSE_FRAGMENT;
+	if (frag & IP_MF)
+		pkt->fragmented = 1;
+	return 0;
+}
+
+/* The fixed IPv6 header; extension headers are parse_ipv6_ext()'s. */
+static __always_inline int parse_ipv6(struct cursor *c, struct packet *pkt, void **ip_end)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	__u32 plen;
+
+	if ((void *)(ip6h + 1) > c->end)
+		return PARSE_MALFORMED;
+	if (ip6h->version != 6)
+		return PARSE_MALFORMED;
+	/* payload_len 0 is a jumbogram (RFC 2675), which no Edge link carries. */
+	plen = bpf_ntohs(ip6h->payload_len);
+	if (plen == 0 || (void *)(ip6h + 1) + plen > c->end)
+		return PARSE_MALFORMED;
+
+	pkt->family = 6;
+	pkt->l4proto = ip6h->nexthdr;
+	pkt->hop_limit = ip6h->hop_limit;
+	__builtin_memcpy(pkt->saddr, &ip6h->saddr, 16);
+	__builtin_memcpy(pkt->daddr, &ip6h->daddr, 16);
+	*ip_end = (void *)(ip6h + 1) + plen;
+	c->pos = ip6h + 1;
+	return 0;
+}
+
+struct ipv6_opt_hdr_min {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct ipv6_frag_min {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/*
+ * Walk up to PICFW_IPV6_EXT_MAX extension headers (hop-by-hop, routing,
+ * destination options, fragment, AH) and leave pkt->l4proto on the first
+ * other header. More extension headers than that is malformed for us.
+ */
+static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt, void *ip_end)
+{
+	struct ipv6_opt_hdr_min *opt;
+	struct ipv6_frag_min *frag;
+	__u8 next = pkt->l4proto;
+	__u32 len;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < PICFW_IPV6_EXT_MAX; i++) {
+		switch (next) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_AH:
+			opt = c->pos;
+			if ((void *)(opt + 1) > c->end)
+				return PARSE_MALFORMED;
+			/* AH counts 4-byte units minus 2; the others 8-byte units minus 1. */
+			if (next == IPPROTO_AH)
+				len = ((__u32)opt->hdrlen + 2) * 4;
+			else
+				len = ((__u32)opt->hdrlen + 1) * 8;
+			if (c->pos + len > ip_end)
+				return PARSE_MALFORMED;
+			next = opt->nexthdr;
+			c->pos += len;
+			break;
+		case IPPROTO_FRAGMENT:
+			frag = c->pos;
+			if ((void *)(frag + 1) > c->end || (void *)(frag + 1) > ip_end)
+				return PARSE_MALFORMED;
+			next = frag->nexthdr;
+			c->pos = frag + 1;
+			pkt->l4proto = next;
+			if (bpf_ntohs(frag->frag_off) & ~7)
+				return PARSE_FRAGMENT;
+			/* A fragment header with offset 0: a first fragment, or an atomic one. */
+			pkt->fragmented = 1;
+			break;
+		default:
+			pkt->l4proto = next;
+			return 0;
+		}
+	}
+	pkt->l4proto = next;
+	switch (next) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		return PARSE_MALFORMED;
+	}
+	return 0;
+}
+
+/* TCP, UDP, ICMP, ICMPv6: the fixed header must lie inside frame and datagram. */
+static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, void *ip_end)
+{
+	struct tcphdr *tcp;
+	struct udphdr *udp;
+	struct icmp_min *icmp;
+
+	switch (pkt->l4proto) {
+	case IPPROTO_TCP:
+		tcp = c->pos;
+		if ((void *)(tcp + 1) > c->end || (void *)(tcp + 1) > ip_end)
+			return PARSE_MALFORMED;
+		if (tcp->doff < 5 || c->pos + tcp->doff * 4 > ip_end)
+			return PARSE_MALFORMED;
+		pkt->sport = bpf_ntohs(tcp->source);
+		pkt->dport = bpf_ntohs(tcp->dest);
+		pkt->tcp_flags = ((__u8 *)tcp)[13];
+		return 0;
+	case IPPROTO_UDP:
+		udp = c->pos;
+		if ((void *)(udp + 1) > c->end || (void *)(udp + 1) > ip_end)
+			return PARSE_MALFORMED;
+		pkt->sport = bpf_ntohs(udp->source);
+		pkt->dport = bpf_ntohs(udp->dest);
+		return 0;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		icmp = c->pos;
+		if ((void *)(icmp + 1) > c->end || (void *)(icmp + 1) > ip_end)
+			return PARSE_MALFORMED;
+		pkt->icmp_type = icmp->type;
+		pkt->icmp_code = icmp->code;
+		return 0;
+	}
+	return 0;
+}
+
+#endif /* PICFW_PARSING_H */

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * picfw.h - the one contract between the XDP program (bpf/) and userspace
+ * (user/, tests/): map names, keys and values, counter indexes and limits.
+ *
+ * No libc includes here: the BPF side compiles this with UAPI headers only.
+ *
+ * Generations: every policy map holds two generations side by side (0 and 1).
+ * The program reads the active generation once per packet from picfw_ctl and
+ * uses it for every lookup of that packet, so a packet is always judged by one
+ * whole policy. Userspace writes the inactive generation, then flips
+ * picfw_ctl.active in one map update.
+ */
+#ifndef PICFW_H
+#define PICFW_H
+
+#include <linux/types.h>
+
+/* Limits (documented in README.md and picfw(8)). */
+#define PICFW_MAX_ROWS 1024              /* rows per policy */
+#define PICFW_ROW_WORDS (PICFW_MAX_ROWS / 64)
+#define PICFW_MAX_PREFIXES 262144        /* trie entries per family, both generations */
+#define PICFW_MAX_CLASSES 16384          /* distinct row bitmaps per generation */
+#define PICFW_GENERATIONS 2
+#define PICFW_PORTS 65536
+#define PICFW_NAME_LEN 96                /* row name, NUL included */
+#define PICFW_PATH_LEN 256
+
+/* Parser bounds (bpf/parsing.h). */
+#define PICFW_VLAN_MAX 2
+#define PICFW_IPV6_EXT_MAX 8
+
+/* Pinned object names, beside each other in /sys/fs/bpf/picfw/IFACE/. */
+#define PICFW_PIN_ROOT "/sys/fs/bpf/picfw"
+#define PICFW_PIN_LINK "link"
+#define PICFW_MAP_CTL "picfw_ctl"
+#define PICFW_MAP_SRC4 "picfw_src4"
+#define PICFW_MAP_SRC6 "picfw_src6"
+#define PICFW_MAP_PROT4 "picfw_prot4"
+#define PICFW_MAP_PROT6 "picfw_prot6"
+#define PICFW_MAP_PORTS "picfw_ports"
+#define PICFW_MAP_BITS "picfw_bits"
+#define PICFW_MAP_SLOTS "picfw_slots"
+#define PICFW_MAP_ROW_STATS "picfw_row_stats"
+#define PICFW_MAP_REASON_STATS "picfw_reason_stats"
+#define PICFW_MAP_ROW_META "picfw_row_meta"
+#define PICFW_MAP_META "picfw_meta"
+
+/* Transports that rows can name; also the index into picfw_ports. */
+enum picfw_transport {
+	PICFW_TCP = 0,
+	PICFW_UDP = 1,
+	PICFW_TRANSPORTS,
+};
+
+enum picfw_direction {
+	PICFW_DIR_IN = 0,  /* Destination is the protected set */
+	PICFW_DIR_OUT = 1, /* Source is the protected set; its replies come in */
+};
+
+enum picfw_mode {
+	PICFW_MODE_ENFORCE = 0,
+	PICFW_MODE_AUDIT = 1,
+};
+
+/*
+ * Why a packet got its verdict when no row took it. Index into
+ * picfw_reason_stats; the would-drop counters of audit mode follow at
+ * PICFW_REASONS + reason.
+ */
+enum picfw_reason {
+	PICFW_R_NO_MATCH = 0,   /* drop: protected destination, no row allows it */
+	PICFW_R_MALFORMED,      /* drop: headers cut short or inconsistent */
+	PICFW_R_FRAGMENT,       /* drop: IPv4/IPv6 non-first fragment */
+	PICFW_R_ICMP_ESSENTIAL, /* pass: ICMP that RFC 4890 says must not be dropped */
+	PICFW_R_NON_IP,         /* pass: not IPv4/IPv6 (ARP, LLDP, ...) */
+	PICFW_R_UNPROTECTED,    /* pass: destination is not a protected address */
+	PICFW_REASONS,
+};
+
+#define PICFW_REASON_SLOTS (2 * PICFW_REASONS)
+
+/* picfw_ctl[0]: which generation the program reads, and each one's settings. */
+struct picfw_gen_cfg {
+	__u32 mode;  /* enum picfw_mode */
+	__u32 nrows; /* rows in this generation */
+};
+
+struct picfw_ctl {
+	__u32 active; /* 0 or 1 */
+	__u32 pad;
+	struct picfw_gen_cfg gen[PICFW_GENERATIONS];
+};
+
+/*
+ * LPM trie keys. The generation sits in front of the address, so one trie
+ * holds both generations: prefixlen = 32 + the address prefix length.
+ */
+struct picfw_lpm4 {
+	__u32 prefixlen;
+	__u32 gen;
+	__u8 addr[4];
+};
+
+struct picfw_lpm6 {
+	__u32 prefixlen;
+	__u32 gen;
+	__u8 addr[16];
+};
+
+#define PICFW_LPM_GEN_BITS 32
+
+/*
+ * picfw_src4/6 value: the address class of a remote address, an index into
+ * picfw_bits (0 = no row). picfw_prot4/6 value: 1 (protected).
+ */
+
+/*
+ * picfw_ports[(gen * PICFW_TRANSPORTS + transport) * 65536 + port]:
+ * dst_class - rows of that transport whose ports hold port as a destination
+ *             port (inbound rows);
+ * src_class - outbound rows whose ports hold port, for their replies (the
+ *             reply's source port).
+ */
+struct picfw_port_classes {
+	__u16 dst_class;
+	__u16 src_class;
+};
+
+/*
+ * picfw_bits[gen * PICFW_MAX_CLASSES + class]: a set of rows as a bitmap in
+ * file order (bit i of words[i / 64] = row i), with summary bit w set when
+ * words[w] is not zero. A packet's candidate rows are the AND of its address
+ * class and port class; the lowest set bit is the first matching row.
+ */
+struct picfw_bits {
+	__u64 summary;
+	__u64 words[PICFW_ROW_WORDS];
+};
+
+/* picfw_slots[gen * PICFW_MAX_ROWS + row]: counter slot of that row. */
+
+/* picfw_row_stats[slot], per CPU. */
+struct picfw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* picfw_reason_stats[reason] and [PICFW_REASONS + reason] (would-drop), per CPU. */
+
+/*
+ * Userspace-only bookkeeping, pinned beside the program's maps so that every
+ * later picfw process finds it without a daemon. The program never reads these.
+ *
+ * picfw_row_meta[slot]: what a counter slot counts.
+ */
+struct picfw_row_meta {
+	char name[PICFW_NAME_LEN];
+	__u8 in_use;
+	__u8 direction; /* enum picfw_direction */
+	__u8 transport; /* enum picfw_transport */
+	__u8 pad;
+	__u16 port_lo;
+	__u16 port_hi;
+};
+
+/* picfw_meta[0]: what is attached and since when. */
+struct picfw_meta {
+	char policy_path[PICFW_PATH_LEN];
+	__u64 attach_time;  /* seconds since the epoch */
+	__u64 apply_time;   /* seconds since the epoch */
+	__u64 generation;   /* policies applied since attach, 1 = the first */
+	__u32 xdp_mode;     /* 0 native, 1 generic */
+	__u32 nrows;
+	__u8 digest[32];
+};
+
+#endif /* PICFW_H */

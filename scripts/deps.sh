@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# Install the Debian 12 packages that picfw's build, demo and tests need.
+# Idempotent and quick when everything is there: only missing packages are
+# installed, and apt-get update runs only then.
+set -eu
+
+PACKAGES=(
+	make gcc libc6-dev pkg-config   # userspace build
+	clang llvm                       # BPF object (clang -target bpf)
+	bpftool                          # bpftool gen skeleton
+	libbpf-dev libelf-dev zlib1g-dev # libbpf and what it links
+	libcmocka-dev                    # unit and datapath tests
+	iproute2 jq                      # namespaces, veth, JSON in the end-to-end tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root (sudo make ...) to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

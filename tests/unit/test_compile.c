@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * test_compile.c - the policy compiler, without a kernel: address classes
+ * inherit the rows of every covering prefix, port classes cover ranges
+ * exactly, classes are shared, limits are enforced. One property test
+ * compares the image's answer with a plain row-by-row scan.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compile.h"
+#include "policy.h"
+
+struct fixture {
+	struct policy p;
+	struct policy_image img;
+};
+
+static void compile_text(struct fixture *fx, const char *text)
+{
+	struct policy_errors errs = { 0 };
+	char err[256] = "";
+
+	if (policy_parse("t.policy", text, strlen(text), &fx->p, &errs)) {
+		policy_errors_print(stderr, "t.policy", &errs);
+		fail_msg("parse failed");
+	}
+	policy_errors_free(&errs);
+	if (compile_policy(&fx->p, &fx->img, err, sizeof(err)))
+		fail_msg("compile failed: %s", err);
+}
+
+static void release(struct fixture *fx)
+{
+	image_free(&fx->img);
+	policy_free(&fx->p);
+}
+
+static struct prefix pfx(const char *text)
+{
+	struct prefix p = { 0 };
+	char buf[64], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	if (inet_pton(AF_INET, buf, p.addr) == 1) {
+		p.family = 4;
+		p.len = slash ? (uint8_t)atoi(slash + 1) : 32;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, buf, p.addr), 1);
+		p.family = 6;
+		p.len = slash ? (uint8_t)atoi(slash + 1) : 128;
+	}
+	return p;
+}
+
+/* The class of the entry for exactly this prefix, or -1. */
+static int64_t class_of(const struct image_prefix *v, size_t n, const char *text)
+{
+	struct prefix want = pfx(text);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].p.len == want.len && !memcmp(v[i].p.addr, want.addr, 16))
+			return v[i].class;
+	return -1;
+}
+
+static int covers(const struct prefix *a, const uint8_t *addr)
+{
+	unsigned i;
+
+	for (i = 0; i < a->len; i++) {
+		unsigned byte = i / 8, bit = 7 - i % 8;
+
+		if (((a->addr[byte] >> bit) & 1) != ((addr[byte] >> bit) & 1))
+			return 0;
+	}
+	return 1;
+}
+
+/* What the kernel's LPM trie would answer for addr: the longest covering entry's class. */
+static uint32_t lpm_lookup(const struct image_prefix *v, size_t n, const uint8_t *addr)
+{
+	int best = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (covers(&v[i].p, addr) && (best < 0 || v[i].p.len > v[best].p.len))
+			best = (int)i;
+	return best < 0 ? 0 : v[best].class;
+}
+
+static void test_compile_nested_prefixes_inherit_rows(void **state)
+{
+	struct fixture fx = { 0 };
+	const struct picfw_bits *b;
+	int64_t c24, c25, c32;
+
+	(void)state;
+	compile_text(&fx, "set edge = 203.0.113.10\n"
+			  "set wide = 198.51.100.0/24\n"
+			  "set half = 198.51.100.128/25\n"
+			  "set host = 198.51.100.200\n"
+			  "protect edge\n"
+			  "r0: A/X/TCP/1 wide edge\n"
+			  "r1: A/X/TCP/2 half edge\n"
+			  "r2: A/X/TCP/3 host edge\n");
+	assert_int_equal(fx.img.nsrc4, 3);
+	c24 = class_of(fx.img.src4, fx.img.nsrc4, "198.51.100.0/24");
+	c25 = class_of(fx.img.src4, fx.img.nsrc4, "198.51.100.128/25");
+	c32 = class_of(fx.img.src4, fx.img.nsrc4, "198.51.100.200");
+	assert_true(c24 > 0 && c25 > 0 && c32 > 0);
+	b = &fx.img.classes[c24];
+	assert_true(bits_test(b, 0) && !bits_test(b, 1) && !bits_test(b, 2));
+	b = &fx.img.classes[c25];
+	assert_true(bits_test(b, 0) && bits_test(b, 1) && !bits_test(b, 2));
+	b = &fx.img.classes[c32];
+	assert_true(bits_test(b, 0) && bits_test(b, 1) && bits_test(b, 2));
+	release(&fx);
+}
+
+static void test_compile_same_prefix_in_two_sets_is_one_entry(void **state)
+{
+	struct fixture fx = { 0 };
+	int64_t c;
+
+	(void)state;
+	compile_text(&fx, "set edge = 2001:db8:e::10\n"
+			  "set a = 2001:db8:100::/48\n"
+			  "set b = 2001:db8:100::/48, 2001:db8:200::/48\n"
+			  "protect edge\n"
+			  "r0: A/X/UDP/10 a edge\n"
+			  "r1: A/X/UDP/20 b edge\n");
+	assert_int_equal(fx.img.nsrc6, 2);
+	assert_int_equal(fx.img.nsrc4, 0);
+	c = class_of(fx.img.src6, fx.img.nsrc6, "2001:db8:100::/48");
+	assert_true(c > 0);
+	assert_true(bits_test(&fx.img.classes[c], 0) && bits_test(&fx.img.classes[c], 1));
+	c = class_of(fx.img.src6, fx.img.nsrc6, "2001:db8:200::/48");
+	assert_true(c > 0);
+	assert_true(!bits_test(&fx.img.classes[c], 0) && bits_test(&fx.img.classes[c], 1));
+	release(&fx);
+}
+
+static void test_compile_port_range_edges(void **state)
+{
+	struct fixture fx = { 0 };
+	struct picfw_port_classes *tcp;
+
+	(void)state;
+	compile_text(&fx, "set edge = 203.0.113.10\n"
+			  "protect edge\n"
+			  "A/V/RTP/TCP/50,000-59,999 edge any\n"
+			  "Access/SIP/TCP/5061 any edge\n");
+	tcp = fx.img.ports[PICFW_TCP];
+	assert_int_equal(tcp[49999].src_class, 0);
+	assert_int_not_equal(tcp[50000].src_class, 0);
+	assert_int_not_equal(tcp[59999].src_class, 0);
+	assert_int_equal(tcp[60000].src_class, 0);
+	assert_int_equal(tcp[50000].dst_class, 0);
+	assert_true(bits_test(&fx.img.classes[tcp[55555].src_class], 0));
+	assert_int_not_equal(tcp[5061].dst_class, 0);
+	assert_int_equal(tcp[5060].dst_class, 0);
+	assert_int_equal(tcp[5062].dst_class, 0);
+	assert_int_equal(tcp[5061].src_class, 0);
+	assert_true(bits_test(&fx.img.classes[tcp[5061].dst_class], 1));
+	/* Nothing on UDP, nothing on port 0. */
+	assert_int_equal(fx.img.ports[PICFW_UDP][5061].dst_class, 0);
+	assert_int_equal(tcp[0].dst_class, 0);
+	assert_int_equal(tcp[0].src_class, 0);
+	release(&fx);
+}
+
+static void test_compile_classes_are_shared(void **state)
+{
+	struct fixture fx = { 0 };
+
+	(void)state;
+	/* One row over a set of three disjoint prefixes and ports 1-3: one class in all. */
+	compile_text(&fx, "set edge = 203.0.113.10\n"
+			  "set far = 192.0.2.0/26, 192.0.2.128/26, 198.51.100.0/24\n"
+			  "protect edge\n"
+			  "A/X/TCP/1-3 far edge\n");
+	assert_int_equal(fx.img.nsrc4, 3);
+	assert_int_equal(fx.img.nclasses, 2);
+	assert_int_equal(fx.img.src4[0].class, 1);
+	assert_int_equal(fx.img.src4[2].class, 1);
+	assert_int_equal(fx.img.ports[PICFW_TCP][2].dst_class, 1);
+	release(&fx);
+}
+
+static void test_compile_protected_set(void **state)
+{
+	struct fixture fx = { 0 };
+
+	(void)state;
+	compile_text(&fx, "set edge = 203.0.113.10, 203.0.113.10, 203.0.113.0/28, 2001:db8:e::/64\n"
+			  "protect edge\n"
+			  "A/X/UDP/7 any edge\n");
+	assert_int_equal(fx.img.nprot4, 2);
+	assert_int_equal(fx.img.nprot6, 1);
+	assert_int_equal(fx.img.rows[0].direction, PICFW_DIR_IN);
+	assert_string_equal(fx.img.rows[0].name, "a-x-udp-7-in");
+	release(&fx);
+}
+
+static void test_compile_prefix_limit(void **state)
+{
+	const size_t n = PICFW_MAX_PREFIXES / PICFW_GENERATIONS + 1;
+	struct policy_errors errs = { 0 };
+	struct policy_image img;
+	struct policy p;
+	char err[256] = "", *text, *w;
+	size_t i;
+
+	(void)state;
+	text = malloc(n * 24 + 256);
+	assert_non_null(text);
+	w = text + sprintf(text, "set edge = 203.0.113.10\nset big = ");
+	for (i = 0; i < n; i++)
+		w += sprintf(w, "10.%zu.%zu.%zu%s", i >> 16, (i >> 8) & 255, i & 255,
+			     i + 1 < n ? (i % 64 == 63 ? ",\n" : ",") : "\n");
+	sprintf(w, "protect edge\nA/X/TCP/1 big edge\n");
+	assert_int_equal(policy_parse("big.policy", text, strlen(text), &p, &errs), 0);
+	assert_int_equal(compile_policy(&p, &img, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "over the limit"));
+	assert_null(img.src4);
+	policy_free(&p);
+	policy_errors_free(&errs);
+	free(text);
+}
+
+/*
+ * Property: for random addresses, the rows the image gives (longest-match
+ * class) equal a plain scan of the rows' remote sets, prefix by prefix.
+ */
+static void test_compile_matches_plain_scan(void **state)
+{
+	static const char *const pool[] = {
+		"198.51.100.0/24", "198.51.100.0/25", "198.51.100.128/25", "198.51.100.200",
+		"198.51.100.0/30", "192.0.2.0/24",    "192.0.2.64/26",     "0.0.0.0/0",
+		"198.0.0.0/8",     "198.51.0.0/16",   "192.0.2.255",       "198.51.100.129",
+	};
+	struct fixture fx = { 0 };
+	char text[8192], *w;
+	unsigned s, i, r, iter;
+
+	(void)state;
+	srand(7);
+	for (iter = 0; iter < 20; iter++) {
+		w = text + sprintf(text, "set edge = 203.0.113.10\n");
+		for (s = 0; s < 6; s++) {
+			w += sprintf(w, "set s%u = %s", s, pool[rand() % 12]);
+			for (i = 0; i < (unsigned)rand() % 3; i++)
+				w += sprintf(w, ", %s", pool[rand() % 12]);
+			*w++ = '\n';
+		}
+		w += sprintf(w, "protect edge\n");
+		for (r = 0; r < 12; r++)
+			w += sprintf(w, "A/X/TCP/%u s%u edge\n", r + 1, (unsigned)rand() % 6);
+		compile_text(&fx, text);
+
+		for (i = 0; i < 2000; i++) {
+			uint8_t addr[16] = { 0 };
+			const struct picfw_bits *got;
+			uint32_t a;
+
+			/* Addresses near the pool's prefixes, and their edges. */
+			a = (rand() % 2 ? 0xC6336400u : 0xC0000200u) + (uint32_t)(rand() % 512) - 128;
+			if (rand() % 10 == 0)
+				a = (uint32_t)rand();
+			a = htonl(a);
+			memcpy(addr, &a, 4);
+			got = &fx.img.classes[lpm_lookup(fx.img.src4, fx.img.nsrc4, addr)];
+			for (r = 0; r < fx.p.nrows; r++) {
+				const struct addr_set *set = &fx.p.sets[fx.p.rows[r].src];
+				int want = 0;
+				size_t k;
+
+				for (k = 0; k < set->nprefixes; k++)
+					want |= set->prefixes[k].family == 4 &&
+						covers(&set->prefixes[k], addr);
+				if (want != bits_test(got, r))
+					fail_msg("iter %u addr %08x row %u: image %d, scan %d", iter,
+						 ntohl(a), r, bits_test(got, r), want);
+			}
+		}
+		release(&fx);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compile_nested_prefixes_inherit_rows),
+		cmocka_unit_test(test_compile_same_prefix_in_two_sets_is_one_entry),
+		cmocka_unit_test(test_compile_port_range_edges),
+		cmocka_unit_test(test_compile_classes_are_shared),
+		cmocka_unit_test(test_compile_protected_set),
+		cmocka_unit_test(test_compile_prefix_limit),
+		cmocka_unit_test(test_compile_matches_plain_scan),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
+}

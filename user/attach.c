@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * attach.c - the skeleton glue (see attach.h).
+ *
+ * Attach is all or nothing: the pin directory is made first with mkdir(),
+ * which is also what makes two racing attaches on one interface exclusive;
+ * the link is pinned last. Until then the link lives only in this process's
+ * fd, so any failure, even a kill, detaches it; the cleanup path removes
+ * the pins made so far.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "log.h"
+#include "picfw.skel.h"
+
+#define BPFFS "/sys/fs/bpf"
+
+/* The kernel's internal "not supported" (524), which some drivers leak to userspace. */
+#ifndef ENOTSUPP
+#define ENOTSUPP 524
+#endif
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Mount bpffs on /sys/fs/bpf of another process's mount namespace (the one
+ * outside `ip netns exec`): enter it, mount, come back, restore the cwd.
+ */
+static int mount_in_ns_of(int pid)
+{
+	char path[64], cwd[PATH_MAX];
+	int self, other, ret = -1;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	other = open(path, O_RDONLY | O_CLOEXEC);
+	if (self >= 0 && other >= 0 && !setns(other, CLONE_NEWNS)) {
+		ret = mount("bpf", BPFFS, "bpf", 0, "mode=0700");
+		if (setns(self, CLONE_NEWNS) || chdir(cwd))
+			ret = -1;
+	}
+	if (self >= 0)
+		close(self);
+	if (other >= 0)
+		close(other);
+	return ret;
+}
+
+int bpffs_ensure(char *err, size_t errlen)
+{
+	const char *env = getenv("PICFW_BPFFS");
+	char outer[64];
+	int pid, ret;
+
+	pin_root_reset();
+	if (env && *env) {
+		if (is_bpffs(env))
+			return 0;
+		fail(err, errlen, "PICFW_BPFFS=%s is not a bpffs mount", env);
+		return -1;
+	}
+	if (is_bpffs(BPFFS))
+		return 0;
+	pid = outer_mnt_pid();
+	if (pid > 0) {
+		snprintf(outer, sizeof(outer), "/proc/%d/root%s", pid, BPFFS);
+		if (is_bpffs(outer))
+			return 0;
+		ret = mount_in_ns_of(pid);
+	} else {
+		snprintf(outer, sizeof(outer), "%s", BPFFS);
+		if (mkdir(BPFFS, 0700) && errno != EEXIST) {
+			fail(err, errlen, "cannot create %s: %s", BPFFS, strerror(errno));
+			return -1;
+		}
+		ret = mount("bpf", BPFFS, "bpf", 0, "mode=0700");
+	}
+	pin_root_reset();
+	if (ret || !is_bpffs(outer)) {
+		fail(err, errlen, "bpffs is not mounted on %s and cannot be mounted: %s", BPFFS,
+		     strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int have_bpf_caps(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* CAP_NET_ADMIN 12; CAP_SYS_ADMIN 21 or CAP_BPF 39. */
+	return (eff >> 12 & 1) && ((eff >> 21 & 1) || (eff >> 39 & 1));
+}
+
+int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT])
+{
+	struct bpf_map *map;
+	int i;
+
+	for (i = 0; i < MAP_COUNT; i++) {
+		map = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+		if (!map)
+			return -ENOENT;
+		fds[i] = bpf_map__fd(map);
+	}
+	return 0;
+}
+
+/* Remove every pin in dir, then dir, then the root if it is empty. */
+static void unpin_all(const char *dir)
+{
+	char path[PICFW_PATH_LEN + 256];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+	rmdir(pin_root());
+}
+
+static int pin_fd(int fd, const char *dir, const char *name)
+{
+	char path[PICFW_PATH_LEN + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
+		     const struct policy_image *img, enum xdp_attach_mode mode, char *err,
+		     size_t errlen)
+{
+	struct picfw_gen_cfg cfg = { .mode = img->mode, .nrows = img->nrows };
+	struct picfw_meta meta = { 0 };
+	struct picfw_maps m;
+	int fds[MAP_COUNT], ret;
+	uint32_t *slots = NULL, i;
+	char *real;
+
+	ret = skel_map_fds(skel, fds);
+	if (!ret)
+		ret = maps_from_fds(fds, &m);
+	if (ret) {
+		fail(err, errlen, "mapping the policy maps failed: %s", strerror(-ret));
+		return -1;
+	}
+	slots = calloc(img->nrows ? img->nrows : 1, sizeof(*slots));
+	if (!slots) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The first policy: row i counts in slot i. */
+	for (i = 0; i < img->nrows; i++) {
+		slots[i] = i;
+		ret = maps_write_row_meta(&m, i, &img->rows[i]);
+		if (ret)
+			goto out;
+	}
+	ret = maps_write_generation(&m, 0, img, slots);
+	if (!ret)
+		ret = maps_activate(&m, 0, &cfg);
+	if (ret)
+		goto out;
+
+	real = realpath(policy_path, NULL);
+	snprintf(meta.policy_path, sizeof(meta.policy_path), "%s", real ? real : policy_path);
+	free(real);
+	meta.attach_time = meta.apply_time = (uint64_t)time(NULL);
+	meta.generation = 1;
+	meta.xdp_mode = mode;
+	meta.nrows = img->nrows;
+	ret = maps_write_meta(&m, &meta);
+out:
+	if (ret)
+		fail(err, errlen, "writing the policy maps failed: %s", strerror(-ret));
+	free(slots);
+	maps_close(&m);
+	return ret ? -1 : 0;
+}
+
+int picfw_attach(const char *ifname, const char *policy_path, const struct policy_image *img,
+		 enum xdp_attach_mode mode, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, query);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	struct picfw_bpf *skel = NULL;
+	char dir[PICFW_PATH_LEN];
+	int ifindex, link_fd = -1, i, ret;
+
+	if (strlen(ifname) >= IF_NAMESIZE || pin_dir(ifname, dir, sizeof(dir))) {
+		fail(err, errlen, "bad interface name '%s'", ifname);
+		return -1;
+	}
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		fail(err, errlen, "no interface named '%s'", ifname);
+		return -1;
+	}
+	if (bpffs_ensure(err, errlen))
+		return -1;
+	if (mkdir(pin_root(), 0700) && errno != EEXIST) {
+		fail(err, errlen, "cannot create %s: %s", pin_root(), strerror(errno));
+		return -1;
+	}
+	if (mkdir(dir, 0700)) {
+		if (errno == EEXIST)
+			fail(err, errlen,
+			     "picfw is already attached to %s (change its policy with 'picfw apply', "
+			     "or 'picfw detach %s' first)", ifname, ifname);
+		else
+			fail(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		rmdir(pin_root());
+		return -1;
+	}
+
+	ret = bpf_xdp_query(ifindex, 0, &query);
+	if (!ret && query.prog_id) {
+		fail(err, errlen, "%s already has an XDP program (id %u); picfw does not replace it",
+		     ifname, query.prog_id);
+		goto fail;
+	}
+
+	skel = picfw_bpf__open();
+	if (!skel) {
+		fail(err, errlen, "opening the BPF object failed: %s", strerror(errno));
+		goto fail;
+	}
+	ret = picfw_bpf__load(skel);
+	if (ret) {
+		fail(err, errlen, "loading the BPF program failed: %s (run with -vv for the verifier log)",
+		     strerror(-ret));
+		goto fail;
+	}
+	if (fill_maps(skel, policy_path, img, mode, err, errlen))
+		goto fail;
+
+	lopts.flags = mode == XDP_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	link_fd = bpf_link_create(bpf_program__fd(skel->progs.picfw_xdp), ifindex, BPF_XDP, &lopts);
+	if (link_fd < 0) {
+		ret = errno;
+		if (mode == XDP_ATTACH_NATIVE && (ret == EOPNOTSUPP || ret == ENOTSUPP))
+			fail(err, errlen,
+			     "the driver of %s does not support native XDP; try --mode generic",
+			     ifname);
+		else if (ret == EBUSY || ret == EEXIST)
+			fail(err, errlen, "%s already has an XDP program; picfw does not replace it",
+			     ifname);
+		else
+			fail(err, errlen, "attaching XDP to %s failed: %s", ifname, strerror(ret));
+		goto fail;
+	}
+
+	for (i = 0; i < MAP_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+
+		ret = pin_fd(bpf_map__fd(map), dir, map_names[i]);
+		if (ret) {
+			fail(err, errlen, "pinning %s in %s failed: %s", map_names[i], dir,
+			     strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = pin_fd(link_fd, dir, PICFW_PIN_LINK);
+	if (ret) {
+		fail(err, errlen, "pinning the link in %s failed: %s", dir, strerror(-ret));
+		goto fail;
+	}
+	close(link_fd);
+	picfw_bpf__destroy(skel);
+	return 0;
+
+fail:
+	unpin_all(dir);
+	if (link_fd >= 0)
+		close(link_fd); /* not pinned: closing it detaches */
+	picfw_bpf__destroy(skel);
+	return -1;
+}
+
+int picfw_detach(const char *ifname, char *err, size_t errlen)
+{
+	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	struct stat st;
+	int fd;
+
+	if (pin_dir(ifname, dir, sizeof(dir))) {
+		fail(err, errlen, "bad interface name '%s'", ifname);
+		return -1;
+	}
+	if (stat(dir, &st)) {
+		fail(err, errlen, "picfw is not attached to %s", ifname);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		/* A link whose interface is gone is already detached: nothing to undo. */
+		if (bpf_link_detach(fd) && errno != ENOLINK && errno != ENODEV)
+			pr_warn("picfw: detaching the link on %s: %s\n", ifname, strerror(errno));
+		close(fd);
+	}
+	unpin_all(dir);
+	if (!stat(dir, &st)) {
+		fail(err, errlen, "could not remove %s", dir);
+		return -1;
+	}
+	return 0;
+}

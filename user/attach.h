@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * attach.h - the skeleton glue: load the program, attach it to an interface
+ * through a BPF link pinned under /sys/fs/bpf/picfw/IFACE/ with the maps
+ * beside it, and take it all away again.
+ */
+#ifndef PICFW_ATTACH_H
+#define PICFW_ATTACH_H
+
+#include <stddef.h>
+
+#include "compile.h"
+#include "maps.h"
+
+enum xdp_attach_mode {
+	XDP_ATTACH_NATIVE = 0,
+	XDP_ATTACH_GENERIC = 1,
+};
+
+struct picfw_bpf;
+
+/* Mount bpffs on /sys/fs/bpf when it is not there. 0 or -1 with err set. */
+int bpffs_ensure(char *err, size_t errlen);
+
+/* Does this process have CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN? */
+int have_bpf_caps(void);
+
+/* The skeleton's map fds, in enum map_id order. */
+int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
+
+/*
+ * Load, fill generation 0 with img, attach to ifname and pin. On failure
+ * nothing stays: no link, no pins. Returns 0 or -1 with a reason in err.
+ */
+int picfw_attach(const char *ifname, const char *policy_path, const struct policy_image *img,
+		 enum xdp_attach_mode mode, char *err, size_t errlen);
+
+/* Detach and remove the pins. 0 or -1 with a reason in err. */
+int picfw_detach(const char *ifname, char *err, size_t errlen);
+
+#endif /* PICFW_ATTACH_H */

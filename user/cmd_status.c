@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* cmd_status.c - picfw status [IFACE]: what is attached where, with which policy. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "maps.h"
+#include "policy.h"
+
+static void format_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void print_digest(const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%02x", d[i]);
+}
+
+static int show_one(const char *ifname)
+{
+	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64], attached[32], applied[32];
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	char ifbuf[IF_NAMESIZE] = "";
+	struct picfw_meta meta;
+	struct picfw_ctl ctl;
+	struct picfw_maps m;
+	int fd, err;
+
+	err = maps_open_pinned(ifname, &m);
+	if (err == -ENOENT)
+		return cmd_fail("status", "picfw is not attached to %s", ifname);
+	if (err)
+		return cmd_fail("status", "reading the pins of %s: %s", ifname, strerror(-err));
+	err = maps_read_meta(&m, &meta);
+	if (!err)
+		err = maps_read_ctl(&m, &ctl);
+	maps_close(&m);
+	if (err)
+		return cmd_fail("status", "reading the maps of %s: %s", ifname, strerror(-err));
+
+	pin_dir(ifname, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			memset(&info, 0, sizeof(info));
+		close(fd);
+	}
+	format_time(meta.attach_time, attached, sizeof(attached));
+	format_time(meta.apply_time, applied, sizeof(applied));
+
+	printf("%s: ", ifname);
+	if (info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
+	    if_indextoname(info.xdp.ifindex, ifbuf))
+		printf("attached, %s XDP, link id %u, program id %u\n",
+		       meta.xdp_mode ? "generic" : "native", info.id, info.prog_id);
+	else
+		printf("DEFUNCT: the interface is gone or the link was detached "
+		       "(run 'picfw detach %s')\n", ifname);
+	printf("  policy      %s\n", meta.policy_path);
+	printf("  rows        %u\n", meta.nrows);
+	printf("  mode        %s\n", policy_mode_name(ctl.gen[ctl.active & 1].mode));
+	printf("  generation  %llu (slot %u)\n", (unsigned long long)meta.generation,
+	       ctl.active & 1);
+	printf("  attached    %s\n", attached);
+	printf("  applied     %s\n", applied);
+	(void)print_digest;
+	return EXIT_OK;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	struct dirent *de;
+	int opt, ret, n = 0, worst = EXIT_OK;
+	DIR *d;
+
+	while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+		ret = cmd_getopt_common(opt, "status");
+		if (ret >= 0)
+			return ret;
+	}
+	if (argc - optind > 1)
+		return cmd_usage("status", 1);
+	if (cmd_need_caps("status"))
+		return EXIT_FAIL;
+	if (argc - optind == 1)
+		return show_one(argv[optind]);
+
+	d = opendir(pin_root());
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (n++)
+				putchar('\n');
+			if (show_one(de->d_name))
+				worst = EXIT_FAIL;
+		}
+		closedir(d);
+	}
+	if (!n)
+		printf("picfw is not attached to any interface\n");
+	return worst;
+}

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * compile.c - rows and sets to map images (see compile.h).
+ *
+ * Address classes. The kernel's LPM trie returns only the longest matching
+ * prefix, so each prefix must carry every row whose remote set covers the
+ * addresses it is the longest match for: its own rows plus those of every
+ * shorter prefix that contains it. Sorting the prefixes by address, then
+ * length, visits them in trie pre-order, so a stack of open ancestors gives
+ * each one its inherited rows in O(n log n).
+ *
+ * Port classes. Row ranges cut 1..65535 into at most 2 * rows + 1 segments;
+ * each segment's rows are computed once and every port of it gets the class.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+
+#define CLASS_HASH_SIZE (2 * PICFW_MAX_CLASSES)
+
+struct classes {
+	struct picfw_bits *v;
+	size_t n;
+	int32_t *hash; /* index into v, -1 = empty */
+};
+
+struct remote_entry {
+	struct prefix p;
+	struct picfw_bits rows;
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t bits_hash(const struct picfw_bits *b)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < PICFW_ROW_WORDS; i++) {
+		h ^= b->words[i];
+		h *= 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int bits_empty(const struct picfw_bits *b)
+{
+	return b->summary == 0;
+}
+
+static void bits_or(struct picfw_bits *dst, const struct picfw_bits *src)
+{
+	size_t i;
+
+	for (i = 0; i < PICFW_ROW_WORDS; i++)
+		dst->words[i] |= src->words[i];
+	dst->summary |= src->summary;
+}
+
+static int classes_init(struct classes *c)
+{
+	size_t i;
+
+	c->v = calloc(PICFW_MAX_CLASSES, sizeof(*c->v));
+	c->hash = malloc(CLASS_HASH_SIZE * sizeof(*c->hash));
+	if (!c->v || !c->hash)
+		return -1;
+	for (i = 0; i < CLASS_HASH_SIZE; i++)
+		c->hash[i] = -1;
+	c->n = 1; /* class 0: no row */
+	return 0;
+}
+
+/* The class id of a row set, adding it when new; -1 when the table is full. */
+static int32_t classes_intern(struct classes *c, const struct picfw_bits *b)
+{
+	size_t h;
+
+	if (bits_empty(b))
+		return 0;
+	h = bits_hash(b) & (CLASS_HASH_SIZE - 1);
+	while (c->hash[h] >= 0) {
+		if (!memcmp(&c->v[c->hash[h]], b, sizeof(*b)))
+			return c->hash[h];
+		h = (h + 1) & (CLASS_HASH_SIZE - 1);
+	}
+	if (c->n >= PICFW_MAX_CLASSES)
+		return -1;
+	c->v[c->n] = *b;
+	c->hash[h] = (int32_t)c->n;
+	return (int32_t)c->n++;
+}
+
+static int prefix_cmp(const struct prefix *a, const struct prefix *b)
+{
+	size_t n = a->family == 4 ? 4 : 16;
+	int r = memcmp(a->addr, b->addr, n);
+
+	if (r)
+		return r;
+	return (int)a->len - (int)b->len;
+}
+
+static int remote_entry_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(&((const struct remote_entry *)a)->p,
+			  &((const struct remote_entry *)b)->p);
+}
+
+static int image_prefix_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(&((const struct image_prefix *)a)->p,
+			  &((const struct image_prefix *)b)->p);
+}
+
+/* Does a contain b? Both of one family, a->len <= b->len. */
+static int prefix_covers(const struct prefix *a, const struct prefix *b)
+{
+	unsigned full = a->len / 8, rest = a->len % 8;
+
+	if (a->len > b->len)
+		return 0;
+	if (memcmp(a->addr, b->addr, full))
+		return 0;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+		if ((a->addr[full] & mask) != (b->addr[full] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* The remote trie of one family: prefixes with their inherited row classes. */
+static int compile_remote(const struct policy *p, const struct picfw_bits *set_rows,
+			  uint8_t family, struct classes *cls, struct image_prefix **out,
+			  size_t *nout, char *err, size_t errlen)
+{
+	struct remote_entry *e = NULL, **stack = NULL;
+	struct image_prefix *img = NULL;
+	size_t n = 0, i, j, depth = 0, m = 0;
+	int ret = -1;
+
+	for (i = 0; i < p->nsets; i++) {
+		if (bits_empty(&set_rows[i]))
+			continue;
+		for (j = 0; j < p->sets[i].nprefixes; j++)
+			n += p->sets[i].prefixes[j].family == family;
+	}
+	if (n > PICFW_MAX_PREFIXES / PICFW_GENERATIONS) {
+		fail(err, errlen, "%zu IPv%u prefixes in the rows' sets, over the limit of %u",
+		     n, family, PICFW_MAX_PREFIXES / PICFW_GENERATIONS);
+		return -1;
+	}
+	e = calloc(n ? n : 1, sizeof(*e));
+	img = calloc(n ? n : 1, sizeof(*img));
+	stack = calloc(n ? n : 1, sizeof(*stack));
+	if (!e || !img || !stack) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	n = 0;
+	for (i = 0; i < p->nsets; i++) {
+		if (bits_empty(&set_rows[i]))
+			continue;
+		for (j = 0; j < p->sets[i].nprefixes; j++) {
+			if (p->sets[i].prefixes[j].family != family)
+				continue;
+			e[n].p = p->sets[i].prefixes[j];
+			e[n].rows = set_rows[i];
+			n++;
+		}
+	}
+	qsort(e, n, sizeof(*e), remote_entry_cmp);
+
+	for (i = 0; i < n; i++) {
+		struct remote_entry *cur = &e[i];
+		int32_t class;
+
+		/* The same prefix in several sets: one trie entry with all their rows. */
+		while (i + 1 < n && !prefix_cmp(&e[i + 1].p, &cur->p)) {
+			bits_or(&cur->rows, &e[i + 1].rows);
+			i++;
+		}
+		while (depth && !prefix_covers(&stack[depth - 1]->p, &cur->p))
+			depth--;
+		if (depth)
+			bits_or(&cur->rows, &stack[depth - 1]->rows);
+		stack[depth++] = cur;
+
+		class = classes_intern(cls, &cur->rows);
+		if (class < 0) {
+			fail(err, errlen, "more than %u distinct address and port classes",
+			     PICFW_MAX_CLASSES - 1);
+			goto out;
+		}
+		img[m].p = cur->p;
+		img[m].class = (uint32_t)class;
+		m++;
+	}
+	*out = img;
+	*nout = m;
+	img = NULL;
+	ret = 0;
+out:
+	free(e);
+	free(img);
+	free(stack);
+	return ret;
+}
+
+static int compile_protected(const struct addr_set *set, uint8_t family, struct image_prefix **out,
+			     size_t *nout, char *err, size_t errlen)
+{
+	struct image_prefix *img;
+	size_t i, n = 0, m = 0;
+
+	for (i = 0; i < set->nprefixes; i++)
+		n += set->prefixes[i].family == family;
+	if (n > PICFW_MAX_PREFIXES / PICFW_GENERATIONS) {
+		fail(err, errlen, "%zu IPv%u prefixes in the protected set, over the limit of %u",
+		     n, family, PICFW_MAX_PREFIXES / PICFW_GENERATIONS);
+		return -1;
+	}
+	img = calloc(n ? n : 1, sizeof(*img));
+	if (!img) {
+		fail(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < set->nprefixes; i++) {
+		if (set->prefixes[i].family != family)
+			continue;
+		img[m].p = set->prefixes[i];
+		img[m].class = 1;
+		m++;
+	}
+	qsort(img, m, sizeof(*img), image_prefix_cmp);
+	/* Drop exact duplicates; the trie would keep one anyway. */
+	for (i = 0, n = 0; i < m; i++)
+		if (!n || prefix_cmp(&img[n - 1].p, &img[i].p))
+			img[n++] = img[i];
+	*out = img;
+	*nout = n;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Port classes of one transport: inbound rows by destination port, outbound by source. */
+static int compile_ports(const struct policy *p, unsigned transport, struct classes *cls,
+			 struct picfw_port_classes *ports, char *err, size_t errlen)
+{
+	uint32_t *cut;
+	size_t ncut = 0, i, k;
+	unsigned dir;
+
+	cut = malloc((2 * p->nrows + 2) * sizeof(*cut));
+	if (!cut) {
+		fail(err, errlen, "out of memory");
+		return -1;
+	}
+	cut[ncut++] = 1;
+	cut[ncut++] = PICFW_PORTS;
+	for (i = 0; i < p->nrows; i++) {
+		if (p->rows[i].transport != transport)
+			continue;
+		cut[ncut++] = p->rows[i].port_lo;
+		cut[ncut++] = (uint32_t)p->rows[i].port_hi + 1;
+	}
+	qsort(cut, ncut, sizeof(*cut), cmp_u32);
+
+	for (k = 0; k + 1 < ncut; k++) {
+		uint32_t lo = cut[k], hi = cut[k + 1], port;
+
+		if (lo == hi)
+			continue;
+		for (dir = PICFW_DIR_IN; dir <= PICFW_DIR_OUT; dir++) {
+			struct picfw_bits rows = { 0 };
+			int32_t class;
+
+			for (i = 0; i < p->nrows; i++) {
+				const struct row *r = &p->rows[i];
+
+				if (r->transport == transport && r->direction == dir &&
+				    r->port_lo <= lo && lo <= r->port_hi)
+					bits_set(&rows, (unsigned)i);
+			}
+			class = classes_intern(cls, &rows);
+			if (class < 0) {
+				free(cut);
+				fail(err, errlen, "more than %u distinct address and port classes",
+				     PICFW_MAX_CLASSES - 1);
+				return -1;
+			}
+			for (port = lo; port < hi; port++) {
+				if (dir == PICFW_DIR_IN)
+					ports[port].dst_class = (uint16_t)class;
+				else
+					ports[port].src_class = (uint16_t)class;
+			}
+		}
+	}
+	free(cut);
+	return 0;
+}
+
+int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen)
+{
+	struct picfw_bits *set_rows = NULL;
+	struct classes cls = { 0 };
+	unsigned t;
+	size_t i;
+
+	memset(img, 0, sizeof(*img));
+	if (p->nrows > PICFW_MAX_ROWS) {
+		fail(err, errlen, "%zu rows, over the limit of %u", p->nrows, PICFW_MAX_ROWS);
+		return -1;
+	}
+	if (p->protect < 0 || (size_t)p->protect >= p->nsets) {
+		fail(err, errlen, "policy has no protected set");
+		return -1;
+	}
+	img->mode = p->mode;
+	img->nrows = (uint32_t)p->nrows;
+
+	set_rows = calloc(p->nsets ? p->nsets : 1, sizeof(*set_rows));
+	img->ports = calloc(PICFW_TRANSPORTS, sizeof(*img->ports));
+	img->rows = calloc(p->nrows ? p->nrows : 1, sizeof(*img->rows));
+	if (!set_rows || !img->ports || !img->rows || classes_init(&cls)) {
+		fail(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	/* Which rows name each set as their remote side. */
+	for (i = 0; i < p->nrows; i++) {
+		const struct row *r = &p->rows[i];
+		int remote = r->direction == PICFW_DIR_IN ? r->src : r->dst;
+		struct picfw_row_meta *m = &img->rows[i];
+
+		bits_set(&set_rows[remote], (unsigned)i);
+		snprintf(m->name, sizeof(m->name), "%s", r->name);
+		m->in_use = 1;
+		m->direction = r->direction;
+		m->transport = r->transport;
+		m->port_lo = r->port_lo;
+		m->port_hi = r->port_hi;
+	}
+
+	if (compile_remote(p, set_rows, 4, &cls, &img->src4, &img->nsrc4, err, errlen) ||
+	    compile_remote(p, set_rows, 6, &cls, &img->src6, &img->nsrc6, err, errlen) ||
+	    compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err, errlen) ||
+	    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err, errlen))
+		goto fail;
+	for (t = 0; t < PICFW_TRANSPORTS; t++)
+		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
+			goto fail;
+
+	img->classes = cls.v;
+	img->nclasses = cls.n;
+	free(cls.hash);
+	free(set_rows);
+	return 0;
+fail:
+	free(cls.v);
+	free(cls.hash);
+	free(set_rows);
+	image_free(img);
+	return -1;
+}
+
+void image_free(struct policy_image *img)
+{
+	free(img->src4);
+	free(img->src6);
+	free(img->prot4);
+	free(img->prot6);
+	free(img->ports);
+	free(img->classes);
+	free(img->rows);
+	memset(img, 0, sizeof(*img));
+}

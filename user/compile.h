@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * compile.h - rows and sets to map images. Pure C: no libbpf, no kernel.
+ *
+ * The image is what one generation of the maps holds:
+ *  - remote-address tries (src4/src6): every prefix of every set that a row
+ *    names as its remote side, each with the class of rows whose remote set
+ *    covers the addresses for which it is the longest match;
+ *  - protected tries (prot4/prot6): the protected set's prefixes;
+ *  - port classes per transport and port, for inbound destination ports and
+ *    for the source ports of outbound rows' replies;
+ *  - the class table: row bitmaps, deduplicated, class 0 = no row.
+ */
+#ifndef PICFW_COMPILE_H
+#define PICFW_COMPILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picfw.h"
+#include "policy.h"
+
+struct image_prefix {
+	struct prefix p;
+	uint32_t class; /* picfw_bits index; 1 for protected prefixes */
+};
+
+struct policy_image {
+	uint32_t mode;
+	uint32_t nrows;
+	struct image_prefix *src4, *src6, *prot4, *prot6;
+	size_t nsrc4, nsrc6, nprot4, nprot6;
+	/* [transport][port] */
+	struct picfw_port_classes (*ports)[PICFW_PORTS];
+	struct picfw_bits *classes; /* classes[0] is the empty set */
+	size_t nclasses;
+	struct picfw_row_meta *rows; /* nrows entries, file order */
+};
+
+/*
+ * Compile p into img. Returns 0, or -1 with a one-line reason in err (a limit
+ * exceeded, out of memory); img is then empty.
+ */
+int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen);
+void image_free(struct policy_image *img);
+
+/* Set bit / test bit helpers on a row bitmap, shared with the tests. */
+static inline void bits_set(struct picfw_bits *b, unsigned row)
+{
+	b->words[row / 64] |= 1ULL << (row % 64);
+	b->summary |= 1ULL << (row / 64);
+}
+
+static inline int bits_test(const struct picfw_bits *b, unsigned row)
+{
+	return (b->words[row / 64] >> (row % 64)) & 1;
+}
+
+#endif /* PICFW_COMPILE_H */

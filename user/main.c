@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* main.c - picfw's entry point: dispatch to one cmd_<verb>() through a table. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "cmd.h"
+#include "log.h"
+
+static const struct cmd cmds[] = {
+	{ "check", cmd_check, "POLICY", "validate a policy file and print its normalised table",
+	  "Parse and compile POLICY without touching the kernel. Prints the normalised\n"
+	  "policy (sets, then one line per row: name, direction, transport, ports,\n"
+	  "source, destination, notes), or every error as FILE:LINE:COL: error: MESSAGE.\n" },
+	{ "attach", cmd_attach, "IFACE POLICY [--mode native|generic]",
+	  "load the filter, fill its maps from POLICY and attach it to IFACE",
+	  "The XDP program is attached through a BPF link pinned in /sys/fs/bpf/picfw/IFACE/\n"
+	  "with its maps beside it; the filter stays after the command exits.\n"
+	  "  -m, --mode MODE   native (the driver's XDP, the default) or generic (skb mode,\n"
+	  "                    any driver, slower)\n" },
+	{ "detach", cmd_detach, "IFACE", "detach the filter from IFACE and remove its pins",
+	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/.\n" },
+	{ "status", cmd_status, "[IFACE]", "show where picfw is attached, with which policy",
+	  "For every attached interface (or IFACE): XDP mode, policy file, rows, policy\n"
+	  "mode, generation, attach and apply time.\n" },
+	{ "stats", cmd_stats, "IFACE [--json | --prometheus]", "print per-row and per-reason counters",
+	  "Packets and bytes per policy row (keyed by the row's stable name) and per\n"
+	  "reason (no_match, malformed, fragment, icmp_essential, non_ip, unprotected),\n"
+	  "plus would-drop counters of audit mode. Counters are summed over CPUs.\n"
+	  "  -j, --json         one JSON document with stable field names\n"
+	  "  -p, --prometheus   Prometheus text exposition format\n" },
+	{ "help", cmd_help, "[COMMAND]", "show this help, or a command's", "" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static void usage_all(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: picfw [-v] COMMAND [ARGS]\n\n"
+		   "XDP firewall for the Access interface of a Lync / Skype for Business Edge.\n\n"
+		   "Commands:\n");
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-7s %-38s %s\n", cmds[i].name, cmds[i].args, cmds[i].summary);
+	fprintf(f, "\nOptions: -h, --help   -v, --verbose (twice: libbpf debug)   --version\n"
+		   "Exit status: 0 success, 1 failure (reason on stderr), 2 bad usage.\n"
+		   "See picfw(8).\n");
+}
+
+int cmd_usage(const char *verb, int bad)
+{
+	const struct cmd *c = find_cmd(verb);
+	FILE *f = bad ? stderr : stdout;
+
+	if (!c)
+		return EXIT_USAGE;
+	fprintf(f, "Usage: picfw %s %s\n\n%s.\n", c->name, c->args, c->summary);
+	if (c->help[0])
+		fprintf(f, "\n%s", c->help);
+	fprintf(f, "  -h, --help         this help\n  -v, --verbose      more output\n");
+	return bad ? EXIT_USAGE : EXIT_OK;
+}
+
+int cmd_getopt_common(int opt, const char *verb)
+{
+	switch (opt) {
+	case 'h':
+		return cmd_usage(verb, 0);
+	case 'v':
+		log_verbosity++;
+		return -1;
+	default:
+		return cmd_usage(verb, 1);
+	}
+}
+
+int cmd_fail(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "picfw %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+int cmd_need_caps(const char *verb)
+{
+	if (have_bpf_caps())
+		return 0;
+	cmd_fail(verb, "needs root (CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN)");
+	return -1;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
+		if (!find_cmd(argv[1])) {
+			fprintf(stderr, "picfw help: unknown command '%s'\n", argv[1]);
+			return EXIT_USAGE;
+		}
+		return cmd_usage(argv[1], 0);
+	}
+	usage_all(stdout);
+	return EXIT_OK;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's warnings (the verifier log among them) at -v, the rest at -vv. */
+	int want = level == LIBBPF_WARN ? LOG_DEBUG : LOG_DEBUG + 1;
+
+	if (log_verbosity < want)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+	int i = 1;
+
+	/* Options before the command. */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--version")) {
+			printf("picfw %s (libbpf %s)\n", PICFW_VERSION, libbpf_version_string());
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage_all(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			log_verbosity++;
+		} else if (!strcmp(argv[i], "-vv")) {
+			log_verbosity += 2;
+		} else {
+			fprintf(stderr, "picfw: unknown option '%s'\n", argv[i]);
+			usage_all(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	c = find_cmd(argv[i]);
+	if (!c) {
+		fprintf(stderr, "picfw: unknown command '%s' (see 'picfw help')\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	libbpf_set_print(libbpf_print);
+	optind = 1;
+	return c->fn(argc - i, argv + i);
+}

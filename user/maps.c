@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * maps.c - map images to the kernel, counters back (see maps.h).
+ *
+ * The port and class arrays are mmapable: a generation is written with
+ * memcpy, not 131,072 syscalls. The tries are written entry by entry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "maps.h"
+
+const char *const map_names[MAP_COUNT] = {
+	[MAP_CTL] = PICFW_MAP_CTL,
+	[MAP_SRC4] = PICFW_MAP_SRC4,
+	[MAP_SRC6] = PICFW_MAP_SRC6,
+	[MAP_PROT4] = PICFW_MAP_PROT4,
+	[MAP_PROT6] = PICFW_MAP_PROT6,
+	[MAP_PORTS] = PICFW_MAP_PORTS,
+	[MAP_BITS] = PICFW_MAP_BITS,
+	[MAP_SLOTS] = PICFW_MAP_SLOTS,
+	[MAP_ROW_STATS] = PICFW_MAP_ROW_STATS,
+	[MAP_REASON_STATS] = PICFW_MAP_REASON_STATS,
+	[MAP_ROW_META] = PICFW_MAP_ROW_META,
+	[MAP_META] = PICFW_MAP_META,
+};
+
+#define PORTS_BYTES \
+	((size_t)PICFW_GENERATIONS * PICFW_TRANSPORTS * PICFW_PORTS * sizeof(struct picfw_port_classes))
+#define BITS_BYTES ((size_t)PICFW_GENERATIONS * PICFW_MAX_CLASSES * sizeof(struct picfw_bits))
+
+static char pin_root_buf[PICFW_PATH_LEN];
+
+int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * `ip netns exec` runs a command in a private mount namespace with a fresh
+ * /sys, where /sys/fs/bpf is no bpffs, and whatever is mounted there dies
+ * with the command. Pins must outlive it, so they go to the bpffs of the
+ * mount namespace outside: that of the nearest ancestor process living in
+ * another mount namespace (the shell that ran `ip netns exec`), reached
+ * through /proc/PID/root. 0 when we are not in such a namespace.
+ */
+int outer_mnt_pid(void)
+{
+	struct stat self, st;
+	char path[64], line[128];
+	int pid = getppid(), depth, ppid;
+	FILE *f;
+
+	if (stat("/proc/self/ns/mnt", &self))
+		return 0;
+	for (depth = 0; depth < 32 && pid > 0; depth++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		if (!stat(path, &st) && (st.st_ino != self.st_ino || st.st_dev != self.st_dev))
+			return pid;
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		f = fopen(path, "r");
+		if (!f)
+			return 0;
+		ppid = 0;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PPid: %d", &ppid) == 1)
+				break;
+		fclose(f);
+		pid = ppid;
+	}
+	return 0;
+}
+
+const char *pin_root(void)
+{
+	const char *env = getenv("PICFW_BPFFS");
+	char outer[64];
+	int pid;
+
+	if (pin_root_buf[0])
+		return pin_root_buf;
+	if (env && *env) {
+		snprintf(pin_root_buf, sizeof(pin_root_buf), "%s/picfw", env);
+		return pin_root_buf;
+	}
+	if (!is_bpffs("/sys/fs/bpf") && (pid = outer_mnt_pid()) > 0) {
+		snprintf(outer, sizeof(outer), "/proc/%d/root/sys/fs/bpf", pid);
+		if (is_bpffs(outer)) {
+			snprintf(pin_root_buf, sizeof(pin_root_buf), "%s/picfw", outer);
+			return pin_root_buf;
+		}
+	}
+	/* Mounted, or not (yet): the documented place, so that messages name it. */
+	return PICFW_PIN_ROOT;
+}
+
+void pin_root_reset(void)
+{
+	pin_root_buf[0] = 0;
+}
+
+int pin_dir(const char *ifname, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", pin_root(), ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static size_t page_round(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
+static int maps_mmap(struct picfw_maps *m)
+{
+	void *p;
+
+	p = mmap(NULL, page_round(PORTS_BYTES), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 m->fd[MAP_PORTS], 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->ports_mem = p;
+	p = mmap(NULL, page_round(BITS_BYTES), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 m->fd[MAP_BITS], 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->bits_mem = p;
+	return 0;
+}
+
+static void maps_init(struct picfw_maps *m)
+{
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < MAP_COUNT; i++)
+		m->fd[i] = -1;
+}
+
+int maps_open_pinned(const char *ifname, struct picfw_maps *m)
+{
+	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	int i, err;
+
+	maps_init(m);
+	m->owned = 1;
+	err = pin_dir(ifname, dir, sizeof(dir));
+	if (err)
+		return err;
+	for (i = 0; i < MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			err = -errno;
+			maps_close(m);
+			return err;
+		}
+	}
+	err = maps_mmap(m);
+	if (err)
+		maps_close(m);
+	return err;
+}
+
+int maps_from_fds(const int fds[MAP_COUNT], struct picfw_maps *m)
+{
+	int err;
+
+	maps_init(m);
+	memcpy(m->fd, fds, sizeof(m->fd));
+	err = maps_mmap(m);
+	if (err)
+		maps_close(m);
+	return err;
+}
+
+void maps_close(struct picfw_maps *m)
+{
+	int i;
+
+	if (m->ports_mem)
+		munmap(m->ports_mem, page_round(PORTS_BYTES));
+	if (m->bits_mem)
+		munmap(m->bits_mem, page_round(BITS_BYTES));
+	for (i = 0; m->owned && i < MAP_COUNT; i++)
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+	maps_init(m);
+}
+
+int maps_read_ctl(const struct picfw_maps *m, struct picfw_ctl *ctl)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->fd[MAP_CTL], &zero, ctl) ? -errno : 0;
+}
+
+static void lpm_key(const struct prefix *p, uint32_t gen, void *key)
+{
+	if (p->family == 4) {
+		struct picfw_lpm4 *k = key;
+
+		k->prefixlen = PICFW_LPM_GEN_BITS + p->len;
+		k->gen = gen;
+		memcpy(k->addr, p->addr, 4);
+	} else {
+		struct picfw_lpm6 *k = key;
+
+		k->prefixlen = PICFW_LPM_GEN_BITS + p->len;
+		k->gen = gen;
+		memcpy(k->addr, p->addr, 16);
+	}
+}
+
+static int lpm_write(int fd, uint32_t gen, const struct image_prefix *v, size_t n)
+{
+	struct picfw_lpm6 key; /* large enough for both */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&key, 0, sizeof(key));
+		lpm_key(&v[i].p, gen, &key);
+		if (bpf_map_update_elem(fd, &key, &v[i].class, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Delete every key of generation gen from a trie (both key layouts start alike). */
+static int lpm_clear(int fd, size_t key_size, uint32_t gen)
+{
+	uint8_t cur[sizeof(struct picfw_lpm6)], prev[sizeof(struct picfw_lpm6)];
+	size_t n = 0, cap = 1024, i;
+	int have_prev = 0, err = 0;
+	uint8_t *keys, *more;
+
+	keys = malloc(cap * key_size);
+	if (!keys)
+		return -ENOMEM;
+	/* Collect first: deleting while walking would restart the walk. */
+	while (!bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
+		if (((const struct picfw_lpm4 *)(const void *)cur)->gen == gen) {
+			if (n == cap) {
+				more = realloc(keys, 2 * cap * key_size);
+				if (!more) {
+					free(keys);
+					return -ENOMEM;
+				}
+				keys = more;
+				cap *= 2;
+			}
+			memcpy(keys + n++ * key_size, cur, key_size);
+		}
+		memcpy(prev, cur, key_size);
+		have_prev = 1;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	for (i = 0; !err && i < n; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT)
+			err = -errno;
+	free(keys);
+	return err;
+}
+
+int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
+{
+	int err;
+
+	err = lpm_clear(m->fd[MAP_SRC4], sizeof(struct picfw_lpm4), gen);
+	if (!err)
+		err = lpm_clear(m->fd[MAP_SRC6], sizeof(struct picfw_lpm6), gen);
+	if (!err)
+		err = lpm_clear(m->fd[MAP_PROT4], sizeof(struct picfw_lpm4), gen);
+	if (!err)
+		err = lpm_clear(m->fd[MAP_PROT6], sizeof(struct picfw_lpm6), gen);
+	if (err)
+		return err;
+	memset(m->ports_mem + (size_t)gen * PICFW_TRANSPORTS * PICFW_PORTS, 0,
+	       PORTS_BYTES / PICFW_GENERATIONS);
+	memset(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES, 0, BITS_BYTES / PICFW_GENERATIONS);
+	return 0;
+}
+
+int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct policy_image *img,
+			  const uint32_t *slots)
+{
+	uint32_t i, key;
+	int err;
+
+	if (gen >= PICFW_GENERATIONS || img->nclasses > PICFW_MAX_CLASSES)
+		return -EINVAL;
+	err = maps_clear_generation(m, gen);
+	if (err)
+		return err;
+	err = lpm_write(m->fd[MAP_SRC4], gen, img->src4, img->nsrc4);
+	if (!err)
+		err = lpm_write(m->fd[MAP_SRC6], gen, img->src6, img->nsrc6);
+	if (!err)
+		err = lpm_write(m->fd[MAP_PROT4], gen, img->prot4, img->nprot4);
+	if (!err)
+		err = lpm_write(m->fd[MAP_PROT6], gen, img->prot6, img->nprot6);
+	if (err)
+		return err;
+	memcpy(m->ports_mem + (size_t)gen * PICFW_TRANSPORTS * PICFW_PORTS, img->ports,
+	       PORTS_BYTES / PICFW_GENERATIONS);
+	/* Class 0 stays all zero: no row. */
+	memcpy(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES + 1, img->classes + 1,
+	       (img->nclasses - 1) * sizeof(struct picfw_bits));
+	for (i = 0; i < img->nrows; i++) {
+		key = gen * PICFW_MAX_ROWS + i;
+		if (bpf_map_update_elem(m->fd[MAP_SLOTS], &key, &slots[i], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg)
+{
+	struct picfw_ctl ctl;
+	__u32 zero = 0;
+	int err;
+
+	err = maps_read_ctl(m, &ctl);
+	if (err)
+		return err;
+	ctl.gen[gen] = *cfg;
+	/*
+	 * The program reads `active` once per packet. The update copies the whole
+	 * value, but the only bytes that change are gen[gen] (not read while it
+	 * is inactive) and the low byte of `active`, so no reader can see a mix.
+	 */
+	if (bpf_map_update_elem(m->fd[MAP_CTL], &zero, &ctl, BPF_ANY))
+		return -errno;
+	ctl.active = gen;
+	if (bpf_map_update_elem(m->fd[MAP_CTL], &zero, &ctl, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int percpu_sum(int fd, uint32_t key, struct picfw_counter *buf, int ncpu,
+		      struct picfw_counter *out)
+{
+	int c;
+
+	if (bpf_map_lookup_elem(fd, &key, buf))
+		return -errno;
+	out->packets = 0;
+	out->bytes = 0;
+	for (c = 0; c < ncpu; c++) {
+		out->packets += buf[c].packets;
+		out->bytes += buf[c].bytes;
+	}
+	return 0;
+}
+
+int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
+		       struct picfw_counter *reasons)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct picfw_counter *buf;
+	uint32_t i;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	buf = calloc((size_t)ncpu, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; rows && !err && i < PICFW_MAX_ROWS; i++)
+		err = percpu_sum(m->fd[MAP_ROW_STATS], i, buf, ncpu, &rows[i]);
+	for (i = 0; reasons && !err && i < PICFW_REASON_SLOTS; i++)
+		err = percpu_sum(m->fd[MAP_REASON_STATS], i, buf, ncpu, &reasons[i]);
+	free(buf);
+	return err;
+}
+
+int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct picfw_counter *buf;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	buf = calloc((size_t)ncpu, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_update_elem(m->fd[MAP_ROW_STATS], &slot, buf, BPF_ANY))
+		err = -errno;
+	free(buf);
+	return err;
+}
+
+int maps_read_meta(const struct picfw_maps *m, struct picfw_meta *meta)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->fd[MAP_META], &zero, meta) ? -errno : 0;
+}
+
+int maps_write_meta(const struct picfw_maps *m, const struct picfw_meta *meta)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->fd[MAP_META], &zero, meta, BPF_ANY) ? -errno : 0;
+}
+
+int maps_read_row_meta(const struct picfw_maps *m, struct picfw_row_meta *rows)
+{
+	uint32_t i;
+
+	for (i = 0; i < PICFW_MAX_ROWS; i++)
+		if (bpf_map_lookup_elem(m->fd[MAP_ROW_META], &i, &rows[i]))
+			return -errno;
+	return 0;
+}
+
+int maps_write_row_meta(const struct picfw_maps *m, uint32_t slot, const struct picfw_row_meta *r)
+{
+	return bpf_map_update_elem(m->fd[MAP_ROW_META], &slot, r, BPF_ANY) ? -errno : 0;
+}

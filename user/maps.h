@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * maps.h - map images to the kernel and counters back. The only file with
+ * bpf syscalls on maps; it knows nothing of the policy text.
+ */
+#ifndef PICFW_MAPS_H
+#define PICFW_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picfw.h"
+#include "compile.h"
+
+enum map_id {
+	MAP_CTL,
+	MAP_SRC4,
+	MAP_SRC6,
+	MAP_PROT4,
+	MAP_PROT6,
+	MAP_PORTS,
+	MAP_BITS,
+	MAP_SLOTS,
+	MAP_ROW_STATS,
+	MAP_REASON_STATS,
+	MAP_ROW_META,
+	MAP_META,
+	MAP_COUNT,
+};
+
+extern const char *const map_names[MAP_COUNT];
+
+struct picfw_maps {
+	int fd[MAP_COUNT];
+	int owned; /* close the fds in maps_close() */
+	struct picfw_port_classes *ports_mem;
+	struct picfw_bits *bits_mem;
+};
+
+/*
+ * Where pins live: PICFW_PIN_ROOT, i.e. picfw/ in the host's bpffs (found even
+ * from `ip netns exec`'s private mount namespace), or in $PICFW_BPFFS.
+ */
+const char *pin_root(void);
+void pin_root_reset(void);
+int is_bpffs(const char *path);
+/* The nearest ancestor in another mount namespace (`ip netns exec`), or 0. */
+int outer_mnt_pid(void);
+
+/* Directory of an interface's pins: pin_root() "/" ifname. */
+int pin_dir(const char *ifname, char *buf, size_t len);
+
+/* Open the maps pinned for ifname. Returns 0 or a negative errno. */
+int maps_open_pinned(const char *ifname, struct picfw_maps *m);
+/* Take fds owned by someone else (the skeleton), in enum map_id order. */
+int maps_from_fds(const int fds[MAP_COUNT], struct picfw_maps *m);
+void maps_close(struct picfw_maps *m);
+
+int maps_read_ctl(const struct picfw_maps *m, struct picfw_ctl *ctl);
+
+/*
+ * Write img into generation gen (which must not be active): its old entries
+ * are removed first. Returns 0 or a negative errno.
+ */
+int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct policy_image *img,
+			  const uint32_t *slots);
+/* Make gen the active generation, with its settings, in one map update. */
+int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg);
+/* Remove every entry of generation gen. */
+int maps_clear_generation(const struct picfw_maps *m, uint32_t gen);
+
+/* Counters summed over CPUs: rows[PICFW_MAX_ROWS], reasons[PICFW_REASON_SLOTS]. */
+int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
+		       struct picfw_counter *reasons);
+int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot);
+
+int maps_read_meta(const struct picfw_maps *m, struct picfw_meta *meta);
+int maps_write_meta(const struct picfw_maps *m, const struct picfw_meta *meta);
+int maps_read_row_meta(const struct picfw_maps *m, struct picfw_row_meta *rows /* [MAX_ROWS] */);
+int maps_write_row_meta(const struct picfw_maps *m, uint32_t slot, const struct picfw_row_meta *r);
+
+#endif /* PICFW_MAPS_H */

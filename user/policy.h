@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * policy.h - policy text to rows and sets. Pure C: no libbpf, no kernel.
+ */
+#ifndef PICFW_POLICY_H
+#define PICFW_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "picfw.h"
+
+#define POLICY_MAX_LINE 4096               /* bytes per line, newline excluded */
+#define POLICY_MAX_FILE (16u * 1024 * 1024) /* bytes per policy file */
+#define POLICY_MAX_SETS 4096
+#define POLICY_MAX_ERRORS 50                /* reported, then parsing stops */
+
+struct prefix {
+	uint8_t family; /* 4 or 6 */
+	uint8_t len;    /* prefix length */
+	uint8_t addr[16]; /* network byte order; IPv4 in addr[0..3] */
+};
+
+struct addr_set {
+	char *name;   /* NULL for an inline address or `any` written in a row */
+	int line, col;
+	struct prefix *prefixes;
+	size_t nprefixes, cap;
+	int used;     /* referenced by a row or protect */
+};
+
+struct row {
+	char *name;      /* stable name: explicit or derived */
+	int explicit_name;
+	char *role;      /* "Access", "A/V" */
+	char *protocol;  /* "SIP(MTLS)", "STUN,MSTURN" */
+	uint8_t transport;  /* enum picfw_transport */
+	uint8_t direction;  /* enum picfw_direction */
+	uint16_t port_lo, port_hi;
+	int src, dst;    /* index into policy.sets */
+	char *src_text, *dst_text; /* as written */
+	char *notes;     /* NULL when absent */
+	int line, col;
+};
+
+struct policy {
+	char *file;      /* as given, for messages */
+	struct addr_set *sets;
+	size_t nsets;
+	struct row *rows;
+	size_t nrows;
+	int protect;     /* index into sets, -1 if none */
+	uint32_t mode;   /* enum picfw_mode */
+};
+
+/* One diagnostic: FILE:LINE:COL: error: MESSAGE */
+struct policy_error {
+	int line, col;
+	char msg[512];
+};
+
+struct policy_errors {
+	struct policy_error *v;
+	size_t n, cap;
+};
+
+/*
+ * Parse text of len bytes (need not be NUL-terminated). file names it in
+ * messages. Returns 0 and fills *out, or -1 with at least one entry in
+ * *errs (then *out is left empty). Both are released with the free calls.
+ */
+int policy_parse(const char *file, const char *text, size_t len, struct policy *out,
+		 struct policy_errors *errs);
+
+/* Read a file (size limit POLICY_MAX_FILE) and parse it. */
+int policy_load(const char *path, struct policy *out, struct policy_errors *errs);
+
+void policy_free(struct policy *p);
+void policy_errors_free(struct policy_errors *errs);
+void policy_errors_print(FILE *f, const char *file, const struct policy_errors *errs);
+
+/* "tcp"/"udp", "in"/"out", "enforce"/"audit" */
+const char *policy_transport_name(unsigned t);
+const char *policy_direction_name(unsigned d);
+const char *policy_mode_name(unsigned m);
+
+/* Text of a prefix ("198.51.100.0/24", "2001:db8::/32", host addresses without /len). */
+void prefix_format(const struct prefix *p, char *buf, size_t len);
+
+/* The normalised table, as `picfw check` prints it. */
+void policy_print(FILE *f, const struct policy *p);
+
+#endif /* PICFW_POLICY_H */

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* stats.c - kernel counters to a table, JSON or Prometheus text (see stats.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "stats.h"
+
+const char *const reason_names[PICFW_REASONS] = {
+	[PICFW_R_NO_MATCH] = "no_match",
+	[PICFW_R_MALFORMED] = "malformed",
+	[PICFW_R_FRAGMENT] = "fragment",
+	[PICFW_R_ICMP_ESSENTIAL] = "icmp_essential",
+	[PICFW_R_NON_IP] = "non_ip",
+	[PICFW_R_UNPROTECTED] = "unprotected",
+};
+
+/* Reasons that drop (and so can be would-drop in audit mode). */
+static int reason_drops(unsigned r)
+{
+	return r == PICFW_R_NO_MATCH || r == PICFW_R_MALFORMED || r == PICFW_R_FRAGMENT;
+}
+
+int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snapshot *s)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	err = maps_read_meta(m, &s->meta);
+	if (!err)
+		err = maps_read_ctl(m, &s->ctl);
+	if (!err)
+		err = maps_read_row_meta(m, s->rows);
+	if (!err)
+		err = maps_read_counters(m, s->row_counters, s->reasons);
+	return err;
+}
+
+unsigned stats_mode(const struct stats_snapshot *s)
+{
+	return s->ctl.gen[s->ctl.active & 1].mode;
+}
+
+static void ports_text(const struct picfw_row_meta *r, char *buf, size_t len)
+{
+	if (r->port_lo == r->port_hi)
+		snprintf(buf, len, "%u", r->port_lo);
+	else
+		snprintf(buf, len, "%u-%u", r->port_lo, r->port_hi);
+}
+
+void stats_print_table(FILE *f, const struct stats_snapshot *s)
+{
+	unsigned i, audit = stats_mode(s) == PICFW_MODE_AUDIT;
+	int w = 4;
+	char ports[16];
+
+	for (i = 0; i < PICFW_MAX_ROWS; i++)
+		if (s->rows[i].in_use && (int)strlen(s->rows[i].name) > w)
+			w = (int)strlen(s->rows[i].name);
+
+	fprintf(f, "interface %s  mode %s  generation %llu  rows %u\n", s->ifname,
+		policy_mode_name(stats_mode(s)), (unsigned long long)s->meta.generation,
+		s->meta.nrows);
+	fprintf(f, "\n%-*s  %-3s  %-9s  %-11s  %14s  %16s\n", w, "ROW", "DIR", "TRANSPORT",
+		"PORTS", "PACKETS", "BYTES");
+	for (i = 0; i < PICFW_MAX_ROWS; i++) {
+		const struct picfw_row_meta *r = &s->rows[i];
+
+		if (!r->in_use)
+			continue;
+		ports_text(r, ports, sizeof(ports));
+		fprintf(f, "%-*s  %-3s  %-9s  %-11s  %14llu  %16llu\n", w, r->name,
+			policy_direction_name(r->direction), policy_transport_name(r->transport),
+			ports, (unsigned long long)s->row_counters[i].packets,
+			(unsigned long long)s->row_counters[i].bytes);
+	}
+	fprintf(f, "\n%-14s  %-7s  %14s  %16s\n", "REASON", "VERDICT", "PACKETS", "BYTES");
+	for (i = 0; i < PICFW_REASONS; i++)
+		fprintf(f, "%-14s  %-7s  %14llu  %16llu\n", reason_names[i],
+			reason_drops(i) ? "drop" : "pass",
+			(unsigned long long)s->reasons[i].packets,
+			(unsigned long long)s->reasons[i].bytes);
+	for (i = 0; i < PICFW_REASONS; i++) {
+		const struct picfw_counter *c = &s->reasons[PICFW_REASONS + i];
+
+		if (!reason_drops(i) || (!audit && !c->packets))
+			continue;
+		fprintf(f, "%-14s  %-7s  %14llu  %16llu\n", reason_names[i], "audit",
+			(unsigned long long)c->packets, (unsigned long long)c->bytes);
+	}
+	if (audit)
+		fprintf(f, "\naudit mode: nothing is dropped; 'audit' lines count what enforce "
+			   "mode would drop.\n");
+}
+
+void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_counter(FILE *f, const struct picfw_counter *c)
+{
+	fprintf(f, "{\"packets\":%llu,\"bytes\":%llu}", (unsigned long long)c->packets,
+		(unsigned long long)c->bytes);
+}
+
+void stats_print_json(FILE *f, const struct stats_snapshot *s)
+{
+	const char *sep = "";
+	char ports[16];
+	unsigned i;
+
+	fprintf(f, "{\"interface\":");
+	json_string(f, s->ifname);
+	fprintf(f, ",\"mode\":\"%s\",\"generation\":%llu,\"policy\":",
+		policy_mode_name(stats_mode(s)), (unsigned long long)s->meta.generation);
+	json_string(f, s->meta.policy_path);
+	fprintf(f, ",\"rows\":[");
+	for (i = 0; i < PICFW_MAX_ROWS; i++) {
+		const struct picfw_row_meta *r = &s->rows[i];
+
+		if (!r->in_use)
+			continue;
+		ports_text(r, ports, sizeof(ports));
+		fprintf(f, "%s{\"name\":", sep);
+		json_string(f, r->name);
+		fprintf(f, ",\"direction\":\"%s\",\"transport\":\"%s\",\"ports\":\"%s\","
+			   "\"packets\":%llu,\"bytes\":%llu}",
+			policy_direction_name(r->direction), policy_transport_name(r->transport),
+			ports, (unsigned long long)s->row_counters[i].packets,
+			(unsigned long long)s->row_counters[i].bytes);
+		sep = ",";
+	}
+	fprintf(f, "],\"reasons\":{");
+	for (i = 0; i < PICFW_REASONS; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", reason_names[i]);
+		json_counter(f, &s->reasons[i]);
+	}
+	fprintf(f, "},\"would_drop\":{");
+	sep = "";
+	for (i = 0; i < PICFW_REASONS; i++) {
+		if (!reason_drops(i))
+			continue;
+		fprintf(f, "%s\"%s\":", sep, reason_names[i]);
+		json_counter(f, &s->reasons[PICFW_REASONS + i]);
+		sep = ",";
+	}
+	fprintf(f, "}}\n");
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void prom_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
+{
+	static const char *const what[2] = { "packets", "bytes" };
+	unsigned i, k;
+	char ports[16];
+
+	for (k = 0; k < 2; k++) {
+		fprintf(f, "# HELP picfw_row_%s_total %s passed by a policy row.\n", what[k],
+			k ? "Bytes" : "Packets");
+		fprintf(f, "# TYPE picfw_row_%s_total counter\n", what[k]);
+		for (i = 0; i < PICFW_MAX_ROWS; i++) {
+			const struct picfw_row_meta *r = &s->rows[i];
+			const struct picfw_counter *c = &s->row_counters[i];
+
+			if (!r->in_use)
+				continue;
+			ports_text(r, ports, sizeof(ports));
+			fprintf(f, "picfw_row_%s_total{interface=\"", what[k]);
+			prom_label(f, s->ifname);
+			fprintf(f, "\",row=\"");
+			prom_label(f, r->name);
+			fprintf(f, "\",direction=\"%s\",transport=\"%s\",ports=\"%s\"} %llu\n",
+				policy_direction_name(r->direction),
+				policy_transport_name(r->transport), ports,
+				(unsigned long long)(k ? c->bytes : c->packets));
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		fprintf(f, "# HELP picfw_reason_%s_total %s judged without a row, by reason.\n",
+			what[k], k ? "Bytes" : "Packets");
+		fprintf(f, "# TYPE picfw_reason_%s_total counter\n", what[k]);
+		for (i = 0; i < PICFW_REASONS; i++) {
+			const struct picfw_counter *c = &s->reasons[i];
+
+			fprintf(f, "picfw_reason_%s_total{interface=\"", what[k]);
+			prom_label(f, s->ifname);
+			fprintf(f, "\",reason=\"%s\",verdict=\"%s\"} %llu\n", reason_names[i],
+				reason_drops(i) ? "drop" : "pass",
+				(unsigned long long)(k ? c->bytes : c->packets));
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		fprintf(f, "# HELP picfw_would_drop_%s_total %s audit mode passed that enforce "
+			   "mode would drop.\n", what[k], k ? "Bytes" : "Packets");
+		fprintf(f, "# TYPE picfw_would_drop_%s_total counter\n", what[k]);
+		for (i = 0; i < PICFW_REASONS; i++) {
+			const struct picfw_counter *c = &s->reasons[PICFW_REASONS + i];
+
+			if (!reason_drops(i))
+				continue;
+			fprintf(f, "picfw_would_drop_%s_total{interface=\"", what[k]);
+			prom_label(f, s->ifname);
+			fprintf(f, "\",reason=\"%s\"} %llu\n", reason_names[i],
+				(unsigned long long)(k ? c->bytes : c->packets));
+		}
+	}
+	fprintf(f, "# HELP picfw_policy_generation Policies applied since attach.\n");
+	fprintf(f, "# TYPE picfw_policy_generation gauge\n");
+	fprintf(f, "picfw_policy_generation{interface=\"");
+	prom_label(f, s->ifname);
+	fprintf(f, "\"} %llu\n", (unsigned long long)s->meta.generation);
+	fprintf(f, "# HELP picfw_policy_rows Rows in the active policy.\n");
+	fprintf(f, "# TYPE picfw_policy_rows gauge\n");
+	fprintf(f, "picfw_policy_rows{interface=\"");
+	prom_label(f, s->ifname);
+	fprintf(f, "\"} %u\n", s->meta.nrows);
+	fprintf(f, "# HELP picfw_audit_mode 1 when the active policy is in audit mode.\n");
+	fprintf(f, "# TYPE picfw_audit_mode gauge\n");
+	fprintf(f, "picfw_audit_mode{interface=\"");
+	prom_label(f, s->ifname);
+	fprintf(f, "\"} %u\n", stats_mode(s) == PICFW_MODE_AUDIT);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * stats.h - kernel counters to a table, JSON or Prometheus text. A new output
+ * format is a new function here.
+ */
+#ifndef PICFW_STATS_H
+#define PICFW_STATS_H
+
+#include <stdio.h>
+
+#include "maps.h"
+
+extern const char *const reason_names[PICFW_REASONS];
+
+struct stats_snapshot {
+	char ifname[64];
+	struct picfw_meta meta;
+	struct picfw_ctl ctl;
+	struct picfw_row_meta rows[PICFW_MAX_ROWS];
+	struct picfw_counter row_counters[PICFW_MAX_ROWS];
+	struct picfw_counter reasons[PICFW_REASON_SLOTS];
+};
+
+/* Read everything of one attached interface. 0 or a negative errno. */
+int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snapshot *s);
+
+/* Active generation's mode, as the program sees it. */
+unsigned stats_mode(const struct stats_snapshot *s);
+
+void stats_print_table(FILE *f, const struct stats_snapshot *s);
+void stats_print_json(FILE *f, const struct stats_snapshot *s);
+void stats_print_prometheus(FILE *f, const struct stats_snapshot *s);
+
+/* Print s as a JSON string, quotes included. */
+void json_string(FILE *f, const char *s);
+
+#endif /* PICFW_STATS_H */
