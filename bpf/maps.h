@@ -107,9 +107,10 @@ struct {
 	__type(value, struct picfw_row_meta);
 } picfw_row_meta SEC(".maps");
 
+/* What each generation holds: policy file, times, digest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PICFW_GENERATIONS);
 	__type(key, __u32);
 	__type(value, struct picfw_meta);
 } picfw_meta SEC(".maps");

@@ -125,6 +125,7 @@ struct picfw_lpm6 {
 struct picfw_port_classes {
 	__u16 dst_class;
 	__u16 src_class;
+	__u32 pad; /* array elements are 8-byte aligned: mmap sees this stride */
 };
 
 /*
@@ -137,6 +138,13 @@ struct picfw_bits {
 	__u64 summary;
 	__u64 words[PICFW_ROW_WORDS];
 };
+
+/*
+ * Userspace writes picfw_ports and picfw_bits through mmap, where the kernel
+ * lays array elements out at round_up(value_size, 8).
+ */
+_Static_assert(sizeof(struct picfw_port_classes) % 8 == 0, "mmap stride");
+_Static_assert(sizeof(struct picfw_bits) % 8 == 0, "mmap stride");
 
 /* picfw_slots[gen * PICFW_MAX_ROWS + row]: counter slot of that row. */
 
@@ -164,7 +172,7 @@ struct picfw_row_meta {
 	__u16 port_hi;
 };
 
-/* picfw_meta[0]: what is attached and since when. */
+/* picfw_meta[gen]: the policy a generation holds, written before it is activated. */
 struct picfw_meta {
 	char policy_path[PICFW_PATH_LEN];
 	__u64 attach_time;  /* seconds since the epoch */

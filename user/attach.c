@@ -207,12 +207,6 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 		if (ret)
 			goto out;
 	}
-	ret = maps_write_generation(&m, 0, img, slots);
-	if (!ret)
-		ret = maps_activate(&m, 0, &cfg);
-	if (ret)
-		goto out;
-
 	real = realpath(policy_path, NULL);
 	snprintf(meta.policy_path, sizeof(meta.policy_path), "%s", real ? real : policy_path);
 	free(real);
@@ -220,7 +214,11 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	meta.generation = 1;
 	meta.xdp_mode = mode;
 	meta.nrows = img->nrows;
-	ret = maps_write_meta(&m, &meta);
+	ret = maps_write_meta(&m, 0, &meta);
+	if (!ret)
+		ret = maps_write_generation(&m, 0, img, slots);
+	if (!ret)
+		ret = maps_activate(&m, 0, &cfg);
 out:
 	if (ret)
 		fail(err, errlen, "writing the policy maps failed: %s", strerror(-ret));

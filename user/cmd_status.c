@@ -50,9 +50,9 @@ static int show_one(const char *ifname)
 		return cmd_fail("status", "picfw is not attached to %s", ifname);
 	if (err)
 		return cmd_fail("status", "reading the pins of %s: %s", ifname, strerror(-err));
-	err = maps_read_meta(&m, &meta);
+	err = maps_read_ctl(&m, &ctl);
 	if (!err)
-		err = maps_read_ctl(&m, &ctl);
+		err = maps_read_meta(&m, ctl.active & 1, &meta);
 	maps_close(&m);
 	if (err)
 		return cmd_fail("status", "reading the maps of %s: %s", ifname, strerror(-err));

@@ -406,18 +406,28 @@ int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot)
 	return err;
 }
 
-int maps_read_meta(const struct picfw_maps *m, struct picfw_meta *meta)
+int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(m->fd[MAP_META], &zero, meta) ? -errno : 0;
+	return bpf_map_lookup_elem(m->fd[MAP_META], &gen, meta) ? -errno : 0;
 }
 
-int maps_write_meta(const struct picfw_maps *m, const struct picfw_meta *meta)
+int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta)
 {
-	__u32 zero = 0;
+	return bpf_map_update_elem(m->fd[MAP_META], &gen, meta, BPF_ANY) ? -errno : 0;
+}
 
-	return bpf_map_update_elem(m->fd[MAP_META], &zero, meta, BPF_ANY) ? -errno : 0;
+int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32_t *slots)
+{
+	uint32_t i, key;
+
+	if (gen >= PICFW_GENERATIONS || n > PICFW_MAX_ROWS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		key = gen * PICFW_MAX_ROWS + i;
+		if (bpf_map_lookup_elem(m->fd[MAP_SLOTS], &key, &slots[i]))
+			return -errno;
+	}
+	return 0;
 }
 
 int maps_read_row_meta(const struct picfw_maps *m, struct picfw_row_meta *rows)

@@ -74,8 +74,10 @@ int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
 		       struct picfw_counter *reasons);
 int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot);
 
-int maps_read_meta(const struct picfw_maps *m, struct picfw_meta *meta);
-int maps_write_meta(const struct picfw_maps *m, const struct picfw_meta *meta);
+int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta);
+int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta);
+/* Counter slots of generation gen's rows 0..n-1. */
+int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32_t *slots);
 int maps_read_row_meta(const struct picfw_maps *m, struct picfw_row_meta *rows /* [MAX_ROWS] */);
 int maps_write_row_meta(const struct picfw_maps *m, uint32_t slot, const struct picfw_row_meta *r);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* stats.c - kernel counters to a table, JSON or Prometheus text (see stats.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,18 +24,37 @@ static int reason_drops(unsigned r)
 
 int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snapshot *s)
 {
+	static struct picfw_row_meta meta[PICFW_MAX_ROWS];
+	static struct picfw_counter counters[PICFW_MAX_ROWS];
+	uint32_t slots[PICFW_MAX_ROWS], gen, i;
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
-	err = maps_read_meta(m, &s->meta);
+	err = maps_read_ctl(m, &s->ctl);
+	if (err)
+		return err;
+	gen = s->ctl.active & 1;
+	s->nrows = s->ctl.gen[gen].nrows;
+	if (s->nrows > PICFW_MAX_ROWS)
+		return -EINVAL;
+	err = maps_read_meta(m, gen, &s->meta);
 	if (!err)
-		err = maps_read_ctl(m, &s->ctl);
+		err = maps_read_slots(m, gen, s->nrows, slots);
 	if (!err)
-		err = maps_read_row_meta(m, s->rows);
+		err = maps_read_row_meta(m, meta);
 	if (!err)
-		err = maps_read_counters(m, s->row_counters, s->reasons);
-	return err;
+		err = maps_read_counters(m, counters, s->reasons);
+	if (err)
+		return err;
+	/* The active generation's rows, in file order, with their slots' counters. */
+	for (i = 0; i < s->nrows; i++) {
+		if (slots[i] >= PICFW_MAX_ROWS)
+			return -EINVAL;
+		s->rows[i] = meta[slots[i]];
+		s->row_counters[i] = counters[slots[i]];
+	}
+	return 0;
 }
 
 unsigned stats_mode(const struct stats_snapshot *s)
@@ -56,20 +76,18 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 	int w = 4;
 	char ports[16];
 
-	for (i = 0; i < PICFW_MAX_ROWS; i++)
-		if (s->rows[i].in_use && (int)strlen(s->rows[i].name) > w)
+	for (i = 0; i < s->nrows; i++)
+		if ((int)strlen(s->rows[i].name) > w)
 			w = (int)strlen(s->rows[i].name);
 
 	fprintf(f, "interface %s  mode %s  generation %llu  rows %u\n", s->ifname,
 		policy_mode_name(stats_mode(s)), (unsigned long long)s->meta.generation,
-		s->meta.nrows);
+		s->nrows);
 	fprintf(f, "\n%-*s  %-3s  %-9s  %-11s  %14s  %16s\n", w, "ROW", "DIR", "TRANSPORT",
 		"PORTS", "PACKETS", "BYTES");
-	for (i = 0; i < PICFW_MAX_ROWS; i++) {
+	for (i = 0; i < s->nrows; i++) {
 		const struct picfw_row_meta *r = &s->rows[i];
 
-		if (!r->in_use)
-			continue;
 		ports_text(r, ports, sizeof(ports));
 		fprintf(f, "%-*s  %-3s  %-9s  %-11s  %14llu  %16llu\n", w, r->name,
 			policy_direction_name(r->direction), policy_transport_name(r->transport),
@@ -129,11 +147,9 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 		policy_mode_name(stats_mode(s)), (unsigned long long)s->meta.generation);
 	json_string(f, s->meta.policy_path);
 	fprintf(f, ",\"rows\":[");
-	for (i = 0; i < PICFW_MAX_ROWS; i++) {
+	for (i = 0; i < s->nrows; i++) {
 		const struct picfw_row_meta *r = &s->rows[i];
 
-		if (!r->in_use)
-			continue;
 		ports_text(r, ports, sizeof(ports));
 		fprintf(f, "%s{\"name\":", sep);
 		json_string(f, r->name);
@@ -184,12 +200,10 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 		fprintf(f, "# HELP picfw_row_%s_total %s passed by a policy row.\n", what[k],
 			k ? "Bytes" : "Packets");
 		fprintf(f, "# TYPE picfw_row_%s_total counter\n", what[k]);
-		for (i = 0; i < PICFW_MAX_ROWS; i++) {
+		for (i = 0; i < s->nrows; i++) {
 			const struct picfw_row_meta *r = &s->rows[i];
 			const struct picfw_counter *c = &s->row_counters[i];
 
-			if (!r->in_use)
-				continue;
 			ports_text(r, ports, sizeof(ports));
 			fprintf(f, "picfw_row_%s_total{interface=\"", what[k]);
 			prom_label(f, s->ifname);
@@ -239,7 +253,7 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 	fprintf(f, "# TYPE picfw_policy_rows gauge\n");
 	fprintf(f, "picfw_policy_rows{interface=\"");
 	prom_label(f, s->ifname);
-	fprintf(f, "\"} %u\n", s->meta.nrows);
+	fprintf(f, "\"} %u\n", s->nrows);
 	fprintf(f, "# HELP picfw_audit_mode 1 when the active policy is in audit mode.\n");
 	fprintf(f, "# TYPE picfw_audit_mode gauge\n");
 	fprintf(f, "picfw_audit_mode{interface=\"");

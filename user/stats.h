@@ -6,6 +6,7 @@
 #ifndef PICFW_STATS_H
 #define PICFW_STATS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "maps.h"
@@ -16,6 +17,7 @@ struct stats_snapshot {
 	char ifname[64];
 	struct picfw_meta meta;
 	struct picfw_ctl ctl;
+	uint32_t nrows; /* rows of the active generation, file order */
 	struct picfw_row_meta rows[PICFW_MAX_ROWS];
 	struct picfw_counter row_counters[PICFW_MAX_ROWS];
 	struct picfw_counter reasons[PICFW_REASON_SLOTS];
