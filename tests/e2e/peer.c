@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * peer - a small, bounded traffic tool for the end-to-end tests and the demo.
+ *
+ * Every wait is a poll() bounded by --timeout, every loop by --count, so a
+ * dropped packet turns into a timeout and a clear message, never a hang.
+ * Exit status: 0 the exchange completed, 1 it did not (the reason on
+ * stderr: "timed out", "refused", "short", ...), 2 bad usage.
+ */
+#define _GNU_SOURCE /* accept4() */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEER_DEFAULT_TIMEOUT_MS 2000
+#define PEER_DEFAULT_BYTES 1000
+#define PEER_MAX_DATAGRAM 65507
+#define PEER_MAX_COUNT 1000000
+#define PEER_MAX_BYTES (64L * 1024 * 1024)
+#define PEER_BUF 65536
+
+struct peer_opts {
+	struct sockaddr_storage addr; /* ADDR PORT from the command line */
+	socklen_t addr_len;
+	struct sockaddr_storage bind; /* --bind ADDR[,PORT] */
+	socklen_t bind_len;
+	int timeout_ms;
+	long count;
+	long bytes; /* --bytes (tcp) or --size (udp) */
+	bool expect_reply;
+};
+
+static const char *prog = "peer";
+static const char *cmd_name = "";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: peer COMMAND ADDR PORT [OPTIONS]\n"
+		"\n"
+		"Commands (ADDR is IPv4 or IPv6):\n"
+		"  tcp-listen  ADDR PORT [--timeout S] [--count N]\n"
+		"      accept N connections (default 1), echo what each sends\n"
+		"  tcp-connect ADDR PORT [--bind ADDR[,PORT]] [--bytes B] [--timeout S]\n"
+		"      connect, send B bytes (default %d), read them back\n"
+		"  udp-echo    ADDR PORT [--timeout S] [--count N]\n"
+		"      echo N datagrams (default 1) back to their sender\n"
+		"  udp-send    ADDR PORT [--bind ADDR[,PORT]] [--count N] [--size B]\n"
+		"              [--expect-reply] [--timeout S]\n"
+		"      send N datagrams (default 1) of B bytes (default %d); with\n"
+		"      --expect-reply wait up to S for the echo of each one\n"
+		"\n"
+		"Options:\n"
+		"  -t, --timeout S   how long to wait, seconds (default %.1f; fractions ok)\n"
+		"  -c, --count N     connections or datagrams\n"
+		"  -b, --bytes B     TCP bytes to send\n"
+		"  -s, --size B      UDP payload bytes\n"
+		"  -B, --bind A[,P]  local address and optional port (',' since IPv6\n"
+		"                    addresses hold ':')\n"
+		"  -r, --expect-reply\n"
+		"  -h, --help\n"
+		"\n"
+		"Exit status: 0 done, 1 not done (reason on stderr), 2 bad usage.\n",
+		PEER_DEFAULT_BYTES, PEER_DEFAULT_BYTES, PEER_DEFAULT_TIMEOUT_MS / 1000.0);
+}
+
+static __attribute__((format(printf, 1, 2))) void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", prog, cmd_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline, 0 when it has passed. */
+static int left_ms(long long deadline)
+{
+	long long left = deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	}
+	return buf;
+}
+
+static int parse_port(const char *s, unsigned int *port)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 65535)
+		return -1;
+	*port = (unsigned int)v;
+	return 0;
+}
+
+static int parse_addr(const char *host, unsigned int port, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+/* "ADDR" or "ADDR,PORT" */
+static int parse_bind(const char *arg, struct peer_opts *o)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	unsigned int port = 0;
+	char *comma;
+
+	if (strlen(arg) >= sizeof(host))
+		return -1;
+	strcpy(host, arg);
+	comma = strrchr(host, ',');
+	if (comma) {
+		*comma = '\0';
+		if (parse_port(comma + 1, &port))
+			return -1;
+	}
+	return parse_addr(host, port, &o->bind, &o->bind_len);
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 3600)
+		return -1;
+	*ms = (int)(v * 1000);
+	if (*ms < 1)
+		*ms = 1;
+	return 0;
+}
+
+static int set_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	return 0;
+}
+
+/* A socket of the family of o->addr, bound to --bind (or to ADDR PORT for servers). */
+static int open_socket(const struct peer_opts *o, int type, bool server)
+{
+	const struct sockaddr_storage *local = server ? &o->addr : &o->bind;
+	socklen_t local_len = server ? o->addr_len : o->bind_len;
+	int one = 1;
+	char buf[64];
+	int fd;
+
+	if (!server && o->bind_len && o->bind.ss_family != o->addr.ss_family) {
+		fail("--bind and ADDR are of different address families");
+		return -1;
+	}
+	fd = socket(o->addr.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fail("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+		fail("SO_REUSEADDR: %s", strerror(errno));
+		goto err;
+	}
+	if (local_len && bind(fd, (const struct sockaddr *)local, local_len) < 0) {
+		fail("bind %s: %s", addr_str(local, buf, sizeof(buf)), strerror(errno));
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+/* A recognisable payload, so that an echo is checked byte for byte. */
+static unsigned char pattern(long i)
+{
+	return (unsigned char)('A' + i % 26);
+}
+
+/* Write all of buf to a blocking-or-not fd, bounded by deadline. */
+static int write_all(int fd, const unsigned char *buf, size_t len, long long deadline)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+		ssize_t n;
+		int r = poll(&pfd, 1, left_ms(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ETIMEDOUT;
+		n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Echo one TCP client until it closes its side or the deadline passes. */
+static int serve_tcp_client(int fd, long long deadline, long *echoed)
+{
+	static unsigned char buf[PEER_BUF];
+	int err;
+
+	*echoed = 0;
+	if (set_nonblock(fd) < 0)
+		return -errno;
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, left_ms(deadline));
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		err = write_all(fd, buf, (size_t)n, deadline);
+		if (err)
+			return err;
+		*echoed += n;
+	}
+}
+
+static int cmd_tcp_listen(const struct peer_opts *o)
+{
+	long long deadline = now_ms() + o->timeout_ms;
+	long served = 0;
+	char buf[64];
+	int lfd;
+
+	lfd = open_socket(o, SOCK_STREAM, true);
+	if (lfd < 0)
+		return 1;
+	if (listen(lfd, 16) < 0 || set_nonblock(lfd) < 0) {
+		fail("listen: %s", strerror(errno));
+		close(lfd);
+		return 1;
+	}
+	while (served < o->count) {
+		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		long echoed;
+		int r, cfd, err;
+
+		r = poll(&pfd, 1, left_ms(deadline));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		cfd = accept4(lfd, (struct sockaddr *)&from, &from_len, SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				continue;
+			fail("accept: %s", strerror(errno));
+			break;
+		}
+		err = serve_tcp_client(cfd, deadline, &echoed);
+		close(cfd);
+		if (err)
+			fail("client %s: %s after %ld bytes", addr_str(&from, buf, sizeof(buf)),
+			     err == -ETIMEDOUT ? "timed out" : strerror(-err), echoed);
+		else
+			served++;
+	}
+	close(lfd);
+	if (served < o->count) {
+		fail("timed out: served %ld of %ld connections on %s", served, o->count,
+		     addr_str(&o->addr, buf, sizeof(buf)));
+		return 1;
+	}
+	return 0;
+}
+
+static int connect_bounded(int fd, const struct peer_opts *o, long long deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int err = 0, r;
+
+	if (set_nonblock(fd) < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&o->addr, o->addr_len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	do {
+		r = poll(&pfd, 1, left_ms(deadline));
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}
+
+static const char *why(int err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+		return "timed out";
+	case -ECONNREFUSED:
+		return "refused";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int cmd_tcp_connect(const struct peer_opts *o)
+{
+	static unsigned char out[PEER_BUF], in[PEER_BUF];
+	long long deadline = now_ms() + o->timeout_ms;
+	long sent = 0, got = 0;
+	char buf[64];
+	int fd, err;
+
+	fd = open_socket(o, SOCK_STREAM, false);
+	if (fd < 0)
+		return 1;
+	err = connect_bounded(fd, o, deadline);
+	if (err) {
+		fail("connect %s: %s", addr_str(&o->addr, buf, sizeof(buf)), why(err));
+		close(fd);
+		return 1;
+	}
+	/* Send and receive together so that a large --bytes cannot deadlock. */
+	while (got < o->bytes) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		int r;
+
+		if (sent < o->bytes)
+			pfd.events |= POLLOUT;
+		r = poll(&pfd, 1, left_ms(deadline));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? -errno : -ETIMEDOUT;
+			break;
+		}
+		if (pfd.revents & POLLOUT) {
+			long chunk = o->bytes - sent;
+			long i;
+
+			if (chunk > (long)sizeof(out))
+				chunk = sizeof(out);
+			for (i = 0; i < chunk; i++)
+				out[i] = pattern(sent + i);
+			n = send(fd, out, (size_t)chunk, MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				err = -errno;
+				break;
+			}
+			if (n > 0)
+				sent += n;
+			if (sent == o->bytes)
+				shutdown(fd, SHUT_WR);
+		}
+		if (pfd.revents & (POLLIN | POLLERR | POLLHUP)) {
+			long i;
+
+			n = recv(fd, in, sizeof(in), 0);
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				err = -errno;
+				break;
+			}
+			if (n == 0) {
+				err = -EPIPE;
+				break;
+			}
+			for (i = 0; i < n; i++) {
+				if (in[i] != pattern(got + i)) {
+					fail("%s: echo differs at byte %ld",
+					     addr_str(&o->addr, buf, sizeof(buf)), got + i);
+					close(fd);
+					return 1;
+				}
+			}
+			if (n > 0)
+				got += n;
+		}
+	}
+	close(fd);
+	if (got < o->bytes) {
+		fail("%s: %s: sent %ld, got back %ld of %ld bytes",
+		     addr_str(&o->addr, buf, sizeof(buf)),
+		     err == -EPIPE ? "short (peer closed)" : why(err), sent, got, o->bytes);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_udp_echo(const struct peer_opts *o)
+{
+	static unsigned char data[PEER_BUF];
+	long long deadline = now_ms() + o->timeout_ms;
+	long echoed = 0;
+	char buf[64];
+	int fd;
+
+	fd = open_socket(o, SOCK_DGRAM, true);
+	if (fd < 0)
+		return 1;
+	while (echoed < o->count) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		ssize_t n;
+		int r = poll(&pfd, 1, left_ms(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = recvfrom(fd, data, sizeof(data), MSG_DONTWAIT, (struct sockaddr *)&from,
+			     &from_len);
+		if (n < 0)
+			continue;
+		if (sendto(fd, data, (size_t)n, 0, (struct sockaddr *)&from, from_len) < 0) {
+			fail("sendto %s: %s", addr_str(&from, buf, sizeof(buf)), strerror(errno));
+			continue;
+		}
+		echoed++;
+	}
+	close(fd);
+	if (echoed < o->count) {
+		fail("timed out: echoed %ld of %ld datagrams on %s", echoed, o->count,
+		     addr_str(&o->addr, buf, sizeof(buf)));
+		return 1;
+	}
+	return 0;
+}
+
+/* Wait for the echo of the datagram just sent (its first bytes carry its number). */
+static int udp_wait_reply(int fd, const unsigned char *sent, size_t len, long long deadline)
+{
+	static unsigned char data[PEER_BUF];
+
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		int r = poll(&pfd, 1, left_ms(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = recv(fd, data, sizeof(data), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* A late echo of an earlier datagram is skipped, not counted. */
+		if ((size_t)n == len && memcmp(data, sent, len) == 0)
+			return 0;
+	}
+}
+
+static int cmd_udp_send(const struct peer_opts *o)
+{
+	static unsigned char data[PEER_MAX_DATAGRAM];
+	long replies = 0, i;
+	char buf[64];
+	int fd, err = 0;
+
+	fd = open_socket(o, SOCK_DGRAM, false);
+	if (fd < 0)
+		return 1;
+	/*
+	 * With --expect-reply the socket is connected, so that only the echo is
+	 * received. Without it, unconnected: a connected socket would fail the
+	 * next send after an ICMP port unreachable, and the count must be exact.
+	 */
+	if (o->expect_reply && connect(fd, (const struct sockaddr *)&o->addr, o->addr_len) < 0) {
+		fail("connect %s: %s", addr_str(&o->addr, buf, sizeof(buf)), strerror(errno));
+		close(fd);
+		return 1;
+	}
+	for (i = 0; i < o->count; i++) {
+		long long deadline = now_ms() + o->timeout_ms;
+		size_t len = (size_t)o->bytes;
+		long j;
+
+		for (j = 0; j < o->bytes; j++)
+			data[j] = pattern(i + j);
+		/* Number each datagram so that echoes cannot be mixed up. */
+		if (len >= sizeof(uint32_t)) {
+			uint32_t seq = htonl((uint32_t)i);
+
+			memcpy(data, &seq, sizeof(seq));
+		}
+		if (sendto(fd, data, len, 0, o->expect_reply ? NULL : (struct sockaddr *)&o->addr,
+			   o->expect_reply ? 0 : o->addr_len) < 0) {
+			err = -errno;
+			fail("send %s: %s (datagram %ld)", addr_str(&o->addr, buf, sizeof(buf)),
+			     why(err), i + 1);
+			break;
+		}
+		if (!o->expect_reply)
+			continue;
+		err = udp_wait_reply(fd, data, len, deadline);
+		if (err) {
+			fail("%s: no echo of datagram %ld: %s",
+			     addr_str(&o->addr, buf, sizeof(buf)), i + 1, why(err));
+			break;
+		}
+		replies++;
+	}
+	close(fd);
+	if (err)
+		return 1;
+	if (o->expect_reply && replies < o->count)
+		return 1;
+	return 0;
+}
+
+struct peer_cmd {
+	const char *name;
+	int (*run)(const struct peer_opts *o);
+	bool server;
+};
+
+static const struct peer_cmd cmds[] = {
+    {"tcp-listen", cmd_tcp_listen, true},
+    {"tcp-connect", cmd_tcp_connect, false},
+    {"udp-echo", cmd_udp_echo, true},
+    {"udp-send", cmd_udp_send, false},
+};
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s %s: ", prog, cmd_name);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'peer --help'.\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+	    {"timeout", required_argument, NULL, 't'}, {"count", required_argument, NULL, 'c'},
+	    {"bytes", required_argument, NULL, 'b'},   {"size", required_argument, NULL, 's'},
+	    {"bind", required_argument, NULL, 'B'},    {"expect-reply", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	};
+	struct peer_opts o = {
+	    .timeout_ms = PEER_DEFAULT_TIMEOUT_MS,
+	    .count = 1,
+	    .bytes = PEER_DEFAULT_BYTES,
+	};
+	const struct peer_cmd *cmd = NULL;
+	bool size_set = false, bytes_set = false;
+	unsigned int port;
+	size_t i;
+	int opt;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			cmd = &cmds[i];
+	cmd_name = argv[1];
+	if (!cmd)
+		return bad_usage("unknown command '%s'", argv[1]);
+
+	/* Options may come before or after ADDR PORT (getopt permutes). */
+	argc--;
+	argv++;
+	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			if (parse_timeout(optarg, &o.timeout_ms))
+				return bad_usage("bad --timeout '%s' (seconds, > 0)", optarg);
+			break;
+		case 'c':
+			if (parse_long(optarg, 1, PEER_MAX_COUNT, &o.count))
+				return bad_usage("bad --count '%s'", optarg);
+			break;
+		case 'b':
+			if (parse_long(optarg, 1, PEER_MAX_BYTES, &o.bytes))
+				return bad_usage("bad --bytes '%s'", optarg);
+			bytes_set = true;
+			break;
+		case 's':
+			if (parse_long(optarg, 0, PEER_MAX_DATAGRAM, &o.bytes))
+				return bad_usage("bad --size '%s' (0-65507)", optarg);
+			size_set = true;
+			break;
+		case 'B':
+			if (parse_bind(optarg, &o))
+				return bad_usage("bad --bind '%s' (ADDR or ADDR,PORT)", optarg);
+			break;
+		case 'r':
+			o.expect_reply = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'peer --help'.\n");
+			return 2;
+		}
+	}
+	if (argc - optind != 2)
+		return bad_usage("expects ADDR PORT%s", "");
+	if (parse_port(argv[optind + 1], &port))
+		return bad_usage("bad port '%s'", argv[optind + 1]);
+	if (parse_addr(argv[optind], port, &o.addr, &o.addr_len))
+		return bad_usage("bad address '%s' (IPv4 or IPv6)", argv[optind]);
+	if (cmd->server && o.bind_len)
+		return bad_usage("--bind is for clients; a server binds to ADDR PORT%s", "");
+	if (size_set && cmd->run != cmd_udp_send)
+		return bad_usage("--size is for udp-send%s", "");
+	if (bytes_set && cmd->run != cmd_tcp_connect)
+		return bad_usage("--bytes is for tcp-connect%s", "");
+	if (o.expect_reply && cmd->run != cmd_udp_send)
+		return bad_usage("--expect-reply is for udp-send%s", "");
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmd->run(&o);
+}
