@@ -30,6 +30,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "apply.h"
 #include "attach.h"
 #include "log.h"
 #include "picfw.skel.h"
@@ -186,6 +187,7 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	struct picfw_maps m;
 	int fds[MAP_COUNT], ret;
 	uint32_t *slots = NULL, i;
+	uint64_t digest;
 	char *real;
 
 	ret = skel_map_fds(skel, fds);
@@ -214,6 +216,8 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	meta.generation = 1;
 	meta.xdp_mode = mode;
 	meta.nrows = img->nrows;
+	digest = image_digest(img);
+	memcpy(meta.digest, &digest, sizeof(digest));
 	ret = maps_write_meta(&m, 0, &meta);
 	if (!ret)
 		ret = maps_write_generation(&m, 0, img, slots);
@@ -227,8 +231,9 @@ out:
 	return ret ? -1 : 0;
 }
 
-int picfw_attach(const char *ifname, const char *policy_path, const struct policy_image *img,
-		 enum xdp_attach_mode mode, char *err, size_t errlen)
+int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
+		 const struct policy_image *img, enum xdp_attach_mode mode, char *err,
+		 size_t errlen)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, query);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
@@ -316,6 +321,9 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	}
 	close(link_fd);
 	picfw_bpf__destroy(skel);
+	if (policy_copy_save(ifname, p))
+		pr_warn("picfw attach: warning: could not save a copy of the policy in %s\n",
+			PICFW_RUN_DIR);
 	return 0;
 
 fail:
@@ -330,7 +338,7 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 {
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
 	struct stat st;
-	int fd;
+	int fd, lock;
 
 	if (pin_dir(ifname, dir, sizeof(dir))) {
 		fail(err, errlen, "bad interface name '%s'", ifname);
@@ -340,6 +348,8 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 		fail(err, errlen, "picfw is not attached to %s", ifname);
 		return -1;
 	}
+	/* Wait for an apply in progress; the lock goes with the directory. */
+	lock = picfw_lock(ifname);
 	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -349,6 +359,9 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 		close(fd);
 	}
 	unpin_all(dir);
+	policy_copy_remove(ifname);
+	if (lock >= 0)
+		close(lock);
 	if (!stat(dir, &st)) {
 		fail(err, errlen, "could not remove %s", dir);
 		return -1;

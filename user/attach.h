@@ -32,8 +32,9 @@ int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
  * Load, fill generation 0 with img, attach to ifname and pin. On failure
  * nothing stays: no link, no pins. Returns 0 or -1 with a reason in err.
  */
-int picfw_attach(const char *ifname, const char *policy_path, const struct policy_image *img,
-		 enum xdp_attach_mode mode, char *err, size_t errlen);
+int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
+		 const struct policy_image *img, enum xdp_attach_mode mode, char *err,
+		 size_t errlen);
 
 /* Detach and remove the pins. 0 or -1 with a reason in err. */
 int picfw_detach(const char *ifname, char *err, size_t errlen);

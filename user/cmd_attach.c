@@ -63,7 +63,7 @@ int cmd_attach(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if (picfw_attach(argv[optind], argv[optind + 1], &img, mode, err, sizeof(err))) {
+	if (picfw_attach(argv[optind], argv[optind + 1], &p, &img, mode, err, sizeof(err))) {
 		ret = cmd_fail("attach", "%s", err);
 		goto out;
 	}

@@ -76,14 +76,15 @@ static int show_one(const char *ifname)
 	else
 		printf("DEFUNCT: the interface is gone or the link was detached "
 		       "(run 'picfw detach %s')\n", ifname);
-	printf("  policy      %s\n", meta.policy_path);
+	printf("  policy      %s (applied %s)\n", meta.policy_path, applied);
 	printf("  rows        %u\n", meta.nrows);
 	printf("  mode        %s\n", policy_mode_name(ctl.gen[ctl.active & 1].mode));
 	printf("  generation  %llu (slot %u)\n", (unsigned long long)meta.generation,
 	       ctl.active & 1);
 	printf("  attached    %s\n", attached);
-	printf("  applied     %s\n", applied);
-	(void)print_digest;
+	printf("  digest      ");
+	print_digest(meta.digest, 8);
+	printf(" (FNV-1a 64 of the compiled policy)\n");
 	return EXIT_OK;
 }
 

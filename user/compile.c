@@ -399,3 +399,72 @@ void image_free(struct policy_image *img)
 	free(img->rows);
 	memset(img, 0, sizeof(*img));
 }
+
+int compile_plan_slots(const struct picfw_row_meta *old_rows, const uint32_t *old_slots,
+		       uint32_t nold, const struct policy_image *img, uint32_t *slots,
+		       uint8_t *fresh)
+{
+	uint8_t used[PICFW_MAX_ROWS] = { 0 };
+	uint32_t i, k, next = 0;
+
+	if (nold > PICFW_MAX_ROWS || img->nrows > PICFW_MAX_ROWS)
+		return -1;
+	for (k = 0; k < nold; k++) {
+		if (old_slots[k] >= PICFW_MAX_ROWS)
+			return -1;
+		used[old_slots[k]] = 1;
+	}
+	/* A row whose name the active policy has keeps that row's slot and counters. */
+	for (i = 0; i < img->nrows; i++) {
+		fresh[i] = 1;
+		for (k = 0; k < nold; k++) {
+			if (!strncmp(old_rows[k].name, img->rows[i].name, PICFW_NAME_LEN)) {
+				slots[i] = old_slots[k];
+				fresh[i] = 0;
+				break;
+			}
+		}
+	}
+	/*
+	 * New rows take slots the active generation does not use: the program
+	 * may count on those until the switch, on these never before it.
+	 */
+	for (i = 0; i < img->nrows; i++) {
+		if (!fresh[i])
+			continue;
+		while (next < PICFW_MAX_ROWS && used[next])
+			next++;
+		if (next == PICFW_MAX_ROWS)
+			return -1;
+		slots[i] = next;
+		used[next] = 1;
+	}
+	return 0;
+}
+
+static void fnv(uint64_t *h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 1099511628211ULL;
+	}
+}
+
+uint64_t image_digest(const struct policy_image *img)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	fnv(&h, &img->mode, sizeof(img->mode));
+	fnv(&h, &img->nrows, sizeof(img->nrows));
+	fnv(&h, img->rows, img->nrows * sizeof(*img->rows));
+	fnv(&h, img->src4, img->nsrc4 * sizeof(*img->src4));
+	fnv(&h, img->src6, img->nsrc6 * sizeof(*img->src6));
+	fnv(&h, img->prot4, img->nprot4 * sizeof(*img->prot4));
+	fnv(&h, img->prot6, img->nprot6 * sizeof(*img->prot6));
+	fnv(&h, img->ports, PICFW_TRANSPORTS * sizeof(*img->ports));
+	fnv(&h, img->classes, img->nclasses * sizeof(*img->classes));
+	return h;
+}

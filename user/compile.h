@@ -44,6 +44,19 @@ struct policy_image {
 int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen);
 void image_free(struct policy_image *img);
 
+/*
+ * Counter slots for img's rows, given the active policy's rows (old_rows[k]
+ * counting in old_slots[k]): a row whose stable name is in both keeps its
+ * slot; a new row gets a slot the active policy does not use (fresh[i] = 1,
+ * its counters must be zeroed before the switch). 0, or -1 if out of slots.
+ */
+int compile_plan_slots(const struct picfw_row_meta *old_rows, const uint32_t *old_slots,
+		       uint32_t nold, const struct policy_image *img, uint32_t *slots,
+		       uint8_t *fresh);
+
+/* 64-bit FNV-1a digest of the compiled policy: equal images, equal digests. */
+uint64_t image_digest(const struct policy_image *img);
+
 /* Set bit / test bit helpers on a row bitmap, shared with the tests. */
 static inline void bits_set(struct picfw_bits *b, unsigned row)
 {

@@ -22,6 +22,16 @@ static const struct cmd cmds[] = {
 	  "with its maps beside it; the filter stays after the command exits.\n"
 	  "  -m, --mode MODE   native (the driver's XDP, the default) or generic (skb mode,\n"
 	  "                    any driver, slower)\n" },
+	{ "apply", cmd_apply, "IFACE POLICY [--dry-run]",
+	  "replace the policy of an attached filter, live and atomically",
+	  "POLICY is parsed and compiled first; a bad one changes nothing. It is written\n"
+	  "into the inactive generation of the maps, the active generation is switched in\n"
+	  "one map update, and the old one is cleared once no CPU can still use it. The\n"
+	  "program is never reloaded or detached. Rows whose stable name is in both\n"
+	  "policies keep their counters; new rows start at 0. Applies on one interface\n"
+	  "are serialised.\n"
+	  "  -n, --dry-run      show rows added, removed, changed and kept, and prefixes\n"
+	  "                     added and removed per set; change nothing\n" },
 	{ "detach", cmd_detach, "IFACE", "detach the filter from IFACE and remove its pins",
 	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/.\n" },
 	{ "status", cmd_status, "[IFACE]", "show where picfw is attached, with which policy",

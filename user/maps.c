@@ -33,6 +33,7 @@ const char *const map_names[MAP_COUNT] = {
 	[MAP_REASON_STATS] = PICFW_MAP_REASON_STATS,
 	[MAP_ROW_META] = PICFW_MAP_ROW_META,
 	[MAP_META] = PICFW_MAP_META,
+	[MAP_GRACE] = PICFW_MAP_SYNC,
 };
 
 #define PORTS_BYTES \
@@ -274,6 +275,22 @@ static int lpm_clear(int fd, size_t key_size, uint32_t gen)
 		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT)
 			err = -errno;
 	free(keys);
+	return err;
+}
+
+int maps_sync(const struct picfw_maps *m)
+{
+	__u32 zero = 0;
+	int inner, err = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "picfw_sync_in", sizeof(__u32), sizeof(__u32), 1,
+			       NULL);
+	if (inner < 0)
+		return -errno;
+	/* Returns after synchronize_rcu(): see picfw_sync in bpf/maps.h. */
+	if (bpf_map_update_elem(m->fd[MAP_GRACE], &zero, &inner, BPF_ANY))
+		err = -errno;
+	close(inner);
 	return err;
 }
 

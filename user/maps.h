@@ -25,6 +25,7 @@ enum map_id {
 	MAP_REASON_STATS,
 	MAP_ROW_META,
 	MAP_META,
+	MAP_GRACE,
 	MAP_COUNT,
 };
 
@@ -66,6 +67,12 @@ int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct
 			  const uint32_t *slots);
 /* Make gen the active generation, with its settings, in one map update. */
 int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg);
+/*
+ * Wait until no CPU can still be running the program with a generation it
+ * read before this call (an RCU grace period). 0 or a negative errno.
+ */
+int maps_sync(const struct picfw_maps *m);
+
 /* Remove every entry of generation gen. */
 int maps_clear_generation(const struct picfw_maps *m, uint32_t gen);
 

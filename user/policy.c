@@ -1494,3 +1494,57 @@ void policy_print(FILE *f, const struct policy *p)
 		fprintf(f, "%s\n", cell[c]);
 	}
 }
+
+/* A notes string as a quoted token: backslash and quote escaped. */
+static void write_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void policy_write(FILE *f, const struct policy *p)
+{
+	char pf[INET6_ADDRSTRLEN + 8], buf[64];
+	size_t i, j;
+
+	fprintf(f, "# normalised by picfw\nmode %s\n", policy_mode_name(p->mode));
+	for (i = 0; i < p->nsets; i++) {
+		const struct addr_set *s = &p->sets[i];
+
+		if (!s->name)
+			continue;
+		fprintf(f, "set %s = ", s->name);
+		if (set_is_any(s))
+			fputs("any", f);
+		/* Continuation lines keep every line far below the 4096-byte limit. */
+		for (j = 0; !set_is_any(s) && j < s->nprefixes; j++) {
+			prefix_format(&s->prefixes[j], pf, sizeof(pf));
+			fprintf(f, "%s%s", j ? (j % 32 ? ", " : ",\n  ") : "", pf);
+		}
+		fputc('\n', f);
+	}
+	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
+		fprintf(f, "protect %s\n", p->sets[p->protect].name);
+	for (i = 0; i < p->nrows; i++) {
+		const struct row *r = &p->rows[i];
+
+		fprintf(f, "%s: %s/%s/%s/", r->name, r->role, r->protocol,
+			r->transport == PICFW_TCP ? "TCP" : "UDP");
+		if (r->port_lo == r->port_hi)
+			fprintf(f, "%u", r->port_lo);
+		else
+			fprintf(f, "%u-%u", r->port_lo, r->port_hi);
+		fprintf(f, " %s", endpoint_text(p, r->src, buf, sizeof(buf)));
+		fprintf(f, " %s", endpoint_text(p, r->dst, buf, sizeof(buf)));
+		if (r->notes) {
+			fputc(' ', f);
+			write_quoted(f, r->notes);
+		}
+		fputc('\n', f);
+	}
+}

@@ -91,4 +91,10 @@ void prefix_format(const struct prefix *p, char *buf, size_t len);
 /* The normalised table, as `picfw check` prints it. */
 void policy_print(FILE *f, const struct policy *p);
 
+/*
+ * The policy as normalised source that parses back to the same rows and
+ * sets: explicit row names, normalised prefixes, long sets continued.
+ */
+void policy_write(FILE *f, const struct policy *p);
+
 #endif /* PICFW_POLICY_H */

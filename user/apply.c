@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * apply.c - live policy updates (see apply.h).
+ *
+ * The order is what makes it atomic and kill-safe:
+ *  1. write generation I (inactive) completely: tries, ports, classes, slots,
+ *     its metadata; new rows' counter slots zeroed. The program never reads I.
+ *  2. switch: picfw_ctl.active = I in one map update. Every packet reads
+ *     `active` once, so it is judged by A or by I, whole.
+ *  3. wait an RCU grace period (maps_sync): no CPU is still inside A.
+ *  4. clear A, then mark it clean (its metadata's generation 0).
+ * Killed before 2, A still enforces and I is rewritten by the next apply;
+ * killed after 2, I enforces. A next apply that finds the inactive generation
+ * not clean waits a grace period before reusing it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "maps.h"
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static double ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Test hook: PICFW_TEST_APPLY_PAUSE_MS=N sleeps N ms between steps, so a kill lands in each. */
+static void test_pause(void)
+{
+	const char *v = getenv("PICFW_TEST_APPLY_PAUSE_MS");
+
+	if (v && *v)
+		usleep((useconds_t)atoi(v) * 1000);
+}
+
+int picfw_lock(const char *ifname)
+{
+	char dir[PICFW_PATH_LEN];
+	int fd;
+
+	if (pin_dir(ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int policy_copy_path(const char *ifname, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.policy", PICFW_RUN_DIR, ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int policy_copy_save(const char *ifname, const struct policy *p)
+{
+	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 8];
+	FILE *f;
+	int fd;
+
+	if (mkdir(PICFW_RUN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	if (policy_copy_path(ifname, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	policy_write(f, p);
+	if (fclose(f))
+		return -errno;
+	return rename(tmp, path) ? -errno : 0;
+}
+
+void policy_copy_remove(const char *ifname)
+{
+	char path[PICFW_PATH_LEN];
+
+	if (!policy_copy_path(ifname, path, sizeof(path)))
+		unlink(path);
+}
+
+int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
+		const struct policy_image *img, struct apply_result *res, char *err,
+		size_t errlen)
+{
+	static struct picfw_row_meta all[PICFW_MAX_ROWS], old_rows[PICFW_MAX_ROWS];
+	uint32_t old_slots[PICFW_MAX_ROWS], slots[PICFW_MAX_ROWS], a, in, i, nold;
+	uint8_t fresh[PICFW_MAX_ROWS];
+	struct picfw_gen_cfg cfg = { .mode = img->mode, .nrows = img->nrows };
+	struct picfw_meta meta_a, meta_i;
+	uint64_t digest = image_digest(img);
+	struct picfw_maps m;
+	struct picfw_ctl ctl;
+	int lock, ret;
+	double t0;
+	char *real;
+
+	memset(res, 0, sizeof(*res));
+	ret = maps_open_pinned(ifname, &m);
+	if (ret == -ENOENT) {
+		fail(err, errlen, "picfw is not attached to %s", ifname);
+		return -1;
+	}
+	if (ret) {
+		fail(err, errlen, "opening the maps of %s: %s", ifname, strerror(-ret));
+		return -1;
+	}
+	lock = picfw_lock(ifname);
+	if (lock < 0) {
+		fail(err, errlen, "locking %s: %s", ifname, strerror(-lock));
+		maps_close(&m);
+		return -1;
+	}
+
+	t0 = ms();
+	ret = maps_read_ctl(&m, &ctl);
+	if (ret)
+		goto out;
+	a = ctl.active & 1;
+	in = a ^ 1;
+	nold = ctl.gen[a].nrows;
+	ret = maps_read_meta(&m, a, &meta_a);
+	if (!ret)
+		ret = maps_read_meta(&m, in, &meta_i);
+	if (!ret && nold > PICFW_MAX_ROWS)
+		ret = -EINVAL;
+	if (!ret)
+		ret = maps_read_slots(&m, a, nold, old_slots);
+	if (!ret)
+		ret = maps_read_row_meta(&m, all);
+	if (ret)
+		goto out;
+	/* An earlier apply died after its switch: let its readers of `in` finish. */
+	if (meta_i.generation) {
+		ret = maps_sync(&m);
+		if (ret)
+			goto out;
+	}
+
+	for (i = 0; i < nold; i++)
+		old_rows[i] = all[old_slots[i] % PICFW_MAX_ROWS];
+	if (compile_plan_slots(old_rows, old_slots, nold, img, slots, fresh)) {
+		fail(err, errlen, "no free counter slots (at most %u rows across an update)",
+		     PICFW_MAX_ROWS);
+		ret = -1;
+		goto out_msg;
+	}
+	for (i = 0; i < img->nrows; i++) {
+		if (fresh[i]) {
+			res->added++;
+			/* Not counted on by the active generation: safe to reset and label. */
+			ret = maps_zero_row_counter(&m, slots[i]);
+			if (!ret)
+				ret = maps_write_row_meta(&m, slots[i], &img->rows[i]);
+			if (ret)
+				goto out;
+		} else {
+			res->kept++;
+		}
+	}
+	res->removed = nold - res->kept;
+
+	/* 1. The inactive generation, whole. */
+	memset(&meta_i, 0, sizeof(meta_i));
+	real = realpath(policy_path, NULL);
+	snprintf(meta_i.policy_path, sizeof(meta_i.policy_path), "%s", real ? real : policy_path);
+	free(real);
+	meta_i.attach_time = meta_a.attach_time;
+	meta_i.apply_time = (uint64_t)time(NULL);
+	meta_i.generation = meta_a.generation + 1;
+	meta_i.xdp_mode = meta_a.xdp_mode;
+	meta_i.nrows = img->nrows;
+	memcpy(meta_i.digest, &digest, sizeof(digest));
+	ret = maps_write_meta(&m, in, &meta_i);
+	if (!ret)
+		ret = maps_write_generation(&m, in, img, slots);
+	if (ret)
+		goto out;
+	test_pause();
+	res->write_ms = ms() - t0;
+
+	/* 2. The switch, 3. the grace period. */
+	t0 = ms();
+	ret = maps_activate(&m, in, &cfg);
+	if (ret)
+		goto out;
+	test_pause();
+	ret = maps_sync(&m);
+	if (ret)
+		goto out;
+	res->switch_ms = ms() - t0;
+	res->generation = meta_i.generation;
+
+	/* Kept rows' labels may have changed (ports, transport): relabel now. */
+	for (i = 0; i < img->nrows; i++)
+		if (!fresh[i] && (ret = maps_write_row_meta(&m, slots[i], &img->rows[i])))
+			goto out;
+
+	/* 4. Clear the old generation and mark it clean. */
+	t0 = ms();
+	test_pause();
+	ret = maps_clear_generation(&m, a);
+	if (!ret) {
+		memset(&meta_a, 0, sizeof(meta_a));
+		ret = maps_write_meta(&m, a, &meta_a);
+	}
+	res->clear_ms = ms() - t0;
+	if (ret)
+		goto out;
+	if (policy_copy_save(ifname, p))
+		fprintf(stderr, "picfw apply: warning: could not save a copy of the policy in %s\n",
+			PICFW_RUN_DIR);
+	ret = 0;
+out:
+	if (ret)
+		fail(err, errlen, "updating the maps of %s failed: %s", ifname, strerror(-ret));
+out_msg:
+	close(lock);
+	maps_close(&m);
+	return ret ? -1 : 0;
+}

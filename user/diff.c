@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* diff.c - rows and set prefixes added, removed, changed between two policies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+
+static const struct row *find_row(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrows; i++)
+		if (!strcmp(p->rows[i].name, name))
+			return &p->rows[i];
+	return NULL;
+}
+
+static const struct addr_set *find_set(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsets; i++)
+		if (p->sets[i].name && !strcmp(p->sets[i].name, name))
+			return &p->sets[i];
+	return NULL;
+}
+
+/* A row's endpoint as text: set name or normalised inline prefixes. */
+static void endpoint(const struct policy *p, int idx, char *buf, size_t len)
+{
+	const struct addr_set *s = &p->sets[idx];
+	size_t i, n = 0;
+
+	if (s->name) {
+		snprintf(buf, len, "%s", s->name);
+		return;
+	}
+	buf[0] = 0;
+	for (i = 0; i < s->nprefixes && n + 1 < len; i++) {
+		char pf[64];
+
+		prefix_format(&s->prefixes[i], pf, sizeof(pf));
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", pf);
+	}
+}
+
+static void describe(const struct policy *p, const struct row *r, char *buf, size_t len)
+{
+	char src[128], dst[128];
+
+	endpoint(p, r->src, src, sizeof(src));
+	endpoint(p, r->dst, dst, sizeof(dst));
+	if (r->port_lo == r->port_hi)
+		snprintf(buf, len, "%s %s %u %s -> %s", policy_direction_name(r->direction),
+			 policy_transport_name(r->transport), r->port_lo, src, dst);
+	else
+		snprintf(buf, len, "%s %s %u-%u %s -> %s", policy_direction_name(r->direction),
+			 policy_transport_name(r->transport), r->port_lo, r->port_hi, src, dst);
+}
+
+static int same_notes(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int prefix_order(const void *x, const void *y)
+{
+	const struct prefix *a = x, *b = y;
+	int r = (int)a->family - (int)b->family;
+
+	if (!r)
+		r = memcmp(a->addr, b->addr, 16);
+	return r ? r : (int)a->len - (int)b->len;
+}
+
+static struct prefix *sorted(const struct addr_set *s, size_t *n)
+{
+	struct prefix *v;
+
+	*n = s ? s->nprefixes : 0;
+	v = calloc(*n ? *n : 1, sizeof(*v));
+	if (v && *n) {
+		memcpy(v, s->prefixes, *n * sizeof(*v));
+		qsort(v, *n, sizeof(*v), prefix_order);
+	}
+	return v;
+}
+
+/* Prefixes added and removed in one set: a merge of both sorted lists. */
+static void set_diff(FILE *f, const char *name, const struct addr_set *o, const struct addr_set *n,
+		     struct policy_diff_counts *c)
+{
+	size_t no, nn, i = 0, j = 0, k, shown = 0;
+	struct prefix *vo = sorted(o, &no), *vn = sorted(n, &nn);
+	unsigned add = 0, del = 0;
+	char pf[64], *lines = NULL;
+	size_t lsize = 0;
+	FILE *l;
+
+	l = open_memstream(&lines, &lsize);
+	if (!vo || !vn || !l)
+		goto out;
+	while (i < no || j < nn) {
+		int r = i == no ? 1 : j == nn ? -1 : prefix_order(&vo[i], &vn[j]);
+
+		if (r == 0) {
+			k = i;
+			while (i < no && !prefix_order(&vo[i], &vo[k]))
+				i++;
+			while (j < nn && !prefix_order(&vn[j], &vo[k]))
+				j++;
+			continue;
+		}
+		prefix_format(r < 0 ? &vo[i] : &vn[j], pf, sizeof(pf));
+		/* Name them while the list stays readable. */
+		if (shown++ < 20)
+			fprintf(l, "    %c %s\n", r < 0 ? '-' : '+', pf);
+		if (r < 0) {
+			del++;
+			i++;
+		} else {
+			add++;
+			j++;
+		}
+	}
+	fflush(l);
+	c->prefixes_added += add;
+	c->prefixes_removed += del;
+	if (add || del || !o || !n) {
+		fprintf(f, "  set %s%s: %u prefixes added, %u removed\n", name,
+			!o ? " (new)" : !n ? " (gone)" : "", add, del);
+		fputs(lines, f);
+		if (shown > 20)
+			fprintf(f, "    ... and %zu more\n", shown - 20);
+	}
+out:
+	if (l)
+		fclose(l);
+	free(lines);
+	free(vo);
+	free(vn);
+}
+
+struct policy_diff_counts policy_diff(FILE *f, const struct policy *old, const struct policy *new)
+{
+	struct policy_diff_counts c = { 0 };
+	char a[400], b[400];
+	size_t i;
+
+	if (old->mode != new->mode)
+		fprintf(f, "mode: %s -> %s\n", policy_mode_name(old->mode),
+			policy_mode_name(new->mode));
+	fprintf(f, "rows:\n");
+	for (i = 0; i < new->nrows; i++) {
+		const struct row *n = &new->rows[i], *o = find_row(old, n->name);
+
+		describe(new, n, b, sizeof(b));
+		if (!o) {
+			c.added++;
+			fprintf(f, "  + %-32s %s\n", n->name, b);
+			continue;
+		}
+		describe(old, o, a, sizeof(a));
+		if (strcmp(a, b) || !same_notes(o->notes, n->notes)) {
+			c.changed++;
+			if (strcmp(a, b))
+				fprintf(f, "  ~ %-32s %s\n  %-34s was %s\n", n->name, b, "", a);
+			else
+				fprintf(f, "  ~ %-32s %s (notes changed)\n", n->name, b);
+		} else {
+			c.kept++;
+			fprintf(f, "  = %-32s %s\n", n->name, b);
+		}
+	}
+	for (i = 0; i < old->nrows; i++) {
+		const struct row *o = &old->rows[i];
+
+		if (find_row(new, o->name))
+			continue;
+		c.removed++;
+		describe(old, o, a, sizeof(a));
+		fprintf(f, "  - %-32s %s\n", o->name, a);
+	}
+	fprintf(f, "sets:\n");
+	for (i = 0; i < new->nsets; i++)
+		if (new->sets[i].name)
+			set_diff(f, new->sets[i].name, find_set(old, new->sets[i].name),
+				 &new->sets[i], &c);
+	for (i = 0; i < old->nsets; i++)
+		if (old->sets[i].name && !find_set(new, old->sets[i].name))
+			set_diff(f, old->sets[i].name, &old->sets[i], NULL, &c);
+	fprintf(f, "summary: %u rows added, %u removed, %u changed, %u kept; "
+		   "%u prefixes added, %u removed\n",
+		c.added, c.removed, c.changed, c.kept, c.prefixes_added, c.prefixes_removed);
+	return c;
+}
