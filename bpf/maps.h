@@ -115,4 +115,24 @@ struct {
 	__type(value, struct picfw_meta);
 } picfw_meta SEC(".maps");
 
+/*
+ * Never read by the program: updating a map-in-map from userspace makes the
+ * kernel wait for an RCU grace period (maybe_wait_bpf_programs()), after
+ * which no CPU still runs the program with an old generation in hand. That is
+ * how `picfw apply` knows the old generation is free to clear.
+ */
+struct picfw_sync_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct picfw_sync_inner);
+} picfw_sync SEC(".maps");
+
 #endif /* PICFW_MAPS_H */

@@ -189,8 +189,10 @@ static __always_inline int match_row(__u32 gen, const struct packet *pkt)
 /* ICMP that RFC 4890 (and, for IPv4, path MTU discovery) needs to get through. */
 static __always_inline int icmp_essential(const struct packet *pkt)
 {
-	if (pkt->l4proto == IPPROTO_ICMP)
-		return pkt->icmp_type == ICMP_DEST_UNREACH || pkt->icmp_type == ICMP_TIME_EXCEEDED;
+	/* ICMP belongs to IPv4 and ICMPv6 to IPv6; the other way round is no ICMP at all. */
+	if (pkt->family == 4)
+		return pkt->l4proto == IPPROTO_ICMP &&
+		       (pkt->icmp_type == ICMP_DEST_UNREACH || pkt->icmp_type == ICMP_TIME_EXCEEDED);
 	if (pkt->l4proto != IPPROTO_ICMPV6)
 		return 0;
 	switch (pkt->icmp_type) {

@@ -45,6 +45,7 @@
 #define PICFW_MAP_REASON_STATS "picfw_reason_stats"
 #define PICFW_MAP_ROW_META "picfw_row_meta"
 #define PICFW_MAP_META "picfw_meta"
+#define PICFW_MAP_SYNC "picfw_sync"
 
 /* Transports that rows can name; also the index into picfw_ports. */
 enum picfw_transport {
