@@ -36,6 +36,10 @@ static void endpoint(const struct policy *p, int idx, char *buf, size_t len)
 		snprintf(buf, len, "%s", s->name);
 		return;
 	}
+	if (s->nprefixes == 2 && !s->prefixes[0].len && !s->prefixes[1].len) {
+		snprintf(buf, len, "any");
+		return;
+	}
 	buf[0] = 0;
 	for (i = 0; i < s->nprefixes && n + 1 < len; i++) {
 		char pf[64];

@@ -300,6 +300,109 @@ static void test_compile_matches_plain_scan(void **state)
 	}
 }
 
+static void test_compile_plan_slots_keeps_names(void **state)
+{
+	struct picfw_row_meta old[3] = { { .name = "a" }, { .name = "b" }, { .name = "c" } };
+	uint32_t old_slots[3] = { 4, 0, 7 }, slots[PICFW_MAX_ROWS];
+	uint8_t fresh[PICFW_MAX_ROWS];
+	struct fixture fx = { 0 };
+
+	(void)state;
+	compile_text(&fx, "set edge = 203.0.113.10\nprotect edge\n"
+			  "c: A/X/TCP/1 any edge\n"
+			  "d: A/X/TCP/2 any edge\n"
+			  "a: A/X/UDP/3 any edge\n"
+			  "e: A/X/UDP/4 any edge\n");
+	assert_int_equal(compile_plan_slots(old, old_slots, 3, &fx.img, slots, fresh), 0);
+	/* Kept names keep their slots, whatever their position or fields now. */
+	assert_int_equal(slots[0], 7);
+	assert_int_equal(fresh[0], 0);
+	assert_int_equal(slots[2], 4);
+	assert_int_equal(fresh[2], 0);
+	/* New rows take the lowest slots the old policy does not use (0 is b's). */
+	assert_int_equal(slots[1], 1);
+	assert_int_equal(fresh[1], 1);
+	assert_int_equal(slots[3], 2);
+	assert_int_equal(fresh[3], 1);
+	release(&fx);
+}
+
+static void test_compile_plan_slots_runs_out(void **state)
+{
+	static struct picfw_row_meta old[PICFW_MAX_ROWS];
+	static uint32_t old_slots[PICFW_MAX_ROWS], slots[PICFW_MAX_ROWS];
+	static uint8_t fresh[PICFW_MAX_ROWS];
+	struct fixture fx = { 0 };
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < PICFW_MAX_ROWS; i++) {
+		snprintf(old[i].name, sizeof(old[i].name), "old%u", i);
+		old_slots[i] = i;
+	}
+	compile_text(&fx, "set edge = 203.0.113.10\nprotect edge\nnew: A/X/TCP/1 any edge\n");
+	/* All 1024 slots are counting for the active policy: no room for a new row. */
+	assert_int_equal(compile_plan_slots(old, old_slots, PICFW_MAX_ROWS, &fx.img, slots, fresh),
+			 -1);
+	/* Keeping one of the old names needs no new slot. */
+	snprintf(old[5].name, sizeof(old[5].name), "new");
+	assert_int_equal(compile_plan_slots(old, old_slots, PICFW_MAX_ROWS, &fx.img, slots, fresh),
+			 0);
+	assert_int_equal(slots[0], 5);
+	release(&fx);
+}
+
+static void test_compile_digest_follows_content(void **state)
+{
+	struct fixture a = { 0 }, b = { 0 }, c = { 0 };
+
+	(void)state;
+	compile_text(&a, "set edge = 203.0.113.10\nprotect edge\nA/X/TCP/1 198.51.100.0/24 edge\n");
+	compile_text(&b, "# same policy, other spelling\nset edge=203.0.113.10\nprotect edge\n"
+			 "A/X/tcp/1   198.51.100.0/24   edge\n");
+	compile_text(&c, "set edge = 203.0.113.10\nprotect edge\nA/X/TCP/1 198.51.101.0/24 edge\n");
+	assert_true(image_digest(&a.img) == image_digest(&b.img));
+	assert_true(image_digest(&a.img) != image_digest(&c.img));
+	release(&a);
+	release(&b);
+	release(&c);
+}
+
+/* policy_write's output parses back to the same compiled policy. */
+static void test_compile_normalised_source_round_trips(void **state)
+{
+	struct fixture a = { 0 }, b = { 0 };
+	char *text = NULL, *big, *w;
+	size_t len = 0, i;
+	FILE *f;
+
+	(void)state;
+	big = malloc(300 * 24 + 1024);
+	assert_non_null(big);
+	w = big + sprintf(big, "set edge = 203.0.113.10, 2001:db8:e::10\nmode audit\nset many = ");
+	for (i = 0; i < 300; i++)
+		w += sprintf(w, "198.51.%zu.%zu%s", i / 200, i % 200, i + 1 < 300 ? "," : "\n");
+	sprintf(w, "protect edge\n"
+		   "A/V/STUN,MSTURN/UDP/3478 any edge \"say \\\"hi\\\" \\\\ there\"\n"
+		   "x.y: Access/SIP(MTLS)/TCP/5,061 many edge\n"
+		   "A/V/RTP/TCP/50,000-59,999 edge 2001:db8:100::/48\n");
+	compile_text(&a, big);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	policy_write(f, &a.p);
+	fclose(f);
+	compile_text(&b, text);
+	assert_int_equal(b.p.nrows, 3);
+	assert_string_equal(b.p.rows[0].notes, a.p.rows[0].notes);
+	assert_string_equal(b.p.rows[1].name, "x.y");
+	assert_int_equal(b.p.mode, PICFW_MODE_AUDIT);
+	assert_true(image_digest(&a.img) == image_digest(&b.img));
+	free(text);
+	free(big);
+	release(&a);
+	release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +413,10 @@ int main(void)
 		cmocka_unit_test(test_compile_protected_set),
 		cmocka_unit_test(test_compile_prefix_limit),
 		cmocka_unit_test(test_compile_matches_plain_scan),
+		cmocka_unit_test(test_compile_plan_slots_keeps_names),
+		cmocka_unit_test(test_compile_plan_slots_runs_out),
+		cmocka_unit_test(test_compile_digest_follows_content),
+		cmocka_unit_test(test_compile_normalised_source_round_trips),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
