@@ -127,7 +127,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	uint64_t digest = image_digest(img);
 	struct picfw_maps m;
 	struct picfw_ctl ctl;
-	int lock, ret;
+	int lock, ret, clean;
 	double t0;
 	char *real;
 
@@ -166,8 +166,13 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		ret = maps_read_row_meta(&m, all);
 	if (ret)
 		goto out;
-	/* An earlier apply died after its switch: let its readers of `in` finish. */
-	if (meta_i.generation) {
+	/*
+	 * The apply that made `a` active clears `in` and marks it clean (meta
+	 * generation 0). If it died first, `in` may still have readers and
+	 * stale entries: wait a grace period, and clear it whole below.
+	 */
+	clean = !meta_i.generation;
+	if (!clean) {
 		ret = maps_sync(&m);
 		if (ret)
 			goto out;
@@ -209,7 +214,8 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	memcpy(meta_i.digest, &digest, sizeof(digest));
 	ret = maps_write_meta(&m, in, &meta_i);
 	if (!ret)
-		ret = maps_write_generation(&m, in, img, slots);
+		ret = clean ? maps_write_clean_generation(&m, in, img, slots)
+			    : maps_write_generation(&m, in, img, slots);
 	if (ret)
 		goto out;
 	test_pause();

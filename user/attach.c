@@ -220,7 +220,7 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	memcpy(meta.digest, &digest, sizeof(digest));
 	ret = maps_write_meta(&m, 0, &meta);
 	if (!ret)
-		ret = maps_write_generation(&m, 0, img, slots);
+		ret = maps_write_clean_generation(&m, 0, img, slots); /* new maps */
 	if (!ret)
 		ret = maps_activate(&m, 0, &cfg);
 out:

@@ -313,15 +313,22 @@ int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
 	return 0;
 }
 
-int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct policy_image *img,
-			  const uint32_t *slots)
+static int write_generation(const struct picfw_maps *m, uint32_t gen,
+			    const struct policy_image *img, const uint32_t *slots, int tries_clean)
 {
 	uint32_t i, key;
-	int err;
+	int err = 0;
 
 	if (gen >= PICFW_GENERATIONS || img->nclasses > PICFW_MAX_CLASSES)
 		return -EINVAL;
-	err = maps_clear_generation(m, gen);
+	if (tries_clean) {
+		memset(m->ports_mem + (size_t)gen * PICFW_TRANSPORTS * PICFW_PORTS, 0,
+		       PORTS_BYTES / PICFW_GENERATIONS);
+		memset(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES, 0,
+		       BITS_BYTES / PICFW_GENERATIONS);
+	} else {
+		err = maps_clear_generation(m, gen);
+	}
 	if (err)
 		return err;
 	err = lpm_write(m->fd[MAP_SRC4], gen, img->src4, img->nsrc4);
@@ -344,6 +351,18 @@ int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct
 			return -errno;
 	}
 	return 0;
+}
+
+int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct policy_image *img,
+			  const uint32_t *slots)
+{
+	return write_generation(m, gen, img, slots, 0);
+}
+
+int maps_write_clean_generation(const struct picfw_maps *m, uint32_t gen,
+				const struct policy_image *img, const uint32_t *slots)
+{
+	return write_generation(m, gen, img, slots, 1);
 }
 
 int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg)

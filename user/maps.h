@@ -65,6 +65,13 @@ int maps_read_ctl(const struct picfw_maps *m, struct picfw_ctl *ctl);
  */
 int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct policy_image *img,
 			  const uint32_t *slots);
+/*
+ * The same, for a generation whose trie entries are known to be gone (new
+ * maps, or cleared by the apply that left it): walking the tries to find
+ * stale keys costs as much as writing 100,000 prefixes.
+ */
+int maps_write_clean_generation(const struct picfw_maps *m, uint32_t gen,
+				const struct policy_image *img, const uint32_t *slots);
 /* Make gen the active generation, with its settings, in one map update. */
 int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg);
 /*
