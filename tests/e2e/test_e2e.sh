@@ -450,6 +450,28 @@ else
 	not_ok error_detach_not_attached "exit $rc (want 1), stderr:" "$(cat "$TMP/err")"
 fi
 
+# Without root's capabilities: a clear one-line refusal, nothing attached.
+if command -v setpriv >/dev/null; then
+	timeout 20 nsenter --net="/run/netns/$LAB_EDGE_NS" -- setpriv --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=-all --bounding-set=-all "$PICFW" attach "$LAB_IFACE" \
+		"$POLICY" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [[ $rc -eq 1 ]] && one_line_err && grep -q 'root' "$TMP/err" &&
+		[[ ! -e $LAB_PIN_DIR ]] && ! attached_xdp; then
+		ok error_attach_not_root
+	else
+		not_ok error_attach_not_root "exit $rc (want 1, one line naming root)" \
+			"$(cat "$TMP/err")"
+	fi
+else
+	ok "error_attach_not_root # SKIP setpriv (util-linux) not installed"
+fi
+
+# Bad usage: exit 2.
+pf attach "$LAB_IFACE"
+rc=$?
+check error_usage_exit_2 "$([[ $rc -eq 2 ]]; echo $?)" "attach with one argument exited $rc (want 2)"
+
 # --- generic XDP ----------------------------------------------------------------------
 pf attach "$LAB_IFACE" "$POLICY" --mode generic
 rc=$?
