@@ -11,7 +11,7 @@ VERSION  := 0.1.0
 # The BPF compile uses UAPI headers; Debian keeps <asm/*.h> under the multiarch
 # directory, which clang -target bpf does not search by itself.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Wno-unused-parameter \
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
 CFLAGS   ?= -O2 -g

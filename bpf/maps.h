@@ -115,6 +115,43 @@ struct {
 	__type(value, struct picfw_meta);
 } picfw_meta SEC(".maps");
 
+/* Slot to outbound row, per generation (see struct picfw_slot_row). Mmapable. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_MAX_ROWS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct picfw_slot_row);
+} picfw_slot_rows SEC(".maps");
+
+/* Flows the Edge opened, written on egress (TC), read on ingress (XDP). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PICFW_MAX_FLOWS);
+	__type(key, struct picfw_flow_key);
+	__type(value, struct picfw_flow);
+} picfw_flows SEC(".maps");
+
+/*
+ * Flows in the table, as the programs count them (atomic adds): a new flow
+ * that finds it at PICFW_MAX_FLOWS makes the LRU evict one. Approximate: the
+ * kernel's LRU may also evict a little earlier, per CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} picfw_flow_count SEC(".maps");
+
+/* Flow table events, per CPU (enum picfw_event). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PICFW_EVENTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} picfw_events SEC(".maps");
+
 /*
  * Never read by the program: updating a map-in-map from userspace makes the
  * kernel wait for an RCU grace period (maybe_wait_bpf_programs()), after

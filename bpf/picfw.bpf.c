@@ -1,23 +1,37 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * picfw.bpf.c - the XDP program: parse, classify against the active
- * generation of the policy maps, count, pass or drop.
+ * picfw.bpf.c - the XDP program (ingress) and the TC egress program.
  *
- * Verdicts for a packet whose destination is protected:
- *  - XDP_PASS, counted on the row: an inbound row matches (source in its
- *    Source, transport, destination port in its ports), or it is a reply of an
- *    outbound row (source in the row's Destination, source port in its ports;
- *    TCP only with ACK set). First matching row in file order wins.
- *  - XDP_PASS, icmp_essential: ICMP that RFC 4890 says must not be dropped.
+ * XDP, for a packet whose destination is protected:
+ *  - XDP_PASS, counted on the row: a reply of a flow the Edge opened under an
+ *    outbound row (recorded by the egress program; `replies tracked`, the
+ *    default), or an inbound row matches (source in its Source, transport,
+ *    destination port in its ports). With `replies stateless`, a reply is any
+ *    packet whose source is in an outbound row's Destination and source port
+ *    in its ports (TCP only with ACK). First matching row in file order wins.
+ *  - XDP_PASS, icmp_related: an ICMP error whose quoted header belongs to a
+ *    tracked flow or to a flow an inbound row allows.
+ *  - XDP_PASS or, under `icmp strict`, XDP_DROP: icmp_unrelated, any other
+ *    ICMP error (so path MTU discovery does not break by surprise).
+ *  - XDP_PASS, icmp_essential: neighbour and router discovery (RFC 4890).
  *  - XDP_DROP, by reason: no_match, malformed, fragment (non-first fragments).
  * Not protected: XDP_PASS, unprotected. Not IP: XDP_PASS, non_ip.
  * In audit mode every would-be drop passes and is counted as would-drop.
+ *
+ * TC egress: a TCP or UDP packet from a protected address that matches an
+ * outbound row records (or refreshes) its flow in picfw_flows, keyed as the
+ * reply will come. It never drops anything.
  */
 #include "parsing.h"
 #include "maps.h"
 
+#include <linux/pkt_cls.h>
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
 
 static __always_inline void count_reason(__u32 slot, __u64 bytes)
@@ -30,21 +44,32 @@ static __always_inline void count_reason(__u32 slot, __u64 bytes)
 	}
 }
 
-static __always_inline void count_row(__u32 gen, __u32 row, __u64 bytes)
+static __always_inline void count_slot(__u32 slot, __u64 bytes)
 {
-	__u32 key = gen * PICFW_MAX_ROWS + row;
-	struct picfw_counter *c;
-	__u32 *slot;
+	struct picfw_counter *c = bpf_map_lookup_elem(&picfw_row_stats, &slot);
 
-	slot = bpf_map_lookup_elem(&picfw_slots, &key);
-	if (!slot)
-		return;
-	key = *slot;
-	c = bpf_map_lookup_elem(&picfw_row_stats, &key);
 	if (c) {
 		c->packets++;
 		c->bytes += bytes;
 	}
+}
+
+static __always_inline void count_row(__u32 gen, __u32 row, __u64 bytes)
+{
+	__u32 key = gen * PICFW_MAX_ROWS + row;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&picfw_slots, &key);
+	if (slot)
+		count_slot(*slot, bytes);
+}
+
+static __always_inline void count_event(__u32 event)
+{
+	__u64 *v = bpf_map_lookup_elem(&picfw_events, &event);
+
+	if (v)
+		(*v)++;
 }
 
 /* Index of the lowest set bit of a non-zero word (BPF has no ctz instruction). */
@@ -84,87 +109,94 @@ static __always_inline struct picfw_bits *class_bits(__u32 gen, __u32 class)
 	return bpf_map_lookup_elem(&picfw_bits, &key);
 }
 
-static __always_inline int is_protected(__u32 gen, const struct packet *pkt)
+static __always_inline int is_protected(__u32 gen, __u8 family, const __u8 *addr)
 {
-	if (pkt->family == 4) {
+	if (family == 4) {
 		struct picfw_lpm4 k = { .prefixlen = PICFW_LPM_GEN_BITS + 32, .gen = gen };
 
-		__builtin_memcpy(k.addr, pkt->daddr, 4);
+		__builtin_memcpy(k.addr, addr, 4);
 		return bpf_map_lookup_elem(&picfw_prot4, &k) != NULL;
 	} else {
 		struct picfw_lpm6 k = { .prefixlen = PICFW_LPM_GEN_BITS + 128, .gen = gen };
 
-		__builtin_memcpy(k.addr, pkt->daddr, 16);
+		__builtin_memcpy(k.addr, addr, 16);
 		return bpf_map_lookup_elem(&picfw_prot6, &k) != NULL;
 	}
 }
 
-static __always_inline __u32 remote_class(__u32 gen, const struct packet *pkt)
+/* The address class of a remote address: the rows whose remote set holds it. */
+static __always_inline __u32 remote_class(__u32 gen, __u8 family, const __u8 *addr)
 {
 	__u32 *class;
 
-	if (pkt->family == 4) {
+	if (family == 4) {
 		struct picfw_lpm4 k = { .prefixlen = PICFW_LPM_GEN_BITS + 32, .gen = gen };
 
-		__builtin_memcpy(k.addr, pkt->saddr, 4);
+		__builtin_memcpy(k.addr, addr, 4);
 		class = bpf_map_lookup_elem(&picfw_src4, &k);
 	} else {
 		struct picfw_lpm6 k = { .prefixlen = PICFW_LPM_GEN_BITS + 128, .gen = gen };
 
-		__builtin_memcpy(k.addr, pkt->saddr, 16);
+		__builtin_memcpy(k.addr, addr, 16);
 		class = bpf_map_lookup_elem(&picfw_src6, &k);
 	}
 	return class ? *class : 0;
 }
 
-/*
- * First row (file order) that takes this TCP/UDP packet, or -1. Candidate rows
- * are the AND of the source address's class and the port classes: inbound
- * rows by destination port, outbound rows' replies by source port. The
- * summary words skip empty 64-row blocks, so a miss costs a few loads.
- */
-static __always_inline int match_row(__u32 gen, const struct packet *pkt)
+static __always_inline struct picfw_port_classes *port_classes(__u32 gen, __u32 transport,
+							       __u16 port)
 {
-	struct picfw_bits *addr, *dst, *src = NULL;
-	struct picfw_port_classes *pc;
-	__u32 aclass, transport, key, w;
-	__u16 dclass, sclass;
-	__u64 sum, m;
-	int reply_ok;
+	__u32 key = (gen * PICFW_TRANSPORTS + transport) * PICFW_PORTS + port;
 
-	aclass = remote_class(gen, pkt);
+	return bpf_map_lookup_elem(&picfw_ports, &key);
+}
+
+/*
+ * First row (file order) for a remote address and ports, or -1. Candidates
+ * are the AND of the address's class with the port classes asked for:
+ * inbound rows by in_port (when use_in), outbound rows by out_port (when
+ * use_out). The summary words skip empty 64-row blocks.
+ */
+static __always_inline int match_rows(__u32 gen, __u8 family, const __u8 *remote,
+				      __u32 transport, __u16 in_port, int use_in, __u16 out_port,
+				      int use_out)
+{
+	struct picfw_bits *addr, *in = NULL, *out = NULL;
+	struct picfw_port_classes *pc;
+	__u16 iclass = 0, oclass = 0;
+	__u32 aclass, w;
+	__u64 sum = 0, m;
+
+	if (use_in) {
+		pc = port_classes(gen, transport, in_port);
+		if (pc)
+			iclass = pc->dst_class;
+	}
+	if (use_out) {
+		pc = port_classes(gen, transport, out_port);
+		if (pc)
+			oclass = pc->src_class;
+	}
+	/* Cheap early exit: no row has these ports, no trie walk. */
+	if (!iclass && !oclass)
+		return -1;
+	aclass = remote_class(gen, family, remote);
 	if (!aclass)
 		return -1;
-
-	transport = pkt->l4proto == IPPROTO_TCP ? PICFW_TCP : PICFW_UDP;
-	key = (gen * PICFW_TRANSPORTS + transport) * PICFW_PORTS + pkt->dport;
-	pc = bpf_map_lookup_elem(&picfw_ports, &key);
-	if (!pc)
-		return -1;
-	dclass = pc->dst_class;
-
-	/* Replies: any UDP datagram; TCP only once the Edge's SYN was answered. */
-	reply_ok = transport == PICFW_UDP || (pkt->tcp_flags & TCP_FLAG_ACK);
-	sclass = 0;
-	if (reply_ok) {
-		key = (gen * PICFW_TRANSPORTS + transport) * PICFW_PORTS + pkt->sport;
-		pc = bpf_map_lookup_elem(&picfw_ports, &key);
-		if (pc)
-			sclass = pc->src_class;
-	}
-	if (!dclass && !sclass)
-		return -1;
-
 	addr = class_bits(gen, aclass);
-	dst = class_bits(gen, dclass);
-	if (!addr || !dst)
+	if (!addr)
 		return -1;
-	sum = dst->summary;
-	if (sclass) {
-		src = class_bits(gen, sclass);
-		if (!src)
+	if (iclass) {
+		in = class_bits(gen, iclass);
+		if (!in)
 			return -1;
-		sum |= src->summary;
+		sum |= in->summary;
+	}
+	if (oclass) {
+		out = class_bits(gen, oclass);
+		if (!out)
+			return -1;
+		sum |= out->summary;
 	}
 	sum &= addr->summary;
 
@@ -176,9 +208,11 @@ static __always_inline int match_row(__u32 gen, const struct packet *pkt)
 			continue;
 		}
 		sum >>= 1;
-		m = dst->words[w];
-		if (src)
-			m |= src->words[w];
+		m = 0;
+		if (in)
+			m |= in->words[w];
+		if (out)
+			m |= out->words[w];
 		m &= addr->words[w];
 		if (m)
 			return w * 64 + lowest_bit(m);
@@ -186,15 +220,157 @@ static __always_inline int match_row(__u32 gen, const struct packet *pkt)
 	return -1;
 }
 
-/* ICMP that RFC 4890 (and, for IPv4, path MTU discovery) needs to get through. */
-static __always_inline int icmp_essential(const struct packet *pkt)
+static __always_inline __u32 transport_of(__u8 l4proto)
 {
-	/* ICMP belongs to IPv4 and ICMPv6 to IPv6; the other way round is no ICMP at all. */
-	if (pkt->family == 4)
-		return pkt->l4proto == IPPROTO_ICMP &&
-		       (pkt->icmp_type == ICMP_DEST_UNREACH || pkt->icmp_type == ICMP_TIME_EXCEEDED);
-	if (pkt->l4proto != IPPROTO_ICMPV6)
+	return l4proto == IPPROTO_TCP ? PICFW_TCP : PICFW_UDP;
+}
+
+/* Is slot counted by an outbound row of generation gen? */
+static __always_inline int slot_live(__u32 gen, __u32 slot)
+{
+	__u32 key = gen * PICFW_MAX_ROWS + (slot & (PICFW_MAX_ROWS - 1));
+	struct picfw_slot_row *sr = bpf_map_lookup_elem(&picfw_slot_rows, &key);
+
+	return sr && sr->row_plus1;
+}
+
+static __always_inline __u64 flow_timeout(const struct picfw_gen_cfg *cfg, __u8 state)
+{
+	if (state == PICFW_TCP_NONE)
+		return cfg->timeout_ns[PICFW_TIMEOUT_UDP];
+	if (state == PICFW_TCP_ESTABLISHED)
+		return cfg->timeout_ns[PICFW_TIMEOUT_TCP];
+	return cfg->timeout_ns[PICFW_TIMEOUT_TCP_TRANSITORY];
+}
+
+static __always_inline void flow_count_add(__s64 n)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&picfw_flow_count, &zero);
+
+	if (count)
+		__sync_fetch_and_add(count, (__u64)n);
+}
+
+/*
+ * A live flow for key under generation gen, or NULL. A flow past its timeout
+ * is removed on sight; a flow whose outbound row is gone is not accepted
+ * (it stays until it expires, in case an apply brings the row back).
+ */
+static __always_inline struct picfw_flow *flow_find(__u32 gen, const struct picfw_gen_cfg *cfg,
+						    struct picfw_flow_key *key, __u64 now)
+{
+	struct picfw_flow *f = bpf_map_lookup_elem(&picfw_flows, key);
+
+	if (!f)
+		return NULL;
+	if (now - f->last_seen > flow_timeout(cfg, f->tcp_state)) {
+		if (!bpf_map_delete_elem(&picfw_flows, key)) {
+			flow_count_add(-1);
+			count_event(PICFW_EV_FLOW_EXPIRED);
+		}
+		return NULL;
+	}
+	if (!slot_live(gen, f->slot))
+		return NULL;
+	return f;
+}
+
+/* The reply key of a packet arriving at the Edge: remote = its source. */
+static __always_inline void key_from_ingress(struct picfw_flow_key *k, const struct packet *pkt)
+{
+	k->family = pkt->family;
+	k->proto = pkt->l4proto;
+	k->remote_port = pkt->sport;
+	k->local_port = pkt->dport;
+	__builtin_memcpy(k->remote, pkt->saddr, 16);
+	__builtin_memcpy(k->local, pkt->daddr, 16);
+}
+
+/* Ingress: a reply of a tracked flow? Counts it on the flow's row. */
+static __always_inline int flow_reply(__u32 gen, const struct picfw_gen_cfg *cfg,
+				      const struct packet *pkt, __u64 bytes)
+{
+	struct picfw_flow_key key = {};
+	struct picfw_flow *f;
+	__u64 now = bpf_ktime_get_ns();
+	__u8 state;
+
+	key_from_ingress(&key, pkt);
+	f = flow_find(gen, cfg, &key, now);
+	if (!f)
 		return 0;
+	state = f->tcp_state;
+	if (pkt->l4proto == IPPROTO_TCP) {
+		if (pkt->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
+			state = PICFW_TCP_CLOSING;
+		else if (state == PICFW_TCP_SYN_SENT && (pkt->tcp_flags & TCP_FLAG_ACK))
+			state = PICFW_TCP_ESTABLISHED;
+	}
+	/* Write only on a state change or when last_seen is stale: no write per packet. */
+	if (state != f->tcp_state)
+		f->tcp_state = state;
+	if (now - f->last_seen > PICFW_FLOW_REFRESH_NS)
+		f->last_seen = now;
+	count_slot(f->slot, bytes);
+	return 1;
+}
+
+/* The header quoted by an ICMP error: addresses and ports of the Edge's packet. */
+struct quoted {
+	__u8 l4proto;
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/*
+ * Parse the IP header and the first 4 bytes of TCP or UDP quoted after the
+ * 8-byte ICMP header at c->pos (RFC 792 and 4443 quote at least that much).
+ * IPv6 extension headers in the quote are not walked. 0 or -1.
+ */
+static __always_inline int parse_quoted(struct cursor *c, __u8 family, struct quoted *q)
+{
+	void *pos = c->pos + 8;
+	__be16 *ports;
+
+	if (family == 4) {
+		struct iphdr *iph = pos;
+
+		if ((void *)(iph + 1) > c->end || iph->version != 4 || iph->ihl < 5)
+			return -1;
+		if (bpf_ntohs(iph->frag_off) & IP_OFFSET)
+			return -1;
+		q->l4proto = iph->protocol;
+		__builtin_memcpy(q->saddr, &iph->saddr, 4);
+		__builtin_memcpy(q->daddr, &iph->daddr, 4);
+		pos += iph->ihl * 4;
+	} else {
+		struct ipv6hdr *ip6h = pos;
+
+		if ((void *)(ip6h + 1) > c->end || ip6h->version != 6)
+			return -1;
+		q->l4proto = ip6h->nexthdr;
+		__builtin_memcpy(q->saddr, &ip6h->saddr, 16);
+		__builtin_memcpy(q->daddr, &ip6h->daddr, 16);
+		pos = ip6h + 1;
+	}
+	if (q->l4proto != IPPROTO_TCP && q->l4proto != IPPROTO_UDP)
+		return -1;
+	ports = pos;
+	if ((void *)(ports + 2) > c->end)
+		return -1;
+	q->sport = bpf_ntohs(ports[0]);
+	q->dport = bpf_ntohs(ports[1]);
+	return 0;
+}
+
+/* ICMP errors, which quote the packet they are about. */
+static __always_inline int icmp_is_error(const struct packet *pkt)
+{
+	if (pkt->family == 4)
+		return pkt->icmp_type == ICMP_DEST_UNREACH || pkt->icmp_type == ICMP_TIME_EXCEEDED;
 	switch (pkt->icmp_type) {
 	case ICMPV6_DEST_UNREACH:
 	case ICMPV6_PKT_TOOBIG:
@@ -202,10 +378,77 @@ static __always_inline int icmp_essential(const struct packet *pkt)
 		return 1;
 	case ICMPV6_PARAMPROB:
 		return pkt->icmp_code == 1 || pkt->icmp_code == 2;
-	case 133 ... 137: /* router and neighbour discovery, RFC 4861 section 6.1/7.1 */
-		return pkt->hop_limit == 255 && !pkt->fragmented;
 	}
 	return 0;
+}
+
+/*
+ * Is this ICMP error about a flow the policy lets through: a tracked flow,
+ * or the Edge's side of a flow an inbound row allows (or, stateless, a flow
+ * an outbound row allows)? The quoted packet went from the Edge to a remote.
+ */
+static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
+					struct cursor *c, const struct packet *pkt)
+{
+	struct quoted q = {};
+
+	if (parse_quoted(c, pkt->family, &q))
+		return 0;
+	if (!is_protected(gen, pkt->family, q.saddr))
+		return 0;
+	if (cfg->replies == PICFW_REPLIES_TRACKED) {
+		struct picfw_flow_key key = {
+			.family = pkt->family,
+			.proto = q.l4proto,
+			.remote_port = q.dport,
+			.local_port = q.sport,
+		};
+
+		__builtin_memcpy(key.remote, q.daddr, 16);
+		__builtin_memcpy(key.local, q.saddr, 16);
+		if (flow_find(gen, cfg, &key, bpf_ktime_get_ns()))
+			return 1;
+	}
+	return match_rows(gen, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1, q.dport,
+			  cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
+}
+
+/* Neighbour and router discovery, RFC 4861 sections 6.1 and 7.1: only from on-link. */
+static __always_inline int icmp_essential(const struct packet *pkt)
+{
+	if (pkt->family != 6 || pkt->l4proto != IPPROTO_ICMPV6)
+		return 0;
+	return pkt->icmp_type >= 133 && pkt->icmp_type <= 137 && pkt->hop_limit == 255 &&
+	       !pkt->fragmented;
+}
+
+/*
+ * Ethernet, IP and transport headers into pkt. Returns 0, PARSE_MALFORMED or
+ * PARSE_FRAGMENT; *l3_ok says whether the fixed IP header was read (so the
+ * addresses are valid), *proto is the EtherType.
+ */
+static __always_inline int parse_packet(struct cursor *c, struct packet *pkt, __be16 *proto,
+					void **ip_end, int *l3_ok)
+{
+	int ret;
+
+	*l3_ok = 0;
+	if (parse_ethhdr(c, proto) < 0)
+		return PARSE_MALFORMED;
+	if (*proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(c, pkt, ip_end);
+	else if (*proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(c, pkt, ip_end);
+	else
+		return 0;
+	if (ret == PARSE_MALFORMED)
+		return ret;
+	*l3_ok = 1;
+	if (ret == 0 && pkt->family == 6)
+		ret = parse_ipv6_ext(c, pkt, *ip_end);
+	if (ret == 0)
+		ret = parse_l4(c, pkt, *ip_end);
+	return ret;
 }
 
 SEC("xdp")
@@ -216,69 +459,178 @@ int picfw_xdp(struct xdp_md *ctx)
 	struct cursor c = { .pos = data, .end = data_end };
 	struct packet pkt = {};
 	__u64 bytes = data_end - data;
-	__u32 zero = 0, gen, mode, reason;
+	__u32 zero = 0, gen, reason;
+	struct picfw_gen_cfg *cfg;
 	struct picfw_ctl *ctl;
 	void *ip_end = data_end;
+	int ret, row, l3_ok;
 	__be16 proto;
-	int ret, row;
 
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
 		return XDP_ABORTED; /* an array's index 0 always exists */
 	/* Read once: every lookup of this packet uses the same generation. */
 	gen = ctl->active & 1;
-	mode = ctl->gen[gen].mode;
+	cfg = &ctl->gen[gen];
 
-	if (parse_ethhdr(&c, &proto) < 0) {
-		reason = PICFW_R_MALFORMED;
-		goto drop;
-	}
-	if (proto == bpf_htons(ETH_P_IP)) {
-		ret = parse_ipv4(&c, &pkt, &ip_end);
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		ret = parse_ipv6(&c, &pkt, &ip_end);
-	} else {
+	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
+	if (!l3_ok) {
+		if (ret == PARSE_MALFORMED) {
+			reason = PICFW_R_MALFORMED;
+			goto drop;
+		}
 		count_reason(PICFW_R_NON_IP, bytes);
 		return XDP_PASS;
 	}
-	if (ret == PARSE_MALFORMED) {
-		reason = PICFW_R_MALFORMED;
-		goto drop;
-	}
-	if (!is_protected(gen, &pkt)) {
+	if (!is_protected(gen, pkt.family, pkt.daddr)) {
 		count_reason(PICFW_R_UNPROTECTED, bytes);
 		return XDP_PASS;
 	}
-	if (ret == 0 && pkt.family == 6)
-		ret = parse_ipv6_ext(&c, &pkt, ip_end);
-	if (ret == PARSE_FRAGMENT) {
-		reason = PICFW_R_FRAGMENT;
-		goto drop;
-	}
-	if (ret == 0)
-		ret = parse_l4(&c, &pkt, ip_end);
 	if (ret < 0) {
-		reason = PICFW_R_MALFORMED;
+		reason = ret == PARSE_FRAGMENT ? PICFW_R_FRAGMENT : PICFW_R_MALFORMED;
 		goto drop;
 	}
 
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP) {
-		row = match_row(gen, &pkt);
+		int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
+
+		if (!stateless && flow_reply(gen, cfg, &pkt, bytes))
+			return XDP_PASS;
+		row = match_rows(gen, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
+				 pkt.sport,
+				 stateless && (pkt.l4proto == IPPROTO_UDP ||
+					       (pkt.tcp_flags & TCP_FLAG_ACK)));
 		if (row >= 0) {
 			count_row(gen, row, bytes);
 			return XDP_PASS;
 		}
-	} else if (icmp_essential(&pkt)) {
-		count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
-		return XDP_PASS;
+	} else if ((pkt.family == 4 && pkt.l4proto == IPPROTO_ICMP) ||
+		   (pkt.family == 6 && pkt.l4proto == IPPROTO_ICMPV6)) {
+		if (icmp_essential(&pkt)) {
+			count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
+			return XDP_PASS;
+		}
+		if (icmp_is_error(&pkt)) {
+			if (icmp_related(gen, cfg, &c, &pkt)) {
+				count_reason(PICFW_R_ICMP_RELATED, bytes);
+				return XDP_PASS;
+			}
+			if (!cfg->icmp_strict) {
+				count_reason(PICFW_R_ICMP_UNRELATED, bytes);
+				return XDP_PASS;
+			}
+			reason = PICFW_R_ICMP_UNRELATED;
+			goto drop;
+		}
 	}
 	reason = PICFW_R_NO_MATCH;
 
 drop:
-	if (mode == PICFW_MODE_AUDIT) {
+	if (cfg->mode == PICFW_MODE_AUDIT) {
 		count_reason(PICFW_REASONS + reason, bytes);
 		return XDP_PASS;
 	}
 	count_reason(reason, bytes);
 	return XDP_DROP;
+}
+
+/* Egress: record the flows the Edge opens under an outbound row. */
+SEC("tc")
+int picfw_tc_egress(struct __sk_buff *skb)
+{
+	struct picfw_flow_key key = {};
+	struct picfw_flow *f, nf = {};
+	struct packet pkt = {};
+	struct picfw_gen_cfg *cfg;
+	struct picfw_ctl *ctl;
+	struct cursor c;
+	__u32 zero = 0, gen, row_key, *slot;
+	int ret, row, l3_ok;
+	void *ip_end;
+	__u64 now, *count;
+	__be16 proto;
+	__u8 state;
+
+	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
+	if (!ctl)
+		return TC_ACT_OK;
+	gen = ctl->active & 1;
+	cfg = &ctl->gen[gen];
+	if (cfg->replies != PICFW_REPLIES_TRACKED)
+		return TC_ACT_OK;
+
+	/* Headers in the linear area: a locally built packet may have them in frags. */
+	if (skb->data + 128 > skb->data_end && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128);
+	c.pos = (void *)(long)skb->data;
+	c.end = (void *)(long)skb->data_end;
+	ip_end = c.end;
+
+	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
+	if (ret || !l3_ok || (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
+		return TC_ACT_OK;
+	if (!is_protected(gen, pkt.family, pkt.saddr))
+		return TC_ACT_OK;
+
+	key.family = pkt.family;
+	key.proto = pkt.l4proto;
+	key.remote_port = pkt.dport;
+	key.local_port = pkt.sport;
+	__builtin_memcpy(key.remote, pkt.daddr, 16);
+	__builtin_memcpy(key.local, pkt.saddr, 16);
+	now = bpf_ktime_get_ns();
+
+	state = PICFW_TCP_NONE;
+	if (pkt.l4proto == IPPROTO_TCP) {
+		if (pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
+			state = PICFW_TCP_CLOSING;
+		else if ((pkt.tcp_flags & TCP_FLAG_SYN) && !(pkt.tcp_flags & TCP_FLAG_ACK))
+			state = PICFW_TCP_SYN_SENT;
+		else
+			state = PICFW_TCP_ESTABLISHED;
+	}
+
+	f = bpf_map_lookup_elem(&picfw_flows, &key);
+	if (f && now - f->last_seen <= flow_timeout(cfg, f->tcp_state)) {
+		/* A known flow: follow its state, refresh at most every few seconds. */
+		if (state == PICFW_TCP_CLOSING || state == PICFW_TCP_SYN_SENT) {
+			if (f->tcp_state != state)
+				f->tcp_state = state;
+		}
+		if (now - f->last_seen > PICFW_FLOW_REFRESH_NS)
+			f->last_seen = now;
+		return TC_ACT_OK;
+	}
+
+	/* A new flow, or an expired one: only under an outbound row of the active policy. */
+	if (state == PICFW_TCP_CLOSING)
+		return TC_ACT_OK;
+	row = match_rows(gen, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0, pkt.dport, 1);
+	if (row < 0)
+		return TC_ACT_OK;
+	row_key = gen * PICFW_MAX_ROWS + row;
+	slot = bpf_map_lookup_elem(&picfw_slots, &row_key);
+	if (!slot)
+		return TC_ACT_OK;
+	nf.slot = *slot;
+	nf.created = now;
+	nf.last_seen = now;
+	nf.tcp_state = state;
+	if (f) {
+		/* Expired: take it over in place. */
+		bpf_map_update_elem(&picfw_flows, &key, &nf, BPF_EXIST);
+		return TC_ACT_OK;
+	}
+	if (bpf_map_update_elem(&picfw_flows, &key, &nf, BPF_NOEXIST))
+		return TC_ACT_OK;
+	count_event(PICFW_EV_FLOW_CREATED);
+	count = bpf_map_lookup_elem(&picfw_flow_count, &zero);
+	if (count) {
+		if (__sync_fetch_and_add(count, 1) >= PICFW_MAX_FLOWS) {
+			/* The LRU made room by evicting a flow: the count stays. */
+			__sync_fetch_and_add(count, (__u64)-1);
+			count_event(PICFW_EV_FLOW_EVICTIONS);
+		}
+	}
+	return TC_ACT_OK;
 }

@@ -25,6 +25,8 @@
 #define PICFW_PORTS 65536
 #define PICFW_NAME_LEN 96                /* row name, NUL included */
 #define PICFW_PATH_LEN 256
+#define PICFW_MAX_FLOWS 65536            /* tracked flows (LRU: the oldest go first) */
+#define PICFW_FLOW_REFRESH_NS (2ULL * 1000000000) /* last_seen written at most this often */
 
 /* Parser bounds (bpf/parsing.h). */
 #define PICFW_VLAN_MAX 2
@@ -46,6 +48,10 @@
 #define PICFW_MAP_ROW_META "picfw_row_meta"
 #define PICFW_MAP_META "picfw_meta"
 #define PICFW_MAP_SYNC "picfw_sync"
+#define PICFW_MAP_SLOT_ROWS "picfw_slot_rows"
+#define PICFW_MAP_FLOWS "picfw_flows"
+#define PICFW_MAP_FLOW_COUNT "picfw_flow_count"
+#define PICFW_MAP_EVENTS "picfw_events"
 
 /* Transports that rows can name; also the index into picfw_ports. */
 enum picfw_transport {
@@ -64,6 +70,25 @@ enum picfw_mode {
 	PICFW_MODE_AUDIT = 1,
 };
 
+/* How replies of outbound rows are let back in. */
+enum picfw_replies {
+	PICFW_REPLIES_TRACKED = 0,   /* flows recorded by the TC egress program (default) */
+	PICFW_REPLIES_STATELESS = 1, /* source port in the row's ports (TCP: with ACK) */
+};
+
+/* Flow timeouts, policy statement `timeout KIND DURATION`. */
+enum picfw_timeout {
+	PICFW_TIMEOUT_UDP = 0,        /* default 60 s */
+	PICFW_TIMEOUT_TCP,            /* established, default 2 h */
+	PICFW_TIMEOUT_TCP_TRANSITORY, /* half-open, after FIN or RST; default 30 s */
+	PICFW_TIMEOUTS,
+};
+
+#define PICFW_DEFAULT_TIMEOUT_UDP 60
+#define PICFW_DEFAULT_TIMEOUT_TCP 7200
+#define PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY 30
+#define PICFW_MAX_TIMEOUT (7 * 24 * 3600)
+
 /*
  * Why a packet got its verdict when no row took it. Index into
  * picfw_reason_stats; the would-drop counters of audit mode follow at
@@ -76,15 +101,28 @@ enum picfw_reason {
 	PICFW_R_ICMP_ESSENTIAL, /* pass: ICMP that RFC 4890 says must not be dropped */
 	PICFW_R_NON_IP,         /* pass: not IPv4/IPv6 (ARP, LLDP, ...) */
 	PICFW_R_UNPROTECTED,    /* pass: destination is not a protected address */
+	PICFW_R_ICMP_RELATED,   /* pass: ICMP error about a tracked or allowed flow */
+	PICFW_R_ICMP_UNRELATED, /* pass, or drop under `icmp strict`: an ICMP error about nothing */
 	PICFW_REASONS,
+};
+
+/* Flow table events, per CPU: picfw_events[event]. */
+enum picfw_event {
+	PICFW_EV_FLOW_CREATED = 0, /* the egress program recorded a new flow */
+	PICFW_EV_FLOW_EVICTIONS,   /* a new flow found the table full: LRU evicted one */
+	PICFW_EV_FLOW_EXPIRED,     /* a flow past its timeout was removed on sight */
+	PICFW_EVENTS,
 };
 
 #define PICFW_REASON_SLOTS (2 * PICFW_REASONS)
 
 /* picfw_ctl[0]: which generation the program reads, and each one's settings. */
 struct picfw_gen_cfg {
-	__u32 mode;  /* enum picfw_mode */
-	__u32 nrows; /* rows in this generation */
+	__u32 mode;        /* enum picfw_mode */
+	__u32 nrows;       /* rows in this generation */
+	__u32 replies;     /* enum picfw_replies */
+	__u32 icmp_strict; /* drop ICMP errors that relate to no flow */
+	__u64 timeout_ns[PICFW_TIMEOUTS];
 };
 
 struct picfw_ctl {
@@ -149,6 +187,48 @@ _Static_assert(sizeof(struct picfw_bits) % 8 == 0, "mmap stride");
 
 /* picfw_slots[gen * PICFW_MAX_ROWS + row]: counter slot of that row. */
 
+/*
+ * picfw_slot_rows[gen * PICFW_MAX_ROWS + slot]: 1 + the outbound row of that
+ * generation counting in slot, 0 if none. A tracked flow remembers the slot
+ * of the row that created it; a flow whose row is gone is not accepted.
+ */
+struct picfw_slot_row {
+	__u32 row_plus1;
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct picfw_slot_row) % 8 == 0, "mmap stride");
+
+/*
+ * picfw_flows: flows the Edge opened under an outbound row, keyed as their
+ * replies arrive: remote (source of the reply) and local (the Edge) address
+ * and port. Written by the TC egress program, read by the XDP program.
+ */
+struct picfw_flow_key {
+	__u8 family;  /* 4 or 6 */
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 remote_port;
+	__u16 local_port;
+	__u16 pad;
+	__u8 remote[16];
+	__u8 local[16];
+};
+
+enum picfw_tcp_state {
+	PICFW_TCP_NONE = 0,    /* UDP */
+	PICFW_TCP_SYN_SENT,    /* the Edge's SYN, no answer yet: transitory timeout */
+	PICFW_TCP_ESTABLISHED, /* answered: tcp timeout */
+	PICFW_TCP_CLOSING,     /* FIN or RST seen: transitory timeout */
+};
+
+struct picfw_flow {
+	__u64 created;   /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 last_seen; /* refreshed at most every PICFW_FLOW_REFRESH_NS */
+	__u32 slot;      /* counter slot of the outbound row that created it */
+	__u8 tcp_state;  /* enum picfw_tcp_state */
+	__u8 pad[3];
+};
+
 /* picfw_row_stats[slot], per CPU. */
 struct picfw_counter {
 	__u64 packets;
@@ -181,6 +261,8 @@ struct picfw_meta {
 	__u64 generation;   /* policies applied since attach, 1 = the first */
 	__u32 xdp_mode;     /* 0 native, 1 generic */
 	__u32 nrows;
+	__u32 tc_attached;  /* the egress program runs (flow tracking possible) */
+	__u32 tc_created_qdisc; /* attach made the clsact qdisc: detach removes it */
 	__u8 digest[32];
 };
 

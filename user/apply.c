@@ -122,7 +122,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	static struct picfw_row_meta all[PICFW_MAX_ROWS], old_rows[PICFW_MAX_ROWS];
 	uint32_t old_slots[PICFW_MAX_ROWS], slots[PICFW_MAX_ROWS], a, in, i, nold;
 	uint8_t fresh[PICFW_MAX_ROWS];
-	struct picfw_gen_cfg cfg = { .mode = img->mode, .nrows = img->nrows };
+	struct picfw_gen_cfg cfg = img->cfg;
 	struct picfw_meta meta_a, meta_i;
 	uint64_t digest = image_digest(img);
 	struct picfw_maps m;
@@ -178,6 +178,12 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 			goto out;
 	}
 
+	if (img->cfg.replies == PICFW_REPLIES_TRACKED && !meta_a.tc_attached) {
+		fail(err, errlen, "%s was attached without the TC egress program that tracks "
+			 "replies; keep 'replies stateless', or detach and attach again", ifname);
+		ret = -1;
+		goto out_msg;
+	}
 	for (i = 0; i < nold; i++)
 		old_rows[i] = all[old_slots[i] % PICFW_MAX_ROWS];
 	if (compile_plan_slots(old_rows, old_slots, nold, img, slots, fresh)) {
@@ -210,6 +216,8 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	meta_i.apply_time = (uint64_t)time(NULL);
 	meta_i.generation = meta_a.generation + 1;
 	meta_i.xdp_mode = meta_a.xdp_mode;
+	meta_i.tc_attached = meta_a.tc_attached;
+	meta_i.tc_created_qdisc = meta_a.tc_created_qdisc;
 	meta_i.nrows = img->nrows;
 	memcpy(meta_i.digest, &digest, sizeof(digest));
 	ret = maps_write_meta(&m, in, &meta_i);

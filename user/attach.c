@@ -182,7 +182,7 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 		     const struct policy_image *img, enum xdp_attach_mode mode, char *err,
 		     size_t errlen)
 {
-	struct picfw_gen_cfg cfg = { .mode = img->mode, .nrows = img->nrows };
+	struct picfw_gen_cfg cfg = img->cfg;
 	struct picfw_meta meta = { 0 };
 	struct picfw_maps m;
 	int fds[MAP_COUNT], ret;
@@ -231,6 +231,69 @@ out:
 	return ret ? -1 : 0;
 }
 
+/* Our egress filter on the clsact qdisc: a fixed handle and priority. */
+#define PICFW_TC_HANDLE 0x70696366 /* "picf" */
+#define PICFW_TC_PRIORITY 0x7069
+
+/*
+ * Attach the egress program. *created tells whether the clsact qdisc was
+ * made here (then detach removes it). 0 or a negative errno.
+ */
+static int tc_attach(int ifindex, int prog_fd, int *created)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = PICFW_TC_HANDLE,
+		    .priority = PICFW_TC_PRIORITY);
+	int ret;
+
+	*created = 0;
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST)
+		return ret;
+	*created = !ret;
+	ret = bpf_tc_attach(&hook, &opts);
+	if (ret && *created) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+		*created = 0;
+	}
+	return ret;
+}
+
+static void tc_detach(int ifindex, int created)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PICFW_TC_HANDLE, .priority = PICFW_TC_PRIORITY);
+
+	bpf_tc_detach(&hook, &opts);
+	if (created) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+}
+
+/* Record in generation 0's metadata what attach did on the TC side. */
+static int note_tc(struct picfw_bpf *skel, int attached, int created)
+{
+	struct picfw_meta meta;
+	struct picfw_maps m;
+	int fds[MAP_COUNT], ret;
+
+	ret = skel_map_fds(skel, fds);
+	if (!ret)
+		ret = maps_from_fds(fds, &m);
+	if (ret)
+		return ret;
+	ret = maps_read_meta(&m, 0, &meta);
+	if (!ret) {
+		meta.tc_attached = attached;
+		meta.tc_created_qdisc = created;
+		ret = maps_write_meta(&m, 0, &meta);
+	}
+	maps_close(&m);
+	return ret;
+}
+
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
 		 const struct policy_image *img, enum xdp_attach_mode mode, char *err,
 		 size_t errlen)
@@ -239,7 +302,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct picfw_bpf *skel = NULL;
 	char dir[PICFW_PATH_LEN];
-	int ifindex, link_fd = -1, i, ret;
+	int ifindex, link_fd = -1, i, ret, tc_attached = 0, tc_created = 0;
 
 	if (strlen(ifname) >= IF_NAMESIZE || pin_dir(ifname, dir, sizeof(dir))) {
 		fail(err, errlen, "bad interface name '%s'", ifname);
@@ -314,6 +377,28 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 			goto fail;
 		}
 	}
+	/*
+	 * The egress program records the flows the Edge opens. Without it only
+	 * stateless replies can work: refuse, unless the policy asks for those.
+	 */
+	ret = tc_attach(ifindex, bpf_program__fd(skel->progs.picfw_tc_egress), &tc_created);
+	if (ret && img->cfg.replies == PICFW_REPLIES_TRACKED) {
+		fail(err, errlen,
+		     "attaching the TC egress program to %s failed: %s (it tracks the flows the "
+		     "Edge opens; without it, say 'replies stateless' in the policy)",
+		     ifname, strerror(-ret));
+		goto fail;
+	}
+	if (ret)
+		pr_warn("picfw attach: warning: no TC egress program on %s (%s); replies are "
+			"stateless and 'picfw apply' cannot turn tracking on\n",
+			ifname, strerror(-ret));
+	tc_attached = !ret;
+	ret = note_tc(skel, tc_attached, tc_created);
+	if (ret) {
+		fail(err, errlen, "writing the metadata of %s failed: %s", ifname, strerror(-ret));
+		goto fail;
+	}
 	ret = pin_fd(link_fd, dir, PICFW_PIN_LINK);
 	if (ret) {
 		fail(err, errlen, "pinning the link in %s failed: %s", dir, strerror(-ret));
@@ -328,6 +413,8 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 
 fail:
 	unpin_all(dir);
+	if (tc_attached)
+		tc_detach(ifindex, tc_created);
 	if (link_fd >= 0)
 		close(link_fd); /* not pinned: closing it detaches */
 	picfw_bpf__destroy(skel);
@@ -337,6 +424,7 @@ fail:
 int picfw_detach(const char *ifname, char *err, size_t errlen)
 {
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	struct picfw_maps m;
 	struct stat st;
 	int fd, lock;
 
@@ -350,6 +438,17 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 	}
 	/* Wait for an apply in progress; the lock goes with the directory. */
 	lock = picfw_lock(ifname);
+	/* The egress program, if attach put one there and the interface is still here. */
+	if (!maps_open_pinned(ifname, &m)) {
+		struct picfw_ctl ctl;
+		struct picfw_meta meta;
+		int ifindex = (int)if_nametoindex(ifname);
+
+		if (ifindex && !maps_read_ctl(&m, &ctl) &&
+		    !maps_read_meta(&m, ctl.active & 1, &meta) && meta.tc_attached)
+			tc_detach(ifindex, meta.tc_created_qdisc);
+		maps_close(&m);
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {

@@ -19,6 +19,7 @@ int cmd_detach(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* Print VERB's usage to stdout (--help) or stderr (bad usage) and return the exit code. */

@@ -342,6 +342,12 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 	}
 	img->mode = p->mode;
 	img->nrows = (uint32_t)p->nrows;
+	img->cfg.mode = p->mode;
+	img->cfg.nrows = (uint32_t)p->nrows;
+	img->cfg.replies = p->replies;
+	img->cfg.icmp_strict = p->icmp_strict;
+	for (t = 0; t < PICFW_TIMEOUTS; t++)
+		img->cfg.timeout_ns[t] = (uint64_t)p->timeout[t] * 1000000000ULL;
 
 	set_rows = calloc(p->nsets ? p->nsets : 1, sizeof(*set_rows));
 	img->ports = calloc(PICFW_TRANSPORTS, sizeof(*img->ports));
@@ -459,6 +465,7 @@ uint64_t image_digest(const struct policy_image *img)
 
 	fnv(&h, &img->mode, sizeof(img->mode));
 	fnv(&h, &img->nrows, sizeof(img->nrows));
+	fnv(&h, &img->cfg, sizeof(img->cfg));
 	fnv(&h, img->rows, img->nrows * sizeof(*img->rows));
 	fnv(&h, img->src4, img->nsrc4 * sizeof(*img->src4));
 	fnv(&h, img->src6, img->nsrc6 * sizeof(*img->src6));

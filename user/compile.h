@@ -28,6 +28,7 @@ struct image_prefix {
 struct policy_image {
 	uint32_t mode;
 	uint32_t nrows;
+	struct picfw_gen_cfg cfg; /* what picfw_ctl holds for this generation */
 	struct image_prefix *src4, *src6, *prot4, *prot6;
 	size_t nsrc4, nsrc6, nprot4, nprot6;
 	/* [transport][port] */

@@ -43,6 +43,12 @@ static const struct cmd cmds[] = {
 	  "plus would-drop counters of audit mode. Counters are summed over CPUs.\n"
 	  "  -j, --json         one JSON document with stable field names\n"
 	  "  -p, --prometheus   Prometheus text exposition format\n" },
+	{ "flows", cmd_flows, "IFACE [--json]", "list the flows the Edge opened, as tracked",
+	  "Flows recorded by the TC egress program under an outbound row, keyed as their\n"
+	  "replies arrive: transport, remote and local address and port, the row that\n"
+	  "created the flow (its replies count there), TCP state, age, idle time and\n"
+	  "time left before the flow's timeout.\n"
+	  "  -j, --json         one JSON document\n" },
 	{ "help", cmd_help, "[COMMAND]", "show this help, or a command's", "" },
 };
 

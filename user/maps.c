@@ -34,11 +34,17 @@ const char *const map_names[MAP_COUNT] = {
 	[MAP_ROW_META] = PICFW_MAP_ROW_META,
 	[MAP_META] = PICFW_MAP_META,
 	[MAP_GRACE] = PICFW_MAP_SYNC,
+	[MAP_SLOT_ROWS] = PICFW_MAP_SLOT_ROWS,
+	[MAP_FLOWS] = PICFW_MAP_FLOWS,
+	[MAP_FLOW_COUNT] = PICFW_MAP_FLOW_COUNT,
+	[MAP_EVENTS] = PICFW_MAP_EVENTS,
 };
 
 #define PORTS_BYTES \
 	((size_t)PICFW_GENERATIONS * PICFW_TRANSPORTS * PICFW_PORTS * sizeof(struct picfw_port_classes))
 #define BITS_BYTES ((size_t)PICFW_GENERATIONS * PICFW_MAX_CLASSES * sizeof(struct picfw_bits))
+#define SLOT_ROWS_BYTES \
+	((size_t)PICFW_GENERATIONS * PICFW_MAX_ROWS * sizeof(struct picfw_slot_row))
 
 static char pin_root_buf[PICFW_PATH_LEN];
 
@@ -140,6 +146,11 @@ static int maps_mmap(struct picfw_maps *m)
 	if (p == MAP_FAILED)
 		return -errno;
 	m->bits_mem = p;
+	p = mmap(NULL, page_round(SLOT_ROWS_BYTES), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 m->fd[MAP_SLOT_ROWS], 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->slot_rows_mem = p;
 	return 0;
 }
 
@@ -197,6 +208,8 @@ void maps_close(struct picfw_maps *m)
 		munmap(m->ports_mem, page_round(PORTS_BYTES));
 	if (m->bits_mem)
 		munmap(m->bits_mem, page_round(BITS_BYTES));
+	if (m->slot_rows_mem)
+		munmap(m->slot_rows_mem, page_round(SLOT_ROWS_BYTES));
 	for (i = 0; m->owned && i < MAP_COUNT; i++)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
@@ -310,6 +323,7 @@ int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
 	memset(m->ports_mem + (size_t)gen * PICFW_TRANSPORTS * PICFW_PORTS, 0,
 	       PORTS_BYTES / PICFW_GENERATIONS);
 	memset(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES, 0, BITS_BYTES / PICFW_GENERATIONS);
+	memset(m->slot_rows_mem + (size_t)gen * PICFW_MAX_ROWS, 0, SLOT_ROWS_BYTES / PICFW_GENERATIONS);
 	return 0;
 }
 
@@ -326,6 +340,8 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 		       PORTS_BYTES / PICFW_GENERATIONS);
 		memset(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES, 0,
 		       BITS_BYTES / PICFW_GENERATIONS);
+		memset(m->slot_rows_mem + (size_t)gen * PICFW_MAX_ROWS, 0,
+		       SLOT_ROWS_BYTES / PICFW_GENERATIONS);
 	} else {
 		err = maps_clear_generation(m, gen);
 	}
@@ -349,6 +365,9 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 		key = gen * PICFW_MAX_ROWS + i;
 		if (bpf_map_update_elem(m->fd[MAP_SLOTS], &key, &slots[i], BPF_ANY))
 			return -errno;
+		/* Flows live as long as the outbound row that made them: by slot. */
+		if (img->rows[i].direction == PICFW_DIR_OUT && slots[i] < PICFW_MAX_ROWS)
+			m->slot_rows_mem[(size_t)gen * PICFW_MAX_ROWS + slots[i]].row_plus1 = i + 1;
 	}
 	return 0;
 }
@@ -440,6 +459,53 @@ int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot)
 		err = -errno;
 	free(buf);
 	return err;
+}
+
+int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, err = 0;
+	uint32_t i, zero = 0;
+	uint64_t *buf;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	buf = calloc((size_t)ncpu, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; !err && i < PICFW_EVENTS; i++) {
+		if (bpf_map_lookup_elem(m->fd[MAP_EVENTS], &i, buf)) {
+			err = -errno;
+			break;
+		}
+		events[i] = 0;
+		for (c = 0; c < ncpu; c++)
+			events[i] += buf[c];
+	}
+	free(buf);
+	if (!err && bpf_map_lookup_elem(m->fd[MAP_FLOW_COUNT], &zero, flows))
+		err = -errno;
+	return err;
+}
+
+int maps_for_each_flow(const struct picfw_maps *m,
+		       int (*fn)(const struct picfw_flow_key *k, const struct picfw_flow *f,
+				 void *ctx),
+		       void *ctx)
+{
+	struct picfw_flow_key cur, prev;
+	struct picfw_flow f;
+	int have_prev = 0, n;
+
+	/* Bounded: an LRU table that churns under us must not keep us here. */
+	for (n = 0; n < 4 * PICFW_MAX_FLOWS; n++) {
+		if (bpf_map_get_next_key(m->fd[MAP_FLOWS], have_prev ? &prev : NULL, &cur))
+			return errno == ENOENT ? 0 : -errno;
+		if (!bpf_map_lookup_elem(m->fd[MAP_FLOWS], &cur, &f) && fn(&cur, &f, ctx))
+			return 0;
+		prev = cur;
+		have_prev = 1;
+	}
+	return 0;
 }
 
 int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta)

@@ -26,6 +26,10 @@ enum map_id {
 	MAP_ROW_META,
 	MAP_META,
 	MAP_GRACE,
+	MAP_SLOT_ROWS,
+	MAP_FLOWS,
+	MAP_FLOW_COUNT,
+	MAP_EVENTS,
 	MAP_COUNT,
 };
 
@@ -36,6 +40,7 @@ struct picfw_maps {
 	int owned; /* close the fds in maps_close() */
 	struct picfw_port_classes *ports_mem;
 	struct picfw_bits *bits_mem;
+	struct picfw_slot_row *slot_rows_mem;
 };
 
 /*
@@ -87,6 +92,15 @@ int maps_clear_generation(const struct picfw_maps *m, uint32_t gen);
 int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
 		       struct picfw_counter *reasons);
 int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot);
+
+/* Flow table events summed over CPUs (events[PICFW_EVENTS]) and the flow count. */
+int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows);
+
+/* Call fn for every flow in the table; stops early when fn returns non-zero. */
+int maps_for_each_flow(const struct picfw_maps *m,
+		       int (*fn)(const struct picfw_flow_key *k, const struct picfw_flow *f,
+				 void *ctx),
+		       void *ctx);
 
 int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta);
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta);

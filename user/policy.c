@@ -71,6 +71,8 @@ struct parser {
 	char *protect_name; /* of the first well formed protect */
 	int protect_line, protect_col;
 	int mode_line;
+	int replies_line, icmp_line;
+	int timeout_line[PICFW_TIMEOUTS];
 };
 
 static bool is_ws(char c)
@@ -657,6 +659,113 @@ static void parse_mode(struct parser *ps, int ln, const char *line, size_t n, si
 }
 
 /*
+ * `KEYWORD WORD` statements with a fixed choice of words: replies, icmp.
+ * Sets *out to the index of the word in words[]; *seen_line guards repeats.
+ */
+static void parse_choice(struct parser *ps, int ln, const char *line, size_t n, size_t i,
+			 const char *keyword, const char *const *words, int nwords,
+			 uint32_t *out, int *seen_line)
+{
+	struct tok t[3];
+	size_t endp;
+	int nt = tokenize(line, n, i, t, 3, &endp), k;
+	char qb[QUOTE_BUF];
+
+	if (nt < 2) {
+		perr(ps, ln, (int)endp + 1, "missing value after '%s'", keyword);
+		return;
+	}
+	for (k = 0; k < nwords; k++)
+		if (tok_is(t[1].s, t[1].n, words[k]))
+			break;
+	if (k == nwords) {
+		perr(ps, ln, t[1].col, "unknown %s '%s' (use %s or %s)", keyword,
+		     quote(qb, t[1].s, t[1].n), words[0], words[1]);
+		return;
+	}
+	if (nt > 2) {
+		perr(ps, ln, t[2].col, "unexpected '%s'", quote(qb, t[2].s, t[2].n));
+		return;
+	}
+	if (*seen_line) {
+		perr(ps, ln, t[0].col, "%s given twice (first at line %d)", keyword, *seen_line);
+		return;
+	}
+	*out = (uint32_t)k;
+	*seen_line = ln;
+}
+
+/* A duration: seconds, or a number with s, m or h. -1 if bad. */
+static long duration_parse(const char *s, size_t n)
+{
+	long v = 0, unit = 1;
+	size_t i;
+
+	if (n && (s[n - 1] == 's' || s[n - 1] == 'm' || s[n - 1] == 'h')) {
+		unit = s[n - 1] == 'h' ? 3600 : s[n - 1] == 'm' ? 60 : 1;
+		n--;
+	}
+	if (!n || n > 9)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v * unit;
+}
+
+/* timeout udp|tcp|tcp-transitory DURATION */
+static void parse_timeout(struct parser *ps, int ln, const char *line, size_t n, size_t i)
+{
+	struct tok t[4];
+	size_t endp;
+	int nt = tokenize(line, n, i, t, 4, &endp), k;
+	char qb[QUOTE_BUF];
+	long v;
+
+	if (nt < 2) {
+		perr(ps, ln, (int)endp + 1, "missing kind after 'timeout' (udp, tcp or tcp-transitory)");
+		return;
+	}
+	for (k = 0; k < PICFW_TIMEOUTS; k++)
+		if (tok_is(t[1].s, t[1].n, policy_timeout_name((unsigned)k)))
+			break;
+	if (k == PICFW_TIMEOUTS) {
+		perr(ps, ln, t[1].col, "unknown timeout '%s' (use udp, tcp or tcp-transitory)",
+		     quote(qb, t[1].s, t[1].n));
+		return;
+	}
+	if (nt < 3) {
+		perr(ps, ln, (int)endp + 1, "missing duration after 'timeout %s'",
+		     policy_timeout_name((unsigned)k));
+		return;
+	}
+	v = duration_parse(t[2].s, t[2].n);
+	if (v < 0) {
+		perr(ps, ln, t[2].col, "bad duration '%s' (e.g. 60, 90s, 5m, 2h)",
+		     quote(qb, t[2].s, t[2].n));
+		return;
+	}
+	if (v < 1 || v > PICFW_MAX_TIMEOUT) {
+		perr(ps, ln, t[2].col, "timeout %ld s is out of range (1 s to %d s)", v,
+		     PICFW_MAX_TIMEOUT);
+		return;
+	}
+	if (nt > 3) {
+		perr(ps, ln, t[3].col, "unexpected '%s'", quote(qb, t[3].s, t[3].n));
+		return;
+	}
+	if (ps->timeout_line[k]) {
+		perr(ps, ln, t[0].col, "timeout %s given twice (first at line %d)",
+		     policy_timeout_name((unsigned)k), ps->timeout_line[k]);
+		return;
+	}
+	ps->p->timeout[k] = (uint32_t)v;
+	ps->timeout_line[k] = ln;
+}
+
+/*
  * One port number: digits, or 1-3 digits then groups of ",ddd" (50,000).
  * Returns the value (at most 65536, so that too big stays too big) or -1.
  */
@@ -1023,6 +1132,14 @@ static void parse_line(struct parser *ps, int ln, const char *line, size_t n, si
 		parse_protect(ps, ln, line, n, i);
 	else if (tok_is(line + i, w - i, "mode"))
 		parse_mode(ps, ln, line, n, i);
+	else if (tok_is(line + i, w - i, "replies"))
+		parse_choice(ps, ln, line, n, i, "replies", (const char *const[]){ "tracked", "stateless" },
+			     2, &ps->p->replies, &ps->replies_line);
+	else if (tok_is(line + i, w - i, "icmp"))
+		parse_choice(ps, ln, line, n, i, "icmp", (const char *const[]){ "permissive", "strict" },
+			     2, &ps->p->icmp_strict, &ps->icmp_line);
+	else if (tok_is(line + i, w - i, "timeout"))
+		parse_timeout(ps, ln, line, n, i);
 	else
 		parse_row(ps, ln, line, n, i);
 }
@@ -1185,6 +1302,10 @@ static void policy_init(struct policy *p)
 	memset(p, 0, sizeof(*p));
 	p->protect = -1;
 	p->mode = PICFW_MODE_ENFORCE;
+	p->replies = PICFW_REPLIES_TRACKED;
+	p->timeout[PICFW_TIMEOUT_UDP] = PICFW_DEFAULT_TIMEOUT_UDP;
+	p->timeout[PICFW_TIMEOUT_TCP] = PICFW_DEFAULT_TIMEOUT_TCP;
+	p->timeout[PICFW_TIMEOUT_TCP_TRANSITORY] = PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY;
 }
 
 static void file_too_big(struct policy_errors *errs, unsigned long long size)
@@ -1385,6 +1506,33 @@ const char *policy_mode_name(unsigned m)
 	return m == PICFW_MODE_AUDIT ? "audit" : "enforce";
 }
 
+const char *policy_replies_name(unsigned r)
+{
+	return r == PICFW_REPLIES_STATELESS ? "stateless" : "tracked";
+}
+
+const char *policy_timeout_name(unsigned t)
+{
+	static const char *const names[PICFW_TIMEOUTS] = {
+		[PICFW_TIMEOUT_UDP] = "udp",
+		[PICFW_TIMEOUT_TCP] = "tcp",
+		[PICFW_TIMEOUT_TCP_TRANSITORY] = "tcp-transitory",
+	};
+
+	return t < PICFW_TIMEOUTS ? names[t] : "?";
+}
+
+/* replies, icmp and timeout lines, for policy_print and policy_write. */
+static void print_options(FILE *f, const struct policy *p)
+{
+	unsigned k;
+
+	fprintf(f, "replies %s\n", policy_replies_name(p->replies));
+	fprintf(f, "icmp %s\n", p->icmp_strict ? "strict" : "permissive");
+	for (k = 0; k < PICFW_TIMEOUTS; k++)
+		fprintf(f, "timeout %s %us\n", policy_timeout_name(k), p->timeout[k]);
+}
+
 void prefix_format(const struct prefix *p, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -1451,6 +1599,7 @@ void policy_print(FILE *f, const struct policy *p)
 	int c;
 
 	fprintf(f, "mode %s\n", policy_mode_name(p->mode));
+	print_options(f, p);
 	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
 		fprintf(f, "protect %s\n", p->sets[p->protect].name);
 	for (i = 0; i < p->nsets; i++) {
@@ -1513,6 +1662,7 @@ void policy_write(FILE *f, const struct policy *p)
 	size_t i, j;
 
 	fprintf(f, "# normalised by picfw\nmode %s\n", policy_mode_name(p->mode));
+	print_options(f, p);
 	for (i = 0; i < p->nsets; i++) {
 		const struct addr_set *s = &p->sets[i];
 

@@ -52,6 +52,9 @@ struct policy {
 	size_t nrows;
 	int protect;     /* index into sets, -1 if none */
 	uint32_t mode;   /* enum picfw_mode */
+	uint32_t replies; /* enum picfw_replies */
+	uint32_t icmp_strict; /* drop ICMP errors that relate to no flow */
+	uint32_t timeout[PICFW_TIMEOUTS]; /* seconds, enum picfw_timeout */
 };
 
 /* One diagnostic: FILE:LINE:COL: error: MESSAGE */
@@ -80,7 +83,9 @@ void policy_free(struct policy *p);
 void policy_errors_free(struct policy_errors *errs);
 void policy_errors_print(FILE *f, const char *file, const struct policy_errors *errs);
 
-/* "tcp"/"udp", "in"/"out", "enforce"/"audit" */
+/* "tcp"/"udp", "in"/"out", "enforce"/"audit", "tracked"/"stateless", "udp"/"tcp"/"tcp-transitory" */
+const char *policy_replies_name(unsigned r);
+const char *policy_timeout_name(unsigned t);
 const char *policy_transport_name(unsigned t);
 const char *policy_direction_name(unsigned d);
 const char *policy_mode_name(unsigned m);

@@ -14,12 +14,34 @@ const char *const reason_names[PICFW_REASONS] = {
 	[PICFW_R_ICMP_ESSENTIAL] = "icmp_essential",
 	[PICFW_R_NON_IP] = "non_ip",
 	[PICFW_R_UNPROTECTED] = "unprotected",
+	[PICFW_R_ICMP_RELATED] = "icmp_related",
+	[PICFW_R_ICMP_UNRELATED] = "icmp_unrelated",
 };
 
-/* Reasons that drop (and so can be would-drop in audit mode). */
+const char *const event_names[PICFW_EVENTS] = {
+	[PICFW_EV_FLOW_CREATED] = "created",
+	[PICFW_EV_FLOW_EVICTIONS] = "evictions",
+	[PICFW_EV_FLOW_EXPIRED] = "expired",
+};
+
+/* Reasons that can drop (and so be would-drop in audit mode). */
 static int reason_drops(unsigned r)
 {
-	return r == PICFW_R_NO_MATCH || r == PICFW_R_MALFORMED || r == PICFW_R_FRAGMENT;
+	return r == PICFW_R_NO_MATCH || r == PICFW_R_MALFORMED || r == PICFW_R_FRAGMENT ||
+	       r == PICFW_R_ICMP_UNRELATED;
+}
+
+/* What the active policy does with packets of reason r. */
+static const char *reason_verdict(const struct stats_snapshot *s, unsigned r)
+{
+	if (r == PICFW_R_ICMP_UNRELATED)
+		return s->ctl.gen[s->ctl.active & 1].icmp_strict ? "drop" : "pass";
+	return reason_drops(r) ? "drop" : "pass";
+}
+
+static const struct picfw_gen_cfg *active_cfg(const struct stats_snapshot *s)
+{
+	return &s->ctl.gen[s->ctl.active & 1];
 }
 
 int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snapshot *s)
@@ -45,6 +67,8 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 		err = maps_read_row_meta(m, meta);
 	if (!err)
 		err = maps_read_counters(m, counters, s->reasons);
+	if (!err)
+		err = maps_read_events(m, s->events, &s->flows);
 	if (err)
 		return err;
 	/* The active generation's rows, in file order, with their slots' counters. */
@@ -80,9 +104,9 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 		if ((int)strlen(s->rows[i].name) > w)
 			w = (int)strlen(s->rows[i].name);
 
-	fprintf(f, "interface %s  mode %s  generation %llu  rows %u\n", s->ifname,
-		policy_mode_name(stats_mode(s)), (unsigned long long)s->meta.generation,
-		s->nrows);
+	fprintf(f, "interface %s  mode %s  replies %s  generation %llu  rows %u\n", s->ifname,
+		policy_mode_name(stats_mode(s)), policy_replies_name(active_cfg(s)->replies),
+		(unsigned long long)s->meta.generation, s->nrows);
 	fprintf(f, "\n%-*s  %-3s  %-9s  %-11s  %14s  %16s\n", w, "ROW", "DIR", "TRANSPORT",
 		"PORTS", "PACKETS", "BYTES");
 	for (i = 0; i < s->nrows; i++) {
@@ -97,8 +121,7 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 	fprintf(f, "\n%-14s  %-7s  %14s  %16s\n", "REASON", "VERDICT", "PACKETS", "BYTES");
 	for (i = 0; i < PICFW_REASONS; i++)
 		fprintf(f, "%-14s  %-7s  %14llu  %16llu\n", reason_names[i],
-			reason_drops(i) ? "drop" : "pass",
-			(unsigned long long)s->reasons[i].packets,
+			reason_verdict(s, i), (unsigned long long)s->reasons[i].packets,
 			(unsigned long long)s->reasons[i].bytes);
 	for (i = 0; i < PICFW_REASONS; i++) {
 		const struct picfw_counter *c = &s->reasons[PICFW_REASONS + i];
@@ -108,6 +131,10 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 		fprintf(f, "%-14s  %-7s  %14llu  %16llu\n", reason_names[i], "audit",
 			(unsigned long long)c->packets, (unsigned long long)c->bytes);
 	}
+	fprintf(f, "\nflows %llu  created %llu  evictions %llu  expired %llu  (table of %u)\n",
+		(unsigned long long)s->flows, (unsigned long long)s->events[PICFW_EV_FLOW_CREATED],
+		(unsigned long long)s->events[PICFW_EV_FLOW_EVICTIONS],
+		(unsigned long long)s->events[PICFW_EV_FLOW_EXPIRED], PICFW_MAX_FLOWS);
 	if (audit)
 		fprintf(f, "\naudit mode: nothing is dropped; 'audit' lines count what enforce "
 			   "mode would drop.\n");
@@ -143,8 +170,9 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 
 	fprintf(f, "{\"interface\":");
 	json_string(f, s->ifname);
-	fprintf(f, ",\"mode\":\"%s\",\"generation\":%llu,\"policy\":",
-		policy_mode_name(stats_mode(s)), (unsigned long long)s->meta.generation);
+	fprintf(f, ",\"mode\":\"%s\",\"replies\":\"%s\",\"generation\":%llu,\"policy\":",
+		policy_mode_name(stats_mode(s)), policy_replies_name(active_cfg(s)->replies),
+		(unsigned long long)s->meta.generation);
 	json_string(f, s->meta.policy_path);
 	fprintf(f, ",\"rows\":[");
 	for (i = 0; i < s->nrows; i++) {
@@ -174,6 +202,9 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 		json_counter(f, &s->reasons[PICFW_REASONS + i]);
 		sep = ",";
 	}
+	fprintf(f, "},\"flows\":{\"active\":%llu", (unsigned long long)s->flows);
+	for (i = 0; i < PICFW_EVENTS; i++)
+		fprintf(f, ",\"%s\":%llu", event_names[i], (unsigned long long)s->events[i]);
 	fprintf(f, "}}\n");
 }
 
@@ -225,7 +256,7 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 			fprintf(f, "picfw_reason_%s_total{interface=\"", what[k]);
 			prom_label(f, s->ifname);
 			fprintf(f, "\",reason=\"%s\",verdict=\"%s\"} %llu\n", reason_names[i],
-				reason_drops(i) ? "drop" : "pass",
+				reason_verdict(s, i),
 				(unsigned long long)(k ? c->bytes : c->packets));
 		}
 	}
@@ -243,6 +274,19 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 			fprintf(f, "\",reason=\"%s\"} %llu\n", reason_names[i],
 				(unsigned long long)(k ? c->bytes : c->packets));
 		}
+	}
+	fprintf(f, "# HELP picfw_flows Flows in the flow table (replies of flows the Edge opened).\n");
+	fprintf(f, "# TYPE picfw_flows gauge\n");
+	fprintf(f, "picfw_flows{interface=\"");
+	prom_label(f, s->ifname);
+	fprintf(f, "\"} %llu\n", (unsigned long long)s->flows);
+	fprintf(f, "# HELP picfw_flow_events_total Flow table events: created, evictions, expired.\n");
+	fprintf(f, "# TYPE picfw_flow_events_total counter\n");
+	for (i = 0; i < PICFW_EVENTS; i++) {
+		fprintf(f, "picfw_flow_events_total{interface=\"");
+		prom_label(f, s->ifname);
+		fprintf(f, "\",event=\"%s\"} %llu\n", event_names[i],
+			(unsigned long long)s->events[i]);
 	}
 	fprintf(f, "# HELP picfw_policy_generation Policies applied since attach.\n");
 	fprintf(f, "# TYPE picfw_policy_generation gauge\n");

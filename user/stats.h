@@ -12,6 +12,7 @@
 #include "maps.h"
 
 extern const char *const reason_names[PICFW_REASONS];
+extern const char *const event_names[PICFW_EVENTS];
 
 struct stats_snapshot {
 	char ifname[64];
@@ -21,6 +22,8 @@ struct stats_snapshot {
 	struct picfw_row_meta rows[PICFW_MAX_ROWS];
 	struct picfw_counter row_counters[PICFW_MAX_ROWS];
 	struct picfw_counter reasons[PICFW_REASON_SLOTS];
+	uint64_t events[PICFW_EVENTS]; /* flow table events, enum picfw_event */
+	uint64_t flows;                /* flows in the table, as the programs count them */
 };
 
 /* Read everything of one attached interface. 0 or a negative errno. */

@@ -144,6 +144,8 @@ struct expect {
 #define MALFORMED DROP(PICFW_R_MALFORMED)
 #define FRAGMENT DROP(PICFW_R_FRAGMENT)
 #define ESSENTIAL PASS_REASON(PICFW_R_ICMP_ESSENTIAL)
+/* ICMP errors whose quoted header belongs to no flow: passed (no `icmp strict`). */
+#define UNRELATED PASS_REASON(PICFW_R_ICMP_UNRELATED)
 #define NON_IP PASS_REASON(PICFW_R_NON_IP)
 #define UNPROTECTED PASS_REASON(PICFW_R_UNPROTECTED)
 
@@ -533,7 +535,7 @@ static const struct dp_case cases[] = {
 	{ "pic_v6_frag_nonfirst_unprotected", POL_PIC, UNPROTECTED,
 	  { UDP6(STRANGER6, UNPROT6, 0, 0), .no_l4 = 1, .payload_len = 64,
 	    PKT_EXT(IPPROTO_FRAGMENT), .frag_offset = 185, .more_frags = 1 } },
-	{ "pic_v6_frag_first_icmp6_too_big_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v6_frag_first_icmp6_too_big_unrelated", POL_PIC, UNRELATED,
 	  { ICMP6(STRANGER6, EDGE6, 2, 0), .payload_len = 64, PKT_EXT(IPPROTO_FRAGMENT),
 	    .more_frags = 1 } },
 
@@ -566,15 +568,15 @@ static const struct dp_case cases[] = {
 	    PKT_EXT(IPPROTO_FRAGMENT) } },
 	{ "pic_v6_nd_ns_solicited_node_unprotected", POL_PIC, UNPROTECTED,
 	  { ICMP6(LINKLOCAL6, SOLICITED6, 135, 0), .ttl = 255, .payload_len = 16 } },
-	{ "pic_v6_icmp_dest_unreach_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v6_icmp_dest_unreach_unrelated", POL_PIC, UNRELATED,
 	  { ICMP6(STRANGER6, EDGE6, 1, 4), .payload_len = 48 } },
-	{ "pic_v6_icmp_packet_too_big_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v6_icmp_packet_too_big_unrelated", POL_PIC, UNRELATED,
 	  { ICMP6(STRANGER6, EDGE6, 2, 0), .payload_len = 48 } },
-	{ "pic_v6_icmp_time_exceeded_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v6_icmp_time_exceeded_unrelated", POL_PIC, UNRELATED,
 	  { ICMP6(STRANGER6, EDGE6, 3, 0), .payload_len = 48 } },
-	{ "pic_v6_icmp_param_problem_code1_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v6_icmp_param_problem_code1_unrelated", POL_PIC, UNRELATED,
 	  { ICMP6(STRANGER6, EDGE6, 4, 1), .payload_len = 48 } },
-	{ "pic_v6_icmp_param_problem_code2_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v6_icmp_param_problem_code2_unrelated", POL_PIC, UNRELATED,
 	  { ICMP6(STRANGER6, EDGE6, 4, 2), .payload_len = 48 } },
 	{ "pic_v6_icmp_param_problem_code0_no_match", POL_PIC, NO_MATCH,
 	  { ICMP6(STRANGER6, EDGE6, 4, 0), .payload_len = 48 } },
@@ -588,12 +590,15 @@ static const struct dp_case cases[] = {
 	  { ICMP6(STRANGER6, EDGE6, 1, 0), .l4_len = 4, .eth_pad = 8 } },
 	{ "pic_v6_icmp_echo_unprotected", POL_PIC, UNPROTECTED,
 	  { ICMP6(STRANGER6, UNPROT6, 128, 0), .payload_len = 56 } },
-	/* ICMPv4 (type 3 carries path MTU discovery's "fragmentation needed"). */
-	{ "pic_v4_icmp_dest_unreach_essential", POL_PIC, ESSENTIAL,
+	/*
+	 * ICMPv4 (type 3 carries path MTU discovery's "fragmentation needed").
+	 * Errors quoting nothing known are icmp_unrelated, passed by default.
+	 */
+	{ "pic_v4_icmp_dest_unreach_unrelated", POL_PIC, UNRELATED,
 	  { ICMP4(STRANGER4, EDGE4, 3, 4), .payload_len = 28 } },
-	{ "pic_v4_icmp_time_exceeded_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v4_icmp_time_exceeded_unrelated", POL_PIC, UNRELATED,
 	  { ICMP4(STRANGER4, EDGE4, 11, 0), .payload_len = 28 } },
-	{ "pic_v4_icmp_dest_unreach_qinq_essential", POL_PIC, ESSENTIAL,
+	{ "pic_v4_icmp_dest_unreach_qinq_unrelated", POL_PIC, UNRELATED,
 	  { ICMP4(STRANGER4, EDGE4, 3, 3), .payload_len = 28, PKT_QINQ } },
 	{ "pic_v4_icmp_echo_no_match", POL_PIC, NO_MATCH,
 	  { ICMP4(STRANGER4, EDGE4, 8, 0), .payload_len = 56 } },
@@ -870,7 +875,7 @@ static const struct dp_case cases[] = {
 	{ "audit_v6_fragment_would_drop", POL_AUDIT, WOULD_DROP(PICFW_R_FRAGMENT),
 	  { UDP6(OUTSIDER6, EDGE6, 0, 0), .no_l4 = 1, .payload_len = 64,
 	    PKT_EXT(IPPROTO_FRAGMENT), .frag_offset = 185 } },
-	{ "audit_v4_icmp_essential", POL_AUDIT, ESSENTIAL,
+	{ "audit_v4_icmp_unrelated", POL_AUDIT, UNRELATED,
 	  { ICMP4(OUTSIDER4, EDGE4, 3, 4), .payload_len = 28 } },
 	{ "audit_v4_unprotected", POL_AUDIT, UNPROTECTED,
 	  { TCP4(OUTSIDER4, UNPROT4, 40000, 4000, SYN) } },
@@ -902,6 +907,8 @@ static const char *const reason_names[PICFW_REASONS] = {
 	[PICFW_R_ICMP_ESSENTIAL] = "icmp_essential",
 	[PICFW_R_NON_IP] = "non_ip",
 	[PICFW_R_UNPROTECTED] = "unprotected",
+	[PICFW_R_ICMP_RELATED] = "icmp_related",
+	[PICFW_R_ICMP_UNRELATED] = "icmp_unrelated",
 };
 
 /* A TAP diagnostic line, flushed before cmocka prints the verdict. */
@@ -1043,7 +1050,7 @@ static int run_and_check(const char *tag, const uint8_t *frame, size_t len,
 static int load_into(uint32_t gen, enum policy_id id)
 {
 	const struct policy_image *img = &env.img[id];
-	struct picfw_gen_cfg cfg = { .mode = img->mode, .nrows = img->nrows };
+	struct picfw_gen_cfg cfg = img->cfg;
 	uint32_t slots[PICFW_MAX_ROWS];
 	uint32_t i;
 	int err;
@@ -1235,8 +1242,7 @@ static void test_generation_switch(void **state)
 	const struct pkt_spec only_new = { TCP4(NARROW4, EDGE4, 40000, 1500, SYN) };
 	const struct pkt_spec only_old = { TCP4(STRANGER4, EDGE4, 40000, 443, SYN) };
 	struct expect new_row0 = PASS_ROW(0), old_row2 = PASS_ROW(2), drop = NO_MATCH;
-	struct picfw_gen_cfg cfg = { .mode = env.img[POL_PIC].mode,
-				     .nrows = env.img[POL_PIC].nrows };
+	struct picfw_gen_cfg cfg = env.img[POL_PIC].cfg;
 	uint8_t a[PKT_MAX], b[PKT_MAX];
 	struct picfw_ctl ctl = { 0 };
 	char err[256];
@@ -1370,6 +1376,11 @@ static int parse_policies(void)
 			policy_errors_free(&errs);
 			return -1;
 		}
+		/*
+		 * These tables check the stateless reply rule (source port, TCP
+		 * with ACK); tracked replies, the default, are test_flows.c's.
+		 */
+		env.pol[id].replies = PICFW_REPLIES_STATELESS;
 		if (compile_policy(&env.pol[id], &env.img[id], err, sizeof(err))) {
 			printf("Bail out! the %s policy does not compile: %s\n", policy_label[id],
 			       err);

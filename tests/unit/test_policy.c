@@ -150,6 +150,11 @@ static char *fmt_prefix(const struct prefix *pf)
 
 static const char pic_expected[] =
 	"mode enforce\n"
+	"replies tracked\n"
+	"icmp permissive\n"
+	"timeout udp 60s\n"
+	"timeout tcp 7200s\n"
+	"timeout tcp-transitory 30s\n"
 	"protect edge-access\n"
 	"set edge-access = 203.0.113.10, 2001:db8:e::10\n"
 	"set pic-partners = 198.51.100.0/24, 2001:db8:100::/48\n"
@@ -545,7 +550,7 @@ static void test_policy_mode(void **state)
 	parse_ok("mode audit\n" BASE "a/b/TCP/1 any e\n", &p);
 	assert_int_equal(p.mode, PICFW_MODE_AUDIT);
 	out = print_policy(&p);
-	assert_true(!strncmp(out, "mode audit\nprotect e\n", 21));
+	assert_true(!strncmp(out, "mode audit\nreplies tracked\n", 27));
 	free(out);
 	policy_free(&p);
 	parse_ok(BASE "a/b/TCP/1 any e\nmode enforce\n", &p);
@@ -619,6 +624,11 @@ static void test_policy_print_inline_and_no_notes(void **state)
 	/* The exact table: widths from the widest cell, no trailing blanks. */
 	assert_string_equal(out,
 			    "mode enforce\n"
+			    "replies tracked\n"
+			    "icmp permissive\n"
+			    "timeout udp 60s\n"
+			    "timeout tcp 7200s\n"
+			    "timeout tcp-transitory 30s\n"
 			    "protect e\n"
 			    "set e = 203.0.113.10\n"
 			    "\n"
@@ -1284,6 +1294,53 @@ static void test_policy_error_cap(void **state)
 	free(text);
 }
 
+/* replies, icmp and timeout: flow tracking settings (defaults, values, errors). */
+static void test_policy_flow_settings(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	parse_ok(BASE "a/b/TCP/1 any e\n", &p);
+	assert_int_equal(p.replies, PICFW_REPLIES_TRACKED);
+	assert_int_equal(p.icmp_strict, 0);
+	assert_int_equal(p.timeout[PICFW_TIMEOUT_UDP], 60);
+	assert_int_equal(p.timeout[PICFW_TIMEOUT_TCP], 7200);
+	assert_int_equal(p.timeout[PICFW_TIMEOUT_TCP_TRANSITORY], 30);
+	policy_free(&p);
+
+	parse_ok("replies stateless\nicmp strict\ntimeout udp 90s\ntimeout tcp 2h\n"
+		 "timeout tcp-transitory 5m\n" BASE "a/b/TCP/1 any e\n", &p);
+	assert_int_equal(p.replies, PICFW_REPLIES_STATELESS);
+	assert_int_equal(p.icmp_strict, 1);
+	assert_int_equal(p.timeout[PICFW_TIMEOUT_UDP], 90);
+	assert_int_equal(p.timeout[PICFW_TIMEOUT_TCP], 7200);
+	assert_int_equal(p.timeout[PICFW_TIMEOUT_TCP_TRANSITORY], 300);
+	policy_free(&p);
+}
+
+static void test_policy_flow_settings_errors(void **state)
+{
+	(void)state;
+	expect_message("replies maybe\n" BASE "a/b/TCP/1 any e\n", 1, 9,
+		       "unknown replies 'maybe' (use tracked or stateless)");
+	expect_message("icmp\n" BASE "a/b/TCP/1 any e\n", 1, 5, "missing value after 'icmp'");
+	expect_message("icmp strict\nicmp permissive\n" BASE "a/b/TCP/1 any e\n", 2, 1,
+		       "icmp given twice (first at line 1)");
+	expect_message("timeout sctp 5\n" BASE "a/b/TCP/1 any e\n", 1, 9,
+		       "unknown timeout 'sctp' (use udp, tcp or tcp-transitory)");
+	expect_message("timeout udp\n" BASE "a/b/TCP/1 any e\n", 1, 12,
+		       "missing duration after 'timeout udp'");
+	expect_message("timeout udp 5x\n" BASE "a/b/TCP/1 any e\n", 1, 13,
+		       "bad duration '5x' (e.g. 60, 90s, 5m, 2h)");
+	expect_message("timeout tcp 0\n" BASE "a/b/TCP/1 any e\n", 1, 13,
+		       "timeout 0 s is out of range (1 s to 604800 s)");
+	expect_message("timeout tcp 169h\n" BASE "a/b/TCP/1 any e\n", 1, 13,
+		       "timeout 608400 s is out of range (1 s to 604800 s)");
+	expect_message("timeout udp 5 6\n" BASE "a/b/TCP/1 any e\n", 1, 15, "unexpected '6'");
+	expect_message("timeout udp 5\ntimeout udp 6\n" BASE "a/b/TCP/1 any e\n", 2, 1,
+		       "timeout udp given twice (first at line 1)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1302,6 +1359,8 @@ int main(void)
 		cmocka_unit_test(test_policy_compact_set_syntax),
 		cmocka_unit_test(test_policy_notes),
 		cmocka_unit_test(test_policy_mode),
+		cmocka_unit_test(test_policy_flow_settings),
+		cmocka_unit_test(test_policy_flow_settings_errors),
 		cmocka_unit_test(test_policy_byte_order_mark),
 		cmocka_unit_test(test_policy_names),
 		cmocka_unit_test(test_policy_prefix_format),
