@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * test_flows.c - tracked replies, through both real programs with
+ * BPF_PROG_TEST_RUN: the TC egress program records the flows the Edge opens,
+ * the XDP program lets their replies in and counts them on the outbound row.
+ *
+ * Each test loads its own policy into a fresh generation and empties the
+ * flow table first, so tests do not lean on each other. Timeouts are set
+ * short (1 s) where a test waits for expiry.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "compile.h"
+#include "maps.h"
+#include "packets.h"
+#include "picfw.skel.h"
+#include "policy.h"
+
+#define EDGE4 "203.0.113.10"
+#define EDGE6 "2001:db8:e::10"
+#define PARTNER4 "198.51.100.7"
+#define PARTNER4B "198.51.100.8"
+#define PARTNER6 "2001:db8:100::7"
+#define CLIENT4 "192.0.2.66"
+#define CLIENT6 "2001:db8:bad::66"
+
+/* Rows: 0 sip-in, 1 sip-out, 2 tls-in, 3 rtp-out, 4 stun-out, 5 stun-in (etc/pic.policy). */
+#define PIC_BODY                                                                   \
+	"set edge = 203.0.113.10, 2001:db8:e::10\n"                                \
+	"set partners = 198.51.100.0/24, 2001:db8:100::/48\n"                      \
+	"protect edge\n"                                                           \
+	"Access/SIP(MTLS)/TCP/5061 partners edge\n"                                \
+	"Access/SIP(MTLS)/TCP/5061 edge partners\n"                                \
+	"Access/SIP(TLS)/TCP/443 any edge\n"                                       \
+	"A/V/RTP/TCP/50,000-59,999 edge any\n"                                     \
+	"A/V/STUN,MSTURN/UDP/3478 edge any\n"                                      \
+	"A/V/STUN,MSTURN/UDP/3478 any edge\n"
+
+static struct {
+	struct picfw_bpf *skel;
+	struct picfw_maps maps;
+	int xdp_fd, tc_fd;
+	uint32_t gen; /* the active generation */
+	int loaded;
+} env;
+
+static int group_setup(void **state)
+{
+	int fds[MAP_COUNT];
+
+	(void)state;
+	env.skel = picfw_bpf__open_and_load();
+	if (!env.skel)
+		return 0; /* each test skips */
+	if (skel_map_fds(env.skel, fds) || maps_from_fds(fds, &env.maps))
+		return -1;
+	env.xdp_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
+	env.tc_fd = bpf_program__fd(env.skel->progs.picfw_tc_egress);
+	env.gen = 1;
+	env.loaded = 1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (env.loaded)
+		maps_close(&env.maps);
+	picfw_bpf__destroy(env.skel);
+	return 0;
+}
+
+/* Load text into the inactive generation, switch to it, and empty the flow table. */
+static void load_policy(const char *text)
+{
+	struct policy_errors errs = { 0 };
+	struct policy_image img;
+	uint32_t slots[PICFW_MAX_ROWS], i, gen = env.gen ^ 1;
+	struct picfw_flow_key key;
+	struct policy p;
+	char err[256];
+	uint64_t zero = 0;
+	uint32_t k0 = 0;
+
+	if (!env.loaded)
+		skip();
+	if (policy_parse("flows.policy", text, strlen(text), &p, &errs)) {
+		policy_errors_print(stderr, "flows.policy", &errs);
+		fail_msg("policy does not parse");
+	}
+	policy_errors_free(&errs);
+	if (compile_policy(&p, &img, err, sizeof(err)))
+		fail_msg("policy does not compile: %s", err);
+	for (i = 0; i < img.nrows; i++)
+		slots[i] = i;
+	assert_int_equal(maps_write_generation(&env.maps, gen, &img, slots), 0);
+	assert_int_equal(maps_activate(&env.maps, gen, &img.cfg), 0);
+	env.gen = gen;
+	image_free(&img);
+	policy_free(&p);
+	while (!bpf_map_get_next_key(env.maps.fd[MAP_FLOWS], NULL, &key))
+		bpf_map_delete_elem(env.maps.fd[MAP_FLOWS], &key);
+	bpf_map_update_elem(env.maps.fd[MAP_FLOW_COUNT], &k0, &zero, BPF_ANY);
+}
+
+static int build(const struct pkt_spec *spec, uint8_t *buf)
+{
+	char err[128];
+	int len = pkt_build(spec, buf, PKT_MAX, err, sizeof(err));
+
+	if (len < 0)
+		fail_msg("pkt_build: %s", err);
+	return len;
+}
+
+/*
+ * An ICMP error from `from` to `to` quoting the header of `quoted` (a packet
+ * the Edge sent), built in buf. RFC 792/4443: the quote starts right after
+ * the 8-byte ICMP header.
+ */
+static int build_icmp_error(uint8_t family, const char *from, const char *to, uint8_t type,
+			    uint8_t code, const struct pkt_spec *quoted, uint8_t *buf)
+{
+	uint8_t inner[PKT_MAX];
+	int ilen = build(quoted, inner) - 14, len, l4;
+	struct pkt_spec outer = {
+		.family = family,
+		.src = from,
+		.dst = to,
+		.proto = family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
+		.icmp_type = type,
+		.icmp_code = code,
+		.payload_len = (uint16_t)ilen,
+	};
+
+	len = build(&outer, buf);
+	l4 = 14 + (family == 4 ? 20 : 40);
+	memcpy(buf + l4 + 8, inner + 14, (size_t)ilen);
+	return len;
+}
+
+static int run(int fd, const struct pkt_spec *spec, uint32_t *retval)
+{
+	uint8_t buf[PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .repeat = 1);
+
+	opts.data_size_in = (uint32_t)build(spec, buf);
+	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
+	*retval = opts.retval;
+	return (int)opts.data_size_in;
+}
+
+/* Egress through the TC program: it never drops. */
+static void egress(const struct pkt_spec *spec)
+{
+	uint32_t ret;
+
+	run(env.tc_fd, spec, &ret);
+	assert_int_equal(ret, TC_ACT_OK);
+}
+
+struct counters {
+	struct picfw_counter rows[PICFW_MAX_ROWS];
+	struct picfw_counter reasons[PICFW_REASON_SLOTS];
+	uint64_t events[PICFW_EVENTS];
+	uint64_t flows;
+};
+
+static void snapshot(struct counters *c)
+{
+	assert_int_equal(maps_read_counters(&env.maps, c->rows, c->reasons), 0);
+	assert_int_equal(maps_read_events(&env.maps, c->events, &c->flows), 0);
+}
+
+/*
+ * Run an ingress frame (spec, or a prebuilt one when frame is not NULL) and
+ * assert the verdict and that exactly one counter moved: row slot `row`
+ * (>= 0), or reason `reason` (row < 0), by one packet and the frame's bytes.
+ */
+static void ingress_frame(const char *tag, const uint8_t *frame, int flen,
+			  const struct pkt_spec *spec, uint32_t verdict, int row, int reason)
+{
+	static struct counters before, after;
+	uint8_t buf[PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .repeat = 1);
+	unsigned i;
+	int len;
+
+	if (frame) {
+		memcpy(buf, frame, (size_t)flen);
+		len = flen;
+	} else {
+		len = build(spec, buf);
+	}
+	opts.data_size_in = (uint32_t)len;
+	snapshot(&before);
+	assert_int_equal(bpf_prog_test_run_opts(env.xdp_fd, &opts), 0);
+	snapshot(&after);
+	if (opts.retval != verdict)
+		fail_msg("%s: verdict %u, want %u", tag, opts.retval, verdict);
+	for (i = 0; i < PICFW_MAX_ROWS; i++) {
+		uint64_t dp = after.rows[i].packets - before.rows[i].packets;
+		uint64_t db = after.rows[i].bytes - before.rows[i].bytes;
+		int want = row >= 0 && (unsigned)row == i;
+
+		if (dp != (uint64_t)want || db != (want ? (uint64_t)len : 0))
+			fail_msg("%s: row slot %u moved by %llu packets %llu bytes, want %d", tag, i,
+				 (unsigned long long)dp, (unsigned long long)db, want);
+	}
+	for (i = 0; i < PICFW_REASON_SLOTS; i++) {
+		uint64_t dp = after.reasons[i].packets - before.reasons[i].packets;
+		int want = row < 0 && (unsigned)reason == i;
+
+		if (dp != (uint64_t)want)
+			fail_msg("%s: reason slot %u moved by %llu packets, want %d", tag, i,
+				 (unsigned long long)dp, want);
+	}
+}
+
+static void ingress(const char *tag, const struct pkt_spec *spec, uint32_t verdict, int row,
+		    int reason)
+{
+	ingress_frame(tag, NULL, 0, spec, verdict, row, reason);
+}
+
+#define PASS_ROW(tag, spec, row) ingress(tag, spec, XDP_PASS, row, -1)
+#define DROP(tag, spec, reason) ingress(tag, spec, XDP_DROP, -1, reason)
+
+static struct pkt_spec tcp(uint8_t fam, const char *s, const char *d, uint16_t sp, uint16_t dp,
+			   uint8_t flags)
+{
+	struct pkt_spec p = { .family = fam, .src = s, .dst = d, .proto = IPPROTO_TCP,
+			      .sport = sp, .dport = dp, .tcp_flags = flags };
+	return p;
+}
+
+static struct pkt_spec udp(uint8_t fam, const char *s, const char *d, uint16_t sp, uint16_t dp)
+{
+	struct pkt_spec p = { .family = fam, .src = s, .dst = d, .proto = IPPROTO_UDP,
+			      .sport = sp, .dport = dp, .payload_len = 20 };
+	return p;
+}
+
+static uint64_t flows_now(void)
+{
+	struct counters c;
+
+	snapshot(&c);
+	return c.flows;
+}
+
+static void test_flows_tcp_reply_needs_the_edges_syn(void **state)
+{
+	struct pkt_spec synack = tcp(4, PARTNER4, EDGE4, 5061, 40000, TH_SYN | TH_ACK);
+	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40000, 5061, TH_SYN);
+	struct pkt_spec data = tcp(4, PARTNER4, EDGE4, 5061, 40000, TH_ACK | TH_PSH);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	DROP("synack_before_syn", &synack, PICFW_R_NO_MATCH);
+	egress(&syn);
+	assert_int_equal(flows_now(), 1);
+	PASS_ROW("synack_after_syn", &synack, 1);
+	data.payload_len = 100;
+	PASS_ROW("data_after_syn", &data, 1);
+}
+
+static void test_flows_tcp_reply_twins_dropped(void **state)
+{
+	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40000, 5061, TH_SYN);
+	struct pkt_spec other_sport = tcp(4, PARTNER4, EDGE4, 5062, 40000, TH_SYN | TH_ACK);
+	struct pkt_spec other_src = tcp(4, PARTNER4B, EDGE4, 5061, 40000, TH_SYN | TH_ACK);
+	struct pkt_spec other_dport = tcp(4, PARTNER4, EDGE4, 5061, 40001, TH_SYN | TH_ACK);
+	struct pkt_spec as_udp = udp(4, PARTNER4, EDGE4, 5061, 40000);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	egress(&syn);
+	DROP("other_source_port", &other_sport, PICFW_R_NO_MATCH);
+	DROP("other_source_address", &other_src, PICFW_R_NO_MATCH);
+	DROP("other_edge_port", &other_dport, PICFW_R_NO_MATCH);
+	DROP("other_transport", &as_udp, PICFW_R_NO_MATCH);
+}
+
+static void test_flows_egress_not_under_an_outbound_row(void **state)
+{
+	/* To a stranger on 5061 (not a partner), and from an unprotected source. */
+	struct pkt_spec to_stranger = tcp(4, EDGE4, CLIENT4, 40000, 5061, TH_SYN);
+	struct pkt_spec from_other = tcp(4, "203.0.113.99", PARTNER4, 40000, 5061, TH_SYN);
+	struct pkt_spec reply = tcp(4, CLIENT4, EDGE4, 5061, 40000, TH_SYN | TH_ACK);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	egress(&to_stranger);
+	egress(&from_other);
+	assert_int_equal(flows_now(), 0);
+	DROP("reply_of_unrecorded", &reply, PICFW_R_NO_MATCH);
+}
+
+static void test_flows_udp_stun_reply(void **state)
+{
+	struct pkt_spec out4 = udp(4, EDGE4, CLIENT4, 50000, 3478);
+	struct pkt_spec reply4 = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct pkt_spec wrong4 = udp(4, CLIENT4, EDGE4, 3479, 50000);
+	struct pkt_spec out6 = udp(6, EDGE6, CLIENT6, 50002, 3478);
+	struct pkt_spec reply6 = udp(6, CLIENT6, EDGE6, 3478, 50002);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	DROP("stun_reply_before", &reply4, PICFW_R_NO_MATCH);
+	egress(&out4);
+	egress(&out6);
+	PASS_ROW("stun_reply_v4", &reply4, 4);
+	PASS_ROW("stun_reply_v6", &reply6, 4);
+	DROP("stun_reply_wrong_port", &wrong4, PICFW_R_NO_MATCH);
+}
+
+/* What the stateless rule let in and tracking does not: a stranger's source port. */
+static void test_flows_stranger_from_3478_and_5061(void **state)
+{
+	struct pkt_spec udp_probe = udp(4, CLIENT4, EDGE4, 3478, 9999);
+	struct pkt_spec tcp_probe = tcp(4, PARTNER4, EDGE4, 5061, 22, TH_ACK);
+	struct pkt_spec udp_probe6 = udp(6, CLIENT6, EDGE6, 3478, 9999);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	DROP("tracked_udp_from_3478", &udp_probe, PICFW_R_NO_MATCH);
+	DROP("tracked_tcp_ack_from_5061", &tcp_probe, PICFW_R_NO_MATCH);
+	DROP("tracked_udp6_from_3478", &udp_probe6, PICFW_R_NO_MATCH);
+	load_policy("replies stateless\n" PIC_BODY);
+	PASS_ROW("stateless_udp_from_3478", &udp_probe, 4);
+	PASS_ROW("stateless_tcp_ack_from_5061", &tcp_probe, 1);
+}
+
+static void test_flows_ipv6_tcp(void **state)
+{
+	struct pkt_spec syn = tcp(6, EDGE6, PARTNER6, 40010, 5061, TH_SYN);
+	struct pkt_spec synack = tcp(6, PARTNER6, EDGE6, 5061, 40010, TH_SYN | TH_ACK);
+	struct pkt_spec rtp_out = tcp(6, EDGE6, CLIENT6, 40011, 55555, TH_SYN);
+	struct pkt_spec rtp_reply = tcp(6, CLIENT6, EDGE6, 55555, 40011, TH_SYN | TH_ACK);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	egress(&syn);
+	egress(&rtp_out);
+	PASS_ROW("v6_sip_reply", &synack, 1);
+	PASS_ROW("v6_rtp_reply", &rtp_reply, 3);
+}
+
+static void test_flows_udp_expiry(void **state)
+{
+	struct pkt_spec out = udp(4, EDGE4, CLIENT4, 50000, 3478);
+	struct pkt_spec reply = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct counters before, after;
+
+	(void)state;
+	load_policy("timeout udp 1\n" PIC_BODY);
+	egress(&out);
+	PASS_ROW("udp_before_timeout", &reply, 4);
+	snapshot(&before);
+	usleep(1300 * 1000);
+	DROP("udp_after_timeout", &reply, PICFW_R_NO_MATCH);
+	snapshot(&after);
+	assert_int_equal(after.events[PICFW_EV_FLOW_EXPIRED] - before.events[PICFW_EV_FLOW_EXPIRED],
+			 1);
+	assert_int_equal(after.flows, 0);
+	/* The Edge sends again: a new flow. */
+	egress(&out);
+	PASS_ROW("udp_new_flow", &reply, 4);
+}
+
+static void test_flows_tcp_transitory_and_established(void **state)
+{
+	struct pkt_spec syn_a = tcp(4, EDGE4, PARTNER4, 40020, 5061, TH_SYN);
+	struct pkt_spec syn_b = tcp(4, EDGE4, PARTNER4, 40021, 5061, TH_SYN);
+	struct pkt_spec synack_a = tcp(4, PARTNER4, EDGE4, 5061, 40020, TH_SYN | TH_ACK);
+	struct pkt_spec ack_a = tcp(4, PARTNER4, EDGE4, 5061, 40020, TH_ACK);
+	struct pkt_spec synack_b = tcp(4, PARTNER4, EDGE4, 5061, 40021, TH_SYN | TH_ACK);
+	struct pkt_spec fin_a = tcp(4, PARTNER4, EDGE4, 5061, 40020, TH_FIN | TH_ACK);
+
+	(void)state;
+	load_policy("timeout tcp-transitory 1\ntimeout tcp 30\n" PIC_BODY);
+	egress(&syn_a);
+	egress(&syn_b);
+	/* a is answered (established: 30 s); b stays half-open (transitory: 1 s). */
+	PASS_ROW("a_synack", &synack_a, 1);
+	usleep(1300 * 1000);
+	PASS_ROW("a_established_survives", &ack_a, 1);
+	DROP("b_half_open_expired", &synack_b, PICFW_R_NO_MATCH);
+	/* After a FIN, a is transitory again. */
+	PASS_ROW("a_fin", &fin_a, 1);
+	usleep(1300 * 1000);
+	DROP("a_closed_expired", &ack_a, PICFW_R_NO_MATCH);
+}
+
+static void test_flows_row_removed_by_update(void **state)
+{
+	struct pkt_spec out = udp(4, EDGE4, CLIENT4, 50000, 3478);
+	struct pkt_spec reply = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40030, 5061, TH_SYN);
+	struct pkt_spec synack = tcp(4, PARTNER4, EDGE4, 5061, 40030, TH_SYN | TH_ACK);
+	struct policy_errors errs = { 0 };
+	struct policy_image img;
+	uint32_t slots[PICFW_MAX_ROWS] = { 0, 1, 2, 3, 5 };
+	struct policy p;
+	char err[256];
+	const char *without_stun_out =
+		"set edge = 203.0.113.10, 2001:db8:e::10\n"
+		"set partners = 198.51.100.0/24, 2001:db8:100::/48\n"
+		"protect edge\n"
+		"Access/SIP(MTLS)/TCP/5061 partners edge\n"
+		"Access/SIP(MTLS)/TCP/5061 edge partners\n"
+		"Access/SIP(TLS)/TCP/443 any edge\n"
+		"A/V/RTP/TCP/50,000-59,999 edge any\n"
+		"A/V/STUN,MSTURN/UDP/3478 any edge\n";
+
+	(void)state;
+	load_policy(PIC_BODY);
+	egress(&out);
+	egress(&syn);
+	PASS_ROW("stun_reply_row_present", &reply, 4);
+	/* The same rows keep their slots (as apply does); the STUN-out row's slot 4 goes. */
+	assert_int_equal(policy_parse("u.policy", without_stun_out, strlen(without_stun_out), &p,
+				      &errs), 0);
+	assert_int_equal(compile_policy(&p, &img, err, sizeof(err)), 0);
+	assert_int_equal(maps_write_generation(&env.maps, env.gen ^ 1, &img, slots), 0);
+	assert_int_equal(maps_activate(&env.maps, env.gen ^ 1, &img.cfg), 0);
+	env.gen ^= 1;
+	image_free(&img);
+	policy_free(&p);
+	policy_errors_free(&errs);
+	/* Its reply (source port 3478) now meets the inbound STUN row? No: dport 50000. */
+	DROP("stun_reply_row_removed", &reply, PICFW_R_NO_MATCH);
+	PASS_ROW("sip_reply_row_kept", &synack, 1);
+}
+
+static void test_flows_icmp_errors(void **state)
+{
+	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40040, 5061, TH_SYN);
+	struct pkt_spec out6 = udp(6, EDGE6, CLIENT6, 50040, 3478);
+	struct pkt_spec tls_reply = tcp(4, EDGE4, CLIENT4, 443, 51000, TH_SYN | TH_ACK);
+	struct pkt_spec unknown = tcp(4, EDGE4, CLIENT4, 40041, 8080, TH_SYN);
+	struct pkt_spec not_edge = tcp(4, "203.0.113.99", PARTNER4, 40040, 5061, TH_SYN);
+	uint8_t frame[PKT_MAX];
+	int len;
+
+	(void)state;
+	load_policy(PIC_BODY);
+	egress(&syn);
+	egress(&out6);
+	/* Fragmentation needed, about the Edge's tracked SIP flow. */
+	len = build_icmp_error(4, "198.51.100.1", EDGE4, 3, 4, &syn, frame);
+	ingress_frame("frag_needed_tracked", frame, len, NULL, XDP_PASS, -1,
+		      PICFW_R_ICMP_RELATED);
+	/* Packet too big, about a tracked IPv6 STUN flow. */
+	len = build_icmp_error(6, "2001:db8:bad::1", EDGE6, 2, 0, &out6, frame);
+	ingress_frame("too_big_v6_tracked", frame, len, NULL, XDP_PASS, -1, PICFW_R_ICMP_RELATED);
+	/* Unreachable, about the Edge's reply in an inbound TLS flow (row 2). */
+	len = build_icmp_error(4, "192.0.2.1", EDGE4, 3, 1, &tls_reply, frame);
+	ingress_frame("unreach_inbound_allowed", frame, len, NULL, XDP_PASS, -1,
+		      PICFW_R_ICMP_RELATED);
+	/* About nothing known: passed, counted apart. */
+	len = build_icmp_error(4, "192.0.2.1", EDGE4, 3, 1, &unknown, frame);
+	ingress_frame("unreach_unrelated", frame, len, NULL, XDP_PASS, -1,
+		      PICFW_R_ICMP_UNRELATED);
+	/* Quoting a source that is not the Edge: unrelated. */
+	len = build_icmp_error(4, "192.0.2.1", EDGE4, 11, 0, &not_edge, frame);
+	ingress_frame("time_exceeded_not_edge", frame, len, NULL, XDP_PASS, -1,
+		      PICFW_R_ICMP_UNRELATED);
+
+	load_policy("icmp strict\n" PIC_BODY);
+	egress(&syn);
+	len = build_icmp_error(4, "192.0.2.1", EDGE4, 3, 1, &unknown, frame);
+	ingress_frame("strict_unrelated_dropped", frame, len, NULL, XDP_DROP, -1,
+		      PICFW_R_ICMP_UNRELATED);
+	len = build_icmp_error(4, "198.51.100.1", EDGE4, 3, 4, &syn, frame);
+	ingress_frame("strict_related_passes", frame, len, NULL, XDP_PASS, -1,
+		      PICFW_R_ICMP_RELATED);
+
+	load_policy("icmp strict\nmode audit\n" PIC_BODY);
+	len = build_icmp_error(4, "192.0.2.1", EDGE4, 3, 1, &unknown, frame);
+	ingress_frame("audit_strict_unrelated_would_drop", frame, len, NULL, XDP_PASS, -1,
+		      PICFW_REASONS + PICFW_R_ICMP_UNRELATED);
+}
+
+static void test_flows_table_full_counts_evictions(void **state)
+{
+	const unsigned extra = 50, total = PICFW_MAX_FLOWS + extra;
+	struct counters before, after;
+	char dst[INET_ADDRSTRLEN];
+	struct pkt_spec out;
+	unsigned i;
+
+	(void)state;
+	load_policy(PIC_BODY);
+	snapshot(&before);
+	for (i = 0; i < total; i++) {
+		/* Distinct flows: 2 local ports x many remote addresses. */
+		snprintf(dst, sizeof(dst), "10.%u.%u.%u", (i >> 17) & 255, (i >> 9) & 255,
+			 (i >> 1) & 255);
+		out = udp(4, EDGE4, dst, (uint16_t)(50000 + (i & 1)), 3478);
+		egress(&out);
+	}
+	snapshot(&after);
+	assert_int_equal(after.events[PICFW_EV_FLOW_CREATED] - before.events[PICFW_EV_FLOW_CREATED],
+			 total);
+	assert_int_equal(after.events[PICFW_EV_FLOW_EVICTIONS] -
+				 before.events[PICFW_EV_FLOW_EVICTIONS],
+			 extra);
+	assert_int_equal(after.flows, PICFW_MAX_FLOWS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flows_tcp_reply_needs_the_edges_syn),
+		cmocka_unit_test(test_flows_tcp_reply_twins_dropped),
+		cmocka_unit_test(test_flows_egress_not_under_an_outbound_row),
+		cmocka_unit_test(test_flows_udp_stun_reply),
+		cmocka_unit_test(test_flows_stranger_from_3478_and_5061),
+		cmocka_unit_test(test_flows_ipv6_tcp),
+		cmocka_unit_test(test_flows_udp_expiry),
+		cmocka_unit_test(test_flows_tcp_transitory_and_established),
+		cmocka_unit_test(test_flows_row_removed_by_update),
+		cmocka_unit_test(test_flows_icmp_errors),
+		cmocka_unit_test(test_flows_table_full_counts_evictions),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	if (geteuid() != 0) {
+		printf("1..1\nok 1 - test_flows # SKIP needs root to load BPF programs\n");
+		return 0;
+	}
+	return cmocka_run_group_tests_name("flows", tests, group_setup, group_teardown);
+}
