@@ -54,6 +54,16 @@
 	"A/V/STUN,MSTURN/UDP/3478 edge any\n"                                      \
 	"A/V/STUN,MSTURN/UDP/3478 any edge\n"
 
+/* cmocka's TAP output drops FAIL()'s text: print it as a TAP diagnostic first. */
+#define FAIL(...)                          \
+	do {                               \
+		printf("# ");              \
+		printf(__VA_ARGS__);       \
+		printf("\n");              \
+		fflush(stdout);            \
+		fail();                    \
+	} while (0)
+
 static struct {
 	struct picfw_bpf *skel;
 	struct picfw_maps maps;
@@ -104,11 +114,11 @@ static void load_policy(const char *text)
 		skip();
 	if (policy_parse("flows.policy", text, strlen(text), &p, &errs)) {
 		policy_errors_print(stderr, "flows.policy", &errs);
-		fail_msg("policy does not parse");
+		FAIL("policy does not parse");
 	}
 	policy_errors_free(&errs);
 	if (compile_policy(&p, &img, err, sizeof(err)))
-		fail_msg("policy does not compile: %s", err);
+		FAIL("policy does not compile: %s", err);
 	for (i = 0; i < img.nrows; i++)
 		slots[i] = i;
 	assert_int_equal(maps_write_generation(&env.maps, gen, &img, slots), 0);
@@ -127,7 +137,7 @@ static int build(const struct pkt_spec *spec, uint8_t *buf)
 	int len = pkt_build(spec, buf, PKT_MAX, err, sizeof(err));
 
 	if (len < 0)
-		fail_msg("pkt_build: %s", err);
+		FAIL("pkt_build: %s", err);
 	return len;
 }
 
@@ -215,14 +225,14 @@ static void ingress_frame(const char *tag, const uint8_t *frame, int flen,
 	assert_int_equal(bpf_prog_test_run_opts(env.xdp_fd, &opts), 0);
 	snapshot(&after);
 	if (opts.retval != verdict)
-		fail_msg("%s: verdict %u, want %u", tag, opts.retval, verdict);
+		FAIL("%s: verdict %u, want %u", tag, opts.retval, verdict);
 	for (i = 0; i < PICFW_MAX_ROWS; i++) {
 		uint64_t dp = after.rows[i].packets - before.rows[i].packets;
 		uint64_t db = after.rows[i].bytes - before.rows[i].bytes;
 		int want = row >= 0 && (unsigned)row == i;
 
 		if (dp != (uint64_t)want || db != (want ? (uint64_t)len : 0))
-			fail_msg("%s: row slot %u moved by %llu packets %llu bytes, want %d", tag, i,
+			FAIL("%s: row slot %u moved by %llu packets %llu bytes, want %d", tag, i,
 				 (unsigned long long)dp, (unsigned long long)db, want);
 	}
 	for (i = 0; i < PICFW_REASON_SLOTS; i++) {
@@ -230,7 +240,7 @@ static void ingress_frame(const char *tag, const uint8_t *frame, int flen,
 		int want = row < 0 && (unsigned)reason == i;
 
 		if (dp != (uint64_t)want)
-			fail_msg("%s: reason slot %u moved by %llu packets, want %d", tag, i,
+			FAIL("%s: reason slot %u moved by %llu packets, want %d", tag, i,
 				 (unsigned long long)dp, want);
 	}
 }
