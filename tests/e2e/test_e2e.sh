@@ -385,6 +385,30 @@ else
 	not_ok counters_monotonic "counters went down: ${decreased//$'\n'/, }"
 fi
 
+# --- tracked replies vs the stateless rule -----------------------------------------
+# The Edge's connections above are in the flow table, on their outbound rows.
+pf flows "$LAB_IFACE" --json
+n=$(jq '[.flows[] | select(.remote_port == 5061 and .row == "access-sip-mtls-tcp-5061-out")]
+	| length' "$TMP/out" 2>/dev/null)
+check flows_lists_edge_sip_flows "$([[ ${n:-0} -ge 2 ]]; echo $?)" \
+	"picfw flows shows ${n:-no} SIP flows to partners (want >= 2)" "$(cat "$TMP/out")"
+# A stranger sending from the STUN port to another Edge port: the stateless rule
+# took it for a reply; tracking knows the Edge never opened that flow.
+expect_block tracked_stranger_udp_from_3478_v4 net udp-send "$E4" 5000 --bind "$S4,3478" \
+	--expect-reply
+expect_block tracked_stranger_udp_from_3478_v6 net udp-send "$E6" 5000 --bind "$S6,3478" \
+	--expect-reply
+STATELESS=$TMP/stateless.policy
+{ echo "replies stateless"; cat "$POLICY"; } >"$STATELESS"
+pf apply "$LAB_IFACE" "$STATELESS"
+check stateless_apply "$?" "apply of the stateless policy failed" "$(cat "$TMP/err")"
+expect_pass stateless_stranger_udp_from_3478_v4 net udp-send "$E4" 5000 --bind "$S4,3478" \
+	--expect-reply
+pf apply "$LAB_IFACE" "$POLICY"
+check tracked_apply_back "$?" "apply back to tracking failed" "$(cat "$TMP/err")"
+expect_block tracked_again_stranger_udp_from_3478_v4 net udp-send "$E4" 5000 --bind "$S4,3478" \
+	--expect-reply
+
 # --- detach -----------------------------------------------------------------------
 pf detach "$LAB_IFACE"
 rc=$?
