@@ -47,7 +47,11 @@ for layer in "${layers[@]}"; do
 		done
 		;;
 	e2e)
-		run_one "e2e" tests/e2e/test_e2e.sh "$build"
+		# Every script, each its own run (bash: no reliance on the exec bit).
+		for t in tests/e2e/test_*.sh; do
+			[ -f "$t" ] || continue
+			run_one "e2e: $(basename "$t")" bash "$t" "$build"
+		done
 		;;
 	*)
 		echo "tests/run.sh: unknown layer '$layer'" >&2

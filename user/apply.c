@@ -75,14 +75,14 @@ int picfw_lock(const char *ifname)
 	return fd;
 }
 
-int policy_copy_path(const char *ifname, char *buf, size_t len)
+int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s.policy", PICFW_RUN_DIR, ifname);
+	int n = snprintf(buf, len, "%s/%s.gen%u.policy", PICFW_RUN_DIR, ifname, gen);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int policy_copy_save(const char *ifname, const struct policy *p)
+int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p)
 {
 	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 8];
 	FILE *f;
@@ -90,7 +90,7 @@ int policy_copy_save(const char *ifname, const struct policy *p)
 
 	if (mkdir(PICFW_RUN_DIR, 0700) && errno != EEXIST)
 		return -errno;
-	if (policy_copy_path(ifname, path, sizeof(path)))
+	if (policy_copy_path(ifname, gen, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -110,9 +110,11 @@ int policy_copy_save(const char *ifname, const struct policy *p)
 void policy_copy_remove(const char *ifname)
 {
 	char path[PICFW_PATH_LEN];
+	uint32_t gen;
 
-	if (!policy_copy_path(ifname, path, sizeof(path)))
-		unlink(path);
+	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
+		if (!policy_copy_path(ifname, gen, path, sizeof(path)))
+			unlink(path);
 }
 
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
@@ -135,7 +137,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	ret = maps_open_pinned(ifname, &m);
 	if (ret == -ENOENT) {
 		fail(err, errlen, "picfw is not attached to %s", ifname);
-		return -1;
+		return -2;
 	}
 	if (ret) {
 		fail(err, errlen, "opening the maps of %s: %s", ifname, strerror(-ret));
@@ -220,6 +222,9 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	meta_i.tc_created_qdisc = meta_a.tc_created_qdisc;
 	meta_i.nrows = img->nrows;
 	memcpy(meta_i.digest, &digest, sizeof(digest));
+	if (policy_copy_save(ifname, in, p))
+		fprintf(stderr, "picfw apply: warning: could not save a copy of the policy in %s\n",
+			PICFW_RUN_DIR);
 	ret = maps_write_meta(&m, in, &meta_i);
 	if (!ret)
 		ret = clean ? maps_write_clean_generation(&m, in, img, slots)
@@ -257,9 +262,6 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	res->clear_ms = ms() - t0;
 	if (ret)
 		goto out;
-	if (policy_copy_save(ifname, p))
-		fprintf(stderr, "picfw apply: warning: could not save a copy of the policy in %s\n",
-			PICFW_RUN_DIR);
 	ret = 0;
 out:
 	if (ret)
@@ -267,5 +269,10 @@ out:
 out_msg:
 	close(lock);
 	maps_close(&m);
+	if (ret) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen > n ? errlen - n : 0, " (the previous policy is still enforced)");
+	}
 	return ret ? -1 : 0;
 }

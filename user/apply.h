@@ -29,14 +29,21 @@ struct apply_result {
  */
 int picfw_lock(const char *ifname);
 
-/* Apply img (compiled from p, read from policy_path). 0 or -1 with err set. */
+/*
+ * Apply img (compiled from p, read from policy_path). 0, or -1 with err set,
+ * or -2 (err set) when picfw is not attached to ifname.
+ */
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
 		const struct policy_image *img, struct apply_result *res, char *err,
 		size_t errlen);
 
-/* The normalised copy of the policy active on ifname. */
-int policy_copy_path(const char *ifname, char *buf, size_t len);
-int policy_copy_save(const char *ifname, const struct policy *p);
+/*
+ * A normalised copy of the policy each generation holds, written before the
+ * generation is activated, so the copy of the active one is always right,
+ * also after a killed apply: /run/picfw/IFACE.genN.policy.
+ */
+int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len);
+int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p);
 void policy_copy_remove(const char *ifname);
 
 #endif /* PICFW_APPLY_H */

@@ -406,7 +406,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	}
 	close(link_fd);
 	picfw_bpf__destroy(skel);
-	if (policy_copy_save(ifname, p))
+	if (policy_copy_save(ifname, 0, p))
 		pr_warn("picfw attach: warning: could not save a copy of the policy in %s\n",
 			PICFW_RUN_DIR);
 	return 0;

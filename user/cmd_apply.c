@@ -16,16 +16,21 @@ static int dry_run(const char *ifname, const struct policy *p)
 	struct policy_errors errs = { 0 };
 	struct picfw_maps m;
 	char path[PICFW_PATH_LEN];
+	struct picfw_ctl ctl;
 	struct policy old;
 	int ret;
 
 	ret = maps_open_pinned(ifname, &m);
 	if (ret == -ENOENT)
 		return cmd_fail("apply", "picfw is not attached to %s", ifname);
+	if (!ret)
+		ret = maps_read_ctl(&m, &ctl);
 	maps_close(&m);
 	if (ret)
 		return cmd_fail("apply", "reading the pins of %s: %s", ifname, strerror(-ret));
-	if (policy_copy_path(ifname, path, sizeof(path)) || policy_load(path, &old, &errs)) {
+	/* The copy of the active generation's policy, written before it was activated. */
+	if (policy_copy_path(ifname, ctl.active & 1, path, sizeof(path)) ||
+	    policy_load(path, &old, &errs)) {
 		policy_errors_free(&errs);
 		return cmd_fail("apply", "no readable copy of the active policy in %s "
 				"(attached by an older picfw?)", path);
@@ -79,7 +84,7 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (picfw_apply(argv[optind], argv[optind + 1], &p, &img, &res, err, sizeof(err))) {
-		ret = cmd_fail("apply", "%s (the previous policy is still enforced)", err);
+		ret = cmd_fail("apply", "%s", err);
 		goto out;
 	}
 	printf("picfw: applied %s to %s: generation %llu, %zu rows (%u kept, %u added, "

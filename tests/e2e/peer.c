@@ -32,6 +32,10 @@
 #define PEER_MAX_COUNT 1000000
 #define PEER_MAX_BYTES (64L * 1024 * 1024)
 #define PEER_BUF 65536
+#define PEER_MAX_RATE 1000000000L
+/* --rate for TCP: a burst allowance, and the least worth a send() once it is used up. */
+#define PEER_PACE_BURST 16384
+#define PEER_PACE_STEP 4096
 
 struct peer_opts {
 	struct sockaddr_storage addr; /* ADDR PORT from the command line */
@@ -41,6 +45,7 @@ struct peer_opts {
 	int timeout_ms;
 	long count;
 	long bytes; /* --bytes (tcp) or --size (udp) */
+	long rate;  /* --rate: bytes/s (tcp-connect), datagrams/s (udp-send); 0: no limit */
 	bool expect_reply;
 };
 
@@ -55,14 +60,18 @@ static void usage(FILE *f)
 		"Commands (ADDR is IPv4 or IPv6):\n"
 		"  tcp-listen  ADDR PORT [--timeout S] [--count N]\n"
 		"      accept N connections (default 1), echo what each sends\n"
-		"  tcp-connect ADDR PORT [--bind ADDR[,PORT]] [--bytes B] [--timeout S]\n"
-		"      connect, send B bytes (default %d), read them back\n"
+		"  tcp-connect ADDR PORT [--bind ADDR[,PORT]] [--bytes B] [--rate R]\n"
+		"              [--timeout S]\n"
+		"      connect, send B bytes (default %d), read them back; with --rate\n"
+		"      send at most R bytes per second (a steady stream)\n"
 		"  udp-echo    ADDR PORT [--timeout S] [--count N]\n"
 		"      echo N datagrams (default 1) back to their sender\n"
 		"  udp-send    ADDR PORT [--bind ADDR[,PORT]] [--count N] [--size B]\n"
-		"              [--expect-reply] [--timeout S]\n"
+		"              [--expect-reply] [--rate R] [--timeout S]\n"
 		"      send N datagrams (default 1) of B bytes (default %d); with\n"
-		"      --expect-reply wait up to S for the echo of each one\n"
+		"      --expect-reply wait up to S for the echo of each one. With --rate,\n"
+		"      send R datagrams per second without waiting; echoes are collected\n"
+		"      as they come, and up to S after the last send: one missing fails\n"
 		"\n"
 		"Options:\n"
 		"  -t, --timeout S   how long to wait, seconds (default %.1f; fractions ok)\n"
@@ -71,6 +80,7 @@ static void usage(FILE *f)
 		"  -s, --size B      UDP payload bytes\n"
 		"  -B, --bind A[,P]  local address and optional port (',' since IPv6\n"
 		"                    addresses hold ':')\n"
+		"  -R, --rate R      TCP bytes or UDP datagrams per second\n"
 		"  -r, --expect-reply\n"
 		"  -h, --help\n"
 		"\n"
@@ -404,10 +414,31 @@ static const char *why(int err)
 	}
 }
 
+/*
+ * --rate for tcp-connect: how many bytes may be sent now, 0 if none yet; then
+ * *wait_ms is shortened to when PEER_PACE_STEP more bytes (or the rest) will be.
+ */
+static long pace_room(const struct peer_opts *o, long long start, long sent, int *wait_ms)
+{
+	long long elapsed = now_ms() - start;
+	long rest = o->bytes - sent, step = rest < PEER_PACE_STEP ? rest : PEER_PACE_STEP;
+	long long allowed = (long long)o->rate * elapsed / 1000 + PEER_PACE_BURST;
+	long long need, due;
+
+	if (allowed - sent >= step)
+		return allowed - sent < rest ? (long)(allowed - sent) : rest;
+	/* allowed reaches sent + step at start + need * 1000 / rate ms. */
+	need = sent + step - PEER_PACE_BURST;
+	due = start + (need * 1000 + o->rate - 1) / o->rate;
+	if (due - now_ms() < *wait_ms)
+		*wait_ms = due - now_ms() > 1 ? (int)(due - now_ms()) : 1;
+	return 0;
+}
+
 static int cmd_tcp_connect(const struct peer_opts *o)
 {
 	static unsigned char out[PEER_BUF], in[PEER_BUF];
-	long long deadline = now_ms() + o->timeout_ms;
+	long long start = now_ms(), deadline = start + o->timeout_ms;
 	long sent = 0, got = 0;
 	char buf[64];
 	int fd, err;
@@ -424,20 +455,30 @@ static int cmd_tcp_connect(const struct peer_opts *o)
 	/* Send and receive together so that a large --bytes cannot deadlock. */
 	while (got < o->bytes) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int wait = left_ms(deadline);
+		long room = o->bytes - sent;
 		ssize_t n;
 		int r;
 
-		if (sent < o->bytes)
+		if (o->rate && room > 0)
+			room = pace_room(o, start, sent, &wait);
+		if (room > 0)
 			pfd.events |= POLLOUT;
-		r = poll(&pfd, 1, left_ms(deadline));
+		r = poll(&pfd, 1, wait);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : -ETIMEDOUT;
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
+		if (r == 0) {
+			if (left_ms(deadline) > 0)
+				continue; /* paced: time to send more */
+			err = -ETIMEDOUT;
 			break;
 		}
 		if (pfd.revents & POLLOUT) {
-			long chunk = o->bytes - sent;
+			long chunk = room;
 			long i;
 
 			if (chunk > (long)sizeof(out))
@@ -557,6 +598,115 @@ static int udp_wait_reply(int fd, const unsigned char *sent, size_t len, long lo
 	}
 }
 
+/* Datagram i: the pattern, its number in the first 4 bytes (when it has them). */
+static void udp_fill(unsigned char *data, long i, size_t len)
+{
+	size_t j;
+
+	for (j = 0; j < len; j++)
+		data[j] = pattern(i + (long)j);
+	if (len >= sizeof(uint32_t)) {
+		uint32_t seq = htonl((uint32_t)i);
+
+		memcpy(data, &seq, sizeof(seq));
+	}
+}
+
+/* Take every echo waiting on fd; mark the datagrams they echo exactly. */
+static void udp_collect(int fd, size_t len, long count, unsigned char *seen, long *echoed)
+{
+	static unsigned char in[PEER_BUF], want[PEER_BUF];
+
+	for (;;) {
+		ssize_t n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		uint32_t seq;
+
+		if (n < 0)
+			return;
+		if ((size_t)n != len || len < sizeof(seq) || len > sizeof(want))
+			continue;
+		memcpy(&seq, in, sizeof(seq));
+		seq = ntohl(seq);
+		if (seq >= (uint64_t)count || seen[seq])
+			continue;
+		udp_fill(want, (long)seq, len);
+		if (memcmp(in, want, len))
+			continue;
+		seen[seq] = 1;
+		(*echoed)++;
+	}
+}
+
+/*
+ * udp-send --rate: datagram i leaves at start + i/R s whatever came back; with
+ * --expect-reply, echoes are collected meanwhile and for up to --timeout after
+ * the last send. Every datagram must come back once, intact.
+ */
+static int udp_send_paced(int fd, const struct peer_opts *o)
+{
+	static unsigned char data[PEER_MAX_DATAGRAM];
+	long long start = now_ms(), deadline = 0;
+	size_t len = (size_t)o->bytes;
+	unsigned char *seen = NULL;
+	long sent = 0, echoed = 0, i;
+	char buf[64];
+	int err = 0;
+
+	if (o->expect_reply) {
+		seen = calloc((size_t)o->count, 1);
+		if (!seen) {
+			fail("out of memory");
+			return 1;
+		}
+	}
+	while (sent < o->count || (o->expect_reply && echoed < o->count)) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int wait;
+
+		if (sent < o->count) {
+			long long due = start + (long long)sent * 1000 / o->rate;
+
+			if (now_ms() >= due) {
+				udp_fill(data, sent, len);
+				if (sendto(fd, data, len, 0,
+					   o->expect_reply ? NULL : (struct sockaddr *)&o->addr,
+					   o->expect_reply ? 0 : o->addr_len) < 0) {
+					err = -errno;
+					fail("send %s: %s (datagram %ld)",
+					     addr_str(&o->addr, buf, sizeof(buf)), why(err),
+					     sent + 1);
+					break;
+				}
+				if (++sent == o->count)
+					deadline = now_ms() + o->timeout_ms;
+				continue;
+			}
+			wait = (int)(due - now_ms());
+		} else {
+			wait = left_ms(deadline);
+			if (!wait)
+				break;
+		}
+		if (!o->expect_reply) {
+			poll(NULL, 0, wait);
+			continue;
+		}
+		if (poll(&pfd, 1, wait) > 0)
+			udp_collect(fd, len, o->count, seen, &echoed);
+	}
+	if (!err && o->expect_reply && echoed < o->count) {
+		for (i = 0; i < o->count && seen[i]; i++)
+			;
+		fail("%s: %ld of %ld datagrams not echoed within %.1f s of the last send "
+		     "(first missing: datagram %ld)",
+		     addr_str(&o->addr, buf, sizeof(buf)), o->count - echoed, o->count,
+		     o->timeout_ms / 1000.0, i + 1);
+		err = -ETIMEDOUT;
+	}
+	free(seen);
+	return err ? 1 : 0;
+}
+
 static int cmd_udp_send(const struct peer_opts *o)
 {
 	static unsigned char data[PEER_MAX_DATAGRAM];
@@ -577,19 +727,17 @@ static int cmd_udp_send(const struct peer_opts *o)
 		close(fd);
 		return 1;
 	}
+	if (o->rate) {
+		err = udp_send_paced(fd, o);
+		close(fd);
+		return err;
+	}
 	for (i = 0; i < o->count; i++) {
 		long long deadline = now_ms() + o->timeout_ms;
 		size_t len = (size_t)o->bytes;
-		long j;
 
-		for (j = 0; j < o->bytes; j++)
-			data[j] = pattern(i + j);
-		/* Number each datagram so that echoes cannot be mixed up. */
-		if (len >= sizeof(uint32_t)) {
-			uint32_t seq = htonl((uint32_t)i);
-
-			memcpy(data, &seq, sizeof(seq));
-		}
+		/* Numbered, so that echoes cannot be mixed up. */
+		udp_fill(data, i, len);
 		if (sendto(fd, data, len, 0, o->expect_reply ? NULL : (struct sockaddr *)&o->addr,
 			   o->expect_reply ? 0 : o->addr_len) < 0) {
 			err = -errno;
@@ -639,10 +787,15 @@ static int bad_usage(const char *fmt, const char *arg)
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
-	    {"timeout", required_argument, NULL, 't'}, {"count", required_argument, NULL, 'c'},
-	    {"bytes", required_argument, NULL, 'b'},   {"size", required_argument, NULL, 's'},
-	    {"bind", required_argument, NULL, 'B'},    {"expect-reply", no_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"bytes", required_argument, NULL, 'b'},
+	    {"size", required_argument, NULL, 's'},
+	    {"bind", required_argument, NULL, 'B'},
+	    {"expect-reply", no_argument, NULL, 'r'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct peer_opts o = {
 	    .timeout_ms = PEER_DEFAULT_TIMEOUT_MS,
@@ -669,7 +822,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after ADDR PORT (getopt permutes). */
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (parse_timeout(optarg, &o.timeout_ms))
@@ -696,6 +849,10 @@ int main(int argc, char **argv)
 		case 'r':
 			o.expect_reply = true;
 			break;
+		case 'R':
+			if (parse_long(optarg, 1, PEER_MAX_RATE, &o.rate))
+				return bad_usage("bad --rate '%s'", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -718,6 +875,10 @@ int main(int argc, char **argv)
 		return bad_usage("--bytes is for tcp-connect%s", "");
 	if (o.expect_reply && cmd->run != cmd_udp_send)
 		return bad_usage("--expect-reply is for udp-send%s", "");
+	if (o.rate && cmd->run != cmd_udp_send && cmd->run != cmd_tcp_connect)
+		return bad_usage("--rate is for tcp-connect and udp-send%s", "");
+	if (o.rate && o.expect_reply && o.bytes < (long)sizeof(uint32_t))
+		return bad_usage("--rate with --expect-reply needs --size 4 or more%s", "");
 
 	signal(SIGPIPE, SIG_IGN);
 	return cmd->run(&o);
