@@ -18,9 +18,10 @@
  * Not protected: XDP_PASS, unprotected. Not IP: XDP_PASS, non_ip.
  * In audit mode every would-be drop passes and is counted as would-drop.
  *
- * TC egress: a TCP or UDP packet from a protected address that matches an
- * outbound row records (or refreshes) its flow in picfw_flows, keyed as the
- * reply will come. It never drops anything.
+ * TC egress: a TCP SYN or a UDP datagram from a protected address that
+ * matches an outbound row (and answers no inbound row's flow) records its
+ * flow in picfw_flows, keyed as the reply will come; later packets of the
+ * flow refresh it. It never drops anything.
  */
 #include "parsing.h"
 #include "maps.h"
@@ -602,8 +603,17 @@ int picfw_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 
-	/* A new flow, or an expired one: only under an outbound row of the active policy. */
-	if (state == PICFW_TCP_CLOSING)
+	/*
+	 * A new flow, or an expired one: only one the Edge opens. A TCP flow
+	 * opens with a SYN; anything else (a SYN-ACK to a partner's ephemeral
+	 * port in 50,000-59,999, say) answers a flow an inbound row let in. A
+	 * UDP datagram that answers an inbound row's flow (the Edge's STUN
+	 * from 3478 back to a client's 3478) is no new flow either.
+	 */
+	if (pkt.l4proto == IPPROTO_TCP && state != PICFW_TCP_SYN_SENT)
+		return TC_ACT_OK;
+	if (pkt.l4proto == IPPROTO_UDP &&
+	    match_rows(gen, pkt.family, pkt.daddr, PICFW_UDP, pkt.sport, 1, 0, 0) >= 0)
 		return TC_ACT_OK;
 	row = match_rows(gen, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0, pkt.dport, 1);
 	if (row < 0)

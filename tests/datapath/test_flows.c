@@ -360,6 +360,28 @@ static void test_flows_stranger_from_3478_and_5061(void **state)
 	PASS_ROW("stateless_tcp_ack_from_5061", &tcp_probe, 1);
 }
 
+/* The Edge answering flows that inbound rows let in opens no flow of its own. */
+static void test_flows_answers_to_inbound_open_no_flow(void **state)
+{
+	/* SIP in from a partner whose ephemeral port is in the RTP-out range. */
+	struct pkt_spec syn_in = tcp(4, PARTNER4, EDGE4, 55555, 5061, TH_SYN);
+	struct pkt_spec synack_out = tcp(4, EDGE4, PARTNER4, 5061, 55555, TH_SYN | TH_ACK);
+	struct pkt_spec ack_in = tcp(4, PARTNER4, EDGE4, 55555, 5061, TH_ACK);
+	/* STUN in from a client's 3478, answered from the Edge's 3478. */
+	struct pkt_spec stun_in = udp(4, CLIENT4, EDGE4, 3478, 3478);
+	struct pkt_spec stun_answer = udp(4, EDGE4, CLIENT4, 3478, 3478);
+
+	(void)state;
+	load_policy(PIC_BODY);
+	PASS_ROW("sip_in_syn", &syn_in, 0);
+	egress(&synack_out);
+	PASS_ROW("sip_in_ack_counts_inbound", &ack_in, 0);
+	PASS_ROW("stun_in", &stun_in, 5);
+	egress(&stun_answer);
+	PASS_ROW("stun_in_again_counts_inbound", &stun_in, 5);
+	assert_int_equal(flows_now(), 0);
+}
+
 static void test_flows_ipv6_tcp(void **state)
 {
 	struct pkt_spec syn = tcp(6, EDGE6, PARTNER6, 40010, 5061, TH_SYN);
@@ -546,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_flows_egress_not_under_an_outbound_row),
 		cmocka_unit_test(test_flows_udp_stun_reply),
 		cmocka_unit_test(test_flows_stranger_from_3478_and_5061),
+		cmocka_unit_test(test_flows_answers_to_inbound_open_no_flow),
 		cmocka_unit_test(test_flows_ipv6_tcp),
 		cmocka_unit_test(test_flows_udp_expiry),
 		cmocka_unit_test(test_flows_tcp_transitory_and_established),
