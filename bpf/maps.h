@@ -102,7 +102,7 @@ struct {
 /* Userspace bookkeeping pinned beside the rest; the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PICFW_MAX_ROWS);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_MAX_ROWS);
 	__type(key, __u32);
 	__type(value, struct picfw_row_meta);
 } picfw_row_meta SEC(".maps");

@@ -241,7 +241,9 @@ struct picfw_counter {
  * Userspace-only bookkeeping, pinned beside the program's maps so that every
  * later picfw process finds it without a daemon. The program never reads these.
  *
- * picfw_row_meta[slot]: what a counter slot counts.
+ * picfw_row_meta[gen * PICFW_MAX_ROWS + row]: what row `row` of generation
+ * gen is; written with the generation, before it is activated, so labels and
+ * rows never disagree. Its counters are in picfw_slots' slot.
  */
 struct picfw_row_meta {
 	char name[PICFW_NAME_LEN];

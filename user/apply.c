@@ -121,7 +121,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		const struct policy_image *img, struct apply_result *res, char *err,
 		size_t errlen)
 {
-	static struct picfw_row_meta all[PICFW_MAX_ROWS], old_rows[PICFW_MAX_ROWS];
+	static struct picfw_row_meta old_rows[PICFW_MAX_ROWS];
 	uint32_t old_slots[PICFW_MAX_ROWS], slots[PICFW_MAX_ROWS], a, in, i, nold;
 	uint8_t fresh[PICFW_MAX_ROWS];
 	struct picfw_gen_cfg cfg = img->cfg;
@@ -165,7 +165,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	if (!ret)
 		ret = maps_read_slots(&m, a, nold, old_slots);
 	if (!ret)
-		ret = maps_read_row_meta(&m, all);
+		ret = maps_read_row_meta(&m, a, nold, old_rows);
 	if (ret)
 		goto out;
 	/*
@@ -186,8 +186,6 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		ret = -1;
 		goto out_msg;
 	}
-	for (i = 0; i < nold; i++)
-		old_rows[i] = all[old_slots[i] % PICFW_MAX_ROWS];
 	if (compile_plan_slots(old_rows, old_slots, nold, img, slots, fresh)) {
 		fail(err, errlen, "no free counter slots (at most %u rows across an update)",
 		     PICFW_MAX_ROWS);
@@ -197,10 +195,8 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	for (i = 0; i < img->nrows; i++) {
 		if (fresh[i]) {
 			res->added++;
-			/* Not counted on by the active generation: safe to reset and label. */
+			/* Not counted on by the active generation: safe to reset. */
 			ret = maps_zero_row_counter(&m, slots[i]);
-			if (!ret)
-				ret = maps_write_row_meta(&m, slots[i], &img->rows[i]);
 			if (ret)
 				goto out;
 		} else {
@@ -245,11 +241,6 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		goto out;
 	res->switch_ms = ms() - t0;
 	res->generation = meta_i.generation;
-
-	/* Kept rows' labels may have changed (ports, transport): relabel now. */
-	for (i = 0; i < img->nrows; i++)
-		if (!fresh[i] && (ret = maps_write_row_meta(&m, slots[i], &img->rows[i])))
-			goto out;
 
 	/* 4. Clear the old generation and mark it clean. */
 	t0 = ms();

@@ -203,12 +203,8 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 		goto out;
 	}
 	/* The first policy: row i counts in slot i. */
-	for (i = 0; i < img->nrows; i++) {
+	for (i = 0; i < img->nrows; i++)
 		slots[i] = i;
-		ret = maps_write_row_meta(&m, i, &img->rows[i]);
-		if (ret)
-			goto out;
-	}
 	real = realpath(policy_path, NULL);
 	snprintf(meta.policy_path, sizeof(meta.policy_path), "%s", real ? real : policy_path);
 	free(real);

@@ -46,7 +46,7 @@ static int one_flow(const struct picfw_flow_key *k, const struct picfw_flow *f, 
 {
 	struct flows_ctx *c = arg;
 	const struct picfw_gen_cfg *cfg = &c->ctl.gen[c->ctl.active & 1];
-	uint32_t gen = c->ctl.active & 1, slot = f->slot % PICFW_MAX_ROWS;
+	uint32_t gen = c->ctl.active & 1, slot = f->slot % PICFW_MAX_ROWS, row_plus1;
 	char remote[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN], r[80], l[80], lefts[16];
 	const char *row, *state = f->tcp_state <= PICFW_TCP_CLOSING ? state_names[f->tcp_state] : "?";
 	double age, idle, timeout, left;
@@ -54,8 +54,9 @@ static int one_flow(const struct picfw_flow_key *k, const struct picfw_flow *f, 
 
 	addr_text(k->family, k->remote, remote, sizeof(remote));
 	addr_text(k->family, k->local, local, sizeof(local));
-	row = c->m->slot_rows_mem[(size_t)gen * PICFW_MAX_ROWS + slot].row_plus1 ?
-		      c->rows[slot].name : "(row removed)";
+	row_plus1 = c->m->slot_rows_mem[(size_t)gen * PICFW_MAX_ROWS + slot].row_plus1;
+	row = row_plus1 && row_plus1 <= PICFW_MAX_ROWS ? c->rows[row_plus1 - 1].name :
+							 "(row removed)";
 	t = f->tcp_state == PICFW_TCP_NONE	   ? PICFW_TIMEOUT_UDP :
 	    f->tcp_state == PICFW_TCP_ESTABLISHED ? PICFW_TIMEOUT_TCP :
 						    PICFW_TIMEOUT_TCP_TRANSITORY;
@@ -120,7 +121,8 @@ int cmd_flows(int argc, char **argv)
 	c.m = &m;
 	ret = maps_read_ctl(&m, &c.ctl);
 	if (!ret)
-		ret = maps_read_row_meta(&m, c.rows);
+		ret = maps_read_row_meta(&m, c.ctl.active & 1, c.ctl.gen[c.ctl.active & 1].nrows %
+							(PICFW_MAX_ROWS + 1), c.rows);
 	if (ret) {
 		maps_close(&m);
 		return cmd_fail("flows", "reading the maps of %s: %s", argv[optind], strerror(-ret));

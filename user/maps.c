@@ -365,6 +365,8 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 		key = gen * PICFW_MAX_ROWS + i;
 		if (bpf_map_update_elem(m->fd[MAP_SLOTS], &key, &slots[i], BPF_ANY))
 			return -errno;
+		if (bpf_map_update_elem(m->fd[MAP_ROW_META], &key, &img->rows[i], BPF_ANY))
+			return -errno;
 		/* Flows live as long as the outbound row that made them: by slot. */
 		if (img->rows[i].direction == PICFW_DIR_OUT && slots[i] < PICFW_MAX_ROWS)
 			m->slot_rows_mem[(size_t)gen * PICFW_MAX_ROWS + slots[i]].row_plus1 = i + 1;
@@ -532,17 +534,17 @@ int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32
 	return 0;
 }
 
-int maps_read_row_meta(const struct picfw_maps *m, struct picfw_row_meta *rows)
+int maps_read_row_meta(const struct picfw_maps *m, uint32_t gen, uint32_t n,
+		       struct picfw_row_meta *rows)
 {
-	uint32_t i;
+	uint32_t i, key;
 
-	for (i = 0; i < PICFW_MAX_ROWS; i++)
-		if (bpf_map_lookup_elem(m->fd[MAP_ROW_META], &i, &rows[i]))
+	if (gen >= PICFW_GENERATIONS || n > PICFW_MAX_ROWS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		key = gen * PICFW_MAX_ROWS + i;
+		if (bpf_map_lookup_elem(m->fd[MAP_ROW_META], &key, &rows[i]))
 			return -errno;
+	}
 	return 0;
-}
-
-int maps_write_row_meta(const struct picfw_maps *m, uint32_t slot, const struct picfw_row_meta *r)
-{
-	return bpf_map_update_elem(m->fd[MAP_ROW_META], &slot, r, BPF_ANY) ? -errno : 0;
 }

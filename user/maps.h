@@ -106,7 +106,8 @@ int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta);
 /* Counter slots of generation gen's rows 0..n-1. */
 int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32_t *slots);
-int maps_read_row_meta(const struct picfw_maps *m, struct picfw_row_meta *rows /* [MAX_ROWS] */);
-int maps_write_row_meta(const struct picfw_maps *m, uint32_t slot, const struct picfw_row_meta *r);
+/* Labels of generation gen's rows 0..n-1 (written by maps_write_generation). */
+int maps_read_row_meta(const struct picfw_maps *m, uint32_t gen, uint32_t n,
+		       struct picfw_row_meta *rows);
 
 #endif /* PICFW_MAPS_H */

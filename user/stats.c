@@ -64,7 +64,7 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 	if (!err)
 		err = maps_read_slots(m, gen, s->nrows, slots);
 	if (!err)
-		err = maps_read_row_meta(m, meta);
+		err = maps_read_row_meta(m, gen, s->nrows, meta);
 	if (!err)
 		err = maps_read_counters(m, counters, s->reasons);
 	if (!err)
@@ -75,7 +75,7 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 	for (i = 0; i < s->nrows; i++) {
 		if (slots[i] >= PICFW_MAX_ROWS)
 			return -EINVAL;
-		s->rows[i] = meta[slots[i]];
+		s->rows[i] = meta[i];
 		s->row_counters[i] = counters[slots[i]];
 	}
 	return 0;

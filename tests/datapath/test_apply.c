@@ -1136,8 +1136,10 @@ static int labels_match(const char *tag, const struct policy_image *img)
 
 	active_gen(tag, &gen, &nrows, slots);
 	for (i = 0; i < nrows && i < img->nrows; i++) {
-		check(!bpf_map_lookup_elem(env.maps.fd[MAP_ROW_META], &slots[i], &rm), tag,
-		      "reading picfw_row_meta[%u]", slots[i]);
+		uint32_t key = gen * PICFW_MAX_ROWS + i;
+
+		check(!bpf_map_lookup_elem(env.maps.fd[MAP_ROW_META], &key, &rm), tag,
+		      "reading picfw_row_meta[%u]", key);
 		if (memcmp(&rm, &img->rows[i], sizeof(rm)))
 			return 0;
 	}
@@ -1190,10 +1192,11 @@ static void test_apply_killed(void **state)
 			finished++;
 		} else if (observed == target) {
 			after++;
-			/* Informational: kept rows are relabelled after the grace period. */
+			/* Labels are written with their generation: never stale. */
 			snprintf(tag, sizeof(tag), "killed-%d-labels", k);
 			if (!labels_match(tag, &env.img[POL_K0 + observed]))
 				stale_labels++;
+			check(!stale_labels, tag, "picfw_row_meta labels a kept row with its old ports");
 		} else {
 			before++;
 		}
@@ -1369,8 +1372,10 @@ static void test_apply_counters_survive(void **state)
 	active_gen("counters-c2-gen", &gen, &nrows, slots);
 	check(nrows == 2, "counters-c2-nrows", "%u rows active, expected 2", nrows);
 	for (i = 0; i < nrows; i++) {
-		check(!bpf_map_lookup_elem(env.maps.fd[MAP_ROW_META], &slots[i], &rm),
-		      "counters-row-meta", "reading picfw_row_meta[%u]", slots[i]);
+		uint32_t key = gen * PICFW_MAX_ROWS + i;
+
+		check(!bpf_map_lookup_elem(env.maps.fd[MAP_ROW_META], &key, &rm),
+		      "counters-row-meta", "reading picfw_row_meta[%u]", key);
 		check(strcmp(rm.name, "cnt-b"), "counters-b-gone",
 		      "row %u (slot %u) of the active generation is still cnt-b", i, slots[i]);
 		if (slots[i] == sa)
@@ -1518,12 +1523,8 @@ static int write_first_policy(const struct policy_image *img)
 	uint64_t digest = image_digest(img);
 	int err;
 
-	for (i = 0; i < img->nrows; i++) {
+	for (i = 0; i < img->nrows; i++)
 		slots[i] = i;
-		err = maps_write_row_meta(&env.maps, i, &img->rows[i]);
-		if (err)
-			return setup_fail("maps_write_row_meta(%u): %s", i, strerror(-err));
-	}
 	snprintf(meta.policy_path, sizeof(meta.policy_path), "%s", pol_file[POL_S0]);
 	meta.attach_time = meta.apply_time = (uint64_t)time(NULL);
 	meta.generation = 1;
