@@ -164,6 +164,8 @@ exchange BLOCKED "stranger $LAB_STRANGER4" "-> Edge TCP 22 (ssh: no row)" \
 	net tcp-connect "$LAB_EDGE4" 22 --bind "$LAB_STRANGER4"
 exchange BLOCKED "stranger $LAB_STRANGER4" "-> Edge UDP 5000 (no row)" \
 	net udp-send "$LAB_EDGE4" 5000 --bind "$LAB_STRANGER4" --expect-reply
+exchange BLOCKED "stranger $LAB_STRANGER4" "from UDP 3478 -> Edge UDP 5000 (no flow)" \
+	net udp-send "$LAB_EDGE4" 5000 --bind "$LAB_STRANGER4,3478" --expect-reply
 
 step "6. picfw status"
 run in_edge "$PICFW" status
@@ -171,7 +173,10 @@ run in_edge "$PICFW" status
 step "7. picfw stats $LAB_IFACE (per-row and per-reason counters)"
 run in_edge "$PICFW" stats "$LAB_IFACE"
 
-step "8. Detach and clean up"
+step "8. picfw flows $LAB_IFACE (flows the Edge opened; their replies come back in)"
+run in_edge "$PICFW" flows "$LAB_IFACE"
+
+step "9. Detach and clean up"
 if run in_edge "$PICFW" detach "$LAB_IFACE" && [[ ! -e $LAB_PIN_DIR ]]; then
 	say "  detached; $LAB_PIN_DIR is gone."
 else
