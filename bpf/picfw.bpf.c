@@ -110,8 +110,38 @@ static __always_inline struct picfw_bits *class_bits(__u32 gen, __u32 class)
 	return bpf_map_lookup_elem(&picfw_bits, &key);
 }
 
-static __always_inline int is_protected(__u32 gen, __u8 family, const __u8 *addr)
+/* Is addr one of the generation's inline protected host addresses? */
+static __always_inline int protected_inline(const struct picfw_gen_cfg *cfg, __u8 family,
+					    const __u8 *addr)
 {
+	__u32 i, a[4], p[4];
+
+	if (family == 4) {
+		__builtin_memcpy(a, addr, 4);
+#pragma unroll
+		for (i = 0; i < PICFW_PROT_INLINE; i++) {
+			__builtin_memcpy(p, cfg->prot4[i], 4);
+			if (i < cfg->nprot4 && p[0] == a[0])
+				return 1;
+		}
+		return 0;
+	}
+	__builtin_memcpy(a, addr, 16);
+#pragma unroll
+	for (i = 0; i < PICFW_PROT_INLINE; i++) {
+		__builtin_memcpy(p, cfg->prot6[i], 16);
+		if (i < cfg->nprot6 && p[0] == a[0] && p[1] == a[1] && p[2] == a[2] && p[3] == a[3])
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
+					const __u8 *addr)
+{
+	/* An Edge's few Access addresses: compared in place, no trie walk. */
+	if (cfg->prot_inline)
+		return protected_inline(cfg, family, addr);
 	if (family == 4) {
 		struct picfw_lpm4 k = { .prefixlen = PICFW_LPM_GEN_BITS + 32, .gen = gen };
 
@@ -164,23 +194,31 @@ static __always_inline int match_rows(__u32 gen, __u8 family, const __u8 *remote
 {
 	struct picfw_bits *addr, *in = NULL, *out = NULL;
 	struct picfw_port_classes *pc;
-	__u16 iclass = 0, oclass = 0;
+	__u16 iclass = 0, oclass = 0, iany = 0, oany = 0;
 	__u32 aclass, w;
 	__u64 sum = 0, m;
 
 	if (use_in) {
 		pc = port_classes(gen, transport, in_port);
-		if (pc)
+		if (pc) {
 			iclass = pc->dst_class;
+			iany = pc->dst_any;
+		}
 	}
 	if (use_out) {
 		pc = port_classes(gen, transport, out_port);
-		if (pc)
+		if (pc) {
 			oclass = pc->src_class;
+			oany = pc->src_any;
+		}
 	}
-	/* Cheap early exit: no row has these ports, no trie walk. */
+	/* Cheap early exits: no row has these ports; or the first row takes any address. */
 	if (!iclass && !oclass)
 		return -1;
+	if (iany && !oclass)
+		return iany - 1;
+	if (oany && !iclass)
+		return oany - 1;
 	aclass = remote_class(gen, family, remote);
 	if (!aclass)
 		return -1;
@@ -317,6 +355,14 @@ static __always_inline int flow_reply(__u32 gen, const struct picfw_gen_cfg *cfg
 	return 1;
 }
 
+/* Does an outbound row of this transport name the packet's source port? */
+static __always_inline int outbound_port(__u32 gen, const struct packet *pkt)
+{
+	struct picfw_port_classes *pc = port_classes(gen, transport_of(pkt->l4proto), pkt->sport);
+
+	return pc && pc->src_class;
+}
+
 /* The header quoted by an ICMP error: addresses and ports of the Edge's packet. */
 struct quoted {
 	__u8 l4proto;
@@ -329,9 +375,11 @@ struct quoted {
 /*
  * Parse the IP header and the first 4 bytes of TCP or UDP quoted after the
  * 8-byte ICMP header at c->pos (RFC 792 and 4443 quote at least that much).
- * IPv6 extension headers in the quote are not walked. 0 or -1.
+ * IPv6 extension headers in the quote are not walked. The quote must lie
+ * inside the ICMP datagram (ip_end), not in the frame's padding. 0 or -1.
  */
-static __always_inline int parse_quoted(struct cursor *c, __u8 family, struct quoted *q)
+static __always_inline int parse_quoted(struct cursor *c, void *ip_end, __u8 family,
+					struct quoted *q)
 {
 	void *pos = c->pos + 8;
 	__be16 *ports;
@@ -339,7 +387,8 @@ static __always_inline int parse_quoted(struct cursor *c, __u8 family, struct qu
 	if (family == 4) {
 		struct iphdr *iph = pos;
 
-		if ((void *)(iph + 1) > c->end || iph->version != 4 || iph->ihl < 5)
+		if ((void *)(iph + 1) > c->end || (void *)(iph + 1) > ip_end || iph->version != 4 ||
+		    iph->ihl < 5)
 			return -1;
 		if (bpf_ntohs(iph->frag_off) & IP_OFFSET)
 			return -1;
@@ -350,7 +399,7 @@ static __always_inline int parse_quoted(struct cursor *c, __u8 family, struct qu
 	} else {
 		struct ipv6hdr *ip6h = pos;
 
-		if ((void *)(ip6h + 1) > c->end || ip6h->version != 6)
+		if ((void *)(ip6h + 1) > c->end || (void *)(ip6h + 1) > ip_end || ip6h->version != 6)
 			return -1;
 		q->l4proto = ip6h->nexthdr;
 		__builtin_memcpy(q->saddr, &ip6h->saddr, 16);
@@ -360,7 +409,7 @@ static __always_inline int parse_quoted(struct cursor *c, __u8 family, struct qu
 	if (q->l4proto != IPPROTO_TCP && q->l4proto != IPPROTO_UDP)
 		return -1;
 	ports = pos;
-	if ((void *)(ports + 2) > c->end)
+	if ((void *)(ports + 2) > c->end || (void *)(ports + 2) > ip_end)
 		return -1;
 	q->sport = bpf_ntohs(ports[0]);
 	q->dport = bpf_ntohs(ports[1]);
@@ -389,13 +438,13 @@ static __always_inline int icmp_is_error(const struct packet *pkt)
  * an outbound row allows)? The quoted packet went from the Edge to a remote.
  */
 static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
-					struct cursor *c, const struct packet *pkt)
+					struct cursor *c, void *ip_end, const struct packet *pkt)
 {
 	struct quoted q = {};
 
-	if (parse_quoted(c, pkt->family, &q))
+	if (parse_quoted(c, ip_end, pkt->family, &q))
 		return 0;
-	if (!is_protected(gen, pkt->family, q.saddr))
+	if (!is_protected(gen, cfg, pkt->family, q.saddr))
 		return 0;
 	if (cfg->replies == PICFW_REPLIES_TRACKED) {
 		struct picfw_flow_key key = {
@@ -483,7 +532,7 @@ int picfw_xdp(struct xdp_md *ctx)
 		count_reason(PICFW_R_NON_IP, bytes);
 		return XDP_PASS;
 	}
-	if (!is_protected(gen, pkt.family, pkt.daddr)) {
+	if (!is_protected(gen, cfg, pkt.family, pkt.daddr)) {
 		count_reason(PICFW_R_UNPROTECTED, bytes);
 		return XDP_PASS;
 	}
@@ -495,7 +544,12 @@ int picfw_xdp(struct xdp_md *ctx)
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP) {
 		int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
 
-		if (!stateless && flow_reply(gen, cfg, &pkt, bytes))
+		/*
+		 * A tracked reply comes from a port some outbound row names (flows
+		 * are made under those rows only): other packets skip the flow
+		 * table's hash lookup.
+		 */
+		if (!stateless && outbound_port(gen, &pkt) && flow_reply(gen, cfg, &pkt, bytes))
 			return XDP_PASS;
 		row = match_rows(gen, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
 				 pkt.sport,
@@ -512,7 +566,7 @@ int picfw_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		}
 		if (icmp_is_error(&pkt)) {
-			if (icmp_related(gen, cfg, &c, &pkt)) {
+			if (icmp_related(gen, cfg, &c, ip_end, &pkt)) {
 				count_reason(PICFW_R_ICMP_RELATED, bytes);
 				return XDP_PASS;
 			}
@@ -570,7 +624,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
 	if (ret || !l3_ok || (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
 		return TC_ACT_OK;
-	if (!is_protected(gen, pkt.family, pkt.saddr))
+	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))
 		return TC_ACT_OK;
 
 	key.family = pkt.family;

@@ -28,6 +28,9 @@
 #define PICFW_MAX_FLOWS 65536            /* tracked flows (LRU: the oldest go first) */
 #define PICFW_FLOW_REFRESH_NS (2ULL * 1000000000) /* last_seen written at most this often */
 
+/* A protected set of at most this many host addresses per family is checked inline. */
+#define PICFW_PROT_INLINE 4
+
 /* Parser bounds (bpf/parsing.h). */
 #define PICFW_VLAN_MAX 2
 #define PICFW_IPV6_EXT_MAX 8
@@ -123,6 +126,16 @@ struct picfw_gen_cfg {
 	__u32 replies;     /* enum picfw_replies */
 	__u32 icmp_strict; /* drop ICMP errors that relate to no flow */
 	__u64 timeout_ns[PICFW_TIMEOUTS];
+	/*
+	 * The protected set, when it is a few host addresses (an Edge's Access
+	 * addresses): compared inline, no trie walk. Otherwise prot_inline is 0
+	 * and picfw_prot4/6 answer.
+	 */
+	__u32 prot_inline;
+	__u32 nprot4, nprot6;
+	__u32 pad;
+	__u8 prot4[PICFW_PROT_INLINE][4];
+	__u8 prot6[PICFW_PROT_INLINE][16];
 };
 
 struct picfw_ctl {
@@ -164,7 +177,14 @@ struct picfw_lpm6 {
 struct picfw_port_classes {
 	__u16 dst_class;
 	__u16 src_class;
-	__u32 pad; /* array elements are 8-byte aligned: mmap sees this stride */
+	/*
+	 * 1 + the first row of dst_class (src_class) when that row's remote set
+	 * is `any`: it takes every packet of the port, no address lookup needed.
+	 * 0 otherwise. (Also pads the value to the 8-byte array stride that
+	 * mmap sees.)
+	 */
+	__u16 dst_any;
+	__u16 src_any;
 };
 
 /*

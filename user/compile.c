@@ -146,6 +146,21 @@ static int prefix_covers(const struct prefix *a, const struct prefix *b)
 	return 1;
 }
 
+/* Does the set hold 0.0.0.0/0 and ::/0, so every address of both families? */
+static int set_is_any(const struct addr_set *s)
+{
+	int v4 = 0, v6 = 0;
+	size_t i;
+
+	for (i = 0; i < s->nprefixes; i++) {
+		if (s->prefixes[i].len == 0 && s->prefixes[i].family == 4)
+			v4 = 1;
+		if (s->prefixes[i].len == 0 && s->prefixes[i].family == 6)
+			v6 = 1;
+	}
+	return v4 && v6;
+}
+
 /* The remote trie of one family: prefixes with their inherited row classes. */
 static int compile_remote(const struct policy *p, const struct picfw_bits *set_rows,
 			  uint8_t family, struct classes *cls, struct image_prefix **out,
@@ -296,14 +311,20 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 			continue;
 		for (dir = PICFW_DIR_IN; dir <= PICFW_DIR_OUT; dir++) {
 			struct picfw_bits rows = { 0 };
+			uint16_t any = 0;
 			int32_t class;
 
 			for (i = 0; i < p->nrows; i++) {
 				const struct row *r = &p->rows[i];
 
 				if (r->transport == transport && r->direction == dir &&
-				    r->port_lo <= lo && lo <= r->port_hi)
+				    r->port_lo <= lo && lo <= r->port_hi) {
+					/* The class's first row covers every address: no lookup. */
+					if (bits_empty(&rows) &&
+					    set_is_any(&p->sets[dir == PICFW_DIR_IN ? r->src : r->dst]))
+						any = (uint16_t)(i + 1);
 					bits_set(&rows, (unsigned)i);
+				}
 			}
 			class = classes_intern(cls, &rows);
 			if (class < 0) {
@@ -313,15 +334,41 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 				return -1;
 			}
 			for (port = lo; port < hi; port++) {
-				if (dir == PICFW_DIR_IN)
+				if (dir == PICFW_DIR_IN) {
 					ports[port].dst_class = (uint16_t)class;
-				else
+					ports[port].dst_any = any;
+				} else {
 					ports[port].src_class = (uint16_t)class;
+					ports[port].src_any = any;
+				}
 			}
 		}
 	}
 	free(cut);
 	return 0;
+}
+
+/* A protected set of a few host addresses goes into the generation's settings. */
+static void inline_protected(struct policy_image *img)
+{
+	struct picfw_gen_cfg *cfg = &img->cfg;
+	size_t i;
+
+	if (img->nprot4 > PICFW_PROT_INLINE || img->nprot6 > PICFW_PROT_INLINE)
+		return;
+	for (i = 0; i < img->nprot4; i++)
+		if (img->prot4[i].p.len != 32)
+			return;
+	for (i = 0; i < img->nprot6; i++)
+		if (img->prot6[i].p.len != 128)
+			return;
+	for (i = 0; i < img->nprot4; i++)
+		memcpy(cfg->prot4[i], img->prot4[i].p.addr, 4);
+	for (i = 0; i < img->nprot6; i++)
+		memcpy(cfg->prot6[i], img->prot6[i].p.addr, 16);
+	cfg->nprot4 = (uint32_t)img->nprot4;
+	cfg->nprot6 = (uint32_t)img->nprot6;
+	cfg->prot_inline = 1;
 }
 
 int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen)
@@ -380,6 +427,7 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
 		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
 			goto fail;
+	inline_protected(img);
 
 	img->classes = cls.v;
 	img->nclasses = cls.n;
