@@ -115,6 +115,18 @@ struct {
 	__type(value, struct picfw_meta);
 } picfw_meta SEC(".maps");
 
+/*
+ * Remote addresses to address class: the 256-ary trie, per generation
+ * (see PICFW_TRIE_NODES). Mmapable: userspace writes whole nodes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_TRIE_NODES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct picfw_trie_node);
+} picfw_trie SEC(".maps");
+
 /* Slot to outbound row, per generation (see struct picfw_slot_row). Mmapable. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -156,10 +156,39 @@ static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *c
 }
 
 /* The address class of a remote address: the rows whose remote set holds it. */
-static __always_inline __u32 remote_class(__u32 gen, __u8 family, const __u8 *addr)
+/*
+ * The 256-ary trie: one array lookup per address byte until a leaf, at most
+ * 4 for IPv4 and 16 for IPv6 (the compiler expands prefixes to byte
+ * boundaries, so the leaf reached is the longest match's class).
+ */
+static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr)
+{
+	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i;
+	__u32 n = family == 4 ? 4 : 16;
+	struct picfw_trie_node *node;
+
+	for (i = 0; i < 16; i++) {
+		if (i >= n)
+			break;
+		node = bpf_map_lookup_elem(&picfw_trie, &key);
+		if (!node)
+			return 0;
+		v = node->e[addr[i]];
+		if (!(v & PICFW_TRIE_CHILD))
+			return v;
+		key = gen * PICFW_TRIE_NODES + (v & (PICFW_TRIE_NODES - 1));
+	}
+	return 0; /* a child below the last byte: the compiler never makes one */
+}
+
+static __always_inline __u32 remote_class(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
+					  const __u8 *addr)
 {
 	__u32 *class;
 
+	if (family == 4 ? cfg->trie4 : cfg->trie6)
+		return trie_class(gen, family, addr);
+	/* A policy too big for the array trie: the kernel's LPM tries answer. */
 	if (family == 4) {
 		struct picfw_lpm4 k = { .prefixlen = PICFW_LPM_GEN_BITS + 32, .gen = gen };
 
@@ -188,7 +217,8 @@ static __always_inline struct picfw_port_classes *port_classes(__u32 gen, __u32 
  * inbound rows by in_port (when use_in), outbound rows by out_port (when
  * use_out). The summary words skip empty 64-row blocks.
  */
-static __always_inline int match_rows(__u32 gen, __u8 family, const __u8 *remote,
+static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
+				      const __u8 *remote,
 				      __u32 transport, __u16 in_port, int use_in, __u16 out_port,
 				      int use_out)
 {
@@ -219,7 +249,7 @@ static __always_inline int match_rows(__u32 gen, __u8 family, const __u8 *remote
 		return iany - 1;
 	if (oany && !iclass)
 		return oany - 1;
-	aclass = remote_class(gen, family, remote);
+	aclass = remote_class(gen, cfg, family, remote);
 	if (!aclass)
 		return -1;
 	addr = class_bits(gen, aclass);
@@ -459,7 +489,7 @@ static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *c
 		if (flow_find(gen, cfg, &key, bpf_ktime_get_ns()))
 			return 1;
 	}
-	return match_rows(gen, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1, q.dport,
+	return match_rows(gen, cfg, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1, q.dport,
 			  cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
 }
 
@@ -551,7 +581,7 @@ int picfw_xdp(struct xdp_md *ctx)
 		 */
 		if (!stateless && outbound_port(gen, &pkt) && flow_reply(gen, cfg, &pkt, bytes))
 			return XDP_PASS;
-		row = match_rows(gen, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
+		row = match_rows(gen, cfg, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
 				 pkt.sport,
 				 stateless && (pkt.l4proto == IPPROTO_UDP ||
 					       (pkt.tcp_flags & TCP_FLAG_ACK)));
@@ -667,9 +697,9 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	if (pkt.l4proto == IPPROTO_TCP && state != PICFW_TCP_SYN_SENT)
 		return TC_ACT_OK;
 	if (pkt.l4proto == IPPROTO_UDP &&
-	    match_rows(gen, pkt.family, pkt.daddr, PICFW_UDP, pkt.sport, 1, 0, 0) >= 0)
+	    match_rows(gen, cfg, pkt.family, pkt.daddr, PICFW_UDP, pkt.sport, 1, 0, 0) >= 0)
 		return TC_ACT_OK;
-	row = match_rows(gen, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0, pkt.dport, 1);
+	row = match_rows(gen, cfg, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0, pkt.dport, 1);
 	if (row < 0)
 		return TC_ACT_OK;
 	row_key = gen * PICFW_MAX_ROWS + row;

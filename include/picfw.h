@@ -28,6 +28,16 @@
 #define PICFW_MAX_FLOWS 65536            /* tracked flows (LRU: the oldest go first) */
 #define PICFW_FLOW_REFRESH_NS (2ULL * 1000000000) /* last_seen written at most this often */
 
+/*
+ * Remote addresses are classified by a 256-ary trie (one byte per level) in
+ * an array map: node 0 of a generation is the IPv4 root, node 1 the IPv6
+ * root. An entry is a class (bit 31 clear) or a child node (bit 31 set).
+ * A policy whose trie needs more nodes than this per generation falls back
+ * to the kernel's LPM tries for that family (slower, same answers).
+ */
+#define PICFW_TRIE_NODES 16384
+#define PICFW_TRIE_CHILD 0x80000000u
+
 /* A protected set of at most this many host addresses per family is checked inline. */
 #define PICFW_PROT_INLINE 4
 
@@ -55,6 +65,7 @@
 #define PICFW_MAP_FLOWS "picfw_flows"
 #define PICFW_MAP_FLOW_COUNT "picfw_flow_count"
 #define PICFW_MAP_EVENTS "picfw_events"
+#define PICFW_MAP_TRIE "picfw_trie"
 
 /* Transports that rows can name; also the index into picfw_ports. */
 enum picfw_transport {
@@ -133,7 +144,11 @@ struct picfw_gen_cfg {
 	 */
 	__u32 prot_inline;
 	__u32 nprot4, nprot6;
-	__u32 pad;
+	/* Which families the array trie answers (else picfw_src4/6), and its size. */
+	__u8 trie4, trie6;
+	__u16 pad;
+	__u32 trie_nodes;
+	__u32 pad2;
 	__u8 prot4[PICFW_PROT_INLINE][4];
 	__u8 prot6[PICFW_PROT_INLINE][16];
 };
@@ -204,6 +219,13 @@ struct picfw_bits {
  */
 _Static_assert(sizeof(struct picfw_port_classes) % 8 == 0, "mmap stride");
 _Static_assert(sizeof(struct picfw_bits) % 8 == 0, "mmap stride");
+
+/* picfw_trie[gen * PICFW_TRIE_NODES + node]: one trie node (see PICFW_TRIE_NODES). */
+struct picfw_trie_node {
+	__u32 e[256];
+};
+
+_Static_assert(sizeof(struct picfw_trie_node) % 8 == 0, "mmap stride");
 
 /* picfw_slots[gen * PICFW_MAX_ROWS + row]: counter slot of that row. */
 

@@ -245,7 +245,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	/* 4. Clear the old generation and mark it clean. */
 	t0 = ms();
 	test_pause();
-	ret = maps_clear_generation(&m, a);
+	ret = maps_clear_generation_used(&m, a, &ctl.gen[a]);
 	if (!ret) {
 		memset(&meta_a, 0, sizeof(meta_a));
 		ret = maps_write_meta(&m, a, &meta_a);

@@ -348,6 +348,105 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 	return 0;
 }
 
+struct trie_build {
+	struct picfw_trie_node *nodes;
+	uint32_t n;
+};
+
+static int prefix_len_cmp(const void *a, const void *b)
+{
+	const struct image_prefix *x = a, *y = b;
+
+	return (int)x->p.len - (int)y->p.len;
+}
+
+/*
+ * Insert one prefix (shortest first): walk full bytes, making children that
+ * inherit the leaf they replace, then expand the prefix over its slice of
+ * the last node. Shorter-first order means no child exists in that slice
+ * yet, and longer prefixes later overwrite their own slices.
+ */
+static int trie_insert(struct trie_build *t, uint32_t root, const struct image_prefix *ip)
+{
+	uint32_t node = root, level = 0, b, span, start, j, *e;
+
+	while (ip->p.len > 8 * (level + 1)) {
+		e = &t->nodes[node].e[ip->p.addr[level]];
+		if (!(*e & PICFW_TRIE_CHILD)) {
+			if (t->n >= PICFW_TRIE_NODES)
+				return -1;
+			for (j = 0; j < 256; j++)
+				t->nodes[t->n].e[j] = *e;
+			*e = PICFW_TRIE_CHILD | t->n++;
+		}
+		node = *e & ~PICFW_TRIE_CHILD;
+		level++;
+	}
+	b = ip->p.len - 8 * level;
+	span = 1u << (8 - b);
+	start = ip->p.addr[level] & ~(span - 1) & 0xff;
+	for (j = start; j < start + span; j++)
+		t->nodes[node].e[j] = ip->class;
+	return 0;
+}
+
+/* Insert a family's prefixes; on running out of nodes, leave the trie as it was. */
+static int trie_family(struct trie_build *t, uint32_t root, const struct image_prefix *v, size_t n)
+{
+	struct image_prefix *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	uint32_t saved = t->n, j;
+	size_t i;
+
+	if (!sorted)
+		return -1;
+	memcpy(sorted, v, n * sizeof(*v));
+	/* Stable enough: equal lengths never overlap (their slices are disjoint). */
+	qsort(sorted, n, sizeof(*sorted), prefix_len_cmp);
+	for (i = 0; i < n; i++) {
+		if (trie_insert(t, root, &sorted[i])) {
+			for (j = saved; j < t->n; j++)
+				memset(&t->nodes[j], 0, sizeof(t->nodes[j]));
+			t->n = saved;
+			memset(&t->nodes[root], 0, sizeof(t->nodes[root]));
+			free(sorted);
+			return -1;
+		}
+	}
+	free(sorted);
+	return 0;
+}
+
+static int compile_trie(struct policy_image *img)
+{
+	struct trie_build t = { .n = 2 };
+
+	t.nodes = calloc(PICFW_TRIE_NODES, sizeof(*t.nodes));
+	if (!t.nodes)
+		return -1;
+	img->cfg.trie4 = !trie_family(&t, 0, img->src4, img->nsrc4);
+	img->cfg.trie6 = !trie_family(&t, 1, img->src6, img->nsrc6);
+	img->cfg.trie_nodes = t.n;
+	img->ntrie = t.n;
+	/* Keep what is used; the rest of the table stays zero in the map. */
+	img->trie = realloc(t.nodes, t.n * sizeof(*t.nodes));
+	if (!img->trie)
+		img->trie = t.nodes;
+	return 0;
+}
+
+uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const uint8_t *addr)
+{
+	uint32_t node = family == 6, v = 0, i;
+
+	for (i = 0; i < (family == 4 ? 4u : 16u); i++) {
+		v = img->trie[node].e[addr[i]];
+		if (!(v & PICFW_TRIE_CHILD))
+			return v;
+		node = v & (PICFW_TRIE_NODES - 1);
+	}
+	return 0;
+}
+
 /* A protected set of a few host addresses goes into the generation's settings. */
 static void inline_protected(struct policy_image *img)
 {
@@ -428,6 +527,10 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
 			goto fail;
 	inline_protected(img);
+	if (compile_trie(img)) {
+		fail(err, errlen, "out of memory");
+		goto fail;
+	}
 
 	img->classes = cls.v;
 	img->nclasses = cls.n;
@@ -451,6 +554,7 @@ void image_free(struct policy_image *img)
 	free(img->ports);
 	free(img->classes);
 	free(img->rows);
+	free(img->trie);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -521,5 +625,6 @@ uint64_t image_digest(const struct policy_image *img)
 	fnv(&h, img->prot6, img->nprot6 * sizeof(*img->prot6));
 	fnv(&h, img->ports, PICFW_TRANSPORTS * sizeof(*img->ports));
 	fnv(&h, img->classes, img->nclasses * sizeof(*img->classes));
+	fnv(&h, img->trie, img->ntrie * sizeof(*img->trie));
 	return h;
 }

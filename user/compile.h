@@ -36,7 +36,13 @@ struct policy_image {
 	struct picfw_bits *classes; /* classes[0] is the empty set */
 	size_t nclasses;
 	struct picfw_row_meta *rows; /* nrows entries, file order */
+	/* The 256-ary trie of src4/src6 (cfg.trie4/6 say which family it holds). */
+	struct picfw_trie_node *trie;
+	uint32_t ntrie;
 };
+
+/* Class of addr in img's trie, as the XDP program walks it (for tests). */
+uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const uint8_t *addr);
 
 /*
  * Compile p into img. Returns 0, or -1 with a one-line reason in err (a limit

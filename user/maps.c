@@ -38,11 +38,14 @@ const char *const map_names[MAP_COUNT] = {
 	[MAP_FLOWS] = PICFW_MAP_FLOWS,
 	[MAP_FLOW_COUNT] = PICFW_MAP_FLOW_COUNT,
 	[MAP_EVENTS] = PICFW_MAP_EVENTS,
+	[MAP_TRIE] = PICFW_MAP_TRIE,
 };
 
 #define PORTS_BYTES \
 	((size_t)PICFW_GENERATIONS * PICFW_TRANSPORTS * PICFW_PORTS * sizeof(struct picfw_port_classes))
 #define BITS_BYTES ((size_t)PICFW_GENERATIONS * PICFW_MAX_CLASSES * sizeof(struct picfw_bits))
+#define TRIE_BYTES \
+	((size_t)PICFW_GENERATIONS * PICFW_TRIE_NODES * sizeof(struct picfw_trie_node))
 #define SLOT_ROWS_BYTES \
 	((size_t)PICFW_GENERATIONS * PICFW_MAX_ROWS * sizeof(struct picfw_slot_row))
 
@@ -151,6 +154,11 @@ static int maps_mmap(struct picfw_maps *m)
 	if (p == MAP_FAILED)
 		return -errno;
 	m->slot_rows_mem = p;
+	p = mmap(NULL, page_round(TRIE_BYTES), PROT_READ | PROT_WRITE, MAP_SHARED, m->fd[MAP_TRIE],
+		 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->trie_mem = p;
 	return 0;
 }
 
@@ -210,6 +218,8 @@ void maps_close(struct picfw_maps *m)
 		munmap(m->bits_mem, page_round(BITS_BYTES));
 	if (m->slot_rows_mem)
 		munmap(m->slot_rows_mem, page_round(SLOT_ROWS_BYTES));
+	if (m->trie_mem)
+		munmap(m->trie_mem, page_round(TRIE_BYTES));
 	for (i = 0; m->owned && i < MAP_COUNT; i++)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
@@ -307,7 +317,8 @@ int maps_sync(const struct picfw_maps *m)
 	return err;
 }
 
-int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
+/* Remove generation gen's entries, and its first `nodes` trie nodes. */
+static int clear_generation(const struct picfw_maps *m, uint32_t gen, uint32_t nodes)
 {
 	int err;
 
@@ -324,7 +335,22 @@ int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
 	       PORTS_BYTES / PICFW_GENERATIONS);
 	memset(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES, 0, BITS_BYTES / PICFW_GENERATIONS);
 	memset(m->slot_rows_mem + (size_t)gen * PICFW_MAX_ROWS, 0, SLOT_ROWS_BYTES / PICFW_GENERATIONS);
+	memset(m->trie_mem + (size_t)gen * PICFW_TRIE_NODES, 0,
+	       (size_t)nodes * sizeof(struct picfw_trie_node));
 	return 0;
+}
+
+int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
+{
+	/* Not knowing what a killed writer left, clear every node of the generation. */
+	return clear_generation(m, gen, PICFW_TRIE_NODES);
+}
+
+int maps_clear_generation_used(const struct picfw_maps *m, uint32_t gen,
+			       const struct picfw_gen_cfg *cfg)
+{
+	return clear_generation(m, gen,
+			       cfg->trie_nodes <= PICFW_TRIE_NODES ? cfg->trie_nodes : PICFW_TRIE_NODES);
 }
 
 static int write_generation(const struct picfw_maps *m, uint32_t gen,
@@ -358,6 +384,10 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 		return err;
 	memcpy(m->ports_mem + (size_t)gen * PICFW_TRANSPORTS * PICFW_PORTS, img->ports,
 	       PORTS_BYTES / PICFW_GENERATIONS);
+	if (img->ntrie > PICFW_TRIE_NODES)
+		return -EINVAL;
+	memcpy(m->trie_mem + (size_t)gen * PICFW_TRIE_NODES, img->trie,
+	       (size_t)img->ntrie * sizeof(struct picfw_trie_node));
 	/* Class 0 stays all zero: no row. */
 	memcpy(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES + 1, img->classes + 1,
 	       (img->nclasses - 1) * sizeof(struct picfw_bits));

@@ -30,6 +30,7 @@ enum map_id {
 	MAP_FLOWS,
 	MAP_FLOW_COUNT,
 	MAP_EVENTS,
+	MAP_TRIE,
 	MAP_COUNT,
 };
 
@@ -41,6 +42,7 @@ struct picfw_maps {
 	struct picfw_port_classes *ports_mem;
 	struct picfw_bits *bits_mem;
 	struct picfw_slot_row *slot_rows_mem;
+	struct picfw_trie_node *trie_mem;
 };
 
 /*
@@ -84,6 +86,13 @@ int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_g
  * read before this call (an RCU grace period). 0 or a negative errno.
  */
 int maps_sync(const struct picfw_maps *m);
+
+/*
+ * The same, for a generation that was active with settings cfg: only the
+ * trie nodes it used are cleared.
+ */
+int maps_clear_generation_used(const struct picfw_maps *m, uint32_t gen,
+			       const struct picfw_gen_cfg *cfg);
 
 /* Remove every entry of generation gen. */
 int maps_clear_generation(const struct picfw_maps *m, uint32_t gen);

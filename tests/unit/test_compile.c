@@ -403,6 +403,96 @@ static void test_compile_normalised_source_round_trips(void **state)
 	release(&b);
 }
 
+/*
+ * The array trie answers as the LPM entries do: for random policies of
+ * nested IPv4 and IPv6 prefixes (lengths on and off byte boundaries), every
+ * probed address gets the class of its longest matching entry.
+ */
+static void test_compile_trie_matches_longest_prefix(void **state)
+{
+	struct fixture fx = { 0 };
+	char text[16384], *w;
+	unsigned iter, s, i, k;
+
+	(void)state;
+	srand(11);
+	for (iter = 0; iter < 30; iter++) {
+		w = text + sprintf(text, "set edge = 203.0.113.10\n");
+		for (s = 0; s < 8; s++) {
+			w += sprintf(w, "set s%u = ", s);
+			for (i = 0; i < 6; i++) {
+				unsigned len = (unsigned)rand() % 33, b = (unsigned)rand() % 4;
+				uint32_t a = htonl((0xC6336400u + (uint32_t)(rand() % 1024) - 512) &
+						   (len ? ~0u << (32 - len) : 0));
+				char buf[INET_ADDRSTRLEN];
+				uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+				char buf6[INET6_ADDRSTRLEN];
+				unsigned len6 = 32 + (unsigned)rand() % 97, bit;
+
+				(void)b;
+				inet_ntop(AF_INET, &a, buf, sizeof(buf));
+				a6[4] = (uint8_t)(rand() % 4);
+				a6[5] = (uint8_t)rand();
+				a6[15] = (uint8_t)rand();
+				for (bit = len6; bit < 128; bit++)
+					a6[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+				inet_ntop(AF_INET6, a6, buf6, sizeof(buf6));
+				w += sprintf(w, "%s%s/%u, %s/%u", i ? ", " : "", buf, len, buf6, len6);
+			}
+			*w++ = '\n';
+		}
+		w += sprintf(w, "protect edge\n");
+		for (k = 0; k < 10; k++)
+			w += sprintf(w, "A/X/UDP/%u s%u edge\n", k + 1, (unsigned)rand() % 8);
+		*w = 0;
+		compile_text(&fx, text);
+		assert_true(fx.img.cfg.trie4 && fx.img.cfg.trie6);
+		for (i = 0; i < 3000; i++) {
+			uint8_t a4[16] = { 0 }, a6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+			uint32_t a = htonl(0xC6336400u + (uint32_t)(rand() % 2048) - 1024);
+
+			memcpy(a4, &a, 4);
+			if (rand() % 8 == 0) {
+				a = (uint32_t)rand();
+				memcpy(a4, &a, 4);
+			}
+			assert_int_equal(image_trie_lookup(&fx.img, 4, a4),
+					 lpm_lookup(fx.img.src4, fx.img.nsrc4, a4));
+			a6[4] = (uint8_t)(rand() % 4);
+			a6[5] = (uint8_t)rand();
+			a6[15] = (uint8_t)rand();
+			a6[8] = (uint8_t)(rand() % 2);
+			assert_int_equal(image_trie_lookup(&fx.img, 6, a6),
+					 lpm_lookup(fx.img.src6, fx.img.nsrc6, a6));
+		}
+		release(&fx);
+	}
+}
+
+/* A policy whose trie would not fit falls back to the LPM tries, family by family. */
+static void test_compile_trie_falls_back_when_too_big(void **state)
+{
+	const size_t n = 20000;
+	struct fixture fx = { 0 };
+	char *text, *w;
+	size_t i;
+
+	(void)state;
+	text = malloc(n * 48 + 256);
+	assert_non_null(text);
+	/* 20,000 IPv6 hosts in distinct /64s: far more than PICFW_TRIE_NODES nodes. */
+	w = text + sprintf(text, "set edge = 203.0.113.10\nset many = 198.51.100.0/24");
+	for (i = 0; i < n; i++)
+		w += sprintf(w, ",%s2001:db8:%zx:%zx::1", i % 32 == 0 ? "\n  " : "", i >> 8, i & 255);
+	sprintf(w, "\nprotect edge\nA/X/TCP/1 many edge\n");
+	compile_text(&fx, text);
+	assert_true(fx.img.cfg.trie4);
+	assert_false(fx.img.cfg.trie6);
+	assert_true(fx.img.ntrie <= PICFW_TRIE_NODES);
+	release(&fx);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +503,8 @@ int main(void)
 		cmocka_unit_test(test_compile_protected_set),
 		cmocka_unit_test(test_compile_prefix_limit),
 		cmocka_unit_test(test_compile_matches_plain_scan),
+		cmocka_unit_test(test_compile_trie_matches_longest_prefix),
+		cmocka_unit_test(test_compile_trie_falls_back_when_too_big),
 		cmocka_unit_test(test_compile_plan_slots_keeps_names),
 		cmocka_unit_test(test_compile_plan_slots_runs_out),
 		cmocka_unit_test(test_compile_digest_follows_content),
