@@ -40,9 +40,10 @@ done
 
 # shellcheck source=tests/e2e/lib.sh
 source "$ROOT/tests/e2e/lib.sh"
+TAP_PREFIX=test_e2e_
+# shellcheck source=tests/e2e/tap.sh
+source "$ROOT/tests/e2e/tap.sh"
 
-PASSED=0
-FAILED=0
 TMP=
 TIMEOUT_OK=2    # seconds an allowed exchange may take
 TIMEOUT_BLOCK=1 # seconds a blocked exchange waits before calling it blocked
@@ -58,53 +59,10 @@ trap 'exit 143' TERM
 
 TMP=$(mktemp -d /tmp/picfw-e2e.XXXXXX) || exit 1
 
-ok()
-{
-	echo "ok - test_e2e_$1"
-	PASSED=$((PASSED + 1))
-}
-
-not_ok()
-{
-	local name=$1
-	shift
-	echo "not ok - test_e2e_$name"
-	FAILED=$((FAILED + 1))
-	local line
-	for line in "$@"; do
-		echo "# $line"
-	done
-}
-
 # Print a file as diagnostics, at most 10 lines.
 diag_file()
 {
 	head -n 10 -- "$1" | sed 's/^/#   /'
-}
-
-# check NAME CONDITION-RESULT MESSAGE: ok if the previous command returned 0.
-check()
-{
-	local name=$1 rc=$2
-	shift 2
-	if [[ $rc -eq 0 ]]; then
-		ok "$name"
-	else
-		not_ok "$name" "$@"
-	fi
-}
-
-# pf ARGS...: run picfw in the Edge namespace; stdout in $TMP/out, stderr in $TMP/err.
-pf()
-{
-	timeout 20 nsenter --net="/run/netns/$LAB_EDGE_NS" -- "$PICFW" "$@" \
-		>"$TMP/out" 2>"$TMP/err"
-}
-
-# A command's stderr is "one line" if it has exactly one non-empty line.
-one_line_err()
-{
-	[[ $(grep -c . "$TMP/err") -eq 1 ]]
 }
 
 # ex edge|net PEER-ARGS...: run one exchange; stderr in $TMP/peer.err.
@@ -488,7 +446,7 @@ if command -v setpriv >/dev/null; then
 			"$(cat "$TMP/err")"
 	fi
 else
-	ok "error_attach_not_root # SKIP setpriv (util-linux) not installed"
+	skip error_attach_not_root "setpriv (util-linux) not installed"
 fi
 
 # Bad usage: exit 2.

@@ -44,6 +44,9 @@ done
 
 # shellcheck source=tests/e2e/lib.sh
 source "$ROOT/tests/e2e/lib.sh"
+TAP_PREFIX=test_e2e_apply_
+# shellcheck source=tests/e2e/tap.sh
+source "$ROOT/tests/e2e/tap.sh"
 # Our own interface names: picfw's pins (/sys/fs/bpf/picfw/IFACE) and policy
 # copies (/run/picfw/IFACE.policy) are named by interface in the host's
 # bpffs and /run, whatever the namespace, so a lab with the default pf-edge0
@@ -52,9 +55,6 @@ LAB_IFACE=pfa-edge0
 LAB_NET_IFACE=pfa-net0
 LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
 
-PASSED=0
-FAILED=0
-SKIPPED=0
 TMP=
 TIMEOUT_OK=2    # seconds an allowed exchange may take
 TIMEOUT_NOW=0.5 # "right after apply": less than one SYN retransmission (1 s)
@@ -97,58 +97,10 @@ trap 'exit 143' TERM
 
 TMP=$(mktemp -d /tmp/picfw-e2e-apply.XXXXXX) || exit 1
 
-ok()
-{
-	echo "ok - test_e2e_apply_$1"
-	PASSED=$((PASSED + 1))
-}
-
-skip()
-{
-	echo "ok - test_e2e_apply_$1 # SKIP $2"
-	SKIPPED=$((SKIPPED + 1))
-}
-
-not_ok()
-{
-	local name=$1 line
-	shift
-	echo "not ok - test_e2e_apply_$name"
-	FAILED=$((FAILED + 1))
-	for line in "$@"; do
-		[[ -n $line ]] && printf '%s\n' "$line" | head -n 10 | sed 's/^/# /'
-	done
-}
-
-# check NAME RC MESSAGE...: ok if RC is 0.
-check()
-{
-	local name=$1 rc=$2
-	shift 2
-	if [[ $rc -eq 0 ]]; then
-		ok "$name"
-	else
-		not_ok "$name" "$@"
-	fi
-}
-
-# pf ARGS...: picfw in the Edge namespace; stdout in $TMP/out, stderr in $TMP/err.
-pf()
-{
-	timeout 20 nsenter --net="/run/netns/$LAB_EDGE_NS" -- "$PICFW" "$@" \
-		>"$TMP/out" 2>"$TMP/err"
-}
-
 # nx ARGS...: the same through `ip netns exec` (a private mount namespace).
 nx()
 {
 	timeout 20 ip netns exec "$LAB_EDGE_NS" "$PICFW" "$@" >"$TMP/out" 2>"$TMP/err"
-}
-
-# A command's stderr is "one line" if it has exactly one non-empty line.
-one_line_err()
-{
-	[[ $(grep -c . "$TMP/err") -eq 1 ]]
 }
 
 # ex edge|net PEER-ARGS...: one exchange; stderr in $TMP/peer.err.

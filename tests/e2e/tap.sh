@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# tap.sh - TAP lines and picfw helpers shared by the end-to-end scripts.
+# The caller sets TAP_PREFIX (e.g. test_e2e_) and TMP, and sources lib.sh.
+# shellcheck shell=bash
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+ok()
+{
+	echo "ok - ${TAP_PREFIX}$1"
+	PASSED=$((PASSED + 1))
+}
+
+skip()
+{
+	echo "ok - ${TAP_PREFIX}$1 # SKIP $2"
+	SKIPPED=$((SKIPPED + 1))
+}
+
+# not_ok NAME [DIAGNOSTIC...]: each diagnostic shown as up to 10 "# " lines.
+not_ok()
+{
+	local name=$1 line
+	shift
+	echo "not ok - ${TAP_PREFIX}$name"
+	FAILED=$((FAILED + 1))
+	for line in "$@"; do
+		[[ -n $line ]] && printf '%s\n' "$line" | head -n 10 | sed 's/^/# /'
+	done
+}
+
+# check NAME RC MESSAGE...: ok if RC is 0.
+check()
+{
+	local name=$1 rc=$2
+	shift 2
+	if [[ $rc -eq 0 ]]; then
+		ok "$name"
+	else
+		not_ok "$name" "$@"
+	fi
+}
+
+# pf ARGS...: picfw in the Edge namespace; stdout in $TMP/out, stderr in $TMP/err.
+pf()
+{
+	timeout 20 nsenter --net="/run/netns/$LAB_EDGE_NS" -- "$PICFW" "$@" \
+		>"$TMP/out" 2>"$TMP/err"
+}
+
+# A command's stderr is "one line" if it has exactly one non-empty line.
+one_line_err()
+{
+	[[ $(grep -c . "$TMP/err") -eq 1 ]]
+}
