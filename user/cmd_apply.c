@@ -69,6 +69,8 @@ int cmd_apply(int argc, char **argv)
 	if (argc - optind != 2)
 		return cmd_usage("apply", 1);
 
+	if (policy_file_trusted(argv[optind + 1], err, sizeof(err)))
+		return cmd_fail("apply", "refusing the policy: %s", err);
 	/* A bad policy is refused before anything touches the maps. */
 	t0 = now_ms();
 	ret = load_policy("apply", argv[optind + 1], &p, &img);

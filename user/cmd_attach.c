@@ -53,6 +53,8 @@ int cmd_attach(int argc, char **argv)
 	if (argc - optind != 2)
 		return cmd_usage("attach", 1);
 
+	if (policy_file_trusted(argv[optind + 1], err, sizeof(err)))
+		return cmd_fail("attach", "refusing the policy: %s", err);
 	/* A bad policy is refused before anything touches the kernel. */
 	t0 = now_ms();
 	ret = load_policy("attach", argv[optind + 1], &p, &img);

@@ -449,6 +449,19 @@ else
 	skip error_attach_not_root "setpriv (util-linux) not installed"
 fi
 
+# A policy anyone may write is refused, like sshd's StrictModes.
+OPEN_POLICY=$TMP/open.policy
+cp "$POLICY" "$OPEN_POLICY" && chmod 0666 "$OPEN_POLICY"
+pf attach "$LAB_IFACE" "$OPEN_POLICY"
+rc=$?
+if [[ $rc -eq 1 ]] && one_line_err && grep -q 'writable by everyone' "$TMP/err" &&
+	[[ ! -e $LAB_PIN_DIR ]] && ! attached_xdp; then
+	ok error_attach_world_writable_policy
+else
+	not_ok error_attach_world_writable_policy "exit $rc (want 1, one line, nothing attached)" \
+		"$(cat "$TMP/err")"
+fi
+
 # Bad usage: exit 2.
 pf attach "$LAB_IFACE"
 rc=$?
