@@ -2,7 +2,13 @@
 # picfw - XDP firewall for a Lync / Skype for Business Edge Access interface.
 # `make help` lists the targets.
 
+# SANITIZE=1 builds userspace with ASan and UBSan, in its own directory: its
+# objects must not mix with the plain build's.
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-asan
+else
 BUILD    ?= build
+endif
 CC       ?= cc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -19,7 +25,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -MMD -MP -DPICFW_VERSION='"$(VERSION)"'
 LDLIBS_BPF := -lbpf -lelf -lz
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -56,9 +62,13 @@ help:
 	@echo 'make demo       set up, then run the namespace lab demo (root)'
 	@echo 'make test       set up, then run unit, datapath and end-to-end tests (root)'
 	@echo 'make test-unit | test-datapath | test-e2e   one layer'
-	@echo 'make SANITIZE=1 build userspace with ASan and UBSan'
+	@echo 'make test SANITIZE=1   unit and datapath layers under ASan and UBSan (in build-asan/)'
+	@echo 'make fuzz [FUZZ_MINUTES=N]   N min differential test + N min libFuzzer (root)'
+	@echo 'make lint       clang-tidy and cppcheck on user/ and bpf/'
+	@echo 'make valgrind   memcheck over the CLI on the test policies'
+	@echo 'make bench      benchmarks against the floor, xdp-filter and nftables (root)'
 	@echo 'make install    install picfw and its man page under $$(PREFIX) (/usr/local)'
-	@echo 'make clean      remove build/'
+	@echo 'make clean      remove build/ and build-asan/'
 
 deps:
 	$(Q)scripts/deps.sh
@@ -123,10 +133,11 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/peer
 	$(Q)scripts/demo.sh $(BUILD)/picfw
 
+# With SANITIZE=1: the unit and datapath layers, under ASan and UBSan.
 test:
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory tests-build
-	$(Q)tests/run.sh $(BUILD)
+	$(Q)tests/run.sh $(BUILD) $(if $(filter 1,$(SANITIZE)),unit datapath)
 
 test-unit test-datapath test-e2e: tests-build
 	$(Q)tests/run.sh $(BUILD) $(@:test-%=%)
@@ -138,6 +149,83 @@ install: $(BUILD)/picfw
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
-	$(Q)rm -rf $(BUILD)
+	$(Q)rm -rf $(BUILD) build-asan
+
+# --- The proof layer: differential test, fuzzing, static analysis, valgrind ---
+# The differential test links the reference classifier beside packets.o.
+.PHONY: fuzz fuzz-build lint valgrind test-sanitize
+
+$(BUILD)/tests/reference.o: tests/reference/reference.c Makefile | $(BUILD)/picfw.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/reference -c $< -o $@
+
+$(BUILD)/tests/test_differential.o: CFLAGS += -Itests/reference
+$(BUILD)/tests/test_differential: $(BUILD)/tests/reference.o
+
+# libFuzzer harness of the policy parser and compiler: clang only, its own flags.
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Iinclude -Iuser
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_policy
+
+$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c $(CORE_SRCS) $(wildcard user/*.h include/*.h) Makefile
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c $(CORE_SRCS) -o $@
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# `make fuzz FUZZ_MINUTES=N`: N minutes of differential test, N of libFuzzer.
+FUZZ_MINUTES ?= 5
+fuzz:
+	$(Q)$(MAKE) --no-print-directory tests-build fuzz-build
+	$(Q)scripts/fuzz.sh $(BUILD) $(FUZZ_MINUTES)
+
+# The same as `make test SANITIZE=1`.
+test-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test
+
+lint:
+	$(Q)scripts/lint.sh $(BUILD)
+
+valgrind: $(BUILD)/picfw
+	$(Q)scripts/valgrind.sh $(BUILD)/picfw
+
+# --- Benchmarks: `make bench` (scripts/bench.sh); results in $(BUILD)/bench/ ---
+# bench/: the floor, XDP_DROP and probe programs, the BPF_PROG_TEST_RUN driver
+# (testrun, linked with the library and the test packet builder) and the
+# AF_PACKET sender of the end-to-end rounds.
+.PHONY: bench bench-build
+BENCH_BPF   := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/xdp_drop.bpf.o $(BUILD)/bench/probes.bpf.o
+BENCH_TOOLS := $(BUILD)/bench/testrun $(BUILD)/bench/sender
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c Makefile
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.o: CFLAGS += -Itests/datapath
+$(BUILD)/bench/%.o: bench/%.c Makefile | $(BUILD)/picfw.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/testrun: $(BUILD)/bench/testrun.o $(BUILD)/tests/packets.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+
+$(BUILD)/bench/sender: $(BUILD)/bench/sender.o $(BUILD)/tests/packets.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+bench-build: $(BUILD)/picfw $(BENCH_BPF) $(BENCH_TOOLS)
+
+# Installs what is missing (as `make test` does), builds, then measures (root).
+bench:
+	$(Q)scripts/deps.sh
+	$(Q)scripts/deps-bench.sh
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)scripts/bench.sh $(BUILD)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)

@@ -185,7 +185,8 @@ struct ipv6_frag_min {
  * destination options, fragment, AH) and leave pkt->l4proto on the first
  * other header. More extension headers than that is malformed for us.
  */
-static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt, void *ip_end)
+static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt,
+					  const void *ip_end)
 {
 	struct ipv6_opt_hdr_min *opt;
 	struct ipv6_frag_min *frag;
@@ -243,7 +244,7 @@ static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt, 
 }
 
 /* TCP, UDP, ICMP, ICMPv6: the fixed header must lie inside frame and datagram. */
-static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, void *ip_end)
+static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const void *ip_end)
 {
 	struct tcphdr *tcp;
 	struct udphdr *udp;

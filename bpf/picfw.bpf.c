@@ -408,7 +408,7 @@ struct quoted {
  * IPv6 extension headers in the quote are not walked. The quote must lie
  * inside the ICMP datagram (ip_end), not in the frame's padding. 0 or -1.
  */
-static __always_inline int parse_quoted(struct cursor *c, void *ip_end, __u8 family,
+static __always_inline int parse_quoted(struct cursor *c, const void *ip_end, __u8 family,
 					struct quoted *q)
 {
 	void *pos = c->pos + 8;
@@ -468,7 +468,7 @@ static __always_inline int icmp_is_error(const struct packet *pkt)
  * an outbound row allows)? The quoted packet went from the Edge to a remote.
  */
 static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
-					struct cursor *c, void *ip_end, const struct packet *pkt)
+					struct cursor *c, const void *ip_end, const struct packet *pkt)
 {
 	struct quoted q = {};
 

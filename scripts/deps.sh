@@ -12,6 +12,7 @@ PACKAGES=(
 	libbpf-dev libelf-dev zlib1g-dev # libbpf and what it links
 	libcmocka-dev                    # unit and datapath tests
 	iproute2 jq                      # namespaces, veth, JSON in the end-to-end tests
+	clang-tidy cppcheck valgrind     # make lint, make valgrind (CI runs both)
 )
 
 missing=()

@@ -53,7 +53,7 @@ static void test_pause(void)
 	const char *v = getenv("PICFW_TEST_APPLY_PAUSE_MS");
 
 	if (v && *v)
-		usleep((useconds_t)atoi(v) * 1000);
+		usleep((useconds_t)strtoul(v, NULL, 10) * 1000);
 }
 
 int picfw_lock(const char *ifname)

@@ -128,8 +128,10 @@ int have_bpf_caps(void)
 	if (!f)
 		return geteuid() == 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+		if (!strncmp(line, "CapEff:", 7)) {
+			eff = strtoull(line + 7, NULL, 16);
 			break;
+		}
 	fclose(f);
 	/* CAP_NET_ADMIN 12; CAP_SYS_ADMIN 21 or CAP_BPF 39. */
 	return (eff >> 12 & 1) && ((eff >> 21 & 1) || (eff >> 39 & 1));

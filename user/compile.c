@@ -436,7 +436,7 @@ static int compile_trie(struct policy_image *img)
 
 uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const uint8_t *addr)
 {
-	uint32_t node = family == 6, v = 0, i;
+	uint32_t node = family == 6, v, i;
 
 	for (i = 0; i < (family == 4 ? 4u : 16u); i++) {
 		v = img->trie[node].e[addr[i]];

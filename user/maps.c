@@ -85,8 +85,10 @@ int outer_mnt_pid(void)
 			return 0;
 		ppid = 0;
 		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "PPid: %d", &ppid) == 1)
+			if (!strncmp(line, "PPid:", 5)) {
+				ppid = (int)strtol(line + 5, NULL, 10);
 				break;
+			}
 		fclose(f);
 		pid = ppid;
 	}

@@ -134,7 +134,7 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 	fprintf(f, "\nflows %llu  created %llu  evictions %llu  expired %llu  (table of %u)\n",
 		(unsigned long long)s->flows, (unsigned long long)s->events[PICFW_EV_FLOW_CREATED],
 		(unsigned long long)s->events[PICFW_EV_FLOW_EVICTIONS],
-		(unsigned long long)s->events[PICFW_EV_FLOW_EXPIRED], PICFW_MAX_FLOWS);
+		(unsigned long long)s->events[PICFW_EV_FLOW_EXPIRED], (unsigned)PICFW_MAX_FLOWS);
 	if (audit)
 		fprintf(f, "\naudit mode: nothing is dropped; 'audit' lines count what enforce "
 			   "mode would drop.\n");

@@ -1,0 +1,2198 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * test_differential.c - the real XDP program against the reference
+ * classifier (tests/reference/), on random policies and random frames.
+ *
+ * Each random policy is written as policy text (overlapping IPv4 and IPv6
+ * prefixes in named sets, rows over TCP and UDP with single ports and
+ * ranges, inbound and outbound, `any`, inline addresses, audit mode,
+ * stateless replies, strict ICMP), parsed and compiled by the library and
+ * applied the way `picfw apply` does it: counter slots planned by stable
+ * name, the inactive generation written, switched, the old one cleared.
+ * The oracle gets the generator's own model of the policy (and the test
+ * checks that the parser read the same). After each apply, random frames
+ * biased to the edges (first and last address of every prefix and just
+ * outside, port range ends and one beyond, VLAN and QinQ, IPv4 options,
+ * IPv6 extension header chains, fragments, ICMP errors quoting allowed and
+ * other flows, truncations, flipped bytes, random bytes) go through the
+ * program (BPF_PROG_TEST_RUN) and the oracle: the verdict and the one
+ * counter that moved (row slot or reason slot, +1 packet, +frame bytes)
+ * must agree. A run applies a sequence of updates to each policy. With
+ * `replies tracked` the flow table stays empty here (the egress program
+ * never runs; test_flows.c covers tracked replies), so outbound rows let
+ * nothing in: the oracle knows.
+ *
+ * Environment:
+ *   PICFW_DIFF_SECONDS  time for the random test (default 3)
+ *   PICFW_DIFF_SEED     seed (default: from the clock; printed)
+ *   PICFW_DIFF_SAVE     where mismatches are saved as cases (default
+ *                       BUILD/diff-cases, beside this binary's directory)
+ *   PICFW_DIFF_REPLAY   a case file (or directory) to replay instead of
+ *                       tests/reference/cases/ (with PICFW_DIFF_SECONDS=0:
+ *                       only that)
+ *   PICFW_DIFF_QUIET    1: no progress lines
+ *
+ * A case file is the policy text and the frames in hex: replaying it needs
+ * no seed. The .case files in tests/reference/cases/ are replayed on every run.
+ *
+ * Needs root (CAP_BPF and CAP_NET_ADMIN) for the program; without, the
+ * oracle's own rule table still runs and the rest is a SKIP.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+
+#include "picfw.h"
+#include "policy.h"
+#include "compile.h"
+#include "maps.h"
+#include "attach.h"
+#include "picfw.skel.h"
+#include "packets.h"
+#include "reference.h"
+
+#define DEFAULT_SECONDS 3.0
+#define MAX_SAVED 20   /* case files per run */
+#define MAX_DETAILED 8 /* mismatches printed in full per run */
+#define PACKETS_PER_APPLY 400
+#define UPDATES_PER_POLICY 4
+
+/* ---------------------------------------------------------------- random */
+
+static uint64_t rng_state;
+
+static uint64_t rnd64(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned rnd(unsigned n)
+{
+	return n ? (unsigned)(rnd64() % n) : 0;
+}
+
+static int chance(unsigned percent)
+{
+	return rnd(100) < percent;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static int quiet;
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A growing text buffer. */
+struct text {
+	char *s;
+	size_t n, cap;
+};
+
+static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tprintf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int need;
+
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (need < 0)
+		return;
+	if (t->n + (size_t)need + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1024;
+		char *s;
+
+		while (t->n + (size_t)need + 1 > cap)
+			cap *= 2;
+		s = realloc(t->s, cap);
+		if (!s)
+			abort();
+		t->s = s;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->n, t->cap - t->n, fmt, ap);
+	va_end(ap);
+	t->n += (size_t)need;
+}
+
+/* ------------------------------------------------------ addresses, prefixes */
+
+static unsigned addr_bytes(int family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static void prefix_mask(struct ref_prefix *p)
+{
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		unsigned keep = p->len >= 8 * (i + 1) ? 8 : p->len > 8 * i ? p->len - 8 * i : 0;
+
+		p->addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	if (p->family == 4)
+		memset(p->addr + 4, 0, 12);
+}
+
+/* The last address of a prefix: the host bits set. */
+static void prefix_last(const struct ref_prefix *p, uint8_t out[16])
+{
+	unsigned i, bytes = addr_bytes(p->family);
+
+	memcpy(out, p->addr, 16);
+	for (i = 0; i < bytes; i++) {
+		unsigned keep = p->len >= 8 * (i + 1) ? 8 : p->len > 8 * i ? p->len - 8 * i : 0;
+
+		out[i] |= (uint8_t)(0xffu >> keep);
+	}
+}
+
+/* addr += delta (+1 or -1), wrapping, over the family's bytes. */
+static void addr_step(uint8_t *a, int family, int delta)
+{
+	int i;
+
+	for (i = (int)addr_bytes(family) - 1; i >= 0; i--) {
+		if (delta > 0) {
+			if (++a[i] != 0)
+				return;
+		} else {
+			if (a[i]-- != 0)
+				return;
+		}
+	}
+}
+
+static void addr_random(uint8_t out[16], int family)
+{
+	unsigned i;
+
+	memset(out, 0, 16);
+	for (i = 0; i < addr_bytes(family); i++)
+		out[i] = (uint8_t)rnd64();
+	/* Now and then the all-zeros or all-ones address: unused slots hold zeros. */
+	if (chance(4))
+		memset(out, chance(50) ? 0 : 0xff, addr_bytes(family));
+}
+
+/* An address at an edge of prefix p: first, last, one outside, or inside. */
+static void addr_near(const struct ref_prefix *p, uint8_t out[16])
+{
+	uint8_t host[16];
+	unsigned k = rnd(100), i;
+
+	if (k < 30) {
+		memcpy(out, p->addr, 16);
+	} else if (k < 60) {
+		prefix_last(p, out);
+	} else if (k < 70) {
+		memcpy(out, p->addr, 16);
+		addr_step(out, p->family, -1);
+	} else if (k < 80) {
+		prefix_last(p, out);
+		addr_step(out, p->family, +1);
+	} else {
+		prefix_last(p, host);
+		addr_random(out, p->family);
+		for (i = 0; i < 16; i++)
+			out[i] = (uint8_t)((out[i] & (host[i] ^ p->addr[i])) | p->addr[i]);
+	}
+}
+
+/* An address near a prefix of family in s; a random one when s has none. */
+static void addr_from_set(const struct ref_set *s, int family, uint8_t out[16])
+{
+	size_t i, n = 0, pick;
+
+	for (i = 0; s && i < s->n; i++)
+		n += s->v[i].family == family;
+	if (!n) {
+		addr_random(out, family);
+		return;
+	}
+	pick = rnd((unsigned)n);
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].family != family)
+			continue;
+		if (pick-- == 0) {
+			addr_near(&s->v[i], out);
+			return;
+		}
+	}
+}
+
+static void addr_text(int family, const uint8_t *a, char *buf, size_t len)
+{
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
+}
+
+/* ----------------------------------------------------------- policy model */
+
+#define G_MAX_SETS 8
+#define G_MAX_PREFIXES 6 /* in an ordinary set */
+#define G_POOL 6
+
+enum remote_kind {
+	REMOTE_SET,
+	REMOTE_ANY,
+	REMOTE_INLINE,
+};
+
+struct g_set {
+	char name[16];
+	int any;	      /* `any` among the items */
+	struct ref_prefix *v; /* the other items, in order */
+	int n, cap;
+};
+
+struct g_row {
+	unsigned id; /* the row's name: r<id>, or the derived name of G/p<id>/... */
+	int explicit_name;
+	uint8_t transport, direction;
+	uint16_t lo, hi;
+	enum remote_kind remote;
+	int set;	       /* REMOTE_SET: index into sets */
+	struct ref_prefix inl; /* REMOTE_INLINE */
+	int thousands, tcase;  /* how the ports and transport are written */
+};
+
+struct g_policy {
+	struct g_set sets[G_MAX_SETS]; /* sets[0] is the protected set, "guarded" */
+	int nsets;
+	struct g_row rows[PICFW_MAX_ROWS];
+	int nrows;
+	uint32_t mode, replies, icmp_strict;
+	int say_replies, say_icmp;			/* write the default settings too */
+	int big;					/* sets[1] holds thousands of prefixes */
+	struct ref_prefix pool4[G_POOL], pool6[G_POOL]; /* anchors: prefixes overlap */
+	unsigned next_id;
+};
+
+static void pool_init(struct g_policy *g)
+{
+	int i;
+
+	for (i = 0; i < G_POOL; i++) {
+		struct ref_prefix *a = &g->pool4[i], *b = &g->pool6[i];
+
+		a->family = 4;
+		b->family = 6;
+		if (i && chance(60)) {
+			/* A neighbour of an earlier anchor: one bit apart, below bit 8. */
+			unsigned bit4 = 8 + rnd(24), bit6 = 16 + rnd(112);
+
+			*a = g->pool4[rnd((unsigned)i)];
+			*b = g->pool6[rnd((unsigned)i)];
+			a->addr[bit4 / 8] ^= (uint8_t)(0x80 >> (bit4 % 8));
+			b->addr[bit6 / 8] ^= (uint8_t)(0x80 >> (bit6 % 8));
+		} else {
+			addr_random(a->addr, 4);
+			addr_random(b->addr, 6);
+			if (chance(50)) { /* 2001:db8::/32 */
+				b->addr[0] = 0x20;
+				b->addr[1] = 0x01;
+				b->addr[2] = 0x0d;
+				b->addr[3] = 0xb8;
+			}
+		}
+	}
+}
+
+static unsigned random_len(int family)
+{
+	unsigned k = rnd(100);
+
+	if (family == 4)
+		return k < 3 ? rnd(8) : k < 28 ? 8 + rnd(16) : k < 70 ? 24 + rnd(8) : 32;
+	return k < 3 ? rnd(16) : k < 28 ? 16 + rnd(48) : k < 60 ? 64 + rnd(64) : 128;
+}
+
+static void random_prefix(const struct g_policy *g, int family, struct ref_prefix *p)
+{
+	const struct ref_prefix *pool = family == 4 ? g->pool4 : g->pool6;
+
+	*p = pool[rnd(G_POOL)];
+	p->family = (uint8_t)family;
+	p->len = (uint8_t)random_len(family);
+	prefix_mask(p);
+}
+
+static void gset_add(struct g_set *s, const struct ref_prefix *p)
+{
+	if (s->n == s->cap) {
+		int cap = s->cap ? 2 * s->cap : 8;
+		struct ref_prefix *v = realloc(s->v, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			abort();
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *p;
+}
+
+static void gset_clear(struct g_set *s)
+{
+	s->any = 0;
+	s->n = 0;
+}
+
+static void add_random_prefix(struct g_policy *g, struct g_set *s, int family)
+{
+	struct ref_prefix p;
+
+	random_prefix(g, family, &p);
+	gset_add(s, &p);
+}
+
+/* A prefix of the family's any: 0.0.0.0/0 or ::/0. */
+static void add_zero(struct g_set *s, int family)
+{
+	struct ref_prefix p = {.family = (uint8_t)family};
+
+	gset_add(s, &p);
+}
+
+/*
+ * Thousands of unrelated host prefixes, so that the compiler's array trie
+ * needs about PICFW_TRIE_NODES nodes (past the shared top levels, an IPv6
+ * host costs 14 nodes, an IPv4 one 2): some policies fit, some fall back
+ * to the kernel's LPM tries.
+ */
+static void big_set(struct g_set *s)
+{
+	unsigned k = rnd(4), n, i;
+	struct ref_prefix p;
+
+	if (k != 1) { /* IPv6 */
+		n = 1050 + rnd(200);
+		for (i = 0; i < n; i++) {
+			p.family = 6;
+			addr_random(p.addr, 6);
+			p.len = (uint8_t)(chance(90) ? 128 : 100 + rnd(28));
+			prefix_mask(&p);
+			gset_add(s, &p);
+		}
+	}
+	if (k != 0) { /* IPv4 */
+		n = 7800 + rnd(1200);
+		for (i = 0; i < n; i++) {
+			p.family = 4;
+			addr_random(p.addr, 4);
+			p.len = (uint8_t)(chance(90) ? 32 : 25 + rnd(7));
+			prefix_mask(&p);
+			gset_add(s, &p);
+		}
+	}
+}
+
+static void random_set(struct g_policy *g, struct g_set *s)
+{
+	unsigned k = rnd(100);
+	int i, n;
+
+	gset_clear(s);
+	if (k < 8) {
+		s->any = 1;
+		return;
+	}
+	if (k < 12) { /* any and more */
+		s->any = 1;
+		n = 1 + (int)rnd(3);
+	} else if (k < 16) { /* every address of one family */
+		add_zero(s, chance(50) ? 4 : 6);
+		n = (int)rnd(3);
+	} else {
+		n = 1 + (int)rnd(G_MAX_PREFIXES);
+	}
+	for (i = 0; i < n; i++)
+		add_random_prefix(g, s, chance(50) ? 4 : 6);
+}
+
+/* A protected host or a small block of family near the pool's anchors. */
+static void add_protected(struct g_policy *g, struct g_set *s, int family, int host)
+{
+	struct ref_prefix p;
+
+	random_prefix(g, family, &p);
+	if (host)
+		p.len = family == 4 ? 32 : 128;
+	else
+		p.len = (uint8_t)((family == 4 ? 32 : 128) - 1 - rnd(6));
+	prefix_mask(&p);
+	gset_add(s, &p);
+}
+
+/*
+ * The protected set: usually an Edge's few host addresses (picfw compares
+ * up to PICFW_PROT_INLINE per family inline), sometimes more hosts than
+ * that, a block, a duplicate, one family only, or everything.
+ */
+static void random_protected(struct g_policy *g)
+{
+	struct g_set *s = &g->sets[0];
+	unsigned k = rnd(100);
+	int i, n4, n6;
+
+	strcpy(s->name, "guarded");
+	gset_clear(s);
+	if (k < 3) {
+		s->any = 1; /* everything is protected */
+	} else if (k < 55) {
+		n4 = 1 + (int)rnd(2);
+		n6 = (int)rnd(3);
+		if (chance(10) && n6)
+			n4 = 0;
+		for (i = 0; i < n4; i++)
+			add_protected(g, s, 4, 1);
+		for (i = 0; i < n6; i++)
+			add_protected(g, s, 6, 1);
+	} else if (k < 85) { /* around the inline limit, in both families */
+		n4 = (int)rnd(PICFW_PROT_INLINE + 3);
+		n6 = (int)rnd(PICFW_PROT_INLINE + 3);
+		if (!n4 && !n6)
+			n6 = 1;
+		for (i = 0; i < n4; i++)
+			add_protected(g, s, 4, 1);
+		for (i = 0; i < n6; i++)
+			add_protected(g, s, 6, 1);
+		if (chance(20) && s->n) /* the same host twice */
+			gset_add(s, &s->v[rnd((unsigned)s->n)]);
+	} else { /* hosts and blocks */
+		n4 = 1 + (int)rnd(3);
+		for (i = 0; i < n4; i++)
+			add_protected(g, s, chance(50) ? 4 : 6, chance(40));
+	}
+}
+
+static uint16_t random_port(const struct g_policy *g)
+{
+	unsigned k = rnd(100);
+
+	if (k < 25 && g->nrows) {
+		const struct g_row *r = &g->rows[rnd((unsigned)g->nrows)];
+		unsigned v = chance(50) ? r->lo : r->hi;
+
+		v = v + rnd(3) - 1; /* one below, the same, one above */
+		return (uint16_t)(v < 1 ? 1 : v > 65535 ? 65535 : v);
+	}
+	if (k < 35)
+		return chance(50) ? 1 : 65535;
+	return (uint16_t)(1 + rnd(65535));
+}
+
+static void random_row(struct g_policy *g, struct g_row *r)
+{
+	unsigned span;
+
+	memset(r, 0, sizeof(*r));
+	r->id = g->next_id++;
+	r->explicit_name = chance(70);
+	r->transport = chance(50) ? PICFW_TCP : PICFW_UDP;
+	r->direction = chance(65) ? PICFW_DIR_IN : PICFW_DIR_OUT;
+	r->lo = random_port(g);
+	if (chance(40)) {
+		r->hi = r->lo;
+	} else {
+		span = chance(30) ? 1 : chance(50) ? rnd(20) : chance(80) ? rnd(5000) : 65535;
+		r->hi = (uint16_t)(r->lo + span > 65535 ? 65535 : r->lo + span);
+	}
+	if (r->lo > r->hi) {
+		uint16_t t = r->lo;
+
+		r->lo = r->hi;
+		r->hi = t;
+	}
+	r->remote = chance(15)			   ? REMOTE_ANY
+		    : (chance(30) || g->nsets < 2) ? REMOTE_INLINE
+						   : REMOTE_SET;
+	if (r->remote == REMOTE_SET)
+		r->set = 1 + (int)rnd((unsigned)g->nsets - 1);
+	random_prefix(g, chance(50) ? 4 : 6, &r->inl);
+	r->thousands = chance(20);
+	r->tcase = (int)rnd(3);
+}
+
+static unsigned random_nrows(void)
+{
+	unsigned k = rnd(100);
+
+	if (k < 70)
+		return 1 + rnd(16);
+	if (k < 90)
+		return 17 + rnd(60);
+	if (k < 98)
+		return 60 + rnd(200);
+	return PICFW_MAX_ROWS - rnd(3);
+}
+
+static void random_policy(struct g_policy *g)
+{
+	struct g_set sets[G_MAX_SETS];
+	int i, n;
+
+	/* Everything afresh but the sets' buffers. */
+	memcpy(sets, g->sets, sizeof(sets));
+	memset(g, 0, sizeof(*g));
+	memcpy(g->sets, sets, sizeof(sets));
+	pool_init(g);
+	random_protected(g);
+	g->nsets = 1 + 1 + (int)rnd(G_MAX_SETS - 1);
+	for (i = 1; i < g->nsets; i++) {
+		snprintf(g->sets[i].name, sizeof(g->sets[i].name), "s%d", i);
+		random_set(g, &g->sets[i]);
+	}
+	g->big = chance(3);
+	if (g->big)
+		big_set(&g->sets[1]);
+	n = (int)random_nrows();
+	if (g->big && n > 24) /* every row copies its set for the oracle */
+		n = 24;
+	for (i = 0; i < n; i++) {
+		random_row(g, &g->rows[i]);
+		g->nrows = i + 1;
+	}
+	g->mode = chance(15) ? PICFW_MODE_AUDIT : PICFW_MODE_ENFORCE;
+	g->replies = chance(50) ? PICFW_REPLIES_STATELESS : PICFW_REPLIES_TRACKED;
+	g->icmp_strict = chance(30);
+	g->say_replies = chance(50);
+	g->say_icmp = chance(50);
+}
+
+/* A policy update: a few edits, so that most rows keep their names. */
+static void mutate_policy(struct g_policy *g)
+{
+	int edits = 1 + (int)rnd(3), e, i;
+
+	for (e = 0; e < edits; e++) {
+		struct g_set *s;
+		struct g_row t;
+
+		switch (rnd(9)) {
+		case 0: /* add a row somewhere */
+			if (g->nrows >= PICFW_MAX_ROWS)
+				break;
+			i = (int)rnd((unsigned)g->nrows + 1);
+			random_row(g, &t);
+			memmove(&g->rows[i + 1], &g->rows[i], (size_t)(g->nrows - i) * sizeof(t));
+			g->rows[i] = t;
+			g->nrows++;
+			break;
+		case 1: /* remove a row */
+			if (g->nrows <= 1)
+				break;
+			i = (int)rnd((unsigned)g->nrows);
+			memmove(&g->rows[i], &g->rows[i + 1],
+				(size_t)(g->nrows - i - 1) * sizeof(t));
+			g->nrows--;
+			break;
+		case 2: /* swap two rows: first match changes */
+			i = (int)rnd((unsigned)g->nrows);
+			{
+				int j = (int)rnd((unsigned)g->nrows);
+
+				t = g->rows[i];
+				g->rows[i] = g->rows[j];
+				g->rows[j] = t;
+			}
+			break;
+		case 3: /* new ports, same name */
+			i = (int)rnd((unsigned)g->nrows);
+			t = g->rows[i];
+			random_row(g, &g->rows[i]);
+			g->next_id--;
+			g->rows[i].id = t.id;
+			g->rows[i].explicit_name = t.explicit_name;
+			g->rows[i].remote = t.remote;
+			g->rows[i].set = t.set;
+			g->rows[i].inl = t.inl;
+			break;
+		case 4: /* a set gains or loses a prefix */
+			if (g->nsets < 2)
+				break;
+			s = &g->sets[1 + rnd((unsigned)g->nsets - 1)];
+			if (s->n > 1 && chance(50)) {
+				s->n--;
+				s->v[rnd((unsigned)s->n + 1)] = s->v[s->n];
+			} else {
+				add_random_prefix(g, s, chance(50) ? 4 : 6);
+			}
+			break;
+		case 5: /* the protected set changes */
+			random_protected(g);
+			break;
+		case 6:
+			g->mode ^= 1;
+			break;
+		case 7:
+			g->replies ^= 1;
+			break;
+		default:
+			g->icmp_strict ^= 1;
+			break;
+		}
+	}
+}
+
+static void write_prefix(struct text *t, const struct ref_prefix *p)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	addr_text(p->family, p->addr, a, sizeof(a));
+	if (p->len == (p->family == 4 ? 32 : 128) && chance(70))
+		tprintf(t, "%s", a);
+	else
+		tprintf(t, "%s/%u", a, p->len);
+}
+
+static void write_port(struct text *t, unsigned port, int thousands)
+{
+	if (thousands && port >= 1000)
+		tprintf(t, "%u,%03u", port / 1000, port % 1000);
+	else
+		tprintf(t, "%u", port);
+}
+
+static void write_remote(struct text *t, const struct g_policy *g, const struct g_row *r)
+{
+	switch (r->remote) {
+	case REMOTE_SET:
+		tprintf(t, "%s", g->sets[r->set].name);
+		break;
+	case REMOTE_ANY:
+		tprintf(t, "any");
+		break;
+	case REMOTE_INLINE:
+		write_prefix(t, &r->inl);
+		break;
+	}
+}
+
+static void policy_text(const struct g_policy *g, struct text *t)
+{
+	static const char *const tcp[] = {"TCP", "tcp", "Tcp"}, *const udp[] = {"UDP", "udp",
+										"uDp"};
+	int i, j;
+
+	tprintf(t, "# random policy\n");
+	for (i = 0; i < g->nsets; i++) {
+		const struct g_set *s = &g->sets[i];
+
+		tprintf(t, "set %s = ", s->name);
+		if (s->any)
+			tprintf(t, "any%s", s->n ? ", " : "");
+		for (j = 0; j < s->n; j++) {
+			if (j)
+				tprintf(t, j % 3 == 0 ? ",\n    " : ", ");
+			write_prefix(t, &s->v[j]);
+		}
+		tprintf(t, "\n");
+	}
+	tprintf(t, "protect guarded\n");
+	if (g->mode == PICFW_MODE_AUDIT)
+		tprintf(t, "mode audit\n");
+	if (g->replies == PICFW_REPLIES_STATELESS || g->say_replies)
+		tprintf(t, "replies %s\n",
+			g->replies == PICFW_REPLIES_STATELESS ? "stateless" : "tracked");
+	if (g->icmp_strict || g->say_icmp)
+		tprintf(t, "icmp %s\n", g->icmp_strict ? "strict" : "permissive");
+	tprintf(t, "\n");
+	for (i = 0; i < g->nrows; i++) {
+		const struct g_row *r = &g->rows[i];
+
+		if (r->explicit_name)
+			tprintf(t, "r%u: ", r->id);
+		tprintf(t, "G/p%u/%s/", r->id, (r->transport == PICFW_TCP ? tcp : udp)[r->tcase]);
+		write_port(t, r->lo, r->thousands);
+		if (r->hi != r->lo) {
+			tprintf(t, "-");
+			write_port(t, r->hi, r->thousands);
+		}
+		tprintf(t, " ");
+		if (r->direction == PICFW_DIR_IN) {
+			write_remote(t, g, r);
+			tprintf(t, " guarded");
+		} else {
+			tprintf(t, "guarded ");
+			write_remote(t, g, r);
+		}
+		if (chance(30))
+			tprintf(t, " \"note %u\"", r->id);
+		tprintf(t, "\n");
+	}
+}
+
+/*
+ * The prefixes of a row's remote side, or with r NULL of the protected set,
+ * as the parser makes them (`any` is 0.0.0.0/0 and ::/0): a new array.
+ */
+static struct ref_set remote_set(const struct g_policy *g, const struct g_row *r)
+{
+	const struct g_set *gs =
+	    r ? (r->remote == REMOTE_SET ? &g->sets[r->set] : NULL) : &g->sets[0];
+	int any = gs ? gs->any : r->remote == REMOTE_ANY;
+	size_t n = gs ? (size_t)gs->n : 1;
+	struct ref_set s = {calloc(n + 2, sizeof(struct ref_prefix)), 0};
+
+	if (!s.v)
+		abort();
+	if (any) {
+		s.v[0].family = 4;
+		s.v[1].family = 6;
+		s.n = 2;
+	}
+	if (gs) {
+		memcpy(s.v + s.n, gs->v, n * sizeof(*s.v));
+		s.n += n;
+	} else if (r->remote == REMOTE_INLINE) {
+		s.v[s.n++] = r->inl;
+	}
+	return s;
+}
+
+/* The oracle's policy, from the generator's model (not from the parser). */
+static void model_to_ref(const struct g_policy *g, struct ref_policy *rp)
+{
+	int i;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->mode = g->mode;
+	rp->replies = g->replies;
+	rp->icmp_strict = g->icmp_strict;
+	rp->protect = remote_set(g, NULL);
+	rp->rows = calloc((size_t)g->nrows, sizeof(*rp->rows));
+	if (!rp->rows)
+		abort();
+	rp->nrows = (size_t)g->nrows;
+	for (i = 0; i < g->nrows; i++) {
+		const struct g_row *r = &g->rows[i];
+		struct ref_row *x = &rp->rows[i];
+
+		x->transport = r->transport;
+		x->direction = r->direction;
+		x->port_lo = r->lo;
+		x->port_hi = r->hi;
+		if (r->direction == PICFW_DIR_IN) {
+			x->src = remote_set(g, r);
+			x->dst = remote_set(g, NULL);
+		} else {
+			x->src = remote_set(g, NULL);
+			x->dst = remote_set(g, r);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- frames */
+
+static uint16_t port_near(const struct ref_row *r)
+{
+	unsigned k = rnd(100);
+
+	if (!r)
+		return (uint16_t)rnd(65536);
+	if (k < 25)
+		return r->port_lo;
+	if (k < 50)
+		return r->port_hi;
+	if (k < 60)
+		return (uint16_t)(r->port_lo - 1);
+	if (k < 70)
+		return (uint16_t)(r->port_hi + 1);
+	if (k < 90)
+		return (uint16_t)(r->port_lo + rnd((unsigned)(r->port_hi - r->port_lo) + 1));
+	return (uint16_t)rnd(65536);
+}
+
+static const struct ref_row *random_ref_row(const struct ref_policy *rp, int direction)
+{
+	unsigned tries;
+
+	for (tries = 0; rp->nrows && tries < 8; tries++) {
+		const struct ref_row *r = &rp->rows[rnd((unsigned)rp->nrows)];
+
+		if (direction < 0 || r->direction == direction)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct ref_set *remote_of(const struct ref_row *r)
+{
+	if (!r)
+		return NULL;
+	return r->direction == PICFW_DIR_IN ? &r->src : &r->dst;
+}
+
+static uint8_t random_tcp_flags(void)
+{
+	static const uint8_t common[] = {
+	    TH_SYN, TH_SYN | TH_ACK, TH_ACK, TH_ACK | TH_PSH, TH_FIN | TH_ACK,
+	    TH_RST, TH_RST | TH_ACK, 0,	     TH_FIN,
+	};
+
+	return chance(85) ? common[rnd(sizeof(common))] : (uint8_t)rnd(256);
+}
+
+/* ICMP types and codes worth trying, per family. */
+static void random_icmp(struct pkt_spec *s)
+{
+	static const uint8_t v4[] = {0, 3, 3, 4, 5, 8, 11, 11, 12, 13};
+	static const uint8_t v6[] = {1, 1, 2, 3, 4, 4, 128, 129, 133, 134, 135, 136, 137, 138, 143};
+
+	if (s->family == 4)
+		s->icmp_type = chance(90) ? v4[rnd(sizeof(v4))] : (uint8_t)rnd(256);
+	else
+		s->icmp_type = chance(90) ? v6[rnd(sizeof(v6))] : (uint8_t)rnd(256);
+	s->icmp_code = chance(70) ? (uint8_t)rnd(4) : (uint8_t)rnd(256);
+	if (s->family == 6 && chance(60))
+		s->ttl = 255;
+	else if (chance(20))
+		s->ttl = (uint8_t)(chance(50) ? 254 : rnd(256));
+}
+
+/*
+ * The packet an ICMP error quotes: from the Edge (a protected address,
+ * usually) to a remote of some row, with that row's ports at their edges.
+ * Returns its length in q.
+ */
+static size_t build_quote(const struct ref_policy *rp, int family, uint8_t *q)
+{
+	const struct ref_row *r = random_ref_row(rp, -1);
+	uint8_t edge[16], remote[16];
+	size_t ip_len = family == 4 ? 20 : 40, n;
+	uint16_t eport = (uint16_t)rnd(65536), rport = (uint16_t)rnd(65536);
+	unsigned qfam = chance(95) ? (unsigned)family : (unsigned)(10 - family);
+
+	if (chance(85))
+		addr_from_set(&rp->protect, family, edge);
+	else
+		addr_random(edge, family);
+	addr_from_set(remote_of(r), family, remote);
+	if (r && r->direction == PICFW_DIR_IN)
+		eport = port_near(r);
+	else if (r)
+		rport = port_near(r);
+
+	memset(q, 0, 64);
+	if (family == 4) {
+		unsigned ihl = chance(90) ? 5 : chance(70) ? 6 : rnd(16);
+
+		if (ihl == 6)
+			ip_len = 24;
+		q[0] = (uint8_t)(qfam << 4 | ihl);
+		q[2] = 0;
+		q[3] = 60;
+		if (chance(5))
+			q[7] = (uint8_t)(1 + rnd(255)); /* fragment offset */
+		q[8] = 64;
+		q[9] = chance(90) ? (uint8_t)(r && r->transport == PICFW_UDP ? 17 : 6)
+				  : (uint8_t)(chance(50) ? 17 : 1);
+		memcpy(q + 12, edge, 4);
+		memcpy(q + 16, remote, 4);
+	} else {
+		q[0] = (uint8_t)(qfam << 4);
+		q[5] = 40;
+		q[6] = chance(90) ? (uint8_t)(r && r->transport == PICFW_UDP ? 17 : 6)
+				  : (uint8_t)(chance(50) ? 17 : 58);
+		q[7] = 64;
+		memcpy(q + 8, edge, 16);
+		memcpy(q + 24, remote, 16);
+	}
+	q[ip_len] = (uint8_t)(eport >> 8);
+	q[ip_len + 1] = (uint8_t)eport;
+	q[ip_len + 2] = (uint8_t)(rport >> 8);
+	q[ip_len + 3] = (uint8_t)rport;
+	n = ip_len + 8;
+	if (chance(15))
+		n = rnd((unsigned)n); /* cut short */
+	return n;
+}
+
+static void random_bytes_frame(uint8_t *buf, size_t *len)
+{
+	size_t i, n = 14 + rnd(120);
+
+	for (i = 0; i < n; i++)
+		buf[i] = (uint8_t)rnd64();
+	if (chance(70)) {
+		static const uint16_t types[] = {0x0800, 0x86dd, 0x8100, 0x88a8};
+		uint16_t t = types[rnd(4)];
+
+		buf[12] = (uint8_t)(t >> 8);
+		buf[13] = (uint8_t)t;
+		if (chance(50) && n > 14) /* a plausible version nibble */
+			buf[14] = t == 0x86dd ? 0x60 : 0x45;
+	}
+	*len = n;
+}
+
+/* One random frame into buf (PKT_MAX bytes); its length. */
+static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
+{
+	static const uint8_t exts[] = {IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
+				       IPPROTO_FRAGMENT, IPPROTO_AH};
+	static const uint8_t others[] = {47, 50, 132, 59, 0, 41, 4, 103, 255};
+	struct pkt_spec s;
+	const struct ref_row *r;
+	uint8_t sa[16], da[16], quote[64];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], err[128];
+	size_t qlen = 0, len;
+	unsigned k = rnd(100), i;
+	int n, family;
+
+	if (k < 3) {
+		random_bytes_frame(buf, &len);
+		return len;
+	}
+	memset(&s, 0, sizeof(s));
+	if (chance(25)) {
+		unsigned tags = 1 + rnd(chance(85) ? 2 : 3);
+
+		for (i = 0; i < tags; i++)
+			s.vlan_tpid[i] = chance(50) ? PKT_ETH_8021Q : PKT_ETH_8021AD;
+	}
+	if (k < 6) {
+		static const uint16_t types[] = {PKT_ETH_ARP, PKT_ETH_LLDP, 0x88b5, 0x0842,
+						 PKT_ETH_8021Q};
+
+		s.ethertype = types[rnd(sizeof(types) / sizeof(types[0]))];
+		s.payload_len = (uint16_t)rnd(64);
+		n = pkt_build(&s, buf, PKT_MAX, err, sizeof(err));
+		return n < 14 ? 14 : (size_t)n;
+	}
+
+	r = random_ref_row(rp, -1);
+	if (!chance(85))
+		r = NULL;
+	family = chance(50) ? 4 : 6;
+	if (r && chance(90)) {
+		const struct ref_set *rs = remote_of(r);
+
+		if (rs->n)
+			family = rs->v[rnd((unsigned)rs->n)].family;
+	}
+	/* Source: near the row's remote prefixes, any set's, the Edge's, or anywhere. */
+	k = rnd(100);
+	if (k < 60)
+		addr_from_set(remote_of(r), family, sa);
+	else if (k < 75)
+		addr_from_set(remote_of(random_ref_row(rp, -1)), family, sa);
+	else if (k < 80)
+		addr_from_set(&rp->protect, family, sa);
+	else
+		addr_random(sa, family);
+	/* Destination: mostly the protected set's edges (one outside: unprotected). */
+	if (chance(88))
+		addr_from_set(&rp->protect, family, da);
+	else
+		addr_random(da, family);
+	addr_text(family, sa, src, sizeof(src));
+	addr_text(family, da, dst, sizeof(dst));
+	s.family = (uint8_t)family;
+	s.src = src;
+	s.dst = dst;
+
+	k = rnd(100);
+	if (r && k < 75)
+		s.proto = r->transport == PICFW_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+	else if (k < 80)
+		s.proto = chance(50) ? IPPROTO_TCP : IPPROTO_UDP;
+	else if (k < 93)
+		s.proto = family == 4 ? (chance(90) ? IPPROTO_ICMP : IPPROTO_ICMPV6)
+				      : (chance(90) ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	else
+		s.proto = others[rnd(sizeof(others))];
+
+	if (s.proto == IPPROTO_TCP || s.proto == IPPROTO_UDP) {
+		if (r && r->direction == PICFW_DIR_IN) {
+			s.dport = port_near(r);
+			s.sport = chance(30) ? port_near(random_ref_row(rp, PICFW_DIR_OUT))
+					     : (uint16_t)rnd(65536);
+		} else if (r) {
+			s.sport = port_near(r);
+			s.dport = chance(30) ? port_near(random_ref_row(rp, PICFW_DIR_IN))
+					     : (uint16_t)rnd(65536);
+		} else {
+			s.sport = port_near(random_ref_row(rp, -1));
+			s.dport = port_near(random_ref_row(rp, -1));
+		}
+		if (s.proto == IPPROTO_TCP) {
+			s.tcp_flags = random_tcp_flags();
+			if (chance(10))
+				s.tcp_opts_len = (uint8_t)(4 * rnd(11));
+			if (chance(4)) {
+				s.tcp_doff_set = 1;
+				s.tcp_doff = (uint8_t)rnd(16);
+			}
+		}
+	} else if (s.proto == IPPROTO_ICMP || s.proto == IPPROTO_ICMPV6) {
+		random_icmp(&s);
+		if (chance(60)) {
+			qlen = build_quote(rp, family, quote);
+			s.payload_len = (uint16_t)qlen;
+		}
+	}
+
+	/* The IP layer's odd shapes. */
+	if (family == 4) {
+		if (chance(15))
+			s.ip_opts_len = (uint8_t)(4 * rnd(11));
+		if (chance(3)) {
+			s.ihl_set = 1;
+			s.ihl = (uint8_t)rnd(16);
+		}
+		if (chance(8)) {
+			s.more_frags = chance(60);
+			s.frag_offset = chance(50) ? 0 : (uint16_t)(1 + rnd(0x1fff));
+			s.no_l4 = s.frag_offset && chance(50);
+		}
+		s.dont_frag = chance(5);
+	} else {
+		if (chance(25)) {
+			s.n_ext = (uint8_t)(chance(85) ? 1 + rnd(3) : 6 + rnd(PKT_MAX_EXT - 5));
+			for (i = 0; i < s.n_ext; i++)
+				s.ext[i] = exts[rnd(sizeof(exts))];
+			if (chance(10))
+				s.ext_last_hdrlen = (uint8_t)rnd(4);
+			if (chance(40)) {
+				s.more_frags = chance(60);
+				s.frag_offset = chance(50) ? 0 : (uint16_t)(1 + rnd(0x1fff));
+				s.no_l4 = s.frag_offset && chance(50);
+			}
+		}
+	}
+	if (chance(3))
+		s.version = (uint8_t)rnd(16);
+	if (chance(5))
+		s.ip_len_delta = (int16_t)((int)rnd(9) - 4);
+	if (chance(2)) {
+		s.ip_len_set = 1;
+		s.ip_len = (uint16_t)(chance(30) ? 0 : rnd(200));
+	}
+	if (qlen && chance(8))
+		s.ip_len_delta = (int16_t) - (int)qlen; /* the quote in the Ethernet padding */
+	if (chance(12))
+		s.eth_pad = (uint16_t)rnd(40);
+	if (chance(5))
+		s.l4_len = (uint8_t)(1 + rnd(20));
+	if (!qlen && chance(25))
+		s.payload_len = (uint16_t)rnd(80);
+
+	n = pkt_build(&s, buf, PKT_MAX, err, sizeof(err));
+	if (n < 0) { /* too big for the buffer: drop the extras */
+		s.payload_len = (uint16_t)qlen;
+		s.eth_pad = 0;
+		n = pkt_build(&s, buf, PKT_MAX, err, sizeof(err));
+		if (n < 0)
+			abort();
+	}
+	len = (size_t)n;
+	if (qlen && len >= s.eth_pad + qlen)
+		memcpy(buf + len - s.eth_pad - qlen, quote, qlen);
+
+	/* Cut short, or a few bytes flipped. */
+	if (chance(8) && len > 14)
+		len = 14 + rnd((unsigned)(len - 14));
+	if (chance(5)) {
+		unsigned flips = 1 + rnd(3);
+
+		for (i = 0; i < flips; i++)
+			buf[rnd((unsigned)len)] ^= (uint8_t)(1 + rnd(255));
+	}
+	return len;
+}
+
+/* ------------------------------------------------------- the real program */
+
+struct snapshot {
+	struct picfw_counter rows[PICFW_MAX_ROWS];
+	struct picfw_counter reasons[PICFW_REASON_SLOTS];
+};
+
+static struct {
+	struct picfw_bpf *skel;
+	struct picfw_maps maps;
+	int prog_fd;
+	int ncpu;
+	int ready;
+	char skip_why[192];
+	uint32_t active;
+	int clean[PICFW_GENERATIONS];
+	int have_img;
+	struct policy_image img; /* the active generation's image */
+	uint32_t slots[PICFW_MAX_ROWS];
+	uint32_t span;	      /* row slots 0 .. span-1 hold the active policy's rows */
+	unsigned long resets; /* updates over 1024 rows between old and new: slots afresh */
+	struct snapshot snap; /* counters after the last frame */
+	void *batch_vals;
+	uint32_t *batch_keys;
+	int no_batch;
+	const char *save_dir;
+	unsigned saved, detailed;
+} env;
+
+/* Sum a per-CPU counter array: one batch lookup, or entry by entry. */
+static int read_percpu(int fd, uint32_t n, struct picfw_counter *out)
+{
+	struct picfw_counter *vals = env.batch_vals;
+	uint32_t count = n, i, next = 0;
+	int c, err;
+
+	if (!env.no_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		err = bpf_map_lookup_batch(fd, NULL, &next, env.batch_keys, vals, &count, &opts);
+		if ((!err || errno == ENOENT) && count == n) {
+			for (i = 0; i < n; i++) {
+				out[i].packets = out[i].bytes = 0;
+				for (c = 0; c < env.ncpu; c++) {
+					out[i].packets += vals[(size_t)i * env.ncpu + c].packets;
+					out[i].bytes += vals[(size_t)i * env.ncpu + c].bytes;
+				}
+			}
+			return 0;
+		}
+		env.no_batch = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			return -errno;
+		out[i].packets = out[i].bytes = 0;
+		for (c = 0; c < env.ncpu; c++) {
+			out[i].packets += vals[c].packets;
+			out[i].bytes += vals[c].bytes;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Read the counters: the row slots the active policy uses (0 .. span-1,
+ * slots are planned densely) or, when full, all of them. A per-CPU batch
+ * lookup costs about its size, so a frame reads only the slots in use;
+ * check_stray() looks at the rest once per apply.
+ */
+static int snapshot(struct snapshot *s, int full)
+{
+	int err =
+	    read_percpu(env.maps.fd[MAP_ROW_STATS], full ? PICFW_MAX_ROWS : env.span, s->rows);
+
+	return err ? err
+		   : read_percpu(env.maps.fd[MAP_REASON_STATS], PICFW_REASON_SLOTS, s->reasons);
+}
+
+static void env_setup(void)
+{
+	int fds[MAP_COUNT], err;
+
+	env.ncpu = libbpf_num_possible_cpus();
+	env.skel = picfw_bpf__open_and_load();
+	if (!env.skel) {
+		err = errno;
+		snprintf(env.skip_why, sizeof(env.skip_why), "cannot load the BPF program (%s)%s",
+			 strerror(err), err == EPERM || err == EACCES ? ": run as root" : "");
+		return;
+	}
+	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
+	err = skel_map_fds(env.skel, fds);
+	if (!err)
+		err = maps_from_fds(fds, &env.maps);
+	if (err) {
+		snprintf(env.skip_why, sizeof(env.skip_why), "the program's maps: %s",
+			 strerror(-err));
+		picfw_bpf__destroy(env.skel);
+		env.skel = NULL;
+		return;
+	}
+	env.batch_vals =
+	    calloc((size_t)PICFW_MAX_ROWS * (size_t)env.ncpu, sizeof(struct picfw_counter));
+	env.batch_keys = calloc(PICFW_MAX_ROWS, sizeof(uint32_t));
+	if (!env.batch_vals || !env.batch_keys)
+		abort();
+	env.clean[0] = env.clean[1] = 1;
+	env.active = 0;
+	env.ready = 1;
+}
+
+static void env_teardown(void)
+{
+	if (env.have_img)
+		image_free(&env.img);
+	if (env.skel) {
+		maps_close(&env.maps);
+		picfw_bpf__destroy(env.skel);
+	}
+	free(env.batch_vals);
+	free(env.batch_keys);
+}
+
+/*
+ * Apply img as `picfw apply` does: slots planned by stable name (new rows'
+ * counters zeroed), the inactive generation written, switched to, a grace
+ * period, and usually the old generation cleared. Takes img over.
+ */
+static int apply_image(struct policy_image *img, char *why, size_t whylen)
+{
+	uint32_t slots[PICFW_MAX_ROWS], in = env.active ^ 1, i;
+	uint8_t fresh[PICFW_MAX_ROWS];
+	int err;
+
+	if (compile_plan_slots(env.have_img ? env.img.rows : NULL, env.slots,
+			       env.have_img ? env.img.nrows : 0, img, slots, fresh)) {
+		/*
+		 * Old and new rows need more than PICFW_MAX_ROWS slots between
+		 * them: `picfw apply` refuses ("at most 1024 rows across an
+		 * update") and the way out is detach and attach, which starts
+		 * the slots afresh. Do that.
+		 */
+		env.resets++;
+		if (compile_plan_slots(NULL, NULL, 0, img, slots, fresh)) {
+			snprintf(why, whylen, "compile_plan_slots: out of slots on a fresh start");
+			return -1;
+		}
+	}
+	for (i = 0; i < img->nrows; i++) {
+		if (fresh[i] && (err = maps_zero_row_counter(&env.maps, slots[i]))) {
+			snprintf(why, whylen, "maps_zero_row_counter: %s", strerror(-err));
+			return -1;
+		}
+	}
+	err = env.clean[in] ? maps_write_clean_generation(&env.maps, in, img, slots)
+			    : maps_write_generation(&env.maps, in, img, slots);
+	if (err) {
+		snprintf(why, whylen, "writing generation %u: %s", in, strerror(-err));
+		return -1;
+	}
+	env.clean[in] = 0;
+	err = maps_activate(&env.maps, in, &img->cfg);
+	if (!err)
+		err = maps_sync(&env.maps);
+	if (err) {
+		snprintf(why, whylen, "switching to generation %u: %s", in, strerror(-err));
+		return -1;
+	}
+	if (chance(80)) {
+		err = maps_clear_generation(&env.maps, env.active);
+		if (err) {
+			snprintf(why, whylen, "clearing generation %u: %s", env.active,
+				 strerror(-err));
+			return -1;
+		}
+		env.clean[env.active] = 1;
+	}
+	env.active = in;
+	if (env.have_img)
+		image_free(&env.img);
+	env.img = *img;
+	memset(img, 0, sizeof(*img));
+	env.have_img = 1;
+	memcpy(env.slots, slots, sizeof(slots));
+	env.span = 1;
+	for (i = 0; i < env.img.nrows; i++)
+		if (slots[i] + 1 > env.span)
+			env.span = slots[i] + 1;
+	err = snapshot(&env.snap, 1);
+	if (err) {
+		snprintf(why, whylen, "reading counters: %s", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse, compile and apply policy text. 0, or -1 with a reason. */
+static int apply_text(const char *text, size_t len, struct policy *pol, char *why, size_t whylen)
+{
+	struct policy_errors errs = {0};
+	struct policy_image img = {0};
+	char err[256];
+
+	if (policy_parse("random.policy", text, len, pol, &errs)) {
+		snprintf(why, whylen, "the policy does not parse: %d:%d: %.400s",
+			 errs.n ? errs.v[0].line : 0, errs.n ? errs.v[0].col : 0,
+			 errs.n ? errs.v[0].msg : "?");
+		policy_errors_free(&errs);
+		return -1;
+	}
+	if (compile_policy(pol, &img, err, sizeof(err))) {
+		snprintf(why, whylen, "the policy does not compile: %s", err);
+		policy_free(pol);
+		return -1;
+	}
+	if (apply_image(&img, why, whylen)) {
+		image_free(&img);
+		policy_free(pol);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the program did with one frame. */
+struct outcome {
+	int verdict;
+	int moved;  /* counters that moved */
+	int on_row; /* the (first) one that moved: a row slot, else a reason slot */
+	unsigned slot;
+	uint64_t packets, bytes;
+	char more[256]; /* every other counter that moved */
+};
+
+static int run_frame(const uint8_t *frame, size_t len, struct outcome *o)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = 1);
+	static struct snapshot after_buf;
+	struct snapshot *after = &after_buf;
+	size_t more = 0;
+	unsigned i;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	err = bpf_prog_test_run_opts(env.prog_fd, &opts);
+	if (err)
+		return err;
+	o->verdict = (int)opts.retval;
+	*after = env.snap; /* slots past the span are checked by check_stray() */
+	err = snapshot(after, 0);
+	if (err)
+		return err;
+	for (i = 0; i < PICFW_MAX_ROWS + PICFW_REASON_SLOTS; i++) {
+		int on_row = i < PICFW_MAX_ROWS;
+		unsigned slot = on_row ? i : i - PICFW_MAX_ROWS;
+		const struct picfw_counter *b =
+		    on_row ? &env.snap.rows[slot] : &env.snap.reasons[slot];
+		const struct picfw_counter *a = on_row ? &after->rows[slot] : &after->reasons[slot];
+
+		if (a->packets == b->packets && a->bytes == b->bytes)
+			continue;
+		if (!o->moved++) {
+			o->on_row = on_row;
+			o->slot = slot;
+			o->packets = a->packets - b->packets;
+			o->bytes = a->bytes - b->bytes;
+		} else if (more < sizeof(o->more) - 64) {
+			more +=
+			    (size_t)snprintf(o->more + more, sizeof(o->more) - more,
+					     " and %s %u +%llu/+%llu", on_row ? "slot" : "reason",
+					     slot, (unsigned long long)(a->packets - b->packets),
+					     (unsigned long long)(a->bytes - b->bytes));
+		}
+	}
+	env.snap = *after;
+	return 0;
+}
+
+/* No row slot past the active policy's moved since the apply. 0, or 1 (reported). */
+static int check_stray(const char *origin)
+{
+	static struct snapshot now;
+	unsigned i;
+	int bad = 0;
+
+	if (snapshot(&now, 1)) {
+		note("%s: reading counters failed", origin);
+		return 1;
+	}
+	for (i = env.span; i < PICFW_MAX_ROWS; i++) {
+		if (now.rows[i].packets != env.snap.rows[i].packets ||
+		    now.rows[i].bytes != env.snap.rows[i].bytes) {
+			note("MISMATCH %s: slot %u, which no row of the policy counts in, moved",
+			     origin, i);
+			bad = 1;
+		}
+	}
+	env.snap = now;
+	return bad;
+}
+
+static const char *verdict_name(int v)
+{
+	switch (v) {
+	case XDP_ABORTED:
+		return "aborted";
+	case XDP_DROP:
+		return "drop";
+	case XDP_PASS:
+		return "pass";
+	case XDP_TX:
+		return "tx";
+	case XDP_REDIRECT:
+		return "redirect";
+	}
+	return "?";
+}
+
+static void outcome_format(const struct outcome *o, char *buf, size_t len)
+{
+	if (!o->moved)
+		snprintf(buf, len, "%s, no counter moved", verdict_name(o->verdict));
+	else if (o->on_row)
+		snprintf(buf, len, "%s, slot %u +%llu/+%llu bytes%s", verdict_name(o->verdict),
+			 o->slot, (unsigned long long)o->packets, (unsigned long long)o->bytes,
+			 o->more);
+	else if (o->slot >= PICFW_REASONS)
+		snprintf(buf, len, "%s, would-drop %s +%llu/+%llu bytes%s",
+			 verdict_name(o->verdict), ref_reason_name(o->slot - PICFW_REASONS),
+			 (unsigned long long)o->packets, (unsigned long long)o->bytes, o->more);
+	else
+		snprintf(buf, len, "%s, reason %s +%llu/+%llu bytes%s", verdict_name(o->verdict),
+			 ref_reason_name(o->slot), (unsigned long long)o->packets,
+			 (unsigned long long)o->bytes, o->more);
+}
+
+/* Does the program's outcome agree with the oracle's? */
+static int agree(const struct ref_result *want, const struct outcome *o, size_t len)
+{
+	if (o->verdict != want->verdict || o->moved != 1 || o->packets != 1 || o->bytes != len)
+		return 0;
+	if (want->row >= 0)
+		return o->on_row && o->slot == env.slots[want->row];
+	return !o->on_row && o->slot == want->slot;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* Write a mismatch as a case file that replays without the seed. */
+static void save_case(const char *policy, const uint8_t *frame, size_t len, const char *origin,
+		      const char *want, const char *got, const char *pkt)
+{
+	char path[PATH_MAX], hexbuf[2 * PKT_MAX + 1];
+	FILE *f;
+
+	if (!env.save_dir || env.saved >= MAX_SAVED)
+		return;
+	mkdir(env.save_dir, 0755);
+	snprintf(path, sizeof(path), "%s/mismatch-%ld-%u.case", env.save_dir, (long)getpid(),
+		 env.saved);
+	f = fopen(path, "w");
+	if (!f) {
+		note("cannot save %s: %s", path, strerror(errno));
+		return;
+	}
+	hex(frame, len, hexbuf);
+	fprintf(f,
+		"# picfw differential case (%s)\n"
+		"# reference: %s\n"
+		"# picfw:     %s\n"
+		"# packet:    %s\n"
+		"# Replay (root): PICFW_DIFF_SECONDS=0 PICFW_DIFF_REPLAY=%s "
+		"BUILD/tests/test_differential\n"
+		"# Keep it: copy it to tests/reference/cases/ (replayed on every run).\n"
+		"--- policy\n%s%s--- end\n"
+		"frame %s\n",
+		origin, want, got, pkt, path, policy,
+		policy[0] && policy[strlen(policy) - 1] != '\n' ? "\n" : "", hexbuf);
+	fclose(f);
+	env.saved++;
+	note("saved %s", path);
+}
+
+/* Mismatches by kind: the oracle's outcome and the program's, without lengths. */
+#define MAX_KINDS 32
+
+static struct {
+	char kind[160];
+	unsigned long n;
+} kinds[MAX_KINDS];
+static unsigned nkinds;
+
+static void tally_kind(const struct ref_result *want, const struct outcome *o)
+{
+	char w[64], kind[160];
+	const char *v = verdict_name(o->verdict);
+	unsigned i;
+
+	if (want->row >= 0)
+		snprintf(w, sizeof(w), "%s, a row", want->verdict == REF_PASS ? "pass" : "drop");
+	else
+		ref_result_format(want, w, sizeof(w));
+	if (!o->moved)
+		snprintf(kind, sizeof(kind), "reference %s; picfw %s, no counter", w, v);
+	else if (o->on_row)
+		snprintf(kind, sizeof(kind), "reference %s; picfw %s, a row%s", w, v,
+			 o->moved > 1 ? " and more" : "");
+	else
+		snprintf(kind, sizeof(kind), "reference %s; picfw %s, %s%s%s", w, v,
+			 o->slot >= PICFW_REASONS ? "would-drop " : "reason ",
+			 ref_reason_name(o->slot % PICFW_REASONS), o->moved > 1 ? " and more" : "");
+	for (i = 0; i < nkinds; i++) {
+		if (!strcmp(kinds[i].kind, kind)) {
+			kinds[i].n++;
+			return;
+		}
+	}
+	if (nkinds < MAX_KINDS) {
+		snprintf(kinds[nkinds].kind, sizeof(kinds[nkinds].kind), "%s", kind);
+		kinds[nkinds++].n = 1;
+	}
+}
+
+/*
+ * One frame through both. Returns 1 on a mismatch (reported, saved).
+ * counts[] tallies the oracle's outcomes: row, then reason slots.
+ */
+static int check_frame(const struct ref_policy *rp, const char *policy, const uint8_t *frame,
+		       size_t len, const char *origin, unsigned long *counts)
+{
+	struct ref_result want;
+	struct ref_packet pkt;
+	struct outcome o;
+	char w[128], g[512], p[256], hexbuf[2 * PKT_MAX + 1];
+	int err;
+
+	ref_classify(rp, frame, len, &want, &pkt);
+	if (counts)
+		counts[want.row >= 0 ? 0 : 1 + want.slot]++;
+	err = run_frame(frame, len, &o);
+	if (err) {
+		note("%s: BPF_PROG_TEST_RUN on %zu bytes: %s", origin, len, strerror(-err));
+		return 1;
+	}
+	if (agree(&want, &o, len))
+		return 0;
+	tally_kind(&want, &o);
+	ref_result_format(&want, w, sizeof(w));
+	if (want.row >= 0)
+		snprintf(w + strlen(w), sizeof(w) - strlen(w), " (slot %u)", env.slots[want.row]);
+	snprintf(w + strlen(w), sizeof(w) - strlen(w), ": %s", want.why);
+	outcome_format(&o, g, sizeof(g));
+	ref_packet_format(&pkt, p, sizeof(p));
+	if (env.detailed < MAX_DETAILED) {
+		env.detailed++;
+		hex(frame, len, hexbuf);
+		note("MISMATCH %s, %zu bytes", origin, len);
+		note("  reference: %s", w);
+		note("  picfw:     %s", g);
+		note("  packet:    %s", p);
+		note("  frame:     %s", hexbuf);
+	}
+	save_case(policy, frame, len, origin, w, g, p);
+	return 1;
+}
+
+/* ------------------------------------------------------- the rules, by hand */
+
+/*
+ * The oracle on its own, against the README's table: no kernel. Each case
+ * names a frame and what the documented rules say about it.
+ */
+static const char rules_policy[] = "set edge = 203.0.113.10, 2001:db8:e::10\n"
+				   "set partners = 198.51.100.0/24, 2001:db8:100::/48\n"
+				   "set near = 198.51.100.128/25\n"
+				   "protect edge\n"
+				   "replies stateless\n"
+				   "icmp strict\n"
+				   "near-in: A/B/TCP/5061 near edge\n"	       /* 0 */
+				   "sip-in: A/B/TCP/5061 partners edge\n"      /* 1 */
+				   "sip-out: A/B/TCP/5061 edge partners\n"     /* 2 */
+				   "rtp-out: A/B/UDP/50,000-59,999 edge any\n" /* 3 */
+				   "stun-in: A/B/UDP/3478 any edge\n";	       /* 4 */
+
+struct rule_case {
+	const char *name;
+	struct pkt_spec pkt;
+	int verdict, row;
+	unsigned slot;
+	int cut; /* frame cut to this many bytes */
+};
+
+#define RC_ROW(n) REF_PASS, (n), 0
+#define RC_PASS(r) REF_PASS, -1, (r)
+#define RC_DROP(r) REF_DROP, -1, (r)
+
+/* One case a row, as in test_datapath.c. */
+/* clang-format off */
+static const struct rule_case rule_cases[] = {
+	{ "first_match_narrower_row", { .family = 4, .src = "198.51.100.200", .dst = "203.0.113.10",
+	  .proto = IPPROTO_TCP, .sport = 40000, .dport = 5061, .tcp_flags = TH_SYN }, RC_ROW(0) },
+	{ "first_match_broader_row", { .family = 4, .src = "198.51.100.127", .dst = "203.0.113.10",
+	  .proto = IPPROTO_TCP, .sport = 40000, .dport = 5061, .tcp_flags = TH_SYN }, RC_ROW(1) },
+	{ "outside_prefix", { .family = 4, .src = "198.51.101.0", .dst = "203.0.113.10",
+	  .proto = IPPROTO_TCP, .sport = 40000, .dport = 5061, .tcp_flags = TH_SYN },
+	  RC_DROP(PICFW_R_NO_MATCH) },
+	{ "reply_needs_ack", { .family = 6, .src = "2001:db8:100::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_TCP, .sport = 5061, .dport = 40000, .tcp_flags = TH_SYN },
+	  RC_DROP(PICFW_R_NO_MATCH) },
+	{ "reply_with_ack", { .family = 6, .src = "2001:db8:100::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_TCP, .sport = 5061, .dport = 40000, .tcp_flags = TH_SYN | TH_ACK },
+	  RC_ROW(2) },
+	{ "udp_reply_range_end", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_UDP, .sport = 59999, .dport = 40000 }, RC_ROW(3) },
+	{ "udp_reply_past_range", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_UDP, .sport = 60000, .dport = 40000 }, RC_DROP(PICFW_R_NO_MATCH) },
+	{ "unprotected", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.11",
+	  .proto = IPPROTO_UDP, .sport = 1, .dport = 3478 }, RC_PASS(PICFW_R_UNPROTECTED) },
+	{ "unprotected_bad_tcp", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.11",
+	  .proto = IPPROTO_TCP, .sport = 1, .dport = 3478, .tcp_doff_set = 1 },
+	  RC_PASS(PICFW_R_UNPROTECTED) },
+	{ "bad_ihl_unprotected_is_malformed", { .family = 4, .src = "192.0.2.1",
+	  .dst = "203.0.113.11", .proto = IPPROTO_UDP, .ihl_set = 1, .ihl = 4 },
+	  RC_DROP(PICFW_R_MALFORMED) },
+	{ "non_ip", { .ethertype = PKT_ETH_ARP, .payload_len = 28 }, RC_PASS(PICFW_R_NON_IP) },
+	{ "third_vlan", { .vlan_tpid = { 0x88a8, 0x8100, 0x8100 }, .family = 4, .src = "192.0.2.1",
+	  .dst = "203.0.113.10", .proto = IPPROTO_UDP, .dport = 3478 }, RC_DROP(PICFW_R_MALFORMED) },
+	{ "qinq", { .vlan_tpid = { 0x88a8, 0x8100 }, .family = 4, .src = "192.0.2.1",
+	  .dst = "203.0.113.10", .proto = IPPROTO_UDP, .dport = 3478 }, RC_ROW(4) },
+	{ "v4_later_fragment", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_UDP, .dport = 3478, .frag_offset = 1, .no_l4 = 1, .payload_len = 8 },
+	  RC_DROP(PICFW_R_FRAGMENT) },
+	{ "v6_first_fragment", { .family = 6, .src = "2001:db8::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_UDP, .dport = 3478, .more_frags = 1, .ext = { IPPROTO_FRAGMENT },
+	  .n_ext = 1 }, RC_ROW(4) },
+	{ "v6_eight_ext", { .family = 6, .src = "2001:db8::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_UDP, .dport = 3478, .ext = { 60, 60, 60, 60, 60, 60, 60, 60 },
+	  .n_ext = 8 }, RC_ROW(4) },
+	{ "v6_nine_ext", { .family = 6, .src = "2001:db8::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_UDP, .dport = 3478, .ext = { 60, 60, 60, 60, 60, 60, 60, 60, 60 },
+	  .n_ext = 9 }, RC_DROP(PICFW_R_MALFORMED) },
+	{ "tcp_doff_past_datagram", { .family = 4, .src = "198.51.100.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_TCP, .dport = 5061, .tcp_doff = 6, .eth_pad = 8 },
+	  RC_DROP(PICFW_R_MALFORMED) },
+	{ "nd_hop_limit_255", { .family = 6, .src = "fe80::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 255 }, RC_PASS(PICFW_R_ICMP_ESSENTIAL) },
+	{ "nd_hop_limit_254", { .family = 6, .src = "fe80::1", .dst = "2001:db8:e::10",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 254 }, RC_DROP(PICFW_R_NO_MATCH) },
+	{ "icmpv6_in_ipv4_is_no_icmp", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 255 }, RC_DROP(PICFW_R_NO_MATCH) },
+	{ "icmp_error_about_nothing_strict", { .family = 4, .src = "192.0.2.1",
+	  .dst = "203.0.113.10", .proto = IPPROTO_ICMP, .icmp_type = 3, .icmp_code = 4 },
+	  RC_DROP(PICFW_R_ICMP_UNRELATED) },
+	{ "echo_request", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_ICMP, .icmp_type = 8 }, RC_DROP(PICFW_R_NO_MATCH) },
+	{ "udp_cut_short", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_UDP, .dport = 3478 }, RC_DROP(PICFW_R_MALFORMED), 14 + 20 + 7 },
+};
+/* clang-format on */
+
+static int parse_into_ref(const char *name, const char *text, struct ref_policy *rp)
+{
+	struct policy_errors errs = {0};
+	struct policy pol;
+	int ret;
+
+	if (policy_parse(name, text, strlen(text), &pol, &errs)) {
+		policy_errors_print(stdout, name, &errs);
+		policy_errors_free(&errs);
+		return -1;
+	}
+	ret = ref_policy_from_policy(&pol, rp);
+	policy_free(&pol);
+	return ret;
+}
+
+/* The table above through the oracle; the number of differences. */
+static unsigned reference_rules(void)
+{
+	struct ref_policy rp, audit;
+	char text[sizeof(rules_policy) + 16];
+	uint8_t frame[PKT_MAX];
+	char err[128], a[128], b[128];
+	unsigned i, fails = 0;
+
+	snprintf(text, sizeof(text), "mode audit\n%s", rules_policy);
+	if (parse_into_ref("rules.policy", rules_policy, &rp))
+		return 1;
+	if (parse_into_ref("rules-audit.policy", text, &audit)) {
+		ref_policy_free(&rp);
+		return 1;
+	}
+	for (i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
+		const struct rule_case *c = &rule_cases[i];
+		struct ref_result want = {c->verdict, c->row, c->slot, NULL}, got, got_audit;
+		int len = pkt_build(&c->pkt, frame, sizeof(frame), err, sizeof(err));
+
+		if (len < 0) {
+			note("%s: building the frame: %s", c->name, err);
+			fails++;
+			continue;
+		}
+		if (c->cut)
+			len = c->cut;
+		ref_classify(&rp, frame, (size_t)len, &got, NULL);
+		ref_classify(&audit, frame, (size_t)len, &got_audit, NULL);
+		if (got.verdict != want.verdict || got.row != want.row ||
+		    (want.row < 0 && got.slot != want.slot)) {
+			ref_result_format(&want, a, sizeof(a));
+			ref_result_format(&got, b, sizeof(b));
+			note("%s: expected %s, the reference says %s (%s)", c->name, a, b, got.why);
+			fails++;
+		}
+		/* Audit: the same, but a drop is a pass counted as would-drop. */
+		if (want.verdict == REF_DROP) {
+			want.verdict = REF_PASS;
+			want.slot += PICFW_REASONS;
+		}
+		if (got_audit.verdict != want.verdict || got_audit.row != want.row ||
+		    (want.row < 0 && got_audit.slot != want.slot)) {
+			ref_result_format(&want, a, sizeof(a));
+			ref_result_format(&got_audit, b, sizeof(b));
+			note("%s (audit): expected %s, the reference says %s", c->name, a, b);
+			fails++;
+		}
+	}
+	ref_policy_free(&rp);
+	ref_policy_free(&audit);
+	return fails;
+}
+
+static void test_differential_reference_rules(void **state)
+{
+	(void)state;
+	if (reference_rules())
+		fail();
+}
+
+/* ---------------------------------------------------------- saved cases */
+
+struct case_file {
+	char *policy;
+	uint8_t (*frames)[PKT_MAX];
+	size_t *lens;
+	size_t n;
+};
+
+static void case_free(struct case_file *c)
+{
+	free(c->policy);
+	free(c->frames);
+	free(c->lens);
+	memset(c, 0, sizeof(*c));
+}
+
+static int unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+	size_t i = 0;
+
+	while (s[0] && s[0] != '\n' && s[1] && s[1] != '\n') {
+		unsigned v;
+
+		if (i == cap || sscanf(s, "%2x", &v) != 1)
+			return -1;
+		out[i++] = (uint8_t)v;
+		s += 2;
+	}
+	*n = i;
+	return 0;
+}
+
+static int case_load(const char *path, struct case_file *c)
+{
+	struct text pol = {0};
+	char *line = NULL;
+	size_t cap = 0;
+	int in_policy = 0, ok = 0;
+	FILE *f = fopen(path, "r");
+
+	memset(c, 0, sizeof(*c));
+	if (!f) {
+		note("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (in_policy) {
+			if (!strcmp(line, "--- end\n")) {
+				in_policy = 0;
+				ok = 1;
+			} else {
+				tprintf(&pol, "%s", line);
+			}
+		} else if (!strcmp(line, "--- policy\n")) {
+			in_policy = 1;
+		} else if (!strncmp(line, "frame ", 6)) {
+			void *fr = realloc(c->frames, (c->n + 1) * sizeof(*c->frames));
+			void *ln = realloc(c->lens, (c->n + 1) * sizeof(*c->lens));
+
+			if (!fr || !ln)
+				abort();
+			c->frames = fr;
+			c->lens = ln;
+			if (unhex(line + 6, c->frames[c->n], PKT_MAX, &c->lens[c->n])) {
+				note("%s: bad frame line", path);
+				ok = 0;
+				break;
+			}
+			c->n++;
+		}
+	}
+	free(line);
+	fclose(f);
+	c->policy = pol.s ? pol.s : strdup("");
+	if (!ok || !c->n) {
+		note("%s: needs a '--- policy' ... '--- end' block and 'frame HEX' lines", path);
+		case_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replay one case file: every frame must agree. Returns the mismatches (or 1). */
+static unsigned replay_case(const char *path)
+{
+	struct case_file c;
+	struct ref_policy rp;
+	struct policy pol;
+	const char *save_dir;
+	char why[512], origin[PATH_MAX + 32];
+	unsigned bad = 0;
+	size_t i;
+
+	if (case_load(path, &c))
+		return 1;
+	if (apply_text(c.policy, strlen(c.policy), &pol, why, sizeof(why))) {
+		note("%s: %s", path, why);
+		case_free(&c);
+		return 1;
+	}
+	if (ref_policy_from_policy(&pol, &rp))
+		abort();
+	save_dir = env.save_dir;
+	env.save_dir = NULL; /* a case already: nothing new to save */
+	for (i = 0; i < c.n; i++) {
+		snprintf(origin, sizeof(origin), "%s frame %zu", path, i);
+		if (c.lens[i] < 14) {
+			note("%s: shorter than Ethernet, the kernel refuses it", origin);
+			bad++;
+			continue;
+		}
+		bad += (unsigned)check_frame(&rp, c.policy, c.frames[i], c.lens[i], origin, NULL);
+	}
+	bad += (unsigned)check_stray(path);
+	env.save_dir = save_dir;
+	ref_policy_free(&rp);
+	policy_free(&pol);
+	case_free(&c);
+	return bad;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_differential_saved_cases(void **state)
+{
+	const char *replay = getenv("PICFW_DIFF_REPLAY"), *srcdir = getenv("PICFW_SRCDIR");
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	char *names[1024];
+	unsigned bad = 0, files = 0, i, n = 0;
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+
+	(void)state;
+	if (replay && *replay && !stat(replay, &st) && !S_ISDIR(st.st_mode)) {
+		bad = replay_case(replay);
+		note("replayed %s: %u mismatches", replay, bad);
+		if (bad)
+			fail();
+		return;
+	}
+	if (replay && *replay)
+		snprintf(dir, sizeof(dir), "%s", replay);
+	else
+		snprintf(dir, sizeof(dir), "%s/tests/reference/cases",
+			 srcdir && *srcdir ? srcdir : ".");
+	d = opendir(dir);
+	if (!d) {
+		note("no saved cases in %s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) && n < 1024)
+		if (has_suffix(de->d_name, ".case"))
+			names[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (i = 0; i < n; i++) {
+		unsigned b;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		b = replay_case(path);
+		if (b)
+			note("%s: %u mismatches", path, b);
+		bad += b;
+		files++;
+		free(names[i]);
+	}
+	note("saved cases: %u files in %s, %u mismatches", files, dir, bad);
+	if (bad)
+		fail();
+}
+
+/* --------------------------------------------------------- the random run */
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ref_prefix));
+}
+
+/* Sets as sorted prefix lists, duplicates and all: the parser may reorder. */
+static void ref_sort(struct ref_policy *rp)
+{
+	size_t i;
+
+	qsort(rp->protect.v, rp->protect.n, sizeof(*rp->protect.v), prefix_cmp);
+	for (i = 0; i < rp->nrows; i++) {
+		qsort(rp->rows[i].src.v, rp->rows[i].src.n, sizeof(struct ref_prefix), prefix_cmp);
+		qsort(rp->rows[i].dst.v, rp->rows[i].dst.n, sizeof(struct ref_prefix), prefix_cmp);
+	}
+}
+
+static void test_differential_random(void **state)
+{
+	const char *sec = getenv("PICFW_DIFF_SECONDS"), *seed_env = getenv("PICFW_DIFF_SEED");
+	double seconds = sec && *sec ? strtod(sec, NULL) : DEFAULT_SECONDS, t0 = now_s(), last;
+	unsigned long packets = 0, policies = 0, applies = 0, mismatches = 0, parser_bad = 0;
+	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
+	unsigned long paths[4] = {0}; /* inline protected; LPM for IPv4, IPv6; big sets */
+	uint64_t seed;
+	struct g_policy *g = calloc(1, sizeof(*g));
+	uint8_t frame[PKT_MAX];
+	unsigned u, i;
+
+	(void)state;
+	if (!g)
+		abort();
+	nkinds = 0; /* the saved cases' tally is theirs */
+	seed = seed_env && *seed_env ? strtoull(seed_env, NULL, 0)
+				     : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	rng_state = seed;
+	note("random: seed %llu for %.1f s (PICFW_DIFF_SEED=%llu PICFW_DIFF_SECONDS=%.0f to rerun)",
+	     (unsigned long long)seed, seconds, (unsigned long long)seed, seconds);
+	last = t0;
+
+	while (now_s() - t0 < seconds) {
+		random_policy(g);
+		policies++;
+		for (u = 0; u <= UPDATES_PER_POLICY && now_s() - t0 < seconds; u++) {
+			struct text t = {0};
+			struct ref_policy rp, parsed;
+			struct policy pol;
+			char why[512], origin[96];
+			unsigned npk =
+			    g->nrows > 200 || g->big ? PACKETS_PER_APPLY / 4 : PACKETS_PER_APPLY;
+
+			if (u)
+				mutate_policy(g);
+			policy_text(g, &t);
+			if (apply_text(t.s, t.n, &pol, why, sizeof(why))) {
+				note("policy %lu update %u: %s", policies, u, why);
+				save_case(t.s, (const uint8_t *)"", 0,
+					  "a random policy the library refused", why, "-", "-");
+				parser_bad++;
+				free(t.s);
+				break;
+			}
+			applies++;
+			paths[0] += env.img.cfg.prot_inline != 0;
+			paths[1] += !env.img.cfg.trie4;
+			paths[2] += !env.img.cfg.trie6;
+			paths[3] += (unsigned long)g->big;
+			model_to_ref(g, &rp);
+			if (ref_policy_from_policy(&pol, &parsed))
+				abort();
+			ref_sort(&parsed);
+			{
+				struct ref_policy sorted;
+
+				model_to_ref(g, &sorted);
+				ref_sort(&sorted);
+				if (!ref_policy_equal(&sorted, &parsed)) {
+					note("policy %lu update %u: the parser read something else "
+					     "than "
+					     "was written",
+					     policies, u);
+					save_case(t.s, (const uint8_t *)"", 0, "parser disagrees",
+						  "the generator's model", "the parsed policy",
+						  "-");
+					parser_bad++;
+				}
+				ref_policy_free(&sorted);
+			}
+			ref_policy_free(&parsed);
+			for (i = 0; i < npk; i++) {
+				size_t len = random_frame(&rp, frame);
+
+				snprintf(origin, sizeof(origin),
+					 "seed %llu policy %lu update %u frame %u",
+					 (unsigned long long)seed, policies, u, i);
+				mismatches += (unsigned long)check_frame(&rp, t.s, frame, len,
+									 origin, counts);
+				packets++;
+			}
+			snprintf(origin, sizeof(origin), "seed %llu policy %lu update %u",
+				 (unsigned long long)seed, policies, u);
+			mismatches += (unsigned long)check_stray(origin);
+			ref_policy_free(&rp);
+			policy_free(&pol);
+			free(t.s);
+		}
+		if (!quiet && now_s() - last > 30) {
+			last = now_s();
+			note(
+			    "random: %.0f s, %lu policies, %lu applies, %lu frames, %lu mismatches",
+			    last - t0, policies, applies, packets, mismatches);
+		}
+	}
+	for (i = 0; i < G_MAX_SETS; i++)
+		free(g->sets[i].v);
+	free(g);
+	note("random: seed %llu, %.1f s: %lu policies, %lu applies (updates included, %lu of "
+	     "them over 1024 rows across old and new: slots afresh), %lu frames, %lu mismatches, "
+	     "%lu policies refused or misread",
+	     (unsigned long long)seed, now_s() - t0, policies, applies, env.resets, packets,
+	     mismatches, parser_bad);
+	{
+		char line[512];
+		size_t n = 0;
+
+		n += (size_t)snprintf(line, sizeof(line), "random: reference outcomes: row %lu",
+				      counts[0]);
+		for (i = 0; i < PICFW_REASON_SLOTS; i++)
+			if (counts[1 + i])
+				n += (size_t)snprintf(line + n, sizeof(line) - n, ", %s%s %lu",
+						      i >= PICFW_REASONS ? "would-drop " : "",
+						      ref_reason_name(i % PICFW_REASONS),
+						      counts[1 + i]);
+		note("%s", line);
+	}
+	note("random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
+	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu",
+	     paths[0], paths[1], paths[2], paths[3]);
+	for (i = 0; i < nkinds; i++)
+		note("random: %lu mismatches of the kind: %s", kinds[i].n, kinds[i].kind);
+	printf("DIFF-STATS policies=%lu applies=%lu frames=%lu mismatches=%lu refused=%lu\n",
+	       policies, applies, packets, mismatches, parser_bad);
+	if (mismatches || parser_bad)
+		fail();
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	fprintf(stderr, "# ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* BUILD/diff-cases, BUILD being the directory above this binary's. */
+static const char *default_save_dir(void)
+{
+	static char dir[PATH_MAX + 16];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	snprintf(dir, sizeof(dir), "%s/diff-cases", exe);
+	return dir;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_differential_reference_rules),
+	    cmocka_unit_test(test_differential_saved_cases),
+	    cmocka_unit_test(test_differential_random),
+	};
+	const char *save = getenv("PICFW_DIFF_SAVE"), *q = getenv("PICFW_DIFF_QUIET");
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_print);
+	quiet = q && *q == '1';
+	env.save_dir = save && *save ? save : default_save_dir();
+	env_setup();
+	if (!env.ready) {
+		/*
+		 * No program: the oracle's table still runs, the rest is a SKIP
+		 * with its reason (cmocka 1.1 would print "not ok # SKIP").
+		 */
+		unsigned bad;
+
+		printf("1..3\n");
+		bad = reference_rules();
+		printf("%s 1 - test_differential_reference_rules\n", bad ? "not ok" : "ok");
+		printf("ok 2 - test_differential_saved_cases # SKIP %s\n", env.skip_why);
+		printf("ok 3 - test_differential_random # SKIP %s\n", env.skip_why);
+		env_teardown();
+		return bad ? 1 : 0;
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	ret = cmocka_run_group_tests_name("differential", tests, NULL, NULL);
+	env_teardown();
+	return ret ? 1 : 0;
+}
