@@ -3,10 +3,10 @@
  * picfw.bpf.c - the XDP program (ingress) and the TC egress program.
  *
  * XDP, for a packet whose destination is protected:
- *  - XDP_PASS, counted on the row: a reply of a flow the Edge opened under an
- *    outbound row (recorded by the egress program; `replies tracked`, the
- *    default), or an inbound row matches (source in its Source, transport,
- *    destination port in its ports). With `replies stateless`, a reply is any
+ *  - XDP_PASS, counted on the row: an inbound row matches (source in its
+ *    Source, transport, destination port in its ports), or it is a reply of
+ *    a flow the Edge opened under an outbound row (recorded by the egress
+ *    program; `replies tracked`, the default). With `replies stateless`, a reply is any
  *    packet whose source is in an outbound row's Destination and source port
  *    in its ports (TCP only with ACK). First matching row in file order wins.
  *  - XDP_PASS, icmp_related: an ICMP error whose quoted header belongs to a
@@ -303,6 +303,15 @@ static __always_inline int slot_live(__u32 gen, __u32 slot)
 	return sr && sr->row_plus1;
 }
 
+/*
+ * Flow times: CLOCK_MONOTONIC_COARSE (jiffies), a few ms fine, which is all
+ * timeouts of seconds need, and much cheaper than the precise clock in a VM.
+ */
+static __always_inline __u64 flow_clock(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 static __always_inline __u64 flow_timeout(const struct picfw_gen_cfg *cfg, __u8 state)
 {
 	if (state == PICFW_TCP_NONE)
@@ -362,7 +371,7 @@ static __always_inline int flow_reply(__u32 gen, const struct picfw_gen_cfg *cfg
 {
 	struct picfw_flow_key key = {};
 	struct picfw_flow *f;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = flow_clock();
 	__u8 state;
 
 	key_from_ingress(&key, pkt);
@@ -486,7 +495,7 @@ static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *c
 
 		__builtin_memcpy(key.remote, q.daddr, 16);
 		__builtin_memcpy(key.local, q.saddr, 16);
-		if (flow_find(gen, cfg, &key, bpf_ktime_get_ns()))
+		if (flow_find(gen, cfg, &key, flow_clock()))
 			return 1;
 	}
 	return match_rows(gen, cfg, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1, q.dport,
@@ -574,21 +583,27 @@ int picfw_xdp(struct xdp_md *ctx)
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP) {
 		int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
 
+		int reply_like = pkt.l4proto == IPPROTO_UDP || (pkt.tcp_flags & TCP_FLAG_ACK);
+
 		/*
-		 * A tracked reply comes from a port some outbound row names (flows
-		 * are made under those rows only): other packets skip the flow
-		 * table's hash lookup.
+		 * Inbound rows first: they are cheap, and a tracked reply goes to an
+		 * Edge port (ephemeral) that no inbound row names, while the Edge's
+		 * answers to inbound flows open no flow (see the egress program).
 		 */
-		if (!stateless && outbound_port(gen, &pkt) && flow_reply(gen, cfg, &pkt, bytes))
-			return XDP_PASS;
 		row = match_rows(gen, cfg, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
-				 pkt.sport,
-				 stateless && (pkt.l4proto == IPPROTO_UDP ||
-					       (pkt.tcp_flags & TCP_FLAG_ACK)));
+				 pkt.sport, stateless && reply_like);
 		if (row >= 0) {
 			count_row(gen, row, bytes);
 			return XDP_PASS;
 		}
+		/*
+		 * A tracked reply comes from a port some outbound row names (flows
+		 * are made under those rows only), and for TCP carries an ACK (the
+		 * Edge sent the SYN): other packets skip the flow table's hash.
+		 */
+		if (!stateless && reply_like && outbound_port(gen, &pkt) &&
+		    flow_reply(gen, cfg, &pkt, bytes))
+			return XDP_PASS;
 	} else if ((pkt.family == 4 && pkt.l4proto == IPPROTO_ICMP) ||
 		   (pkt.family == 6 && pkt.l4proto == IPPROTO_ICMPV6)) {
 		if (icmp_essential(&pkt)) {
@@ -663,7 +678,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	key.local_port = pkt.sport;
 	__builtin_memcpy(key.remote, pkt.daddr, 16);
 	__builtin_memcpy(key.local, pkt.saddr, 16);
-	now = bpf_ktime_get_ns();
+	now = flow_clock();
 
 	state = PICFW_TCP_NONE;
 	if (pkt.l4proto == IPPROTO_TCP) {

@@ -264,7 +264,7 @@ enum picfw_tcp_state {
 };
 
 struct picfw_flow {
-	__u64 created;   /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 created;   /* bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC_COARSE */
 	__u64 last_seen; /* refreshed at most every PICFW_FLOW_REFRESH_NS */
 	__u32 slot;      /* counter slot of the outbound row that created it */
 	__u8 tcp_state;  /* enum picfw_tcp_state */
