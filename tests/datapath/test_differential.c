@@ -502,8 +502,12 @@ static void random_protected(struct g_policy *g)
 			add_protected(g, s, 4, 1);
 		for (i = 0; i < n6; i++)
 			add_protected(g, s, 6, 1);
-		if (chance(20) && s->n) /* the same host twice */
-			gset_add(s, &s->v[rnd((unsigned)s->n)]);
+		if (chance(20) && s->n) { /* the same host twice */
+			/* A copy: gset_add() may move s->v before it reads the prefix. */
+			struct ref_prefix dup = s->v[rnd((unsigned)s->n)];
+
+			gset_add(s, &dup);
+		}
 	} else { /* hosts and blocks */
 		n4 = 1 + (int)rnd(3);
 		for (i = 0; i < n4; i++)
