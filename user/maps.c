@@ -44,8 +44,6 @@ const char *const map_names[MAP_COUNT] = {
 #define PORTS_BYTES \
 	((size_t)PICFW_GENERATIONS * PICFW_TRANSPORTS * PICFW_PORTS * sizeof(struct picfw_port_classes))
 #define BITS_BYTES ((size_t)PICFW_GENERATIONS * PICFW_MAX_CLASSES * sizeof(struct picfw_bits))
-#define TRIE_BYTES \
-	((size_t)PICFW_GENERATIONS * PICFW_TRIE_NODES * sizeof(struct picfw_trie_node))
 #define SLOT_ROWS_BYTES \
 	((size_t)PICFW_GENERATIONS * PICFW_MAX_ROWS * sizeof(struct picfw_slot_row))
 
@@ -156,11 +154,6 @@ static int maps_mmap(struct picfw_maps *m)
 	if (p == MAP_FAILED)
 		return -errno;
 	m->slot_rows_mem = p;
-	p = mmap(NULL, page_round(TRIE_BYTES), PROT_READ | PROT_WRITE, MAP_SHARED, m->fd[MAP_TRIE],
-		 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	m->trie_mem = p;
 	return 0;
 }
 
@@ -220,8 +213,6 @@ void maps_close(struct picfw_maps *m)
 		munmap(m->bits_mem, page_round(BITS_BYTES));
 	if (m->slot_rows_mem)
 		munmap(m->slot_rows_mem, page_round(SLOT_ROWS_BYTES));
-	if (m->trie_mem)
-		munmap(m->trie_mem, page_round(TRIE_BYTES));
 	for (i = 0; m->owned && i < MAP_COUNT; i++)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
@@ -319,6 +310,34 @@ int maps_sync(const struct picfw_maps *m)
 	return err;
 }
 
+/*
+ * The trie array is 32 MiB and mmap of an array map maps every page at once
+ * (remap_vmalloc_range), which costs milliseconds: map only the pages of
+ * nodes [first, first + count) of generation gen, and unmap them after use.
+ */
+static int trie_write(const struct picfw_maps *m, uint32_t gen, uint32_t first, uint32_t count,
+		      const struct picfw_trie_node *src)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), node = sizeof(struct picfw_trie_node);
+	size_t start = ((size_t)gen * PICFW_TRIE_NODES + first) * node, end, off;
+	void *p;
+
+	if (!count)
+		return 0;
+	end = start + (size_t)count * node;
+	off = start / page * page;
+	p = mmap(NULL, page_round(end - off), PROT_READ | PROT_WRITE, MAP_SHARED, m->fd[MAP_TRIE],
+		 (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (src)
+		memcpy((char *)p + (start - off), src, end - start);
+	else
+		memset((char *)p + (start - off), 0, end - start);
+	munmap(p, page_round(end - off));
+	return 0;
+}
+
 /* Remove generation gen's entries, and its first `nodes` trie nodes. */
 static int clear_generation(const struct picfw_maps *m, uint32_t gen, uint32_t nodes)
 {
@@ -337,9 +356,7 @@ static int clear_generation(const struct picfw_maps *m, uint32_t gen, uint32_t n
 	       PORTS_BYTES / PICFW_GENERATIONS);
 	memset(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES, 0, BITS_BYTES / PICFW_GENERATIONS);
 	memset(m->slot_rows_mem + (size_t)gen * PICFW_MAX_ROWS, 0, SLOT_ROWS_BYTES / PICFW_GENERATIONS);
-	memset(m->trie_mem + (size_t)gen * PICFW_TRIE_NODES, 0,
-	       (size_t)nodes * sizeof(struct picfw_trie_node));
-	return 0;
+	return trie_write(m, gen, 0, nodes, NULL);
 }
 
 int maps_clear_generation(const struct picfw_maps *m, uint32_t gen)
@@ -391,8 +408,9 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 	       PORTS_BYTES / PICFW_GENERATIONS);
 	if (img->ntrie > PICFW_TRIE_NODES)
 		return -EINVAL;
-	memcpy(m->trie_mem + (size_t)gen * PICFW_TRIE_NODES, img->trie,
-	       (size_t)img->ntrie * sizeof(struct picfw_trie_node));
+	err = trie_write(m, gen, 0, img->ntrie, img->trie);
+	if (err)
+		return err;
 	/* Class 0 stays all zero: no row. */
 	memcpy(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES + 1, img->classes + 1,
 	       (img->nclasses - 1) * sizeof(struct picfw_bits));

@@ -42,7 +42,6 @@ struct picfw_maps {
 	struct picfw_port_classes *ports_mem;
 	struct picfw_bits *bits_mem;
 	struct picfw_slot_row *slot_rows_mem;
-	struct picfw_trie_node *trie_mem;
 };
 
 /*
