@@ -1,0 +1,549 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# report.awk - the tables of `make bench` from its raw CSV files.
+#
+#   awk -f bench/report.awk -v csv=OUT.csv -v plotdat=PLOT.dat -v readme=TABLE.md \
+#       -v goals=GOALS.md -v when=DATE -v kernel=KERNEL -v cpu=CPU -v ncpu=N -v e2e_note=TEXT \
+#       raw/testrun.csv raw/e2e.csv raw/apply.csv raw/memory.csv > results.txt
+#
+# Inputs (written by scripts/bench.sh and build/bench/testrun):
+#   testrun.csv  run,ROUND,PROGRAM,PACKET,VERDICT,EXPECT,NS  and  info,PROGRAM,KEY,VALUE
+#   e2e.csv      ROUND,CONFIG,TRAFFIC,SENT,SECONDS,PPS,CPU_NS,CPU_SHARE,RX
+#   apply.csv    ROUND,TRANSITION,WALL_MS,COMPILE_MS,WRITE_MS,SWITCH_MS,CLEAR_MS
+#   memory.csv   STATE,MAP,BYTES
+# Every number is a median over the rounds of one run, with min-max; ratios
+# and differences are taken between medians of the same run (the end-to-end
+# differences per round first, between configurations measured back to back).
+# POSIX awk (Debian's mawk): no asort, no length(array).
+
+BEGIN {
+	FS = ","
+	np = 0; nk = 0; ne = 0; nt = 0; na = 0; nm = 0
+}
+
+function sortnum(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+}
+
+# Median, min and max of a space-separated list: sets M_MED, M_MIN, M_MAX, M_N.
+function stats(list,    a, n, i) {
+	n = split(list, a, " ")
+	M_N = n
+	if (n == 0) {
+		M_MED = M_MIN = M_MAX = ""
+		return 0
+	}
+	for (i = 1; i <= n; i++)
+		a[i] += 0
+	sortnum(a, n)
+	M_MIN = a[1]
+	M_MAX = a[n]
+	M_MED = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	return n
+}
+
+function fmt(x) {
+	if (x == "")
+		return "-"
+	if (x == int(x))
+		return sprintf("%d", x)
+	return sprintf("%.1f", x)
+}
+
+function ms1(x) {
+	return x == "" ? "-" : sprintf("%.1f", x)
+}
+
+function signed(x) {
+	if (x == "")
+		return "-"
+	return sprintf("%+.1f", x)
+}
+
+function ratio(a, b) {
+	if (a == "" || b == "" || b + 0 == 0)
+		return "-"
+	return sprintf("%.2f", a / b)
+}
+
+function verdict_ok(cond) {
+	return cond ? "MET   " : "MISSED"
+}
+
+# --- inputs -------------------------------------------------------------------
+
+FILENAME ~ /testrun\.csv$/ && $1 == "info" {
+	info[$2, $3] = $4
+	next
+}
+
+FILENAME ~ /testrun\.csv$/ && $1 == "run" {
+	p = $3; k = $4
+	if (!(p in pseen)) { pseen[p] = 1; prog[++np] = p }
+	if (!(k in kseen)) { kseen[k] = 1; pkt[++nk] = k }
+	tr[p, k] = tr[p, k] " " $7
+	if ((p, k) in verd && verd[p, k] != $5)
+		verd[p, k] = verd[p, k] "/" $5
+	else
+		verd[p, k] = $5
+	expect[k] = $6
+	next
+}
+
+FILENAME ~ /e2e\.csv$/ && $1 ~ /^[0-9]+$/ {
+	r = $1; c = $2; t = $3
+	if (!(c in cseen)) { cseen[c] = 1; conf[++ne] = c }
+	if (!(t in tseen)) { tseen[t] = 1; traf[++nt] = t }
+	if ($6 + 0 > 0 && $4 + 0 > 0) {
+		e_pps[c, t] = e_pps[c, t] " " $6
+		# CPU time per packet (sender + receive path, see bench/sender.c);
+		# wall time per packet when the CPU time is unknown.
+		e_ns[r, c, t] = $7 + 0 > 0 ? $7 / $4 : 1e9 / $6
+		e_nsl[c, t] = e_nsl[c, t] " " e_ns[r, c, t]
+		e_have[r, c, t] = 1
+		e_share[c, t] = e_share[c, t] " " ($8 + 0 > 0 ? $8 : 1)
+		if ($8 + 0 > 0 && (e_minshare == "" || $8 + 0 < e_minshare))
+			e_minshare = $8 + 0
+		if ($9 + 0 != $4 + 0)
+			e_rxdiff = e_rxdiff sprintf(" %s/%s/%s: sent %s, received %s;", r, c, t, $4, $9)
+	}
+	if (r > e_rounds) e_rounds = r
+	next
+}
+
+FILENAME ~ /apply\.csv$/ && $1 ~ /^[0-9]+$/ {
+	x = $2
+	if (!(x in aseen)) { aseen[x] = 1; trans[++na] = x }
+	a_wall[x] = a_wall[x] " " $3
+	a_comp[x] = a_comp[x] " " $4
+	a_write[x] = a_write[x] " " $5
+	a_sw[x] = a_sw[x] " " $6
+	a_clear[x] = a_clear[x] " " $7
+	next
+}
+
+FILENAME ~ /memory\.csv$/ && $1 != "state" {
+	s = $1
+	if (!(s in mseen)) { mseen[s] = 1; mstate[++nm] = s }
+	mem_total[s] += $3
+	mem_map[s, $2] = $3
+	if (!($2 in mapseen)) { mapseen[$2] = 1; mapname[++nmaps] = $2 }
+	next
+}
+
+# --- output -------------------------------------------------------------------
+
+function is_picfw(p) { return info[p, "prog_name"] == "picfw_xdp" }
+function is_probe(p) { return p ~ /^probe_/ }
+
+function med(p, k) {
+	if (!((p, k) in tr))
+		return ""
+	stats(tr[p, k])
+	return M_MED
+}
+
+# Above the floor for packet k (medians).
+function above(p, k,    a, f) {
+	a = med(p, k); f = med("floor", k)
+	if (a == "" || f == "")
+		return ""
+	return a - f
+}
+
+# A column name of at most 10 characters.
+function short(p,    parts) {
+	if (p ~ /^r[0-9]+-p[0-9]+$/) {
+		split(substr(p, 2), parts, "-p")
+		return parts[1] "r/" kilo(parts[2])
+	}
+	if (p == "xdpf-ports") return "xf-ports"
+	if (p ~ /^xdpf-ip-/) return "xf-ip/" kilo(substr(p, 9))
+	return substr(p, 1, 10)
+}
+
+function kilo(n) {
+	return (n >= 1000 && n % 1000 == 0) ? (n / 1000) "k" : n
+}
+
+function label(p,    parts) {
+	if (p == "floor") return "floor (count + pass)"
+	if (p == "pic") return "picfw, etc/pic.policy"
+	if (p ~ /^r[0-9]+-p[0-9]+$/) {
+		split(substr(p, 2), parts, "-p")
+		return "picfw, " parts[1] " rows, " parts[2] " prefixes"
+	}
+	if (p == "xdpf-ports") return "xdp-filter ports (full program)"
+	if (p ~ /^xdpf-ip-/) return "xdp-filter IP, " substr(p, 9) " addresses"
+	return p
+}
+
+END {
+	print "picfw benchmark, " when
+	print "kernel " kernel ", CPU " cpu " (" ncpu " CPUs)"
+	print ""
+
+	# 1. BPF_PROG_TEST_RUN, medians per program and packet.
+	print "1. BPF_PROG_TEST_RUN, ns per packet (repeat " info["run", "repeat"] ", median of " \
+	    info["run", "rounds"] " interleaved rounds). Cells: median above the floor, ns."
+	print "   The floor (a per-CPU counter bump and XDP_PASS) is the first column, in absolute ns."
+	print "   p = passed, d = dropped (the program's verdict); a picfw verdict other than the"
+	print "   expected one is marked '!'."
+	print ""
+	# Rows: packets; columns: programs (short names, legend below).
+	line = sprintf("   %-17s", "packet")
+	for (i = 1; i <= np; i++)
+		if (!is_probe(prog[i]))
+			line = line sprintf(" %10s", short(prog[i]))
+	print line
+	for (j = 1; j <= nk; j++) {
+		k = pkt[j]
+		line = sprintf("   %-17s", k)
+		for (i = 1; i <= np; i++) {
+			p = prog[i]
+			if (is_probe(p))
+				continue
+			if (p == "floor") {
+				cell = fmt(med(p, k))
+			} else {
+				v = verd[p, k]
+				mark = v == "PASS" ? "p" : (v == "DROP" ? "d" : "?")
+				if (is_picfw(p) && v != expect[k])
+					mark = mark "!"
+				cell = signed(above(p, k)) mark
+			}
+			line = line sprintf(" %10s", cell)
+		}
+		print line
+	}
+	print ""
+	for (i = 1; i <= np; i++)
+		if (!is_probe(prog[i]))
+			printf "   %-10s %s\n", short(prog[i]), label(prog[i])
+	print ""
+
+	# The long form, with min-max and ratios.
+	print "   Every cell: median (min-max) ns; above the floor; x floor, x xdp-filter ports,"
+	print "   x xdp-filter IP (2 addresses), all medians of this run."
+	print ""
+	printf "   %-22s %-17s %-4s %14s %8s %7s %7s %7s\n", "program", "packet", "verd",
+	    "median (min-max)", "-floor", "xfloor", "xports", "xip"
+	print "csv_section,program,packet,verdict,expect,median_ns,min_ns,max_ns,rounds,above_floor_ns," \
+	    "x_floor,x_xdpf_ports,x_xdpf_ip" > csv
+	for (i = 1; i <= np; i++) {
+		p = prog[i]
+		for (j = 1; j <= nk; j++) {
+			k = pkt[j]
+			if (!((p, k) in tr))
+				continue
+			stats(tr[p, k])
+			m = M_MED; lo = M_MIN; hi = M_MAX; n = M_N
+			ab = p == "floor" ? "" : above(p, k)
+			xf = ratio(m, med("floor", k))
+			xp = ratio(m, med("xdpf-ports", k))
+			xi = ratio(m, med("xdpf-ip-2", k))
+			printf "   %-22s %-17s %-4s %14s %8s %7s %7s %7s\n", p, k, verd[p, k],
+			    fmt(m) " (" fmt(lo) "-" fmt(hi) ")", signed(ab), xf, xp, xi
+			printf "testrun,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s\n", p, k, verd[p, k], expect[k],
+			    m, lo, hi, n, ab, xf, xp, xi > csv
+		}
+	}
+	print ""
+
+	# Probes: single operations above the floor, for attribution.
+	have_probe = 0
+	for (i = 1; i <= np; i++)
+		if (is_probe(prog[i]))
+			have_probe = 1
+	if (have_probe) {
+		k1 = pkt[1]
+		print "   Single operations on this machine (bench/probes.bpf.c, on " k1 "), above the floor:"
+		for (i = 1; i <= np; i++) {
+			p = prog[i]
+			if (!is_probe(p))
+				continue
+			f = med("floor", k1)
+			stats(tr[p, k1])
+			printf "   %-22s %+6.1f ns  (median %s ns, %s-%s; floor %s)\n", p, M_MED - f,
+			    fmt(M_MED), fmt(M_MIN), fmt(M_MAX), fmt(f)
+		}
+		print ""
+	}
+
+	# Program facts.
+	print "   Programs: instructions (xlated), JITed bytes, what the policy compiled to, map memory"
+	print "   (the kernel's accounting, fdinfo memlock, all of the object's maps)."
+	for (i = 1; i <= np; i++) {
+		p = prog[i]
+		if (is_probe(p))
+			continue
+		extra = ""
+		if (is_picfw(p))
+			extra = sprintf("; %s rows, %s+%s prefixes, %s classes, IPv4 %s trie, IPv6 %s trie, %s nodes; compiled %s ms, written %s ms",
+			    info[p, "rows"], info[p, "prefixes4"], info[p, "prefixes6"], info[p, "classes"],
+			    info[p, "trie4"], info[p, "trie6"], info[p, "trie_nodes"], info[p, "compile_ms"],
+			    info[p, "write_ms"])
+		memv = (p, "memlock_all_maps") in info ? info[p, "memlock_all_maps"] : info[p, "map_memlock_bytes"]
+		printf "   %-14s %5s insns, %6s bytes JITed, maps %7.1f MiB%s\n", p, info[p, "xlated_insns"],
+		    info[p, "jited_bytes"], memv / 1048576, extra
+	}
+	print ""
+
+	# 2. End to end.
+	if (ne > 0) {
+		print "2. End to end: 60-byte frames (64 on the wire) from an AF_PACKET sender (qdisc bypass,"
+		print "   sendmmsg) over a veth pair into the receiver's namespace, " e_rounds " interleaved rounds."
+		print "   " e2e_note
+		print "   ns/pkt: CPU time of the sender and the receive path (the sender's runtime plus its"
+		print "   CPU's ksoftirqd's) per packet sent, median; kpps: packets per second of wall time."
+		print "   Where nothing else ran on the CPU the two agree (ns/pkt = 1e9 / pps); CPU time is"
+		print "   used so that other work on the machine does not count. A receiver's extra cost:"
+		print "   per round, its ns/pkt minus that of the reference measured in the same round"
+		print "   (XDP_DROP for dropped traffic, XDP_PASS for passed traffic, or no filter), then the"
+		print "   median (min..max) over the rounds."
+		printf "   Lowest CPU share of a measurement: %.2f (1.00: the sender had its CPU to itself).\n",
+		    e_minshare == "" ? 1 : e_minshare
+		if (e_rxdiff != "")
+			print "   Frames sent but not counted by the receiver:" e_rxdiff
+		print ""
+		printf "   %-11s %-12s %18s %7s %22s %22s\n", "receiver", "traffic", "kpps med (min-max)",
+		    "ns/pkt", "extra vs XDP_DROP/PASS", "extra vs no filter"
+		for (ti = 1; ti <= nt; ti++) {
+			t = traf[ti]
+			ref = t ~ /miss$/ ? "xdp-drop" : "xdp-pass"
+			for (ci = 1; ci <= ne; ci++) {
+				c = conf[ci]
+				if (!((c, t) in e_pps))
+					continue
+				stats(e_pps[c, t])
+				pm = M_MED; plo = M_MIN; phi = M_MAX
+				dl = ""; nl = ""
+				for (r = 1; r <= e_rounds; r++) {
+					if (!e_have[r, c, t])
+						continue
+					if (e_have[r, ref, t])
+						dl = dl " " (e_ns[r, c, t] - e_ns[r, ref, t])
+					if (e_have[r, "none", t])
+						nl = nl " " (e_ns[r, c, t] - e_ns[r, "none", t])
+				}
+				stats(dl); dmed[c, t] = M_MED
+				if (c == ref)
+					ds = "(reference)"
+				else if (ref == "xdp-pass" && c !~ /^(xdp-|picfw)/)
+					ds = "- (no XDP)"
+				else if (M_N)
+					ds = sprintf("%+.0f (%+.0f..%+.0f)", M_MED, M_MIN, M_MAX)
+				else
+					ds = "-"
+				stats(nl); nmed[c, t] = M_MED
+				ns_s = c == "none" ? "(reference)" : (M_N ? sprintf("%+.0f (%+.0f..%+.0f)", M_MED, M_MIN, M_MAX) : "-")
+				stats(e_nsl[c, t])
+				printf "   %-11s %-12s %18s %7.0f %22s %22s\n", c, t,
+				    sprintf("%.0f (%.0f-%.0f)", pm / 1e3, plo / 1e3, phi / 1e3), M_MED, ds, ns_s
+				printf "e2e,%s,%s,,,%s,%s,%s,%d,%s,,,\n", c, t, pm, plo, phi, M_N, dmed[c, t] > csv
+			}
+		}
+		print ""
+	}
+
+	# 3. apply and memory.
+	if (na > 0) {
+		print "3. picfw apply on the attached receiver (wall time of the command, and its own phases),"
+		print "   median (min-max) ms. The command runs under nsenter (the receiver's namespace);"
+		print "   'nsenter alone' is that part, which the goals take off the wall time."
+		printf "   %-30s %22s %8s %8s %8s %8s\n", "transition", "wall", "compile", "write", "switch", "clear"
+		for (xi = 1; xi <= na; xi++) {
+			x = trans[xi]
+			stats(a_wall[x]); w = sprintf("%.1f (%.1f-%.1f)", M_MED, M_MIN, M_MAX); awmed[x] = M_MED
+			awn = M_N; awlo = M_MIN; awhi = M_MAX
+			stats(a_comp[x]); c1 = M_MED
+			stats(a_write[x]); c2 = M_MED
+			stats(a_sw[x]); c3 = M_MED
+			stats(a_clear[x]); c4 = M_MED
+			printf "   %-30s %22s %8s %8s %8s %8s\n", x, w, ms1(c1), ms1(c2), ms1(c3), ms1(c4)
+			printf "apply,%s,,,,%s,%s,%s,%d,,,,\n", x, awmed[x], awlo, awhi, awn > csv
+		}
+		print ""
+	}
+	if (nm > 0) {
+		print "   Map memory of the attached filter (bpftool map show, bytes_memlock, every pinned map):"
+		line = sprintf("   %-18s", "map")
+		for (si = 1; si <= nm; si++)
+			line = line sprintf(" %16s", mstate[si])
+		print line
+		for (mi = 1; mi <= nmaps; mi++) {
+			line = sprintf("   %-18s", mapname[mi])
+			for (si = 1; si <= nm; si++)
+				line = line sprintf(" %16d", mem_map[mstate[si], mapname[mi]])
+			print line
+		}
+		line = sprintf("   %-18s", "total")
+		for (si = 1; si <= nm; si++) {
+			line = line sprintf(" %12.1f MiB", mem_total[mstate[si]] / 1048576)
+			printf "memory,%s,,,,%d,,,,,,,\n", mstate[si], mem_total[mstate[si]] > csv
+		}
+		print line
+		print ""
+	}
+
+	# 4. Goals.
+	print "4. Goals (issue: \"Speed you can show\"), from the numbers above:"
+	if ("pic" in pseen) {
+		for (j = 1; j <= nk; j++) {
+			k = pkt[j]
+			a = above("pic", k)
+			xp = ("xdpf-ports" in pseen) ? above("xdpf-ports", k) : ""
+			ok = a <= 30
+			note = ""
+			if (xp != "") {
+				note = sprintf("; xdp-filter ports +%.1f -> %s", xp,
+				    a < xp ? "picfw cheaper" : "picfw NOT cheaper")
+				ok = ok && a < xp
+			}
+			printf "   [%s] PIC policy, %-17s picfw +%.1f ns above the floor (goal <= 30%s)%s\n",
+			    verdict_ok(ok), k, a, xp != "" ? ", and below xdp-filter ports" : "", note
+			g1n++
+			if (ok) g1ok++
+			else g1miss = g1miss sprintf("%s %+.0f ns%s; ", k, a, xp != "" ? sprintf(" (xdp-filter ports %+.0f)", xp) : "")
+		}
+	}
+	if (("pic" in pseen) && ("r1024-p100000" in pseen)) {
+		for (j = 1; j <= nk; j++) {
+			k = pkt[j]
+			big = med("r1024-p100000", k); small = med("pic", k)
+			ab = above("r1024-p100000", k); as = above("pic", k)
+			printf "   [%s] 1,024 rows, 100,000 prefixes, %-17s %.0f ns = %.2f x PIC's %.0f ns (goal <= 1.3); above the floor %.2f x\n",
+			    verdict_ok(big <= 1.3 * small), k, big, big / small, small, (as > 0 ? ab / as : 0)
+			g2n++
+			if (big <= 1.3 * small) g2ok++
+			else g2miss = g2miss sprintf("%s %.2fx; ", k, big / small)
+			if (big / small > g2worst) { g2worst = big / small; g2wk = k }
+		}
+	}
+	t = "v4-tcp-miss"
+	if (("picfw", t) in dmed) {
+		pf = dmed["picfw", t]
+		if (("nft-netdev", t) in dmed) {
+			nd = dmed["nft-netdev", t]
+			printf "   [%s] end to end, drop traffic: picfw's extra %.0f ns <= 1/4 of nft netdev's %.0f ns (ratio %.3f)\n",
+			    verdict_ok(pf <= nd / 4), pf, nd, nd ? pf / nd : 0
+		}
+		if (("nft-inet", t) in dmed) {
+			ni = dmed["nft-inet", t]
+			printf "   [%s] end to end, drop traffic: picfw's extra %.0f ns <= 1/10 of nft inet's %.0f ns (ratio %.3f)\n",
+			    verdict_ok(pf <= ni / 10), pf, ni, ni ? pf / ni : 0
+		}
+	}
+	if (goals != "") {
+		sub(/; $/, ".", g1miss)
+		sub(/; $/, ".", g2miss)
+		if (g1n)
+			printf "- PIC policy, at most 30 ns above the floor and below xdp-filter's full ports program: met for %d of %d packet kinds%s\n",
+			    g1ok, g1n, g1ok < g1n ? "; missed: " g1miss : "." > goals
+		if (g2n)
+			printf "- 1,024 rows and 100,000 prefixes at most 1.3 x the PIC policy's ns/packet: met for %d of %d packet kinds (worst: %s, %.2f x)%s\n",
+			    g2ok, g2n, g2wk, g2worst, g2ok < g2n ? "; missed: " g2miss : "." > goals
+		if (("picfw", t) in dmed && ("nft-netdev", t) in dmed && ("nft-inet", t) in dmed)
+			printf "- End to end, extra receiver cost over XDP_DROP: picfw %+.0f ns, nftables netdev %+.0f ns (ratio %.2f, goal <= 0.25: %s), nftables inet %+.0f ns (ratio %.2f, goal <= 0.10: %s).\n",
+			    pf, nd, pf / nd, pf <= nd / 4 ? "met" : "MISSED", ni, pf / ni, pf <= ni / 10 ? "met" : "MISSED" > goals
+	}
+	ns_ms = 0
+	if ("nsenter alone" in a_wall) {
+		stats(a_wall["nsenter alone"])
+		ns_ms = M_MED
+	}
+	for (xi = 1; xi <= na; xi++) {
+		x = trans[xi]
+		if (x == "nsenter alone")
+			continue
+		awmed[x] -= ns_ms
+		if (goals != "" && x ~ /^pic -> pic/)
+			printf "- `picfw apply` of the PIC policy: %.1f ms wall, nsenter's %.1f ms taken off (goal < 20 ms: %s).\n", awmed[x], ns_ms, awmed[x] < 20 ? "met" : "MISSED" > goals
+		else if (goals != "" && x ~ /-> r1024-p100000/)
+			printf "- `picfw apply` %s: %.1f ms wall, nsenter's taken off (goal < 1 s: %s).\n", x, awmed[x], awmed[x] < 1000 ? "met" : "MISSED" > goals
+		if (x ~ /^pic -> pic/)
+			printf "   [%s] apply %-24s %.1f ms wall without nsenter's %.1f ms (goal < 20 ms)\n", verdict_ok(awmed[x] < 20), x, awmed[x], ns_ms
+		else if (x ~ /-> r1024-p100000/)
+			printf "   [%s] apply %-24s %.1f ms wall without nsenter's (goal < 1000 ms)\n", verdict_ok(awmed[x] < 1000), x, awmed[x]
+	}
+	print ""
+
+	# Plot data: ns/packet against policy size (prefixes), one block per series.
+	# Columns: size, median, min, max. Series order is fixed (bench.sh's gnuplot script).
+	split("v4-tcp-hit v4-tcp-miss v6-tcp-hit v6-tcp-miss", pk, " ")
+	for (q = 1; q <= 4; q++) {
+		k = pk[q]
+		# picfw, 100 rows and 1,024 rows (the PIC policy at its own size in both).
+		split("r100 r1024", rr, " ")
+		for (s = 1; s <= 2; s++) {
+			printf "# picfw %s %s\n", rr[s], k > plotdat
+			if ("pic" in pseen) {
+				stats(tr["pic", k]); printf "%d %s %s %s\n", 2, M_MED, M_MIN, M_MAX > plotdat
+			}
+			split("1000 10000 100000", sz, " ")
+			for (z = 1; z <= 3; z++) {
+				p = rr[s] "-p" sz[z]
+				if (p in pseen) {
+					stats(tr[p, k]); printf "%d %s %s %s\n", sz[z], M_MED, M_MIN, M_MAX > plotdat
+				}
+			}
+			printf "\n\n" > plotdat
+		}
+		printf "# floor %s\n", k > plotdat
+		stats(tr["floor", k])
+		printf "%d %s %s %s\n%d %s %s %s\n\n\n", 2, M_MED, M_MIN, M_MAX, 100000, M_MED, M_MIN, M_MAX > plotdat
+		printf "# xdp-filter ports %s\n", k > plotdat
+		if ("xdpf-ports" in pseen) {
+			stats(tr["xdpf-ports", k])
+			printf "%d %s %s %s\n%d %s %s %s\n", 2, M_MED, M_MIN, M_MAX, 100000, M_MED, M_MIN, M_MAX > plotdat
+		} else {
+			printf "2 NaN NaN NaN\n" > plotdat
+		}
+		printf "\n\n" > plotdat
+		printf "# xdp-filter ip %s\n", k > plotdat
+		split("2 1000 10000", sz, " ")
+		any = 0
+		for (z = 1; z <= 3; z++) {
+			p = "xdpf-ip-" sz[z]
+			if (p in pseen) {
+				stats(tr[p, k]); printf "%d %s %s %s\n", sz[z], M_MED, M_MIN, M_MAX > plotdat
+				any = 1
+			}
+		}
+		if (!any)
+			printf "2 NaN NaN NaN\n" > plotdat
+		printf "\n\n" > plotdat
+	}
+
+	# The README's compact table: above the floor, medians, the main packets.
+	if (readme != "") {
+		split("v4-tcp-hit v4-tcp-miss v6-tcp-hit v6-tcp-miss v4-udp-hit v6-ext-hit vlan-hit reply-hit reply-miss v4-tcp-hit-eph", rk, " ")
+		line = "| ns/packet above the floor (median) |"
+		sep = "|---|"
+		for (q = 1; q <= 10; q++) {
+			line = line " " rk[q] " |"
+			sep = sep "---:|"
+		}
+		print line > readme
+		print sep > readme
+		for (i = 1; i <= np; i++) {
+			p = prog[i]
+			if (is_probe(p))
+				continue
+			line = "| " label(p) " |"
+			for (q = 1; q <= 10; q++) {
+				k = rk[q]
+				if (p == "floor")
+					line = line " " fmt(med(p, k)) " ns |"
+				else
+					line = line " " signed(above(p, k)) (verd[p, k] == "DROP" ? " d" : "") " |"
+			}
+			print line > readme
+		}
+	}
+}
