@@ -792,7 +792,8 @@ static struct ref_set remote_set(const struct g_policy *g, const struct g_row *r
 		s.n = 2;
 	}
 	if (gs) {
-		memcpy(s.v + s.n, gs->v, n * sizeof(*s.v));
+		if (n) /* an empty set may have no array at all: no memcpy from NULL */
+			memcpy(s.v + s.n, gs->v, n * sizeof(*s.v));
 		s.n += n;
 	} else if (r->remote == REMOTE_INLINE) {
 		s.v[s.n++] = r->inl;
