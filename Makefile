@@ -223,8 +223,7 @@ bench-build: $(BUILD)/picfw $(BENCH_BPF) $(BENCH_TOOLS)
 
 # Installs what is missing (as `make test` does), builds, then measures (root).
 bench:
-	$(Q)scripts/deps.sh
-	$(Q)scripts/deps-bench.sh
+	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)scripts/bench.sh $(BUILD)
 

@@ -289,7 +289,7 @@ fi
 
 [[ $(id -u) -eq 0 ]] || die "needs root (BPF, namespaces): sudo make bench"
 for c in ip nsenter jq bpftool taskset timeout awk; do
-	command -v "$c" >/dev/null || die "missing command: $c (scripts/deps.sh, scripts/deps-bench.sh)"
+	command -v "$c" >/dev/null || die "missing command: $c (scripts/deps.sh bench)"
 done
 for f in "$build/picfw" "$B/testrun" "$B/sender" "$B/floor.bpf.o" "$B/xdp_drop.bpf.o" \
 	"$B/probes.bpf.o"; do

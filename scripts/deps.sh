@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-# Install the Debian 12 packages that picfw's build, demo and tests need.
-# Idempotent and quick when everything is there: only missing packages are
-# installed, and apt-get update runs only then.
+# Install the Debian 12 packages that picfw's build, demo and tests need;
+# `scripts/deps.sh bench` adds what only `make bench` needs (the peers it
+# measures picfw against, gnuplot for the plot). Idempotent and quick when
+# everything is there: only missing packages are installed, and apt-get
+# update runs only then.
 set -eu
 
 PACKAGES=(
@@ -14,6 +16,9 @@ PACKAGES=(
 	iproute2 jq                      # namespaces, veth, JSON in the end-to-end tests
 	clang-tidy cppcheck valgrind     # make lint, make valgrind (CI runs both)
 )
+if [ "${1:-}" = bench ]; then
+	PACKAGES+=(xdp-tools nftables gnuplot-nox) # xdp-filter and nft, the peers; the plot
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -55,3 +55,33 @@ one_line_err()
 {
 	[[ $(grep -c . "$TMP/err") -eq 1 ]]
 }
+
+# ex edge|net PEER-ARGS...: run one exchange with the peer tool ($PEER);
+# its stderr in $TMP/peer.err.
+ex()
+{
+	local where=$1
+	shift
+	if [[ $where == edge ]]; then
+		in_edge "$PEER" "$@" 2>"$TMP/peer.err"
+	else
+		in_net "$PEER" "$@" 2>"$TMP/peer.err"
+	fi
+}
+
+# expect_block NAME edge|net PEER-ARGS...: must time out within
+# $TIMEOUT_BLOCK s (a refusal is not a drop).
+expect_block()
+{
+	local name=$1 rc
+	shift
+	ex "$@" --timeout "$TIMEOUT_BLOCK"
+	rc=$?
+	if [[ $rc -eq 1 ]] && grep -q 'timed out' "$TMP/peer.err"; then
+		ok "$name"
+	elif [[ $rc -eq 0 ]]; then
+		not_ok "$name" "expected to be dropped, but it passed: peer $*"
+	else
+		not_ok "$name" "expected a timeout: peer $*" "$(cat "$TMP/peer.err")"
+	fi
+}

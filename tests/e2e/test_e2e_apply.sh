@@ -103,18 +103,6 @@ nx()
 	timeout 20 ip netns exec "$LAB_EDGE_NS" "$PICFW" "$@" >"$TMP/out" 2>"$TMP/err"
 }
 
-# ex edge|net PEER-ARGS...: one exchange; stderr in $TMP/peer.err.
-ex()
-{
-	local where=$1
-	shift
-	if [[ $where == edge ]]; then
-		in_edge "$PEER" "$@" 2>"$TMP/peer.err"
-	else
-		in_net "$PEER" "$@" 2>"$TMP/peer.err"
-	fi
-}
-
 # expect_pass NAME TIMEOUT edge|net PEER-ARGS...
 expect_pass()
 {
@@ -124,22 +112,6 @@ expect_pass()
 		ok "$name"
 	else
 		not_ok "$name" "expected to pass within $t s: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
-
-# expect_block NAME edge|net PEER-ARGS...: must time out (a refusal is not a drop).
-expect_block()
-{
-	local name=$1 rc
-	shift
-	ex "$@" --timeout "$TIMEOUT_BLOCK"
-	rc=$?
-	if [[ $rc -eq 1 ]] && grep -q 'timed out' "$TMP/peer.err"; then
-		ok "$name"
-	elif [[ $rc -eq 0 ]]; then
-		not_ok "$name" "expected to be dropped, but it passed: peer $*"
-	else
-		not_ok "$name" "expected a timeout: peer $*" "$(cat "$TMP/peer.err")"
 	fi
 }
 
