@@ -45,7 +45,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PICFW_MAX_FLOWS);
+	__uint(max_entries, PICFW_DEFAULT_FLOWS_UDP);
 	__type(key, struct picfw_flow_key);
 	__type(value, struct picfw_flow);
 } probe_flows40 SEC(".maps");
@@ -61,7 +61,7 @@ struct probe_key16 {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PICFW_MAX_FLOWS);
+	__uint(max_entries, PICFW_DEFAULT_FLOWS_UDP);
 	__type(key, struct probe_key16);
 	__type(value, struct picfw_flow);
 } probe_flows16 SEC(".maps");

@@ -136,30 +136,63 @@ struct {
 	__type(value, struct picfw_slot_row);
 } picfw_slot_rows SEC(".maps");
 
-/* Flows the Edge opened, written on egress (TC), read on ingress (XDP). */
+/*
+ * Flows the Edge opened, written on egress (TC), read on ingress (XDP): one
+ * LRU per family and transport, so a flood of one kind evicts only its own
+ * kind. max_entries is set by userspace before load (`flows tcp|udp N`).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PICFW_MAX_FLOWS);
-	__type(key, struct picfw_flow_key);
+	__uint(max_entries, PICFW_DEFAULT_FLOWS_TCP);
+	__type(key, struct picfw_flow4_key);
 	__type(value, struct picfw_flow);
-} picfw_flows SEC(".maps");
+} picfw_flows_tcp4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PICFW_DEFAULT_FLOWS_UDP);
+	__type(key, struct picfw_flow4_key);
+	__type(value, struct picfw_flow);
+} picfw_flows_udp4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PICFW_DEFAULT_FLOWS_TCP);
+	__type(key, struct picfw_flow6_key);
+	__type(value, struct picfw_flow);
+} picfw_flows_tcp6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PICFW_DEFAULT_FLOWS_UDP);
+	__type(key, struct picfw_flow6_key);
+	__type(value, struct picfw_flow);
+} picfw_flows_udp6 SEC(".maps");
 
 /*
- * Flows in the table, as the programs count them (atomic adds): a new flow
- * that finds it at PICFW_MAX_FLOWS makes the LRU evict one. Approximate: the
- * kernel's LRU may also evict a little earlier, per CPU.
+ * Flows in each table (enum picfw_flow_table), as the programs count them
+ * (atomic adds): a new flow that finds its table full makes the LRU evict
+ * one. Approximate: the kernel's LRU may also evict a little earlier, per CPU.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PICFW_FLOW_TABLES);
 	__type(key, __u32);
 	__type(value, __u64);
 } picfw_flow_count SEC(".maps");
 
-/* Flow table events, per CPU (enum picfw_event). */
+/* First fragments that passed, for their later fragments (struct picfw_frag_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PICFW_MAX_FRAGS);
+	__type(key, struct picfw_frag_key);
+	__type(value, struct picfw_frag);
+} picfw_frags SEC(".maps");
+
+/* Flow table events, per CPU: [table * PICFW_EVENTS + enum picfw_event]. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PICFW_EVENTS);
+	__uint(max_entries, PICFW_EVENT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } picfw_events SEC(".maps");

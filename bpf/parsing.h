@@ -39,9 +39,15 @@
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1FFF
 
+/*
+ * beyond: bytes of the packet after end that are not in the linear area (a
+ * TC program's paged skb, GSO superpackets). 0 in XDP. IP lengths may reach
+ * into them; headers never do: every header read is bounded by end.
+ */
 struct cursor {
 	void *pos;
 	void *end;
+	__u32 beyond;
 };
 
 /* type, code, checksum and 4 more bytes: ICMP and ICMPv6 alike. */
@@ -63,17 +69,23 @@ struct packet {
 	__u8 l4proto;     /* IPPROTO_* of the transport header */
 	__u8 tcp_flags;   /* byte 13 of the TCP header */
 	__u8 hop_limit;   /* IPv4 TTL or IPv6 hop limit */
-	__u8 fragmented;  /* a first fragment (more to come) */
+	__u8 fragmented;  /* a first fragment: offset 0 (IPv4: MF set; IPv6: fragment header) */
+	__u8 frag_more;   /* a first fragment with more to come: later ones will follow */
+	__u8 l2_group;    /* Ethernet destination is broadcast or multicast */
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u16 sport;
 	__u16 dport;
+	__u32 frag_id;    /* IPv4 identification or IPv6 fragment header identification */
 	__u8 saddr[16];   /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 };
 
-/* Ethernet and up to PICFW_VLAN_MAX 802.1Q / 802.1ad tags; *proto in network order. */
-static __always_inline int parse_ethhdr(struct cursor *c, __be16 *proto)
+/*
+ * Ethernet and up to PICFW_VLAN_MAX 802.1Q / 802.1ad tags; *proto in network
+ * order, pkt->l2_group for a broadcast or multicast destination.
+ */
+static __always_inline int parse_ethhdr(struct cursor *c, struct packet *pkt, __be16 *proto)
 {
 	struct ethhdr *eth = c->pos;
 	struct vlan_hdr *vlan;
@@ -84,6 +96,7 @@ static __always_inline int parse_ethhdr(struct cursor *c, __be16 *proto)
 		return PARSE_MALFORMED;
 	c->pos = eth + 1;
 	p = eth->h_proto;
+	pkt->l2_group = eth->h_dest[0] & 1;
 
 #pragma unroll
 	for (i = 0; i < PICFW_VLAN_MAX; i++) {
@@ -102,11 +115,26 @@ static __always_inline int parse_ethhdr(struct cursor *c, __be16 *proto)
 	return 0;
 }
 
+/* Bytes of the packet from p on, linear or not. */
+static __always_inline __u32 bytes_from(const struct cursor *c, const void *p)
+{
+	__u64 linear = c->end - p;
+
+	/*
+	 * Keep clang from folding this into (end + beyond) - p: the verifier
+	 * refuses arithmetic on pkt_end.
+	 */
+	asm volatile("" : "+r"(linear));
+	return (__u32)linear + c->beyond;
+}
+
 /*
  * IPv4 with options. Checks version, ihl >= 5 (the kernel's synproxy selftest
  * does; xdp-tools' parser forgets), and that the total length covers the
- * header and fits in the frame. Leaves *ip_end at the end of the datagram.
- * Returns PARSE_FRAGMENT for a non-first fragment, after filling addresses.
+ * header and fits in the packet. Leaves *ip_end at the end of the datagram.
+ * Returns PARSE_FRAGMENT for a non-first fragment, after filling addresses,
+ * transport and identification. A total length of 0 is a BIG TCP
+ * superpacket's, only where the cursor says there are bytes beyond.
  */
 static __always_inline int parse_ipv4(struct cursor *c, struct packet *pkt, void **ip_end)
 {
@@ -120,9 +148,11 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *pkt, void
 		return PARSE_MALFORMED;
 	hlen = iph->ihl * 4;
 	tot_len = bpf_ntohs(iph->tot_len);
+	if (tot_len == 0 && c->beyond)
+		tot_len = bytes_from(c, iph) > 0xffff ? 0xffff : bytes_from(c, iph);
 	if (tot_len < hlen)
 		return PARSE_MALFORMED;
-	if ((void *)iph + tot_len > c->end)
+	if (tot_len > bytes_from(c, iph))
 		return PARSE_MALFORMED;
 	if ((void *)iph + hlen > c->end)
 		return PARSE_MALFORMED;
@@ -132,14 +162,17 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *pkt, void
 	pkt->hop_limit = iph->ttl;
 	__builtin_memcpy(pkt->saddr, &iph->saddr, 4);
 	__builtin_memcpy(pkt->daddr, &iph->daddr, 4);
-	*ip_end = (void *)iph + tot_len;
+	*ip_end = (void *)iph + (tot_len & 0xffff);
 	c->pos = (void *)iph + hlen;
 
 	frag = bpf_ntohs(iph->frag_off);
+	pkt->frag_id = bpf_ntohs(iph->id);
 	if (frag & IP_OFFSET)
 		return PARSE_FRAGMENT;
-	if (frag & IP_MF)
+	if (frag & IP_MF) {
 		pkt->fragmented = 1;
+		pkt->frag_more = 1;
+	}
 	return 0;
 }
 
@@ -153,9 +186,14 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *pkt, void
 		return PARSE_MALFORMED;
 	if (ip6h->version != 6)
 		return PARSE_MALFORMED;
-	/* payload_len 0 is a jumbogram (RFC 2675), which no Edge link carries. */
+	/*
+	 * payload_len 0 is a jumbogram (RFC 2675), which no Edge link carries,
+	 * or a BIG TCP superpacket on egress (bytes beyond the linear area).
+	 */
 	plen = bpf_ntohs(ip6h->payload_len);
-	if (plen == 0 || (void *)(ip6h + 1) + plen > c->end)
+	if (plen == 0 && c->beyond)
+		plen = bytes_from(c, ip6h + 1) > 0xffff ? 0xffff : bytes_from(c, ip6h + 1);
+	if (plen == 0 || (void *)(ip6h + 1) > c->end || plen > bytes_from(c, ip6h + 1))
 		return PARSE_MALFORMED;
 
 	pkt->family = 6;
@@ -163,7 +201,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *pkt, void
 	pkt->hop_limit = ip6h->hop_limit;
 	__builtin_memcpy(pkt->saddr, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->daddr, &ip6h->daddr, 16);
-	*ip_end = (void *)(ip6h + 1) + plen;
+	*ip_end = (void *)(ip6h + 1) + (plen & 0xffff);
 	c->pos = ip6h + 1;
 	return 0;
 }
@@ -221,10 +259,12 @@ static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt,
 			next = frag->nexthdr;
 			c->pos = frag + 1;
 			pkt->l4proto = next;
+			pkt->frag_id = bpf_ntohl(frag->identification);
 			if (bpf_ntohs(frag->frag_off) & ~7)
 				return PARSE_FRAGMENT;
 			/* A fragment header with offset 0: a first fragment, or an atomic one. */
 			pkt->fragmented = 1;
+			pkt->frag_more = bpf_ntohs(frag->frag_off) & 1;
 			break;
 		default:
 			pkt->l4proto = next;

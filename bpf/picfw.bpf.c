@@ -14,14 +14,26 @@
  *  - XDP_PASS or, under `icmp strict`, XDP_DROP: icmp_unrelated, any other
  *    ICMP error (so path MTU discovery does not break by surprise).
  *  - XDP_PASS, icmp_essential: neighbour and router discovery (RFC 4890).
- *  - XDP_DROP, by reason: no_match, malformed, fragment (non-first fragments).
- * Not protected: XDP_PASS, unprotected. Not IP: XDP_PASS, non_ip.
+ *  - XDP_PASS, counted on the row: a later fragment of a datagram whose first
+ *    fragment passed (picfw_frags).
+ *  - XDP_DROP, by reason: no_match, malformed, fragment (other non-first
+ *    fragments).
+ * Not protected: XDP_PASS, unprotected; under `unprotected drop`, XDP_DROP
+ * for unicast (reason unprotected) and XDP_PASS, local_scope, for multicast,
+ * broadcast and link-local destinations. Not IP: XDP_PASS, non_ip.
  * In audit mode every would-be drop passes and is counted as would-drop.
  *
- * TC egress: a TCP SYN or a UDP datagram from a protected address that
- * matches an outbound row (and answers no inbound row's flow) records its
- * flow in picfw_flows, keyed as the reply will come; later packets of the
- * flow refresh it. It never drops anything.
+ * A tracked reply passes only while an outbound row of the active policy
+ * allows its flow: the flow remembers the row and the policy epoch it was
+ * matched in, and is matched again once per flow after every apply.
+ *
+ * TC egress: a packet from a protected address of a connection the Edge
+ * opened under an outbound row records its flow in the table of its family
+ * and transport, keyed as the reply will come: a TCP SYN, or any later
+ * packet (so a flow that was evicted, or open before attach, comes back with
+ * the Edge's next packet); a UDP datagram. A packet that answers an inbound
+ * row opens nothing. Later packets refresh the flow. It reads headers only
+ * (GSO superpackets and paged payloads count) and never drops anything.
  */
 #include "parsing.h"
 #include "maps.h"
@@ -29,6 +41,10 @@
 #include <linux/pkt_cls.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Flow table sizes per transport, as made (userspace sets them before load). */
+const volatile __u32 flows_max[PICFW_TRANSPORTS] = { PICFW_DEFAULT_FLOWS_TCP,
+						     PICFW_DEFAULT_FLOWS_UDP };
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
@@ -55,19 +71,25 @@ static __always_inline void count_slot(__u32 slot, __u64 bytes)
 	}
 }
 
-static __always_inline void count_row(__u32 gen, __u32 row, __u64 bytes)
+#define NO_SLOT PICFW_MAX_ROWS
+
+/* Count a packet on row's counter slot; returns the slot (NO_SLOT if none). */
+static __always_inline __u32 count_row(__u32 gen, __u32 row, __u64 bytes)
 {
-	__u32 key = gen * PICFW_MAX_ROWS + row;
+	__u32 key = gen * PICFW_MAX_ROWS + (row & (PICFW_MAX_ROWS - 1));
 	__u32 *slot;
 
 	slot = bpf_map_lookup_elem(&picfw_slots, &key);
-	if (slot)
-		count_slot(*slot, bytes);
+	if (!slot)
+		return NO_SLOT;
+	count_slot(*slot, bytes);
+	return *slot;
 }
 
-static __always_inline void count_event(__u32 event)
+static __always_inline void count_event(__u32 table, __u32 event)
 {
-	__u64 *v = bpf_map_lookup_elem(&picfw_events, &event);
+	__u32 key = table * PICFW_EVENTS + event;
+	__u64 *v = bpf_map_lookup_elem(&picfw_events, &key);
 
 	if (v)
 		(*v)++;
@@ -211,58 +233,49 @@ static __always_inline struct picfw_port_classes *port_classes(__u32 gen, __u32 
 	return bpf_map_lookup_elem(&picfw_ports, &key);
 }
 
+/* The address half of a row match: what match_rows asks match_classes. */
+struct class_query {
+	__u32 gen;
+	__u8 family;
+	__u8 pad;
+	__u16 iclass; /* inbound rows of the destination port, 0 = none asked */
+	__u16 oclass; /* outbound rows of the source port, 0 = none asked */
+	__u16 pad2;
+	__u8 remote[16];
+};
+
 /*
- * First row (file order) for a remote address and ports, or -1. Candidates
- * are the AND of the address's class with the port classes asked for:
- * inbound rows by in_port (when use_in), outbound rows by out_port (when
- * use_out). The summary words skip empty 64-row blocks.
+ * First row (file order) among the port classes' rows whose remote set holds
+ * the remote address, or -1. The summary words skip empty 64-row blocks.
+ *
+ * A global function, so the verifier checks it once, on its own, and not
+ * again on every path of each caller (four callers inline it past the
+ * verifier's budget of a million instructions). Its pointers may be NULL as
+ * far as the verifier knows.
  */
-static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
-				      const __u8 *remote,
-				      __u32 transport, __u16 in_port, int use_in, __u16 out_port,
-				      int use_out)
+__attribute__((noinline)) int match_classes(const struct class_query *q,
+					    const struct picfw_gen_cfg *cfg)
 {
 	struct picfw_bits *addr, *in = NULL, *out = NULL;
-	struct picfw_port_classes *pc;
-	__u16 iclass = 0, oclass = 0, iany = 0, oany = 0;
 	__u32 aclass, w;
 	__u64 sum = 0, m;
 
-	if (use_in) {
-		pc = port_classes(gen, transport, in_port);
-		if (pc) {
-			iclass = pc->dst_class;
-			iany = pc->dst_any;
-		}
-	}
-	if (use_out) {
-		pc = port_classes(gen, transport, out_port);
-		if (pc) {
-			oclass = pc->src_class;
-			oany = pc->src_any;
-		}
-	}
-	/* Cheap early exits: no row has these ports; or the first row takes any address. */
-	if (!iclass && !oclass)
+	if (!q || !cfg)
 		return -1;
-	if (iany && !oclass)
-		return iany - 1;
-	if (oany && !iclass)
-		return oany - 1;
-	aclass = remote_class(gen, cfg, family, remote);
+	aclass = remote_class(q->gen, cfg, q->family, q->remote);
 	if (!aclass)
 		return -1;
-	addr = class_bits(gen, aclass);
+	addr = class_bits(q->gen, aclass);
 	if (!addr)
 		return -1;
-	if (iclass) {
-		in = class_bits(gen, iclass);
+	if (q->iclass) {
+		in = class_bits(q->gen, q->iclass);
 		if (!in)
 			return -1;
 		sum |= in->summary;
 	}
-	if (oclass) {
-		out = class_bits(gen, oclass);
+	if (q->oclass) {
+		out = class_bits(q->gen, q->oclass);
 		if (!out)
 			return -1;
 		sum |= out->summary;
@@ -289,27 +302,66 @@ static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg
 	return -1;
 }
 
+/*
+ * First row (file order) for a remote address and ports, or -1. Candidates
+ * are the AND of the address's class with the port classes asked for:
+ * inbound rows by in_port (when use_in), outbound rows by out_port (when
+ * use_out). The port lookups and their early exits stay inline: most
+ * packets end there without a call.
+ */
+static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
+				      const __u8 *remote,
+				      __u32 transport, __u16 in_port, int use_in, __u16 out_port,
+				      int use_out)
+{
+	struct class_query q = { .gen = gen, .family = family };
+	struct picfw_port_classes *pc;
+	__u16 iany = 0, oany = 0;
+
+	if (use_in) {
+		pc = port_classes(gen, transport, in_port);
+		if (pc) {
+			q.iclass = pc->dst_class;
+			iany = pc->dst_any;
+		}
+	}
+	if (use_out) {
+		pc = port_classes(gen, transport, out_port);
+		if (pc) {
+			q.oclass = pc->src_class;
+			oany = pc->src_any;
+		}
+	}
+	/* Cheap early exits: no row has these ports; or the first row takes any address. */
+	if (!q.iclass && !q.oclass)
+		return -1;
+	if (iany && !q.oclass)
+		return iany - 1;
+	if (oany && !q.iclass)
+		return oany - 1;
+	__builtin_memcpy(q.remote, remote, 16);
+	return match_classes(&q, cfg);
+}
+
 static __always_inline __u32 transport_of(__u8 l4proto)
 {
 	return l4proto == IPPROTO_TCP ? PICFW_TCP : PICFW_UDP;
 }
 
-/* Is slot counted by an outbound row of generation gen? */
-static __always_inline int slot_live(__u32 gen, __u32 slot)
-{
-	__u32 key = gen * PICFW_MAX_ROWS + (slot & (PICFW_MAX_ROWS - 1));
-	struct picfw_slot_row *sr = bpf_map_lookup_elem(&picfw_slot_rows, &key);
-
-	return sr && sr->row_plus1;
-}
-
 /*
  * Flow times: CLOCK_MONOTONIC_COARSE (jiffies), a few ms fine, which is all
  * timeouts of seconds need, and much cheaper than the precise clock in a VM.
+ * Compared signed: another CPU may write a last_seen a tick after this one
+ * read now, and an unsigned now - last_seen would then wrap to "expired".
  */
 static __always_inline __u64 flow_clock(void)
 {
 	return bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline int older_than(__u64 now, __u64 then, __u64 age)
+{
+	return (__s64)(now - then) > (__s64)age;
 }
 
 static __always_inline __u64 flow_timeout(const struct picfw_gen_cfg *cfg, __u8 state)
@@ -321,77 +373,107 @@ static __always_inline __u64 flow_timeout(const struct picfw_gen_cfg *cfg, __u8 
 	return cfg->timeout_ns[PICFW_TIMEOUT_TCP_TRANSITORY];
 }
 
-static __always_inline void flow_count_add(__s64 n)
+/* The table of a family and transport: index (enum picfw_flow_table) and map. */
+static __always_inline __u32 flow_table_id(__u8 family, __u8 l4proto)
 {
-	__u32 zero = 0;
-	__u64 *count = bpf_map_lookup_elem(&picfw_flow_count, &zero);
+	return (family == 6 ? PICFW_FT_TCP6 : PICFW_FT_TCP4) + (l4proto == IPPROTO_UDP);
+}
+
+static __always_inline void *flow_table(__u32 table)
+{
+	switch (table) {
+	case PICFW_FT_TCP4:
+		return &picfw_flows_tcp4;
+	case PICFW_FT_UDP4:
+		return &picfw_flows_udp4;
+	case PICFW_FT_TCP6:
+		return &picfw_flows_tcp6;
+	default:
+		return &picfw_flows_udp6;
+	}
+}
+
+/* A flow's key in either family's layout; the table reads its own key size. */
+struct flow_key {
+	__u32 table;
+	union {
+		struct picfw_flow4_key v4;
+		struct picfw_flow6_key v6;
+	};
+};
+
+/* The key of a flow as its replies arrive: remote is the reply's source. */
+static __always_inline void flow_key_make(struct flow_key *k, __u8 family, __u8 l4proto,
+					  const __u8 *remote, __u16 remote_port, const __u8 *local,
+					  __u16 local_port)
+{
+	k->table = flow_table_id(family, l4proto);
+	if (family == 4) {
+		__builtin_memcpy(k->v4.remote, remote, 4);
+		__builtin_memcpy(k->v4.local, local, 4);
+		k->v4.remote_port = remote_port;
+		k->v4.local_port = local_port;
+	} else {
+		__builtin_memcpy(k->v6.remote, remote, 16);
+		__builtin_memcpy(k->v6.local, local, 16);
+		k->v6.remote_port = remote_port;
+		k->v6.local_port = local_port;
+	}
+}
+
+static __always_inline struct picfw_flow *flow_lookup(struct flow_key *k)
+{
+	return bpf_map_lookup_elem(flow_table(k->table), &k->v4);
+}
+
+static __always_inline void flow_count_add(__u32 table, __s64 n)
+{
+	__u64 *count = bpf_map_lookup_elem(&picfw_flow_count, &table);
 
 	if (count)
 		__sync_fetch_and_add(count, (__u64)n);
 }
 
-/*
- * A live flow for key under generation gen, or NULL. A flow past its timeout
- * is removed on sight; a flow whose outbound row is gone is not accepted
- * (it stays until it expires, in case an apply brings the row back).
- */
-static __always_inline struct picfw_flow *flow_find(__u32 gen, const struct picfw_gen_cfg *cfg,
-						    struct picfw_flow_key *key, __u64 now)
+/* A flow of key, not past its timeout, or NULL; an expired one is removed on sight. */
+static __always_inline struct picfw_flow *flow_find(const struct picfw_gen_cfg *cfg,
+						    struct flow_key *k, __u64 now)
 {
-	struct picfw_flow *f = bpf_map_lookup_elem(&picfw_flows, key);
+	struct picfw_flow *f = flow_lookup(k);
 
 	if (!f)
 		return NULL;
-	if (now - f->last_seen > flow_timeout(cfg, f->tcp_state)) {
-		if (!bpf_map_delete_elem(&picfw_flows, key)) {
-			flow_count_add(-1);
-			count_event(PICFW_EV_FLOW_EXPIRED);
+	if (older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state))) {
+		if (!bpf_map_delete_elem(flow_table(k->table), &k->v4)) {
+			flow_count_add(k->table, -1);
+			count_event(k->table, PICFW_EV_FLOW_EXPIRED);
 		}
 		return NULL;
 	}
-	if (!slot_live(gen, f->slot))
-		return NULL;
 	return f;
 }
 
-/* The reply key of a packet arriving at the Edge: remote = its source. */
-static __always_inline void key_from_ingress(struct picfw_flow_key *k, const struct packet *pkt)
+/*
+ * The outbound row of the active policy that allows flow f now (remote
+ * address in its Destination, the transport, the remote port in its ports),
+ * or -1. Remembered per policy epoch, so the row match runs once per flow
+ * and apply; the binding is one 64-bit store, never half written.
+ */
+static __always_inline int flow_row(__u32 gen, const struct picfw_gen_cfg *cfg,
+				    struct picfw_flow *f, __u8 family, const __u8 *remote,
+				    __u8 l4proto, __u16 remote_port)
 {
-	k->family = pkt->family;
-	k->proto = pkt->l4proto;
-	k->remote_port = pkt->sport;
-	k->local_port = pkt->dport;
-	__builtin_memcpy(k->remote, pkt->saddr, 16);
-	__builtin_memcpy(k->local, pkt->daddr, 16);
-}
+	__u64 binding = f->binding;
+	__u32 row;
+	int r;
 
-/* Ingress: a reply of a tracked flow? Counts it on the flow's row. */
-static __always_inline int flow_reply(__u32 gen, const struct picfw_gen_cfg *cfg,
-				      const struct packet *pkt, __u64 bytes)
-{
-	struct picfw_flow_key key = {};
-	struct picfw_flow *f;
-	__u64 now = flow_clock();
-	__u8 state;
-
-	key_from_ingress(&key, pkt);
-	f = flow_find(gen, cfg, &key, now);
-	if (!f)
-		return 0;
-	state = f->tcp_state;
-	if (pkt->l4proto == IPPROTO_TCP) {
-		if (pkt->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
-			state = PICFW_TCP_CLOSING;
-		else if (state == PICFW_TCP_SYN_SENT && (pkt->tcp_flags & TCP_FLAG_ACK))
-			state = PICFW_TCP_ESTABLISHED;
+	if ((__u32)(binding >> 32) == cfg->epoch) {
+		row = (__u32)binding;
+	} else {
+		r = match_rows(gen, cfg, family, remote, transport_of(l4proto), 0, 0, remote_port, 1);
+		row = r < 0 ? PICFW_FLOW_NO_ROW : (__u32)r;
+		f->binding = picfw_flow_binding(cfg->epoch, row);
 	}
-	/* Write only on a state change or when last_seen is stale: no write per packet. */
-	if (state != f->tcp_state)
-		f->tcp_state = state;
-	if (now - f->last_seen > PICFW_FLOW_REFRESH_NS)
-		f->last_seen = now;
-	count_slot(f->slot, bytes);
-	return 1;
+	return row == PICFW_FLOW_NO_ROW ? -1 : (int)(row & (PICFW_MAX_ROWS - 1));
 }
 
 /* Does an outbound row of this transport name the packet's source port? */
@@ -400,6 +482,103 @@ static __always_inline int outbound_port(__u32 gen, const struct packet *pkt)
 	struct picfw_port_classes *pc = port_classes(gen, transport_of(pkt->l4proto), pkt->sport);
 
 	return pc && pc->src_class;
+}
+
+/* TCP state after a packet with these flags (the Edge's or the remote's). */
+static __always_inline __u8 tcp_state_next(__u8 state, __u8 flags, int from_edge)
+{
+	if (flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
+		return PICFW_TCP_CLOSING;
+	if (from_edge && (flags & TCP_FLAG_SYN) && !(flags & TCP_FLAG_ACK))
+		return PICFW_TCP_SYN_SENT;
+	if (!from_edge && state == PICFW_TCP_SYN_SENT && (flags & TCP_FLAG_ACK))
+		return PICFW_TCP_ESTABLISHED;
+	return state;
+}
+
+/* Follow a flow's state and refresh last_seen at most every few seconds: no write per packet. */
+static __always_inline void flow_touch(struct picfw_flow *f, __u8 state, __u64 now)
+{
+	if (state != f->tcp_state)
+		f->tcp_state = state;
+	if (older_than(now, f->last_seen, PICFW_FLOW_REFRESH_NS))
+		f->last_seen = now;
+}
+
+/*
+ * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
+ * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
+ */
+static __always_inline __u32 flow_reply(__u32 gen, const struct picfw_gen_cfg *cfg,
+					const struct packet *pkt, __u64 bytes)
+{
+	struct flow_key key = {};
+	struct picfw_flow *f;
+	int row;
+
+	flow_key_make(&key, pkt->family, pkt->l4proto, pkt->saddr, pkt->sport, pkt->daddr,
+		      pkt->dport);
+	f = flow_find(cfg, &key, flow_clock());
+	if (!f)
+		return NO_SLOT;
+	row = flow_row(gen, cfg, f, pkt->family, pkt->saddr, pkt->l4proto, pkt->sport);
+	if (row < 0)
+		return NO_SLOT;
+	if (pkt->l4proto == IPPROTO_TCP)
+		flow_touch(f, tcp_state_next(f->tcp_state, pkt->tcp_flags, 0), flow_clock());
+	else
+		flow_touch(f, f->tcp_state, flow_clock());
+	return count_row(gen, row, bytes);
+}
+
+/* The fragment key of a packet: its datagram, as IP reassembly sees it. */
+static __always_inline void frag_key_make(struct picfw_frag_key *k, const struct packet *pkt)
+{
+	k->family = pkt->family;
+	k->proto = pkt->l4proto;
+	k->id = pkt->frag_id;
+	__builtin_memcpy(k->saddr, pkt->saddr, 16);
+	__builtin_memcpy(k->daddr, pkt->daddr, 16);
+}
+
+/* A first fragment passed on slot: let its later fragments follow it. */
+static __always_inline void frag_remember(const struct packet *pkt, __u32 slot)
+{
+	struct picfw_frag_key k = {};
+	struct picfw_frag v = { .slot = slot };
+
+	if (!pkt->frag_more || slot == NO_SLOT)
+		return;
+	frag_key_make(&k, pkt);
+	v.first_seen = flow_clock();
+	bpf_map_update_elem(&picfw_frags, &k, &v, BPF_ANY);
+}
+
+/* A later fragment of a datagram whose first fragment passed? Counts it on its slot. */
+static __always_inline int frag_follows(const struct packet *pkt, __u64 bytes)
+{
+	struct picfw_frag_key k = {};
+	struct picfw_frag *v;
+
+	frag_key_make(&k, pkt);
+	v = bpf_map_lookup_elem(&picfw_frags, &k);
+	if (!v || older_than(flow_clock(), v->first_seen, PICFW_FRAG_TIMEOUT_NS))
+		return 0;
+	count_slot(v->slot, bytes);
+	return 1;
+}
+
+/* Multicast, broadcast (IPv4 limited or Ethernet) or link-local destination. */
+static __always_inline int dst_local_scope(const struct packet *pkt)
+{
+	const __u8 *d = pkt->daddr;
+
+	if (pkt->l2_group)
+		return 1;
+	if (pkt->family == 4)
+		return (d[0] >= 224 && d[0] <= 239) || (d[0] == 169 && d[1] == 254) ||
+		       (d[0] == 255 && d[1] == 255 && d[2] == 255 && d[3] == 255);
+	return d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80);
 }
 
 /* The header quoted by an ICMP error: addresses and ports of the Edge's packet. */
@@ -472,9 +651,10 @@ static __always_inline int icmp_is_error(const struct packet *pkt)
 }
 
 /*
- * Is this ICMP error about a flow the policy lets through: a tracked flow,
- * or the Edge's side of a flow an inbound row allows (or, stateless, a flow
- * an outbound row allows)? The quoted packet went from the Edge to a remote.
+ * Is this ICMP error about a flow the policy lets through: a tracked flow
+ * that an outbound row allows now, or the Edge's side of a flow an inbound
+ * row allows (or, stateless, a flow an outbound row allows)? The quoted
+ * packet went from the Edge to a remote.
  */
 static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
 					struct cursor *c, const void *ip_end, const struct packet *pkt)
@@ -486,16 +666,12 @@ static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *c
 	if (!is_protected(gen, cfg, pkt->family, q.saddr))
 		return 0;
 	if (cfg->replies == PICFW_REPLIES_TRACKED) {
-		struct picfw_flow_key key = {
-			.family = pkt->family,
-			.proto = q.l4proto,
-			.remote_port = q.dport,
-			.local_port = q.sport,
-		};
+		struct flow_key key = {};
+		struct picfw_flow *f;
 
-		__builtin_memcpy(key.remote, q.daddr, 16);
-		__builtin_memcpy(key.local, q.saddr, 16);
-		if (flow_find(gen, cfg, &key, flow_clock()))
+		flow_key_make(&key, pkt->family, q.l4proto, q.daddr, q.dport, q.saddr, q.sport);
+		f = flow_find(cfg, &key, flow_clock());
+		if (f && flow_row(gen, cfg, f, pkt->family, q.daddr, q.l4proto, q.dport) >= 0)
 			return 1;
 	}
 	return match_rows(gen, cfg, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1, q.dport,
@@ -522,7 +698,7 @@ static __always_inline int parse_packet(struct cursor *c, struct packet *pkt, __
 	int ret;
 
 	*l3_ok = 0;
-	if (parse_ethhdr(c, proto) < 0)
+	if (parse_ethhdr(c, pkt, proto) < 0)
 		return PARSE_MALFORMED;
 	if (*proto == bpf_htons(ETH_P_IP))
 		ret = parse_ipv4(c, pkt, ip_end);
@@ -548,7 +724,7 @@ int picfw_xdp(struct xdp_md *ctx)
 	struct cursor c = { .pos = data, .end = data_end };
 	struct packet pkt = {};
 	__u64 bytes = data_end - data;
-	__u32 zero = 0, gen, reason;
+	__u32 zero = 0, gen, reason, slot;
 	struct picfw_gen_cfg *cfg;
 	struct picfw_ctl *ctl;
 	void *ip_end = data_end;
@@ -572,11 +748,31 @@ int picfw_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	if (!is_protected(gen, cfg, pkt.family, pkt.daddr)) {
-		count_reason(PICFW_R_UNPROTECTED, bytes);
-		return XDP_PASS;
+		/* A filter in front of the Edge: others' traffic is not ours. */
+		if (cfg->unprotected == PICFW_UNPROTECTED_PASS) {
+			count_reason(PICFW_R_UNPROTECTED, bytes);
+			return XDP_PASS;
+		}
+		/* The Edge's own host: only what no address of it answers alone passes. */
+		if (dst_local_scope(&pkt)) {
+			count_reason(PICFW_R_LOCAL_SCOPE, bytes);
+			return XDP_PASS;
+		}
+		if (ret == 0 && icmp_essential(&pkt)) {
+			count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
+			return XDP_PASS;
+		}
+		reason = PICFW_R_UNPROTECTED;
+		goto drop;
+	}
+	if (ret == PARSE_FRAGMENT) {
+		if (frag_follows(&pkt, bytes))
+			return XDP_PASS;
+		reason = PICFW_R_FRAGMENT;
+		goto drop;
 	}
 	if (ret < 0) {
-		reason = ret == PARSE_FRAGMENT ? PICFW_R_FRAGMENT : PICFW_R_MALFORMED;
+		reason = PICFW_R_MALFORMED;
 		goto drop;
 	}
 
@@ -593,7 +789,8 @@ int picfw_xdp(struct xdp_md *ctx)
 		row = match_rows(gen, cfg, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
 				 pkt.sport, stateless && reply_like);
 		if (row >= 0) {
-			count_row(gen, row, bytes);
+			slot = count_row(gen, row, bytes);
+			frag_remember(&pkt, slot);
 			return XDP_PASS;
 		}
 		/*
@@ -601,9 +798,13 @@ int picfw_xdp(struct xdp_md *ctx)
 		 * are made under those rows only), and for TCP carries an ACK (the
 		 * Edge sent the SYN): other packets skip the flow table's hash.
 		 */
-		if (!stateless && reply_like && outbound_port(gen, &pkt) &&
-		    flow_reply(gen, cfg, &pkt, bytes))
-			return XDP_PASS;
+		if (!stateless && reply_like && outbound_port(gen, &pkt)) {
+			slot = flow_reply(gen, cfg, &pkt, bytes);
+			if (slot != NO_SLOT) {
+				frag_remember(&pkt, slot);
+				return XDP_PASS;
+			}
+		}
 	} else if ((pkt.family == 4 && pkt.l4proto == IPPROTO_ICMP) ||
 		   (pkt.family == 6 && pkt.l4proto == IPPROTO_ICMPV6)) {
 		if (icmp_essential(&pkt)) {
@@ -634,20 +835,51 @@ drop:
 	return XDP_DROP;
 }
 
+/* A new flow in its table; counts it, and the eviction a full table makes. */
+static __always_inline void flow_create(struct flow_key *k, const struct picfw_flow *nf,
+					__u8 l4proto)
+{
+	__u64 *count;
+
+	if (bpf_map_update_elem(flow_table(k->table), &k->v4, nf, BPF_NOEXIST))
+		return;
+	count_event(k->table, PICFW_EV_FLOW_CREATED);
+	if (nf->origin == PICFW_ORIGIN_PICKED_UP)
+		count_event(k->table, PICFW_EV_FLOW_PICKED_UP);
+	count = bpf_map_lookup_elem(&picfw_flow_count, &k->table);
+	if (count && __sync_fetch_and_add(count, 1) >= flows_max[transport_of(l4proto)]) {
+		/* The LRU made room by evicting a flow: the count stays. */
+		__sync_fetch_and_add(count, (__u64)-1);
+		count_event(k->table, PICFW_EV_FLOW_EVICTIONS);
+	}
+}
+
+/*
+ * Does the Edge's packet answer an inbound row (its source port is the
+ * row's port, the remote in the row's Source)? Such a packet opens nothing.
+ */
+static __always_inline int answers_inbound(__u32 gen, const struct picfw_gen_cfg *cfg,
+					   const struct packet *pkt)
+{
+	return match_rows(gen, cfg, pkt->family, pkt->daddr, transport_of(pkt->l4proto), pkt->sport,
+			  1, 0, 0) >= 0;
+}
+
 /* Egress: record the flows the Edge opens under an outbound row. */
 SEC("tc")
 int picfw_tc_egress(struct __sk_buff *skb)
 {
-	struct picfw_flow_key key = {};
+	struct flow_key key = {};
 	struct picfw_flow *f, nf = {};
 	struct packet pkt = {};
 	struct picfw_gen_cfg *cfg;
 	struct picfw_ctl *ctl;
 	struct cursor c;
-	__u32 zero = 0, gen, row_key, *slot;
+	__u32 zero = 0, gen;
+	__u64 linear;
 	int ret, row, l3_ok;
 	void *ip_end;
-	__u64 now, *count;
+	__u64 now;
 	__be16 proto;
 	__u8 state;
 
@@ -659,11 +891,17 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	if (cfg->replies != PICFW_REPLIES_TRACKED)
 		return TC_ACT_OK;
 
-	/* Headers in the linear area: a locally built packet may have them in frags. */
+	/*
+	 * Headers in the linear area: a locally built packet may have them in
+	 * frags. Only headers are read; the payload may stay paged (GSO, zerocopy).
+	 */
 	if (skb->data + 128 > skb->data_end && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
+	/* On the pointers, in 64 bits: the verifier refuses 32-bit pointer arithmetic. */
+	linear = c.end - c.pos;
+	c.beyond = skb->len > linear ? skb->len - (__u32)linear : 0;
 	ip_end = c.end;
 
 	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
@@ -672,74 +910,55 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))
 		return TC_ACT_OK;
 
-	key.family = pkt.family;
-	key.proto = pkt.l4proto;
-	key.remote_port = pkt.dport;
-	key.local_port = pkt.sport;
-	__builtin_memcpy(key.remote, pkt.daddr, 16);
-	__builtin_memcpy(key.local, pkt.saddr, 16);
+	flow_key_make(&key, pkt.family, pkt.l4proto, pkt.daddr, pkt.dport, pkt.saddr, pkt.sport);
 	now = flow_clock();
-
-	state = PICFW_TCP_NONE;
-	if (pkt.l4proto == IPPROTO_TCP) {
-		if (pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
-			state = PICFW_TCP_CLOSING;
-		else if ((pkt.tcp_flags & TCP_FLAG_SYN) && !(pkt.tcp_flags & TCP_FLAG_ACK))
-			state = PICFW_TCP_SYN_SENT;
-		else
-			state = PICFW_TCP_ESTABLISHED;
-	}
-
-	f = bpf_map_lookup_elem(&picfw_flows, &key);
-	if (f && now - f->last_seen <= flow_timeout(cfg, f->tcp_state)) {
+	f = flow_lookup(&key);
+	if (f && !older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state))) {
 		/* A known flow: follow its state, refresh at most every few seconds. */
-		if (state == PICFW_TCP_CLOSING || state == PICFW_TCP_SYN_SENT) {
-			if (f->tcp_state != state)
-				f->tcp_state = state;
-		}
-		if (now - f->last_seen > PICFW_FLOW_REFRESH_NS)
-			f->last_seen = now;
+		state = f->tcp_state;
+		if (pkt.l4proto == IPPROTO_TCP)
+			state = tcp_state_next(state, pkt.tcp_flags, 1);
+		flow_touch(f, state, now);
 		return TC_ACT_OK;
 	}
 
 	/*
-	 * A new flow, or an expired one: only one the Edge opens. A TCP flow
-	 * opens with a SYN; anything else (a SYN-ACK to a partner's ephemeral
-	 * port in 50,000-59,999, say) answers a flow an inbound row let in. A
-	 * UDP datagram that answers an inbound row's flow (the Edge's STUN
-	 * from 3478 back to a client's 3478) is no new flow either.
+	 * A new flow, an expired or an evicted one, or one open before attach:
+	 * only one the Edge opened. A TCP SYN opens; a later packet of the
+	 * Edge's connection picks the flow up, as conntrack does mid-stream,
+	 * unless it answers an inbound row (a SYN-ACK or data from 5061 to a
+	 * partner's ephemeral port in 50,000-59,999, say). A closing packet
+	 * opens nothing. A UDP datagram that answers an inbound row's flow (the
+	 * Edge's STUN from 3478 back to a client's 3478) is no new flow either.
 	 */
-	if (pkt.l4proto == IPPROTO_TCP && state != PICFW_TCP_SYN_SENT)
-		return TC_ACT_OK;
-	if (pkt.l4proto == IPPROTO_UDP &&
-	    match_rows(gen, cfg, pkt.family, pkt.daddr, PICFW_UDP, pkt.sport, 1, 0, 0) >= 0)
+	nf.origin = PICFW_ORIGIN_OPENED;
+	state = PICFW_TCP_NONE;
+	if (pkt.l4proto == IPPROTO_TCP) {
+		if (pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
+			return TC_ACT_OK;
+		if (pkt.tcp_flags & TCP_FLAG_SYN) {
+			if (pkt.tcp_flags & TCP_FLAG_ACK)
+				return TC_ACT_OK;
+			state = PICFW_TCP_SYN_SENT;
+		} else {
+			state = PICFW_TCP_ESTABLISHED;
+			nf.origin = PICFW_ORIGIN_PICKED_UP;
+		}
+	}
+	if (state != PICFW_TCP_SYN_SENT && answers_inbound(gen, cfg, &pkt))
 		return TC_ACT_OK;
 	row = match_rows(gen, cfg, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0, pkt.dport, 1);
 	if (row < 0)
 		return TC_ACT_OK;
-	row_key = gen * PICFW_MAX_ROWS + row;
-	slot = bpf_map_lookup_elem(&picfw_slots, &row_key);
-	if (!slot)
-		return TC_ACT_OK;
-	nf.slot = *slot;
 	nf.created = now;
 	nf.last_seen = now;
+	nf.binding = picfw_flow_binding(cfg->epoch, row);
 	nf.tcp_state = state;
 	if (f) {
 		/* Expired: take it over in place. */
-		bpf_map_update_elem(&picfw_flows, &key, &nf, BPF_EXIST);
+		bpf_map_update_elem(flow_table(key.table), &key.v4, &nf, BPF_EXIST);
 		return TC_ACT_OK;
 	}
-	if (bpf_map_update_elem(&picfw_flows, &key, &nf, BPF_NOEXIST))
-		return TC_ACT_OK;
-	count_event(PICFW_EV_FLOW_CREATED);
-	count = bpf_map_lookup_elem(&picfw_flow_count, &zero);
-	if (count) {
-		if (__sync_fetch_and_add(count, 1) >= PICFW_MAX_FLOWS) {
-			/* The LRU made room by evicting a flow: the count stays. */
-			__sync_fetch_and_add(count, (__u64)-1);
-			count_event(PICFW_EV_FLOW_EVICTIONS);
-		}
-	}
+	flow_create(&key, &nf, pkt.l4proto);
 	return TC_ACT_OK;
 }

@@ -25,8 +25,25 @@
 #define PICFW_PORTS 65536
 #define PICFW_NAME_LEN 96                /* row name, NUL included */
 #define PICFW_PATH_LEN 256
-#define PICFW_MAX_FLOWS 65536            /* tracked flows (LRU: the oldest go first) */
 #define PICFW_FLOW_REFRESH_NS (2ULL * 1000000000) /* last_seen written at most this often */
+
+/*
+ * Flow tables: one LRU hash per family and transport, so that a flood of one
+ * kind (the A/V service's UDP peers) never evicts another (partners' SIP/TCP).
+ * Sizes per transport (each family gets that many), policy statement
+ * `flows tcp|udp N`, fixed when the maps are made (attach).
+ */
+#define PICFW_DEFAULT_FLOWS_TCP 65536
+#define PICFW_DEFAULT_FLOWS_UDP 65536
+#define PICFW_MIN_FLOWS 1024
+#define PICFW_MAX_FLOWS_PER_TABLE (1u << 22)
+
+/*
+ * Later fragments of a datagram whose first fragment passed: remembered this
+ * long (Linux's own reassembly timeout, net.ipv4.ipfrag_time, is 30 s).
+ */
+#define PICFW_MAX_FRAGS 16384
+#define PICFW_FRAG_TIMEOUT_NS (30ULL * 1000000000)
 
 /*
  * Remote addresses are classified by a 256-ary trie (one byte per level) in
@@ -62,8 +79,12 @@
 #define PICFW_MAP_META "picfw_meta"
 #define PICFW_MAP_SYNC "picfw_sync"
 #define PICFW_MAP_SLOT_ROWS "picfw_slot_rows"
-#define PICFW_MAP_FLOWS "picfw_flows"
+#define PICFW_MAP_FLOWS_TCP4 "picfw_flows_tcp4"
+#define PICFW_MAP_FLOWS_UDP4 "picfw_flows_udp4"
+#define PICFW_MAP_FLOWS_TCP6 "picfw_flows_tcp6"
+#define PICFW_MAP_FLOWS_UDP6 "picfw_flows_udp6"
 #define PICFW_MAP_FLOW_COUNT "picfw_flow_count"
+#define PICFW_MAP_FRAGS "picfw_frags"
 #define PICFW_MAP_EVENTS "picfw_events"
 #define PICFW_MAP_TRIE "picfw_trie"
 
@@ -85,6 +106,12 @@ enum picfw_mode {
 };
 
 /* How replies of outbound rows are let back in. */
+/* What happens to unicast IP to an address outside the protected set. */
+enum picfw_unprotected {
+	PICFW_UNPROTECTED_PASS = 0, /* a filter in front of the Edge: others' traffic (default) */
+	PICFW_UNPROTECTED_DROP = 1, /* a host whose every address is the Edge's */
+};
+
 enum picfw_replies {
 	PICFW_REPLIES_TRACKED = 0,   /* flows recorded by the TC egress program (default) */
 	PICFW_REPLIES_STATELESS = 1, /* source port in the row's ports (TCP: with ACK) */
@@ -114,19 +141,34 @@ enum picfw_reason {
 	PICFW_R_FRAGMENT,       /* drop: IPv4/IPv6 non-first fragment */
 	PICFW_R_ICMP_ESSENTIAL, /* pass: ICMP that RFC 4890 says must not be dropped */
 	PICFW_R_NON_IP,         /* pass: not IPv4/IPv6 (ARP, LLDP, ...) */
-	PICFW_R_UNPROTECTED,    /* pass: destination is not a protected address */
+	PICFW_R_UNPROTECTED,    /* pass, or drop under `unprotected drop`: unicast to an
+				 * address outside the protected set */
 	PICFW_R_ICMP_RELATED,   /* pass: ICMP error about a tracked or allowed flow */
 	PICFW_R_ICMP_UNRELATED, /* pass, or drop under `icmp strict`: an ICMP error about nothing */
+	PICFW_R_LOCAL_SCOPE,    /* pass: multicast, broadcast or link-local destination outside
+				 * the protected set (counted apart under `unprotected drop`) */
 	PICFW_REASONS,
 };
 
-/* Flow table events, per CPU: picfw_events[event]. */
+/* The flow tables, in the order of picfw_flow_count and picfw_events. */
+enum picfw_flow_table {
+	PICFW_FT_TCP4 = 0,
+	PICFW_FT_UDP4,
+	PICFW_FT_TCP6,
+	PICFW_FT_UDP6,
+	PICFW_FLOW_TABLES,
+};
+
+/* Flow table events, per CPU: picfw_events[table * PICFW_EVENTS + event]. */
 enum picfw_event {
 	PICFW_EV_FLOW_CREATED = 0, /* the egress program recorded a new flow */
 	PICFW_EV_FLOW_EVICTIONS,   /* a new flow found the table full: LRU evicted one */
 	PICFW_EV_FLOW_EXPIRED,     /* a flow past its timeout was removed on sight */
+	PICFW_EV_FLOW_PICKED_UP,   /* created from a packet other than the Edge's SYN */
 	PICFW_EVENTS,
 };
+
+#define PICFW_EVENT_SLOTS (PICFW_FLOW_TABLES * PICFW_EVENTS)
 
 #define PICFW_REASON_SLOTS (2 * PICFW_REASONS)
 
@@ -137,6 +179,12 @@ struct picfw_gen_cfg {
 	__u32 replies;     /* enum picfw_replies */
 	__u32 icmp_strict; /* drop ICMP errors that relate to no flow */
 	__u64 timeout_ns[PICFW_TIMEOUTS];
+	/*
+	 * Non-zero, one more at every activation (set by maps_activate): a
+	 * flow's remembered row is only trusted under the epoch it was matched in.
+	 */
+	__u32 epoch;
+	__u32 unprotected; /* enum picfw_unprotected */
 	/*
 	 * The protected set, when it is a few host addresses (an Edge's Access
 	 * addresses): compared inline, no trie walk. Otherwise prot_inline is 0
@@ -242,18 +290,24 @@ struct picfw_slot_row {
 _Static_assert(sizeof(struct picfw_slot_row) % 8 == 0, "mmap stride");
 
 /*
- * picfw_flows: flows the Edge opened under an outbound row, keyed as their
- * replies arrive: remote (source of the reply) and local (the Edge) address
- * and port. Written by the TC egress program, read by the XDP program.
+ * picfw_flows_{tcp,udp}{4,6}: flows the Edge opened under an outbound row,
+ * keyed as their replies arrive: remote (the reply's source) and local (the
+ * Edge) address and port. Written by the TC egress program (and seeded by
+ * attach from the kernel's sockets), read by the XDP program. The transport
+ * and family are the table's.
  */
-struct picfw_flow_key {
-	__u8 family;  /* 4 or 6 */
-	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+struct picfw_flow4_key {
+	__u8 remote[4];
+	__u8 local[4];
 	__u16 remote_port;
 	__u16 local_port;
-	__u16 pad;
+};
+
+struct picfw_flow6_key {
 	__u8 remote[16];
 	__u8 local[16];
+	__u16 remote_port;
+	__u16 local_port;
 };
 
 enum picfw_tcp_state {
@@ -263,12 +317,54 @@ enum picfw_tcp_state {
 	PICFW_TCP_CLOSING,     /* FIN or RST seen: transitory timeout */
 };
 
+/* How a flow came to be in the table (shown by `picfw flows`). */
+enum picfw_flow_origin {
+	PICFW_ORIGIN_OPENED = 0, /* the Edge's SYN, or its first datagram */
+	PICFW_ORIGIN_PICKED_UP,  /* a later packet of a connection the Edge opened */
+	PICFW_ORIGIN_SEEDED,     /* an established socket, found by attach */
+};
+
+/*
+ * binding = epoch << 32 | row: the outbound row of policy epoch `epoch`
+ * that allows the flow (PICFW_FLOW_NO_ROW: none does). A reply under another
+ * epoch matches the outbound rows again and rebinds, in one 64-bit store, so
+ * a renamed row keeps its flows and a removed row's flows die even when a new
+ * row takes its counter slot. Epoch 0 (seeded flows) never matches.
+ */
+#define PICFW_FLOW_NO_ROW 0xffffffffu
+
 struct picfw_flow {
 	__u64 created;   /* bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC_COARSE */
 	__u64 last_seen; /* refreshed at most every PICFW_FLOW_REFRESH_NS */
-	__u32 slot;      /* counter slot of the outbound row that created it */
+	__u64 binding;
 	__u8 tcp_state;  /* enum picfw_tcp_state */
-	__u8 pad[3];
+	__u8 origin;     /* enum picfw_flow_origin */
+	__u8 pad[6];
+};
+
+static inline __u64 picfw_flow_binding(__u32 epoch, __u32 row)
+{
+	return (__u64)epoch << 32 | row;
+}
+
+/*
+ * picfw_frags: the first fragment of a datagram passed; its later fragments
+ * pass on the same counter slot for PICFW_FRAG_TIMEOUT_NS. IPv4's 16-bit
+ * identification or IPv6's 32-bit one.
+ */
+struct picfw_frag_key {
+	__u8 family;
+	__u8 proto;
+	__u16 pad;
+	__u32 id;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct picfw_frag {
+	__u64 first_seen;
+	__u32 slot;
+	__u32 pad;
 };
 
 /* picfw_row_stats[slot], per CPU. */

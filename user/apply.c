@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "log.h"
 #include "maps.h"
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -117,6 +118,26 @@ void policy_copy_remove(const char *ifname)
 			unlink(path);
 }
 
+/* A flow table size is fixed when attach makes the maps: say so when the policy asks another. */
+static void flow_sizes_note(const struct picfw_maps *m, const char *ifname,
+			    const struct policy_image *img)
+{
+	uint32_t sizes[PICFW_FLOW_TABLES];
+	unsigned t;
+
+	if (maps_flow_sizes(m, sizes))
+		return;
+	for (t = 0; t < PICFW_TRANSPORTS; t++) {
+		uint32_t have = sizes[t == PICFW_TCP ? PICFW_FT_TCP4 : PICFW_FT_UDP4];
+
+		if (have != img->flows[t])
+			pr_warn("picfw apply: warning: 'flows %s %u' needs a re-attach; the %s flow "
+				"tables of %s keep %u entries until 'picfw detach' and 'picfw attach'\n",
+				policy_transport_name(t), img->flows[t], policy_transport_name(t),
+				ifname, have);
+	}
+}
+
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
 		const struct policy_image *img, struct apply_result *res, char *err,
 		size_t errlen)
@@ -186,6 +207,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		ret = -1;
 		goto out_msg;
 	}
+	flow_sizes_note(&m, ifname, img);
 	if (compile_plan_slots(old_rows, old_slots, nold, img, slots, fresh)) {
 		fail(err, errlen, "no free counter slots (at most %u rows across an update)",
 		     PICFW_MAX_ROWS);

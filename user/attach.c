@@ -187,6 +187,7 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	struct picfw_gen_cfg cfg = img->cfg;
 	struct picfw_meta meta = { 0 };
 	struct picfw_maps m;
+
 	int fds[MAP_COUNT], ret;
 	uint32_t *slots = NULL, i;
 	uint64_t digest;
@@ -270,6 +271,28 @@ static void tc_detach(int ifindex, int created)
 	}
 }
 
+/* The flow tables as big as the policy asks (`flows tcp|udp N`), before load. */
+static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *img)
+{
+	struct bpf_map *tables[PICFW_FLOW_TABLES] = {
+		[PICFW_FT_TCP4] = skel->maps.picfw_flows_tcp4,
+		[PICFW_FT_UDP4] = skel->maps.picfw_flows_udp4,
+		[PICFW_FT_TCP6] = skel->maps.picfw_flows_tcp6,
+		[PICFW_FT_UDP6] = skel->maps.picfw_flows_udp6,
+	};
+	int t, ret;
+
+	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
+		ret = bpf_map__set_max_entries(tables[t], img->flows[t == PICFW_FT_UDP4 ||
+								     t == PICFW_FT_UDP6]);
+		if (ret)
+			return ret;
+	}
+	skel->rodata->flows_max[PICFW_TCP] = img->flows[PICFW_TCP];
+	skel->rodata->flows_max[PICFW_UDP] = img->flows[PICFW_UDP];
+	return 0;
+}
+
 /* Record in generation 0's metadata what attach did on the TC side. */
 static int note_tc(struct picfw_bpf *skel, int attached, int created)
 {
@@ -338,6 +361,11 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	skel = picfw_bpf__open();
 	if (!skel) {
 		fail(err, errlen, "opening the BPF object failed: %s", strerror(errno));
+		goto fail;
+	}
+	ret = flow_tables_size(skel, img);
+	if (ret) {
+		fail(err, errlen, "sizing the flow tables failed: %s", strerror(-ret));
 		goto fail;
 	}
 	ret = picfw_bpf__load(skel);

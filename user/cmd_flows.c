@@ -43,24 +43,46 @@ static void addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static int one_flow(const struct picfw_flow_key *k, const struct picfw_flow *f, void *arg)
+static const char *const origin_names[] = {
+	[PICFW_ORIGIN_OPENED] = "opened",
+	[PICFW_ORIGIN_PICKED_UP] = "picked-up",
+	[PICFW_ORIGIN_SEEDED] = "seeded",
+};
+
+/*
+ * The row a flow's replies count on: remembered under the active policy's
+ * epoch, or matched again by the program at the flow's next reply.
+ */
+static const char *flow_row_name(const struct flows_ctx *c, const struct picfw_flow *f)
+{
+	const struct picfw_gen_cfg *cfg = &c->ctl.gen[c->ctl.active & 1];
+	uint32_t epoch = (uint32_t)(f->binding >> 32), row = (uint32_t)f->binding;
+
+	if (epoch != cfg->epoch)
+		return "(next reply)";
+	if (row == PICFW_FLOW_NO_ROW || row >= cfg->nrows || row >= PICFW_MAX_ROWS)
+		return "(no row)";
+	return c->rows[row].name;
+}
+
+static int one_flow(const struct flow_entry *k, void *arg)
 {
 	struct flows_ctx *c = arg;
+	const struct picfw_flow *f = &k->flow;
 	const struct picfw_gen_cfg *cfg = &c->ctl.gen[c->ctl.active & 1];
-	uint32_t gen = c->ctl.active & 1, slot = f->slot % PICFW_MAX_ROWS, row_plus1;
 	char remote[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN], r[80], l[80], lefts[16];
 	const char *row, *state = f->tcp_state <= PICFW_TCP_CLOSING ? state_names[f->tcp_state] : "?";
+	const char *origin = f->origin <= PICFW_ORIGIN_SEEDED ? origin_names[f->origin] : "?";
 	double age, idle, timeout, left;
 	unsigned t;
 
 	addr_text(k->family, k->remote, remote, sizeof(remote));
 	addr_text(k->family, k->local, local, sizeof(local));
-	row_plus1 = c->m->slot_rows_mem[(size_t)gen * PICFW_MAX_ROWS + slot].row_plus1;
-	row = row_plus1 && row_plus1 <= PICFW_MAX_ROWS ? c->rows[row_plus1 - 1].name :
-							 "(row removed)";
+	row = flow_row_name(c, f);
 	t = f->tcp_state == PICFW_TCP_NONE	   ? PICFW_TIMEOUT_UDP :
 	    f->tcp_state == PICFW_TCP_ESTABLISHED ? PICFW_TIMEOUT_TCP :
 						    PICFW_TIMEOUT_TCP_TRANSITORY;
+	(void)c->m;
 	age = c->now > f->created ? (double)(c->now - f->created) / 1e9 : 0;
 	idle = c->now > f->last_seen ? (double)(c->now - f->last_seen) / 1e9 : 0;
 	timeout = (double)cfg->timeout_ns[t] / 1e9;
@@ -71,8 +93,9 @@ static int one_flow(const struct picfw_flow_key *k, const struct picfw_flow *f, 
 			c->n ? "," : "", k->proto == IPPROTO_TCP ? "tcp" : "udp", k->family, remote,
 			k->remote_port, local, k->local_port);
 		json_string(stdout, row);
-		fprintf(stdout, ",\"state\":\"%s\",\"age_s\":%.1f,\"idle_s\":%.1f,\"expires_s\":%.1f}",
-			f->tcp_state == PICFW_TCP_NONE ? "none" : state, age, idle,
+		fprintf(stdout, ",\"state\":\"%s\",\"origin\":\"%s\",\"age_s\":%.1f,"
+				"\"idle_s\":%.1f,\"expires_s\":%.1f}",
+			f->tcp_state == PICFW_TCP_NONE ? "none" : state, origin, age, idle,
 			left > 0 ? left : 0);
 	} else {
 		snprintf(r, sizeof(r), k->family == 6 ? "[%s]:%u" : "%s:%u", remote, k->remote_port);
@@ -81,8 +104,9 @@ static int one_flow(const struct picfw_flow_key *k, const struct picfw_flow *f, 
 			snprintf(lefts, sizeof(lefts), "%.0f", left);
 		else
 			snprintf(lefts, sizeof(lefts), "expired");
-		printf("%-5s %-42s %-42s %-30s %-12s %8.0f %8.0f %8s\n",
-		       k->proto == IPPROTO_TCP ? "tcp" : "udp", r, l, row, state, age, idle, lefts);
+		printf("%-5s %-42s %-42s %-30s %-12s %-9s %8.0f %8.0f %8s\n",
+		       k->proto == IPPROTO_TCP ? "tcp" : "udp", r, l, row, state, origin, age, idle,
+		       lefts);
 	}
 	c->n++;
 	return 0;
@@ -135,8 +159,8 @@ int cmd_flows(int argc, char **argv)
 		printf(",\"replies\":\"%s\",\"flows\":[",
 		       policy_replies_name(c.ctl.gen[c.ctl.active & 1].replies));
 	} else {
-		printf("%-5s %-42s %-42s %-30s %-12s %8s %8s %8s\n", "PROTO", "REMOTE", "LOCAL", "ROW",
-		       "STATE", "AGE(s)", "IDLE(s)", "LEFT(s)");
+		printf("%-5s %-42s %-42s %-30s %-12s %-9s %8s %8s %8s\n", "PROTO", "REMOTE", "LOCAL",
+		       "ROW", "STATE", "ORIGIN", "AGE(s)", "IDLE(s)", "LEFT(s)");
 	}
 	ret = maps_for_each_flow(&m, one_flow, &c);
 	if (c.json)

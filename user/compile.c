@@ -492,6 +492,9 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 	img->cfg.nrows = (uint32_t)p->nrows;
 	img->cfg.replies = p->replies;
 	img->cfg.icmp_strict = p->icmp_strict;
+	img->cfg.unprotected = p->unprotected;
+	img->flows[PICFW_TCP] = p->flows[PICFW_TCP];
+	img->flows[PICFW_UDP] = p->flows[PICFW_UDP];
 	for (t = 0; t < PICFW_TIMEOUTS; t++)
 		img->cfg.timeout_ns[t] = (uint64_t)p->timeout[t] * 1000000000ULL;
 

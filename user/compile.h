@@ -28,7 +28,8 @@ struct image_prefix {
 struct policy_image {
 	uint32_t mode;
 	uint32_t nrows;
-	struct picfw_gen_cfg cfg; /* what picfw_ctl holds for this generation */
+	struct picfw_gen_cfg cfg; /* what picfw_ctl holds for this generation (epoch: the writer's) */
+	uint32_t flows[PICFW_TRANSPORTS]; /* flow table sizes the policy asks for */
 	struct image_prefix *src4, *src6, *prot4, *prot6;
 	size_t nsrc4, nsrc6, nprot4, nprot6;
 	/* [transport][port] */

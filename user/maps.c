@@ -6,6 +6,7 @@
  * memcpy, not 131,072 syscalls. The tries are written entry by entry.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,12 @@ const char *const map_names[MAP_COUNT] = {
 	[MAP_META] = PICFW_MAP_META,
 	[MAP_GRACE] = PICFW_MAP_SYNC,
 	[MAP_SLOT_ROWS] = PICFW_MAP_SLOT_ROWS,
-	[MAP_FLOWS] = PICFW_MAP_FLOWS,
+	[MAP_FLOWS_TCP4] = PICFW_MAP_FLOWS_TCP4,
+	[MAP_FLOWS_UDP4] = PICFW_MAP_FLOWS_UDP4,
+	[MAP_FLOWS_TCP6] = PICFW_MAP_FLOWS_TCP6,
+	[MAP_FLOWS_UDP6] = PICFW_MAP_FLOWS_UDP6,
 	[MAP_FLOW_COUNT] = PICFW_MAP_FLOW_COUNT,
+	[MAP_FRAGS] = PICFW_MAP_FRAGS,
 	[MAP_EVENTS] = PICFW_MAP_EVENTS,
 	[MAP_TRIE] = PICFW_MAP_TRIE,
 };
@@ -441,6 +446,7 @@ int maps_write_clean_generation(const struct picfw_maps *m, uint32_t gen,
 
 int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg)
 {
+	uint32_t old_epoch;
 	struct picfw_ctl ctl;
 	__u32 zero = 0;
 	int err;
@@ -448,7 +454,11 @@ int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_g
 	err = maps_read_ctl(m, &ctl);
 	if (err)
 		return err;
+	old_epoch = ctl.gen[gen ^ 1].epoch > ctl.gen[gen].epoch ? ctl.gen[gen ^ 1].epoch :
+								  ctl.gen[gen].epoch;
 	ctl.gen[gen] = *cfg;
+	/* A new epoch for every activation, never 0 (seeded flows' "match me"). */
+	ctl.gen[gen].epoch = old_epoch + 1 ? old_epoch + 1 : 1;
 	/*
 	 * The program reads `active` once per packet. The update copies the whole
 	 * value, but the only bytes that change are gen[gen] (not read while it
@@ -516,18 +526,19 @@ int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot)
 	return err;
 }
 
-int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows)
+int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows,
+		     uint32_t *sizes)
 {
 	int ncpu = libbpf_num_possible_cpus(), c, err = 0;
-	uint32_t i, zero = 0;
 	uint64_t *buf;
+	uint32_t i;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	buf = calloc((size_t)ncpu, sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;
-	for (i = 0; !err && i < PICFW_EVENTS; i++) {
+	for (i = 0; !err && i < PICFW_EVENT_SLOTS; i++) {
 		if (bpf_map_lookup_elem(m->fd[MAP_EVENTS], &i, buf)) {
 			err = -errno;
 			break;
@@ -537,28 +548,123 @@ int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flo
 			events[i] += buf[c];
 	}
 	free(buf);
-	if (!err && bpf_map_lookup_elem(m->fd[MAP_FLOW_COUNT], &zero, flows))
-		err = -errno;
-	return err;
+	for (i = 0; !err && i < PICFW_FLOW_TABLES; i++)
+		if (bpf_map_lookup_elem(m->fd[MAP_FLOW_COUNT], &i, &flows[i]))
+			err = -errno;
+	return err ? err : maps_flow_sizes(m, sizes);
+}
+
+int maps_flow_sizes(const struct picfw_maps *m, uint32_t *sizes)
+{
+	struct bpf_map_info info;
+	uint32_t i, len;
+
+	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(m->fd[MAP_FLOWS_TCP4 + i], &info, &len))
+			return -errno;
+		sizes[i] = info.max_entries;
+	}
+	return 0;
+}
+
+uint32_t flow_table_of(uint8_t family, uint8_t proto)
+{
+	return (family == 6 ? PICFW_FT_TCP6 : PICFW_FT_TCP4) + (proto == IPPROTO_UDP);
+}
+
+/* A table's key from an entry, and back; returns the key size. */
+static size_t flow_key_pack(const struct flow_entry *e, void *key)
+{
+	struct picfw_flow4_key *k4 = key;
+	struct picfw_flow6_key *k6 = key;
+
+	if (e->family == 4) {
+		memcpy(k4->remote, e->remote, 4);
+		memcpy(k4->local, e->local, 4);
+		k4->remote_port = e->remote_port;
+		k4->local_port = e->local_port;
+		return sizeof(*k4);
+	}
+	memcpy(k6->remote, e->remote, 16);
+	memcpy(k6->local, e->local, 16);
+	k6->remote_port = e->remote_port;
+	k6->local_port = e->local_port;
+	return sizeof(*k6);
+}
+
+static void flow_key_unpack(uint32_t table, const void *key, struct flow_entry *e)
+{
+	const struct picfw_flow4_key *k4 = key;
+	const struct picfw_flow6_key *k6 = key;
+
+	memset(e, 0, sizeof(*e));
+	e->table = table;
+	e->family = table == PICFW_FT_TCP6 || table == PICFW_FT_UDP6 ? 6 : 4;
+	e->proto = table == PICFW_FT_UDP4 || table == PICFW_FT_UDP6 ? IPPROTO_UDP : IPPROTO_TCP;
+	if (e->family == 4) {
+		memcpy(e->remote, k4->remote, 4);
+		memcpy(e->local, k4->local, 4);
+		e->remote_port = k4->remote_port;
+		e->local_port = k4->local_port;
+	} else {
+		memcpy(e->remote, k6->remote, 16);
+		memcpy(e->local, k6->local, 16);
+		e->remote_port = k6->remote_port;
+		e->local_port = k6->local_port;
+	}
 }
 
 int maps_for_each_flow(const struct picfw_maps *m,
-		       int (*fn)(const struct picfw_flow_key *k, const struct picfw_flow *f,
-				 void *ctx),
-		       void *ctx)
+		       int (*fn)(const struct flow_entry *e, void *ctx), void *ctx)
 {
-	struct picfw_flow_key cur, prev;
+	struct picfw_flow6_key cur, prev; /* the larger key serves both */
+	struct flow_entry e;
 	struct picfw_flow f;
-	int have_prev = 0, n;
+	uint32_t t, n;
+	int fd, have_prev;
 
-	/* Bounded: an LRU table that churns under us must not keep us here. */
-	for (n = 0; n < 4 * PICFW_MAX_FLOWS; n++) {
-		if (bpf_map_get_next_key(m->fd[MAP_FLOWS], have_prev ? &prev : NULL, &cur))
-			return errno == ENOENT ? 0 : -errno;
-		if (!bpf_map_lookup_elem(m->fd[MAP_FLOWS], &cur, &f) && fn(&cur, &f, ctx))
-			return 0;
-		prev = cur;
-		have_prev = 1;
+	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
+		fd = m->fd[MAP_FLOWS_TCP4 + t];
+		have_prev = 0;
+		/* Bounded: an LRU table that churns under us must not keep us here. */
+		for (n = 0; n < 4 * PICFW_MAX_FLOWS_PER_TABLE; n++) {
+			if (bpf_map_get_next_key(fd, have_prev ? &prev : NULL, &cur)) {
+				if (errno != ENOENT)
+					return -errno;
+				break;
+			}
+			if (!bpf_map_lookup_elem(fd, &cur, &f)) {
+				flow_key_unpack(t, &cur, &e);
+				e.flow = f;
+				if (fn(&e, ctx))
+					return 0;
+			}
+			prev = cur;
+			have_prev = 1;
+		}
+	}
+	return 0;
+}
+
+int maps_add_flow(const struct picfw_maps *m, const struct flow_entry *e)
+{
+	struct picfw_flow6_key key = { 0 };
+	uint32_t t = flow_table_of(e->family, e->proto);
+	uint64_t count;
+
+	flow_key_pack(e, &key);
+	if (bpf_map_update_elem(m->fd[MAP_FLOWS_TCP4 + t], &key, &e->flow, BPF_NOEXIST))
+		return -errno;
+	/*
+	 * Count it as the programs do (they add atomically; this read and write
+	 * is not, so a flow the egress program makes at the same instant may go
+	 * uncounted: the count is approximate anyway, see bpf/maps.h).
+	 */
+	if (!bpf_map_lookup_elem(m->fd[MAP_FLOW_COUNT], &t, &count)) {
+		count++;
+		bpf_map_update_elem(m->fd[MAP_FLOW_COUNT], &t, &count, BPF_ANY);
 	}
 	return 0;
 }

@@ -27,8 +27,12 @@ enum map_id {
 	MAP_META,
 	MAP_GRACE,
 	MAP_SLOT_ROWS,
-	MAP_FLOWS,
+	MAP_FLOWS_TCP4, /* the flow tables, in enum picfw_flow_table order */
+	MAP_FLOWS_UDP4,
+	MAP_FLOWS_TCP6,
+	MAP_FLOWS_UDP6,
 	MAP_FLOW_COUNT,
+	MAP_FRAGS,
 	MAP_EVENTS,
 	MAP_TRIE,
 	MAP_COUNT,
@@ -78,7 +82,10 @@ int maps_write_generation(const struct picfw_maps *m, uint32_t gen, const struct
  */
 int maps_write_clean_generation(const struct picfw_maps *m, uint32_t gen,
 				const struct policy_image *img, const uint32_t *slots);
-/* Make gen the active generation, with its settings, in one map update. */
+/*
+ * Make gen the active generation, with its settings, in one map update. Its
+ * epoch is set here: one more than either generation's (cfg->epoch is ignored).
+ */
 int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg);
 /*
  * Wait until no CPU can still be running the program with a generation it
@@ -101,14 +108,35 @@ int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
 		       struct picfw_counter *reasons);
 int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot);
 
-/* Flow table events summed over CPUs (events[PICFW_EVENTS]) and the flow count. */
-int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows);
+/*
+ * Flow table events summed over CPUs (events[PICFW_EVENT_SLOTS], table-major),
+ * the flows in each table (flows[PICFW_FLOW_TABLES]) and each table's size.
+ */
+int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows,
+		     uint32_t *sizes);
 
-/* Call fn for every flow in the table; stops early when fn returns non-zero. */
+/* Each flow table's size (sizes[PICFW_FLOW_TABLES]), fixed when attach made it. */
+int maps_flow_sizes(const struct picfw_maps *m, uint32_t *sizes);
+
+/* One tracked flow, whatever its table: addresses as the reply arrives. */
+struct flow_entry {
+	uint32_t table;   /* enum picfw_flow_table */
+	uint8_t family;   /* 4 or 6 */
+	uint8_t proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t remote_port, local_port;
+	uint8_t remote[16], local[16]; /* IPv4 in the first 4 bytes */
+	struct picfw_flow flow;
+};
+
+/* The table of a family and IP protocol. */
+uint32_t flow_table_of(uint8_t family, uint8_t proto);
+
+/* Call fn for every flow of every table; stops early when fn returns non-zero. */
 int maps_for_each_flow(const struct picfw_maps *m,
-		       int (*fn)(const struct picfw_flow_key *k, const struct picfw_flow *f,
-				 void *ctx),
-		       void *ctx);
+		       int (*fn)(const struct flow_entry *e, void *ctx), void *ctx);
+
+/* Add a flow unless its key is there already. 0, -EEXIST, or a negative errno. */
+int maps_add_flow(const struct picfw_maps *m, const struct flow_entry *e);
 
 int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta);
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta);

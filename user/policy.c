@@ -71,8 +71,9 @@ struct parser {
 	char *protect_name; /* of the first well formed protect */
 	int protect_line, protect_col;
 	int mode_line;
-	int replies_line, icmp_line;
+	int replies_line, icmp_line, unprotected_line;
 	int timeout_line[PICFW_TIMEOUTS];
+	int flows_line[PICFW_TRANSPORTS];
 };
 
 static bool is_ws(char c)
@@ -659,7 +660,8 @@ static void parse_mode(struct parser *ps, int ln, const char *line, size_t n, si
 }
 
 /*
- * `KEYWORD WORD` statements with a fixed choice of words: replies, icmp.
+ * `KEYWORD WORD` statements with a fixed choice of words: replies, icmp,
+ * unprotected.
  * Sets *out to the index of the word in words[]; *seen_line guards repeats.
  */
 static void parse_choice(struct parser *ps, int ln, const char *line, size_t n, size_t i,
@@ -763,6 +765,80 @@ static void parse_timeout(struct parser *ps, int ln, const char *line, size_t n,
 	}
 	ps->p->timeout[k] = (uint32_t)v;
 	ps->timeout_line[k] = ln;
+}
+
+/* A count: digits, or 1-3 digits then groups of ",ddd" (131,072). -1 if bad. */
+static long count_parse(const char *s, size_t n)
+{
+	size_t i, lead = 0;
+	long v = 0;
+
+	while (lead < n && is_digit(s[lead]))
+		lead++;
+	if (!lead || (lead < n && (lead > 3 || (n - lead) % 4)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (i >= lead && (i - lead) % 4 == 0) {
+			if (s[i] != ',')
+				return -1;
+			continue;
+		}
+		if (!is_digit(s[i]) || v > 100000000)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* flows tcp|udp N: the size of each family's flow table of that transport. */
+static void parse_flows(struct parser *ps, int ln, const char *line, size_t n, size_t i)
+{
+	struct tok t[4];
+	size_t endp;
+	int nt = tokenize(line, n, i, t, 4, &endp), k;
+	char qb[QUOTE_BUF];
+	long v;
+
+	if (nt < 2) {
+		perr(ps, ln, (int)endp + 1, "missing transport after 'flows' (tcp or udp)");
+		return;
+	}
+	for (k = 0; k < PICFW_TRANSPORTS; k++)
+		if (tok_is(t[1].s, t[1].n, policy_transport_name((unsigned)k)))
+			break;
+	if (k == PICFW_TRANSPORTS) {
+		perr(ps, ln, t[1].col, "unknown flow table '%s' (use tcp or udp)",
+		     quote(qb, t[1].s, t[1].n));
+		return;
+	}
+	if (nt < 3) {
+		perr(ps, ln, (int)endp + 1, "missing size after 'flows %s'",
+		     policy_transport_name((unsigned)k));
+		return;
+	}
+	v = count_parse(t[2].s, t[2].n);
+	if (v < 0) {
+		perr(ps, ln, t[2].col, "bad flow table size '%s' (a number, e.g. 65536 or 131,072)",
+		     quote(qb, t[2].s, t[2].n));
+		return;
+	}
+	if (v < PICFW_MIN_FLOWS || v > PICFW_MAX_FLOWS_PER_TABLE) {
+		perr(ps, ln, t[2].col, "flows %s %ld is out of range (%u to %u)",
+		     policy_transport_name((unsigned)k), v, PICFW_MIN_FLOWS,
+		     PICFW_MAX_FLOWS_PER_TABLE);
+		return;
+	}
+	if (nt > 3) {
+		perr(ps, ln, t[3].col, "unexpected '%s'", quote(qb, t[3].s, t[3].n));
+		return;
+	}
+	if (ps->flows_line[k]) {
+		perr(ps, ln, t[0].col, "flows %s given twice (first at line %d)",
+		     policy_transport_name((unsigned)k), ps->flows_line[k]);
+		return;
+	}
+	ps->p->flows[k] = (uint32_t)v;
+	ps->flows_line[k] = ln;
 }
 
 /*
@@ -1140,6 +1216,11 @@ static void parse_line(struct parser *ps, int ln, const char *line, size_t n, si
 			     2, &ps->p->icmp_strict, &ps->icmp_line);
 	else if (tok_is(line + i, w - i, "timeout"))
 		parse_timeout(ps, ln, line, n, i);
+	else if (tok_is(line + i, w - i, "unprotected"))
+		parse_choice(ps, ln, line, n, i, "unprotected", (const char *const[]){ "pass", "drop" },
+			     2, &ps->p->unprotected, &ps->unprotected_line);
+	else if (tok_is(line + i, w - i, "flows"))
+		parse_flows(ps, ln, line, n, i);
 	else
 		parse_row(ps, ln, line, n, i);
 }
@@ -1306,6 +1387,9 @@ static void policy_init(struct policy *p)
 	p->timeout[PICFW_TIMEOUT_UDP] = PICFW_DEFAULT_TIMEOUT_UDP;
 	p->timeout[PICFW_TIMEOUT_TCP] = PICFW_DEFAULT_TIMEOUT_TCP;
 	p->timeout[PICFW_TIMEOUT_TCP_TRANSITORY] = PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY;
+	p->unprotected = PICFW_UNPROTECTED_PASS;
+	p->flows[PICFW_TCP] = PICFW_DEFAULT_FLOWS_TCP;
+	p->flows[PICFW_UDP] = PICFW_DEFAULT_FLOWS_UDP;
 }
 
 static void file_too_big(struct policy_errors *errs, unsigned long long size)
@@ -1522,15 +1606,23 @@ const char *policy_timeout_name(unsigned t)
 	return t < PICFW_TIMEOUTS ? names[t] : "?";
 }
 
-/* replies, icmp and timeout lines, for policy_print and policy_write. */
+const char *policy_unprotected_name(unsigned u)
+{
+	return u == PICFW_UNPROTECTED_DROP ? "drop" : "pass";
+}
+
+/* unprotected, replies, icmp, timeout and flows lines, for policy_print and policy_write. */
 static void print_options(FILE *f, const struct policy *p)
 {
 	unsigned k;
 
+	fprintf(f, "unprotected %s\n", policy_unprotected_name(p->unprotected));
 	fprintf(f, "replies %s\n", policy_replies_name(p->replies));
 	fprintf(f, "icmp %s\n", p->icmp_strict ? "strict" : "permissive");
 	for (k = 0; k < PICFW_TIMEOUTS; k++)
 		fprintf(f, "timeout %s %us\n", policy_timeout_name(k), p->timeout[k]);
+	for (k = 0; k < PICFW_TRANSPORTS; k++)
+		fprintf(f, "flows %s %u\n", policy_transport_name(k), p->flows[k]);
 }
 
 void prefix_format(const struct prefix *p, char *buf, size_t len)

@@ -55,6 +55,8 @@ struct policy {
 	uint32_t replies; /* enum picfw_replies */
 	uint32_t icmp_strict; /* drop ICMP errors that relate to no flow */
 	uint32_t timeout[PICFW_TIMEOUTS]; /* seconds, enum picfw_timeout */
+	uint32_t unprotected; /* enum picfw_unprotected */
+	uint32_t flows[PICFW_TRANSPORTS]; /* flow table size per family, by transport */
 };
 
 /* One diagnostic: FILE:LINE:COL: error: MESSAGE */
@@ -89,6 +91,7 @@ const char *policy_timeout_name(unsigned t);
 const char *policy_transport_name(unsigned t);
 const char *policy_direction_name(unsigned d);
 const char *policy_mode_name(unsigned m);
+const char *policy_unprotected_name(unsigned u); /* "pass"/"drop" */
 
 /* Text of a prefix ("198.51.100.0/24", "2001:db8::/32", host addresses without /len). */
 void prefix_format(const struct prefix *p, char *buf, size_t len);

@@ -16,19 +16,49 @@ const char *const reason_names[PICFW_REASONS] = {
 	[PICFW_R_UNPROTECTED] = "unprotected",
 	[PICFW_R_ICMP_RELATED] = "icmp_related",
 	[PICFW_R_ICMP_UNRELATED] = "icmp_unrelated",
+	[PICFW_R_LOCAL_SCOPE] = "local_scope",
 };
 
 const char *const event_names[PICFW_EVENTS] = {
 	[PICFW_EV_FLOW_CREATED] = "created",
 	[PICFW_EV_FLOW_EVICTIONS] = "evictions",
 	[PICFW_EV_FLOW_EXPIRED] = "expired",
+	[PICFW_EV_FLOW_PICKED_UP] = "picked_up",
 };
+
+const char *const flow_table_names[PICFW_FLOW_TABLES] = {
+	[PICFW_FT_TCP4] = "tcp4",
+	[PICFW_FT_UDP4] = "udp4",
+	[PICFW_FT_TCP6] = "tcp6",
+	[PICFW_FT_UDP6] = "udp6",
+};
+
+/* An event summed over the flow tables. */
+static uint64_t event_total(const struct stats_snapshot *s, unsigned ev)
+{
+	uint64_t n = 0;
+	unsigned t;
+
+	for (t = 0; t < PICFW_FLOW_TABLES; t++)
+		n += s->events[t * PICFW_EVENTS + ev];
+	return n;
+}
+
+static uint64_t flows_total(const struct stats_snapshot *s)
+{
+	uint64_t n = 0;
+	unsigned t;
+
+	for (t = 0; t < PICFW_FLOW_TABLES; t++)
+		n += s->flows[t];
+	return n;
+}
 
 /* Reasons that can drop (and so be would-drop in audit mode). */
 static int reason_drops(unsigned r)
 {
 	return r == PICFW_R_NO_MATCH || r == PICFW_R_MALFORMED || r == PICFW_R_FRAGMENT ||
-	       r == PICFW_R_ICMP_UNRELATED;
+	       r == PICFW_R_ICMP_UNRELATED || r == PICFW_R_UNPROTECTED;
 }
 
 /* What the active policy does with packets of reason r. */
@@ -36,6 +66,9 @@ static const char *reason_verdict(const struct stats_snapshot *s, unsigned r)
 {
 	if (r == PICFW_R_ICMP_UNRELATED)
 		return s->ctl.gen[s->ctl.active & 1].icmp_strict ? "drop" : "pass";
+	if (r == PICFW_R_UNPROTECTED)
+		return s->ctl.gen[s->ctl.active & 1].unprotected == PICFW_UNPROTECTED_DROP ? "drop" :
+											    "pass";
 	return reason_drops(r) ? "drop" : "pass";
 }
 
@@ -68,7 +101,7 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 	if (!err)
 		err = maps_read_counters(m, counters, s->reasons);
 	if (!err)
-		err = maps_read_events(m, s->events, &s->flows);
+		err = maps_read_events(m, s->events, s->flows, s->flow_sizes);
 	if (err)
 		return err;
 	/* The active generation's rows, in file order, with their slots' counters. */
@@ -104,8 +137,9 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 		if ((int)strlen(s->rows[i].name) > w)
 			w = (int)strlen(s->rows[i].name);
 
-	fprintf(f, "interface %s  mode %s  replies %s  generation %llu  rows %u\n", s->ifname,
-		policy_mode_name(stats_mode(s)), policy_replies_name(active_cfg(s)->replies),
+	fprintf(f, "interface %s  mode %s  replies %s  unprotected %s  generation %llu  rows %u\n",
+		s->ifname, policy_mode_name(stats_mode(s)), policy_replies_name(active_cfg(s)->replies),
+		policy_unprotected_name(active_cfg(s)->unprotected),
 		(unsigned long long)s->meta.generation, s->nrows);
 	fprintf(f, "\n%-*s  %-3s  %-9s  %-11s  %14s  %16s\n", w, "ROW", "DIR", "TRANSPORT",
 		"PORTS", "PACKETS", "BYTES");
@@ -131,10 +165,18 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 		fprintf(f, "%-14s  %-7s  %14llu  %16llu\n", reason_names[i], "audit",
 			(unsigned long long)c->packets, (unsigned long long)c->bytes);
 	}
-	fprintf(f, "\nflows %llu  created %llu  evictions %llu  expired %llu  (table of %u)\n",
-		(unsigned long long)s->flows, (unsigned long long)s->events[PICFW_EV_FLOW_CREATED],
-		(unsigned long long)s->events[PICFW_EV_FLOW_EVICTIONS],
-		(unsigned long long)s->events[PICFW_EV_FLOW_EXPIRED], (unsigned)PICFW_MAX_FLOWS);
+	fprintf(f, "\n%-10s  %10s  %10s  %12s  %12s  %12s  %12s\n", "FLOW TABLE", "FLOWS", "SIZE",
+		"CREATED", "PICKED UP", "EVICTIONS", "EXPIRED");
+	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
+		const uint64_t *ev = &s->events[i * PICFW_EVENTS];
+
+		fprintf(f, "%-10s  %10llu  %10u  %12llu  %12llu  %12llu  %12llu\n",
+			flow_table_names[i], (unsigned long long)s->flows[i], s->flow_sizes[i],
+			(unsigned long long)ev[PICFW_EV_FLOW_CREATED],
+			(unsigned long long)ev[PICFW_EV_FLOW_PICKED_UP],
+			(unsigned long long)ev[PICFW_EV_FLOW_EVICTIONS],
+			(unsigned long long)ev[PICFW_EV_FLOW_EXPIRED]);
+	}
 	if (audit)
 		fprintf(f, "\naudit mode: nothing is dropped; 'audit' lines count what enforce "
 			   "mode would drop.\n");
@@ -202,10 +244,21 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 		json_counter(f, &s->reasons[PICFW_REASONS + i]);
 		sep = ",";
 	}
-	fprintf(f, "},\"flows\":{\"active\":%llu", (unsigned long long)s->flows);
+	fprintf(f, "},\"flows\":{\"active\":%llu", (unsigned long long)flows_total(s));
 	for (i = 0; i < PICFW_EVENTS; i++)
-		fprintf(f, ",\"%s\":%llu", event_names[i], (unsigned long long)s->events[i]);
-	fprintf(f, "}}\n");
+		fprintf(f, ",\"%s\":%llu", event_names[i], (unsigned long long)event_total(s, i));
+	fprintf(f, ",\"tables\":{");
+	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
+		unsigned e;
+
+		fprintf(f, "%s\"%s\":{\"active\":%llu,\"size\":%u", i ? "," : "",
+			flow_table_names[i], (unsigned long long)s->flows[i], s->flow_sizes[i]);
+		for (e = 0; e < PICFW_EVENTS; e++)
+			fprintf(f, ",\"%s\":%llu", event_names[e],
+				(unsigned long long)s->events[i * PICFW_EVENTS + e]);
+		fprintf(f, "}");
+	}
+	fprintf(f, "}}}\n");
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
@@ -275,17 +328,30 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 				(unsigned long long)(k ? c->bytes : c->packets));
 		}
 	}
-	fprintf(f, "# HELP picfw_flows Flows in the flow table (replies of flows the Edge opened).\n");
+	fprintf(f, "# HELP picfw_flows Flows in each flow table (replies of flows the Edge "
+		   "opened).\n");
 	fprintf(f, "# TYPE picfw_flows gauge\n");
-	fprintf(f, "picfw_flows{interface=\"");
-	prom_label(f, s->ifname);
-	fprintf(f, "\"} %llu\n", (unsigned long long)s->flows);
-	fprintf(f, "# HELP picfw_flow_events_total Flow table events: created, evictions, expired.\n");
+	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
+		fprintf(f, "picfw_flows{interface=\"");
+		prom_label(f, s->ifname);
+		fprintf(f, "\",table=\"%s\"} %llu\n", flow_table_names[i],
+			(unsigned long long)s->flows[i]);
+	}
+	fprintf(f, "# HELP picfw_flow_table_size Entries each flow table holds before evicting.\n");
+	fprintf(f, "# TYPE picfw_flow_table_size gauge\n");
+	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
+		fprintf(f, "picfw_flow_table_size{interface=\"");
+		prom_label(f, s->ifname);
+		fprintf(f, "\",table=\"%s\"} %u\n", flow_table_names[i], s->flow_sizes[i]);
+	}
+	fprintf(f, "# HELP picfw_flow_events_total Flow table events: created, evictions, expired, "
+		   "picked_up.\n");
 	fprintf(f, "# TYPE picfw_flow_events_total counter\n");
-	for (i = 0; i < PICFW_EVENTS; i++) {
+	for (i = 0; i < PICFW_EVENT_SLOTS; i++) {
 		fprintf(f, "picfw_flow_events_total{interface=\"");
 		prom_label(f, s->ifname);
-		fprintf(f, "\",event=\"%s\"} %llu\n", event_names[i],
+		fprintf(f, "\",table=\"%s\",event=\"%s\"} %llu\n",
+			flow_table_names[i / PICFW_EVENTS], event_names[i % PICFW_EVENTS],
 			(unsigned long long)s->events[i]);
 	}
 	fprintf(f, "# HELP picfw_policy_generation Policies applied since attach.\n");

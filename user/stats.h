@@ -13,6 +13,7 @@
 
 extern const char *const reason_names[PICFW_REASONS];
 extern const char *const event_names[PICFW_EVENTS];
+extern const char *const flow_table_names[PICFW_FLOW_TABLES]; /* "tcp4", "udp4", ... */
 
 struct stats_snapshot {
 	char ifname[64];
@@ -22,8 +23,10 @@ struct stats_snapshot {
 	struct picfw_row_meta rows[PICFW_MAX_ROWS];
 	struct picfw_counter row_counters[PICFW_MAX_ROWS];
 	struct picfw_counter reasons[PICFW_REASON_SLOTS];
-	uint64_t events[PICFW_EVENTS]; /* flow table events, enum picfw_event */
-	uint64_t flows;                /* flows in the table, as the programs count them */
+	/* flow table events, [table * PICFW_EVENTS + enum picfw_event] */
+	uint64_t events[PICFW_EVENT_SLOTS];
+	uint64_t flows[PICFW_FLOW_TABLES];      /* flows per table, as the programs count them */
+	uint32_t flow_sizes[PICFW_FLOW_TABLES]; /* each table's size, as made at attach */
 };
 
 /* Read everything of one attached interface. 0 or a negative errno. */

@@ -73,6 +73,8 @@ static void write_eth(struct writer *w, const struct pkt_spec *s, uint16_t ether
 	if (!p)
 		return;
 	memcpy(p, mac_dst, 6);
+	if (s->eth_broadcast)
+		memset(p, 0xff, 6);
 	memcpy(p + 6, mac_src, 6);
 	for (i = 0; i < PKT_MAX_VLANS && s->vlan_tpid[i]; i++) {
 		p = put(w, 4);
@@ -109,7 +111,7 @@ static void write_ipv4(struct writer *w, const struct pkt_spec *s, const struct 
 		return;
 	p[0] = (uint8_t)((s->version ? s->version : 4) << 4 |
 			 (s->ihl || s->ihl_set ? s->ihl : 5 + s->ip_opts_len / 4));
-	put_be16(p + 4, 0x1234); /* identification */
+	put_be16(p + 4, s->frag_id ? (uint16_t)s->frag_id : 0x1234); /* identification */
 	frag = s->frag_offset & 0x1fff;
 	if (s->more_frags)
 		frag |= 0x2000;
@@ -174,7 +176,7 @@ static void write_ipv6_ext(struct writer *w, const struct pkt_spec *s, unsigned 
 		if (s->more_frags)
 			frag |= 1;
 		put_be16(p + 2, frag);
-		put_be32(p + 4, 0xcafe);
+		put_be32(p + 4, s->frag_id ? s->frag_id : 0xcafe);
 		break;
 	case IPPROTO_AH:
 		p = put(w, 24); /* 12 fixed bytes and a 96-bit ICV */

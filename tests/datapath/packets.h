@@ -54,6 +54,7 @@ struct pkt_spec {
 	uint8_t ihl_set;
 	uint16_t frag_offset;  /* in 8-byte units: IPv4 header, or the IPv6 fragment header */
 	uint8_t more_frags;    /* MF / M flag */
+	uint32_t frag_id;      /* IPv4 identification / fragment header's; 0 = 0x1234 / 0xcafe */
 	uint8_t dont_frag;     /* IPv4 DF flag */
 	uint8_t ip_len_set;    /* write ip_len as tot_len / payload_len ... */
 	uint16_t ip_len;       /* ... instead of the computed length */
@@ -77,6 +78,7 @@ struct pkt_spec {
 	uint16_t payload_len;  /* bytes after the transport header */
 
 	uint16_t eth_pad;      /* bytes after the IP datagram, outside its length */
+	uint8_t eth_broadcast; /* Ethernet destination ff:ff:ff:ff:ff:ff */
 };
 
 /* .ext = { ... }, .n_ext = count, for a spec's initializer. */

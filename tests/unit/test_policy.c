@@ -150,11 +150,14 @@ static char *fmt_prefix(const struct prefix *pf)
 
 static const char pic_expected[] =
 	"mode enforce\n"
+	"unprotected pass\n"
 	"replies tracked\n"
 	"icmp permissive\n"
 	"timeout udp 60s\n"
 	"timeout tcp 7200s\n"
 	"timeout tcp-transitory 30s\n"
+	"flows tcp 65536\n"
+	"flows udp 65536\n"
 	"protect edge-access\n"
 	"set edge-access = 203.0.113.10, 2001:db8:e::10\n"
 	"set pic-partners = 198.51.100.0/24, 2001:db8:100::/48\n"
@@ -550,7 +553,7 @@ static void test_policy_mode(void **state)
 	parse_ok("mode audit\n" BASE "a/b/TCP/1 any e\n", &p);
 	assert_int_equal(p.mode, PICFW_MODE_AUDIT);
 	out = print_policy(&p);
-	assert_true(!strncmp(out, "mode audit\nreplies tracked\n", 27));
+	assert_true(!strncmp(out, "mode audit\nunprotected pass\nreplies tracked\n", 44));
 	free(out);
 	policy_free(&p);
 	parse_ok(BASE "a/b/TCP/1 any e\nmode enforce\n", &p);
@@ -624,11 +627,14 @@ static void test_policy_print_inline_and_no_notes(void **state)
 	/* The exact table: widths from the widest cell, no trailing blanks. */
 	assert_string_equal(out,
 			    "mode enforce\n"
+			    "unprotected pass\n"
 			    "replies tracked\n"
 			    "icmp permissive\n"
 			    "timeout udp 60s\n"
 			    "timeout tcp 7200s\n"
 			    "timeout tcp-transitory 30s\n"
+			    "flows tcp 65536\n"
+			    "flows udp 65536\n"
 			    "protect e\n"
 			    "set e = 203.0.113.10\n"
 			    "\n"
@@ -1318,6 +1324,45 @@ static void test_policy_flow_settings(void **state)
 	policy_free(&p);
 }
 
+/* unprotected and flows: the deployment and the flow table sizes. */
+static void test_policy_unprotected_and_flows(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	parse_ok(BASE "a/b/TCP/1 any e\n", &p);
+	assert_int_equal(p.unprotected, PICFW_UNPROTECTED_PASS);
+	assert_int_equal(p.flows[PICFW_TCP], PICFW_DEFAULT_FLOWS_TCP);
+	assert_int_equal(p.flows[PICFW_UDP], PICFW_DEFAULT_FLOWS_UDP);
+	policy_free(&p);
+	parse_ok("unprotected drop\nflows tcp 1024\nflows udp 262,144\n" BASE "a/b/TCP/1 any e\n",
+		 &p);
+	assert_int_equal(p.unprotected, PICFW_UNPROTECTED_DROP);
+	assert_int_equal(p.flows[PICFW_TCP], 1024);
+	assert_int_equal(p.flows[PICFW_UDP], 262144);
+	policy_free(&p);
+
+	expect_message("unprotected maybe\n" BASE "a/b/TCP/1 any e\n", 1, 13,
+		       "unknown unprotected 'maybe' (use pass or drop)");
+	expect_message("unprotected drop\nunprotected pass\n" BASE "a/b/TCP/1 any e\n", 2, 1,
+		       "unprotected given twice (first at line 1)");
+	expect_message("flows sctp 5000\n" BASE "a/b/TCP/1 any e\n", 1, 7,
+		       "unknown flow table 'sctp' (use tcp or udp)");
+	expect_message("flows udp\n" BASE "a/b/TCP/1 any e\n", 1, 10,
+		       "missing size after 'flows udp'");
+	expect_message("flows udp 64k\n" BASE "a/b/TCP/1 any e\n", 1, 11,
+		       "bad flow table size '64k' (a number, e.g. 65536 or 131,072)");
+	expect_message("flows udp 2,62,144\n" BASE "a/b/TCP/1 any e\n", 1, 11,
+		       "bad flow table size '2,62,144' (a number, e.g. 65536 or 131,072)");
+	expect_message("flows tcp 1023\n" BASE "a/b/TCP/1 any e\n", 1, 11,
+		       "flows tcp 1023 is out of range (1024 to 4194304)");
+	expect_message("flows tcp 4194305\n" BASE "a/b/TCP/1 any e\n", 1, 11,
+		       "flows tcp 4194305 is out of range (1024 to 4194304)");
+	expect_message("flows tcp 2048 x\n" BASE "a/b/TCP/1 any e\n", 1, 16, "unexpected 'x'");
+	expect_message("flows tcp 2048\nflows tcp 4096\n" BASE "a/b/TCP/1 any e\n", 2, 1,
+		       "flows tcp given twice (first at line 1)");
+}
+
 static void test_policy_flow_settings_errors(void **state)
 {
 	(void)state;
@@ -1361,6 +1406,7 @@ int main(void)
 		cmocka_unit_test(test_policy_mode),
 		cmocka_unit_test(test_policy_flow_settings),
 		cmocka_unit_test(test_policy_flow_settings_errors),
+		cmocka_unit_test(test_policy_unprotected_and_flows),
 		cmocka_unit_test(test_policy_byte_order_mark),
 		cmocka_unit_test(test_policy_names),
 		cmocka_unit_test(test_policy_prefix_format),
