@@ -27,21 +27,32 @@
  *  5. IPv6 fixed header: 40 bytes within the frame, version 6, payload
  *     length not 0 (no jumbograms) and 40 + payload length within the
  *     frame. Otherwise malformed.
- *  6. The protected check comes right after the fixed IP header: a
- *     destination address not in the protected set passes, unprotected,
- *     whatever follows (bad extension or transport headers, fragments). A
- *     bad fixed header (4, 5) is malformed whatever the destination.
- *  7. IPv4 fragments: fragment offset != 0 is a non-first fragment: drop,
- *     fragment. MF with offset 0 is a first fragment, judged by its
- *     transport header like any packet.
+ *  6. The whole frame is parsed first (1-9) and judged after, in this
+ *     order. A bad fixed header (4, 5) or Ethernet (1, 2) is malformed
+ *     whatever the destination. Then the protected check: a destination
+ *     address not in the protected set, whatever follows the fixed header
+ *     (bad extension or transport headers, fragments):
+ *      - `unprotected pass` (the default): pass, unprotected;
+ *      - `unprotected drop`: an Ethernet destination with the group bit
+ *        (broadcast, multicast), or an IP destination that is multicast
+ *        (224.0.0.0/4, ff00::/8), IPv4 limited broadcast 255.255.255.255 or
+ *        link-local (169.254.0.0/16, fe80::/10): pass, local_scope; else
+ *        neighbour or router discovery (the ICMPv6 of 11) in a frame that
+ *        parsed whole: pass, icmp_essential; else drop, unprotected.
+ *  7. IPv4 fragments: fragment offset != 0 is a non-first (later)
+ *     fragment, judged by 15 before anything else. MF with offset 0 is a
+ *     first fragment with more to come, judged by its transport header
+ *     like any packet. The identification is the fragment id.
  *  8. IPv6 extension headers, walked from the fixed header's next header:
  *     hop-by-hop (0), routing (43), destination options (60): length
  *     (hdrlen + 1) * 8; AH (51): (hdrlen + 2) * 4; each whole header within
- *     the datagram. Fragment (44): 8 bytes within the datagram; offset != 0
- *     is a non-first fragment: drop, fragment; offset 0 (a first or an
- *     atomic fragment) marks the packet as a first fragment and the walk
- *     goes on. At most 8 extension headers: a 9th is malformed. Any other
- *     next header ends the walk: it is the transport protocol.
+ *     the datagram. Fragment (44): 8 bytes within the datagram; its
+ *     next header is the protocol and its identification the fragment id
+ *     from here on; offset != 0 is a later fragment (15); offset 0 (a first
+ *     or an atomic fragment) marks the packet as a first fragment (with
+ *     more to come when this header's M flag is set) and the walk goes on.
+ *     At most 8 extension headers: a 9th is malformed. Any other next
+ *     header ends the walk: it is the transport protocol.
  *  9. Transport, by protocol number whatever the family: TCP (6) 20 bytes
  *     within the datagram, data offset >= 5 and data offset * 4 within the
  *     datagram; UDP (17) 8 bytes; ICMP (1) and ICMPv6 (58) 8 bytes. A short
@@ -54,8 +65,7 @@
  *        `replies stateless`: same transport, source address in the row's
  *        Destination, source port in its ports, and for TCP the ACK flag
  *        set (stateless replies). With `replies tracked` (the default) a
- *        reply passes only through the flow table, which the egress
- *        program fills; this oracle takes it to be empty.
+ *        reply passes only through the flow table (14).
  *     No row: drop, no_match.
  * 11. ICMP is ICMP (1) in IPv4 and ICMPv6 (58) in IPv6; the other pairing is
  *     just another protocol (drop, no_match). For ICMP:
@@ -69,16 +79,42 @@
  *        at IHL * 4 or 40. It is related when the quoted source is
  *        protected and some row allows that flow: an inbound row with the
  *        quoted transport, quoted destination in its Source and quoted
- *        source port in its ports; or, with `replies stateless`, an
- *        outbound row with quoted destination in its Destination and quoted
- *        destination port in its ports. Related: pass, icmp_related.
- *        Otherwise: pass, icmp_unrelated; under `icmp strict` drop,
- *        icmp_unrelated.
+ *        source port in its ports; or, with `replies tracked`, the flow
+ *        of the quoted packet is known and an outbound row allows it now
+ *        (14); or, with `replies stateless`, an outbound row with quoted destination in its
+ * Destination and quoted destination port in its ports. Related: pass, icmp_related. Otherwise:
+ * pass, icmp_unrelated; under `icmp strict` drop, icmp_unrelated.
  *      - any other ICMP: drop, no_match.
  * 12. Other protocols to a protected address: drop, no_match.
  * 13. Audit mode: every drop above passes instead, counted in the reason's
  *     would-drop slot (PICFW_REASONS + reason).
- * Every frame moves exactly one counter by one packet and its length.
+ * 14. Tracked replies (`replies tracked`), after the rows of 10 let a TCP
+ *     or UDP packet by: when it is reply-like (UDP, or TCP with ACK), some
+ *     outbound row of its transport names its source port, and the flow
+ *     table holds the flow (the reply's source is the flow's remote
+ *     address and port, its destination the Edge's), it passes when an
+ *     outbound row of the ACTIVE policy allows that flow now (remote in the
+ *     row's Destination, the transport, remote port in its ports), counted
+ *     on the first such row. Flows outlive policy updates; their row does
+ *     not (the program re-matches once per flow and policy epoch; the
+ *     answer is the same as matching every time).
+ * 15. Fragments. A first fragment with more to come that passes on a row
+ *     (10 or 14) is remembered: (family, protocol, fragment id, source,
+ *     destination) -> that row's counter slot, replacing an older entry. A
+ *     later fragment to a protected address whose key is remembered passes,
+ *     counted on that slot (in audit mode too); any other later fragment:
+ *     drop, fragment. (The program forgets after 30 s and keeps at most
+ *     16,384: the test clears both far earlier; see struct ref_state.)
+ * 16. Egress (the TC program, under `replies tracked`): a TCP or UDP packet
+ *     that parses whole, from a protected address. Its flow (remote = its
+ *     destination) known: refreshed. Else a TCP FIN or RST, or a SYN with
+ *     ACK, opens nothing; a SYN opens; any other TCP packet picks the flow
+ *     up; a UDP datagram opens; but a pickup or a datagram that answers an
+ *     inbound row (an inbound row of the transport with the destination in
+ *     its Source and the source port in its ports) opens nothing, and a
+ *     flow needs an outbound row that allows it (as in 14). Nothing is
+ *     ever dropped. (TCP states only choose timeouts: not modelled.)
+ * Every ingress frame moves exactly one counter by one packet and its length.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -106,6 +142,9 @@
 #define P_ICMPV6 58
 #define P_DSTOPTS 60
 
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
 #define TCP_ACK 0x10
 
 /* The limits the README documents; picfw.h must agree or the rules changed. */
@@ -150,6 +189,7 @@ static void set_reason(struct ref_result *res, int verdict, unsigned reason, con
 {
 	res->verdict = verdict;
 	res->row = -1;
+	res->on_slot = 0;
 	res->slot = reason;
 	res->why = why;
 }
@@ -200,12 +240,154 @@ static int icmp_error(int family, unsigned type, unsigned code)
 	return type == 1 || type == 2 || type == 3 || (type == 4 && (code == 1 || code == 2));
 }
 
+static unsigned transport_of(unsigned proto)
+{
+	return proto == P_TCP ? PICFW_TCP : PICFW_UDP;
+}
+
+/* ------------------------------------------------------------ the state */
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : 64;
+	v = realloc(v, *cap * size);
+	if (!v)
+		abort();
+	return v;
+}
+
+void ref_state_clear(struct ref_state *st)
+{
+	st->nflows = 0;
+	st->nfrags = 0;
+}
+
+void ref_state_free(struct ref_state *st)
+{
+	free(st->flows);
+	free(st->frags);
+	memset(st, 0, sizeof(*st));
+}
+
+static int flow_same(const struct ref_flow *a, const struct ref_flow *b)
+{
+	return a->family == b->family && a->l4proto == b->l4proto && a->rport == b->rport &&
+	       a->lport == b->lport && !memcmp(a->remote, b->remote, 16) &&
+	       !memcmp(a->local, b->local, 16);
+}
+
+int ref_flow_known(const struct ref_state *st, const struct ref_flow *key)
+{
+	size_t i;
+
+	for (i = 0; st && i < st->nflows; i++)
+		if (flow_same(&st->flows[i], key))
+			return 1;
+	return 0;
+}
+
+/* The flow of the Edge's local:lport talking with remote:rport. */
+static void flow_key(struct ref_flow *k, uint8_t family, unsigned proto, const uint8_t *remote,
+		     unsigned rport, const uint8_t *local, unsigned lport)
+{
+	size_t n = family == 4 ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	k->l4proto = (uint8_t)proto;
+	k->rport = (uint16_t)rport;
+	k->lport = (uint16_t)lport;
+	memcpy(k->remote, remote, n);
+	memcpy(k->local, local, n);
+}
+
+/* Rule 15: the row counter slot of a first fragment's datagram, or -1. */
+static long frag_slot(const struct ref_state *st, const struct ref_packet *k)
+{
+	size_t i, n = k->l3 == 4 ? 4 : 16;
+
+	for (i = 0; st && i < st->nfrags; i++) {
+		const struct ref_frag *f = &st->frags[i];
+
+		if (f->family == k->l3 && f->proto == k->l4proto && f->id == k->frag_id &&
+		    !memcmp(f->saddr, k->saddr, n) && !memcmp(f->daddr, k->daddr, n))
+			return f->slot;
+	}
+	return -1;
+}
+
+static void frag_remember(struct ref_state *st, const struct ref_packet *k, unsigned slot)
+{
+	size_t i, n = k->l3 == 4 ? 4 : 16;
+	struct ref_frag *f = NULL;
+
+	if (!st || !k->frag_more)
+		return;
+	for (i = 0; i < st->nfrags && !f; i++)
+		if (st->frags[i].family == k->l3 && st->frags[i].proto == k->l4proto &&
+		    st->frags[i].id == k->frag_id && !memcmp(st->frags[i].saddr, k->saddr, n) &&
+		    !memcmp(st->frags[i].daddr, k->daddr, n))
+			f = &st->frags[i];
+	if (!f) {
+		st->frags = grow(st->frags, &st->frags_cap, st->nfrags, sizeof(*st->frags));
+		f = &st->frags[st->nfrags++];
+		memset(f, 0, sizeof(*f));
+		f->family = (uint8_t)k->l3;
+		f->proto = k->l4proto;
+		f->id = k->frag_id;
+		memcpy(f->saddr, k->saddr, n);
+		memcpy(f->daddr, k->daddr, n);
+	}
+	f->slot = slot; /* a first fragment again: the latest row's slot */
+}
+
+static unsigned slot_of(const struct ref_state *st, int row)
+{
+	return st && st->slots ? st->slots[row] : (unsigned)row;
+}
+
+/*
+ * Rule 14: the first outbound row, in file order, that allows the flow to
+ * remote:rport now (remote in its Destination, the transport, rport in its
+ * ports), or -1.
+ */
+static int flow_row(const struct ref_policy *p, uint8_t family, const uint8_t *remote,
+		    unsigned transport, unsigned rport)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrows; i++) {
+		const struct ref_row *r = &p->rows[i];
+
+		if (r->transport == transport && r->direction == PICFW_DIR_OUT &&
+		    ref_set_has(&r->dst, family, remote) && rport >= r->port_lo &&
+		    rport <= r->port_hi)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Does some outbound row of the transport name port (whatever its addresses)? */
+static int outbound_port(const struct ref_policy *p, unsigned transport, unsigned port)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrows; i++)
+		if (p->rows[i].transport == transport && p->rows[i].direction == PICFW_DIR_OUT &&
+		    port >= p->rows[i].port_lo && port <= p->rows[i].port_hi)
+			return 1;
+	return 0;
+}
+
 /* Rule 11: is the packet quoted at q (up to the datagram's end) a flow the policy allows? */
-static int icmp_related(const struct ref_policy *p, int family, const uint8_t *b, size_t q,
-			size_t ip_end)
+static int icmp_related(const struct ref_policy *p, const struct ref_state *st, int family,
+			const uint8_t *b, size_t q, size_t ip_end)
 {
 	const uint8_t *qsrc, *qdst;
 	unsigned proto, sport, dport;
+	struct ref_flow key;
 	size_t ports;
 
 	if (family == 4) {
@@ -234,37 +416,59 @@ static int icmp_related(const struct ref_policy *p, int family, const uint8_t *b
 	sport = get16(b, ports);
 	dport = get16(b, ports + 2);
 	/* The quoted packet went from the Edge (sport) to the remote (dport). */
-	return first_row(p, (uint8_t)family, qdst, proto == P_TCP ? PICFW_TCP : PICFW_UDP, sport,
-			 dport, p->replies == PICFW_REPLIES_STATELESS) >= 0;
+	if (p->replies == PICFW_REPLIES_TRACKED) {
+		flow_key(&key, (uint8_t)family, proto, qdst, dport, qsrc, sport);
+		if (ref_flow_known(st, &key) &&
+		    flow_row(p, (uint8_t)family, qdst, transport_of(proto), dport) >= 0)
+			return 1;
+	}
+	return first_row(p, (uint8_t)family, qdst, transport_of(proto), sport, dport,
+			 p->replies == PICFW_REPLIES_STATELESS) >= 0;
 }
 
-void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, struct ref_result *res,
-		  struct ref_packet *out)
-{
-	struct ref_packet k;
-	size_t off, ip_end, l4;
-	unsigned etype, proto;
-	int row;
+/* ------------------------------------------------------------ the parse */
 
-	memset(&k, 0, sizeof(k));
-	if (!out)
-		out = &k;
-	memset(out, 0, sizeof(*out));
+enum parse_status {
+	PARSED = 0,
+	PARSE_MALFORMED,
+	PARSE_FRAGMENT, /* a non-first fragment: addresses, protocol and id read */
+};
+
+struct parse {
+	int status;	 /* enum parse_status */
+	const char *why; /* of PARSE_MALFORMED */
+	size_t l4;	 /* the transport header (PARSED) */
+	size_t ip_end;	 /* the datagram's end (when out->l3) */
+};
+
+/*
+ * Rules 1-9 on the whole frame, into *out (out->l3 once the fixed IP header
+ * is read: the addresses are valid) and *ps. No verdict yet: the program
+ * parses everything first and decides afterwards (rules 6, 7).
+ */
+static void parse(const uint8_t *b, size_t len, struct ref_packet *out, struct parse *ps)
+{
+	size_t off, l4 = 0;
+	unsigned etype, proto;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->status = PARSE_MALFORMED;
 
 	/* 1, 2: Ethernet and VLAN tags. */
 	if (len < ETH_HLEN) {
-		drop(p, res, PICFW_R_MALFORMED, "frame shorter than Ethernet");
+		ps->why = "frame shorter than Ethernet";
 		return;
 	}
+	out->l2_group = b[0] & 1;
 	etype = get16(b, 12);
 	off = ETH_HLEN;
 	while (etype == TPID_8021Q || etype == TPID_8021AD) {
 		if (out->vlans == REF_VLAN_MAX) {
-			drop(p, res, PICFW_R_MALFORMED, "a third VLAN tag");
+			ps->why = "a third VLAN tag";
 			return;
 		}
 		if (!within(off, 4, len)) {
-			drop(p, res, PICFW_R_MALFORMED, "VLAN tag cut short");
+			ps->why = "VLAN tag cut short";
 			return;
 		}
 		etype = get16(b, off + 2);
@@ -272,19 +476,18 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 		out->vlans++;
 	}
 
-	/* 3, 4, 5, 6, 7: the fixed IP header, then the protected check. */
+	/* 3, 4, 5, 7, 8: the IP header, fragments, extension headers. */
 	if (etype == ETYPE_IPV4) {
 		unsigned ihl, tot, frag;
 
 		if (!within(off, 20, len)) {
-			drop(p, res, PICFW_R_MALFORMED, "IPv4 header cut short");
+			ps->why = "IPv4 header cut short";
 			return;
 		}
 		ihl = b[off] & 15;
 		tot = get16(b, off + 2);
 		if (b[off] >> 4 != 4 || ihl < 5 || tot < ihl * 4 || !within(off, tot, len)) {
-			drop(p, res, PICFW_R_MALFORMED,
-			     "IPv4 version, IHL or total length inconsistent");
+			ps->why = "IPv4 version, IHL or total length inconsistent";
 			return;
 		}
 		out->l3 = 4;
@@ -292,18 +495,15 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 		out->l4proto = b[off + 9];
 		memcpy(out->saddr, b + off + 12, 4);
 		memcpy(out->daddr, b + off + 16, 4);
-		ip_end = off + tot;
-		if (!ref_set_has(&p->protect, 4, out->daddr)) {
-			set_reason(res, REF_PASS, PICFW_R_UNPROTECTED,
-				   "IPv4 destination not protected");
-			return;
-		}
+		ps->ip_end = off + tot;
 		frag = get16(b, off + 6);
+		out->frag_id = get16(b, off + 4);
 		if (frag & 0x1fff) {
-			drop(p, res, PICFW_R_FRAGMENT, "IPv4 non-first fragment");
+			out->later_fragment = 1;
+			ps->status = PARSE_FRAGMENT;
 			return;
 		}
-		out->first_fragment = (frag & 0x2000) != 0;
+		out->first_fragment = out->frag_more = (frag & 0x2000) != 0;
 		l4 = off + ihl * 4;
 		proto = out->l4proto;
 	} else if (etype == ETYPE_IPV6) {
@@ -311,28 +511,21 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 		size_t pos;
 
 		if (!within(off, 40, len)) {
-			drop(p, res, PICFW_R_MALFORMED, "IPv6 header cut short");
+			ps->why = "IPv6 header cut short";
 			return;
 		}
 		plen = get16(b, off + 4);
 		if (b[off] >> 4 != 6 || plen == 0 || !within(off + 40, plen, len)) {
-			drop(p, res, PICFW_R_MALFORMED,
-			     "IPv6 version or payload length inconsistent");
+			ps->why = "IPv6 version or payload length inconsistent";
 			return;
 		}
 		out->l3 = 6;
 		next = b[off + 6];
+		out->l4proto = (uint8_t)next;
 		out->hop_limit = b[off + 7];
 		memcpy(out->saddr, b + off + 8, 16);
 		memcpy(out->daddr, b + off + 24, 16);
-		ip_end = off + 40 + plen;
-		if (!ref_set_has(&p->protect, 6, out->daddr)) {
-			out->l4proto = (uint8_t)next;
-			set_reason(res, REF_PASS, PICFW_R_UNPROTECTED,
-				   "IPv6 destination not protected");
-			return;
-		}
-		/* 8: extension headers. */
+		ps->ip_end = off + 40 + plen;
 		pos = off + 40;
 		for (;;) {
 			size_t hlen;
@@ -341,39 +534,48 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 			    next != P_AH && next != P_FRAGMENT)
 				break;
 			if (out->exts == REF_IPV6_EXT_MAX) {
-				drop(p, res, PICFW_R_MALFORMED,
-				     "more than 8 IPv6 extension headers");
+				out->l4proto = (uint8_t)next;
+				ps->why = "more than 8 IPv6 extension headers";
 				return;
 			}
 			out->exts++;
 			if (next == P_FRAGMENT) {
-				if (!within(pos, 8, ip_end)) {
-					drop(p, res, PICFW_R_MALFORMED,
-					     "IPv6 fragment header past the datagram");
+				if (!within(pos, 8, ps->ip_end)) {
+					ps->why = "IPv6 fragment header past the datagram";
 					return;
 				}
 				next = b[pos];
+				/*
+				 * A later fragment's key has its fragment header's next
+				 * header; a first fragment's, the transport after the
+				 * walk (as the program keys them: the two differ when
+				 * an extension header follows the fragment header).
+				 */
 				out->l4proto = (uint8_t)next;
+				out->frag_id =
+				    (uint32_t)get16(b, pos + 4) << 16 | get16(b, pos + 6);
 				if (get16(b, pos + 2) >> 3) {
-					drop(p, res, PICFW_R_FRAGMENT, "IPv6 non-first fragment");
+					out->later_fragment = 1;
+					ps->status = PARSE_FRAGMENT;
 					return;
 				}
+				/* Offset 0: a first or an atomic fragment; the last one's M counts.
+				 */
 				out->first_fragment = 1;
+				out->frag_more = b[pos + 3] & 1;
 				pos += 8;
 				continue;
 			}
-			if (!within(pos, 2, ip_end)) {
-				drop(p, res, PICFW_R_MALFORMED,
-				     "IPv6 extension header past the datagram");
+			if (!within(pos, 2, ps->ip_end)) {
+				ps->why = "IPv6 extension header past the datagram";
 				return;
 			}
 			if (next == P_AH)
 				hlen = ((size_t)b[pos + 1] + 2) * 4;
 			else
 				hlen = ((size_t)b[pos + 1] + 1) * 8;
-			if (!within(pos, hlen, ip_end)) {
-				drop(p, res, PICFW_R_MALFORMED,
-				     "IPv6 extension header past the datagram");
+			if (!within(pos, hlen, ps->ip_end)) {
+				ps->why = "IPv6 extension header past the datagram";
 				return;
 			}
 			next = b[pos];
@@ -383,16 +585,16 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 		l4 = pos;
 		proto = next;
 	} else {
-		set_reason(res, REF_PASS, PICFW_R_NON_IP, "not IPv4 or IPv6");
+		ps->status = PARSED; /* not IP: out->l3 stays 0 */
 		return;
 	}
 
 	/* 9: the transport header. */
 	switch (proto) {
 	case P_TCP:
-		if (!within(l4, 20, ip_end) || b[l4 + 12] >> 4 < 5 ||
-		    !within(l4, (size_t)(b[l4 + 12] >> 4) * 4, ip_end)) {
-			drop(p, res, PICFW_R_MALFORMED, "TCP header short or data offset bad");
+		if (!within(l4, 20, ps->ip_end) || b[l4 + 12] >> 4 < 5 ||
+		    !within(l4, (size_t)(b[l4 + 12] >> 4) * 4, ps->ip_end)) {
+			ps->why = "TCP header short or data offset bad";
 			return;
 		}
 		out->sport = (uint16_t)get16(b, l4);
@@ -400,8 +602,8 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 		out->tcp_flags = b[l4 + 13];
 		break;
 	case P_UDP:
-		if (!within(l4, 8, ip_end)) {
-			drop(p, res, PICFW_R_MALFORMED, "UDP header short");
+		if (!within(l4, 8, ps->ip_end)) {
+			ps->why = "UDP header short";
 			return;
 		}
 		out->sport = (uint16_t)get16(b, l4);
@@ -409,29 +611,143 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 		break;
 	case P_ICMP:
 	case P_ICMPV6:
-		if (!within(l4, 8, ip_end)) {
-			drop(p, res, PICFW_R_MALFORMED, "ICMP header short");
+		if (!within(l4, 8, ps->ip_end)) {
+			ps->why = "ICMP header short";
 			return;
 		}
 		out->icmp_type = b[l4];
 		out->icmp_code = b[l4 + 1];
 		break;
 	}
+	ps->l4 = l4;
+	ps->status = PARSED;
+}
 
-	/* 10: TCP and UDP, row by row. */
-	if (proto == P_TCP || proto == P_UDP) {
-		int replies = p->replies == PICFW_REPLIES_STATELESS &&
-			      (proto == P_UDP || (out->tcp_flags & TCP_ACK));
+/* Rule 11: neighbour and router discovery, from on-link, not fragmented. */
+static int icmp_essential(const struct ref_packet *k)
+{
+	return k->l3 == 6 && k->l4proto == P_ICMPV6 && k->icmp_type >= 133 && k->icmp_type <= 137 &&
+	       k->hop_limit == 255 && !k->first_fragment;
+}
 
-		row = first_row(p, (uint8_t)out->l3, out->saddr,
-				proto == P_TCP ? PICFW_TCP : PICFW_UDP, out->dport, out->sport,
-				replies);
-		if (row >= 0) {
-			res->verdict = REF_PASS;
-			res->row = row;
-			res->slot = 0;
-			res->why = "a row takes it";
+/* Rule 6: multicast, broadcast (IPv4 limited, or Ethernet) or link-local destination. */
+static int local_scope(const struct ref_packet *k)
+{
+	const uint8_t *d = k->daddr;
+
+	if (k->l2_group)
+		return 1;
+	if (k->l3 == 4)
+		return (d[0] >= 224 && d[0] <= 239) || (d[0] == 169 && d[1] == 254) ||
+		       (d[0] == 255 && d[1] == 255 && d[2] == 255 && d[3] == 255);
+	return d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80);
+}
+
+static void pass_row(struct ref_state *st, struct ref_result *res, const struct ref_packet *k,
+		     int row, int via, const char *why)
+{
+	res->via = via;
+	res->verdict = REF_PASS;
+	res->row = row;
+	res->on_slot = 1;
+	res->slot = slot_of(st, row);
+	res->why = why;
+	frag_remember(st, k, res->slot);
+}
+
+void ref_classify(const struct ref_policy *p, struct ref_state *st, const uint8_t *b, size_t len,
+		  struct ref_result *res, struct ref_packet *out)
+{
+	struct ref_packet k;
+	struct parse ps;
+	unsigned proto;
+	long fslot;
+	int row;
+
+	memset(&k, 0, sizeof(k));
+	if (!out)
+		out = &k;
+	memset(out, 0, sizeof(*out));
+	memset(res, 0, sizeof(*res));
+	parse(b, len, out, &ps);
+
+	/* 1-5: no fixed IP header read. */
+	if (!out->l3) {
+		if (ps.status == PARSE_MALFORMED)
+			drop(p, res, PICFW_R_MALFORMED, ps.why);
+		else
+			set_reason(res, REF_PASS, PICFW_R_NON_IP, "not IPv4 or IPv6");
+		return;
+	}
+
+	/* 6: the protected check, whatever follows the fixed header. */
+	if (!ref_set_has(&p->protect, (uint8_t)out->l3, out->daddr)) {
+		if (p->unprotected == PICFW_UNPROTECTED_PASS) {
+			set_reason(res, REF_PASS, PICFW_R_UNPROTECTED, "destination not protected");
 			return;
+		}
+		if (local_scope(out)) {
+			set_reason(res, REF_PASS, PICFW_R_LOCAL_SCOPE,
+				   "not protected, multicast, broadcast or link-local");
+			return;
+		}
+		if (ps.status == PARSED && icmp_essential(out)) {
+			set_reason(res, REF_PASS, PICFW_R_ICMP_ESSENTIAL,
+				   "not protected, neighbour or router discovery");
+			return;
+		}
+		drop(p, res, PICFW_R_UNPROTECTED, "unicast to an address not protected");
+		return;
+	}
+
+	/* 7, 8, 15: later fragments. */
+	if (ps.status == PARSE_FRAGMENT) {
+		fslot = frag_slot(st, out);
+		if (fslot >= 0) {
+			res->verdict = REF_PASS;
+			res->row = -1;
+			res->on_slot = 1;
+			res->via = REF_VIA_FRAG;
+			res->slot = (unsigned)fslot;
+			res->why = "a later fragment of a datagram whose first fragment passed";
+			return;
+		}
+		drop(p, res, PICFW_R_FRAGMENT, "a non-first fragment of no datagram that passed");
+		return;
+	}
+	if (ps.status == PARSE_MALFORMED) {
+		drop(p, res, PICFW_R_MALFORMED, ps.why);
+		return;
+	}
+	proto = out->l4proto;
+
+	/* 10, 14: TCP and UDP, row by row, then the flows. */
+	if (proto == P_TCP || proto == P_UDP) {
+		int stateless = p->replies == PICFW_REPLIES_STATELESS;
+		int reply_like = proto == P_UDP || (out->tcp_flags & TCP_ACK);
+		unsigned transport = transport_of(proto);
+		struct ref_flow key;
+
+		row = first_row(p, (uint8_t)out->l3, out->saddr, transport, out->dport, out->sport,
+				stateless && reply_like);
+		if (row >= 0) {
+			pass_row(st, res, out, row, REF_VIA_ROW, "a row takes it");
+			return;
+		}
+		if (!stateless && reply_like && outbound_port(p, transport, out->sport)) {
+			flow_key(&key, (uint8_t)out->l3, proto, out->saddr, out->sport, out->daddr,
+				 out->dport);
+			if (ref_flow_known(st, &key)) {
+				row = flow_row(p, (uint8_t)out->l3, out->saddr, transport,
+					       out->sport);
+				res->flow_unallowed = row < 0;
+				if (row >= 0) {
+					pass_row(
+					    st, res, out, row, REF_VIA_FLOW,
+					    "a reply of a tracked flow an outbound row allows");
+					return;
+				}
+			}
 		}
 		drop(p, res, PICFW_R_NO_MATCH, "no row takes this TCP/UDP packet");
 		return;
@@ -439,14 +755,13 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 
 	/* 11: ICMP of its own family. */
 	if ((out->l3 == 4 && proto == P_ICMP) || (out->l3 == 6 && proto == P_ICMPV6)) {
-		if (out->l3 == 6 && out->icmp_type >= 133 && out->icmp_type <= 137 &&
-		    out->hop_limit == 255 && !out->first_fragment) {
+		if (icmp_essential(out)) {
 			set_reason(res, REF_PASS, PICFW_R_ICMP_ESSENTIAL,
 				   "neighbour or router discovery");
 			return;
 		}
 		if (icmp_error(out->l3, out->icmp_type, out->icmp_code)) {
-			if (icmp_related(p, out->l3, b, l4 + 8, ip_end)) {
+			if (icmp_related(p, st, out->l3, b, ps.l4 + 8, ps.ip_end)) {
 				set_reason(res, REF_PASS, PICFW_R_ICMP_RELATED,
 					   "ICMP error about an allowed flow");
 				return;
@@ -465,6 +780,75 @@ void ref_classify(const struct ref_policy *p, const uint8_t *b, size_t len, stru
 
 	/* 12. */
 	drop(p, res, PICFW_R_NO_MATCH, "another protocol");
+}
+
+/* Rule 16: the egress program. */
+void ref_egress(const struct ref_policy *p, struct ref_state *st, const uint8_t *b, size_t len,
+		struct ref_egress *eg, struct ref_packet *out)
+{
+	struct ref_packet k;
+	struct parse ps;
+	unsigned proto, transport;
+	int opened = REF_EG_OPENED, row;
+
+	memset(&k, 0, sizeof(k));
+	if (!out)
+		out = &k;
+	memset(out, 0, sizeof(*out));
+	memset(eg, 0, sizeof(*eg));
+	eg->row = -1;
+	parse(b, len, out, &ps);
+	proto = out->l4proto;
+	if (ps.status != PARSED || !out->l3 || (proto != P_TCP && proto != P_UDP)) {
+		eg->why = "not TCP or UDP that parses whole";
+		return;
+	}
+	transport = transport_of(proto);
+	eg->has_key = 1;
+	flow_key(&eg->key, (uint8_t)out->l3, proto, out->daddr, out->dport, out->saddr, out->sport);
+	if (p->replies != PICFW_REPLIES_TRACKED) {
+		eg->why = "replies stateless: no flows";
+		return;
+	}
+	if (!ref_set_has(&p->protect, (uint8_t)out->l3, out->saddr)) {
+		eg->why = "source not protected";
+		return;
+	}
+	if (ref_flow_known(st, &eg->key)) {
+		eg->action = REF_EG_REFRESHED;
+		eg->why = "a known flow";
+		return;
+	}
+	if (proto == P_TCP) {
+		if (out->tcp_flags & (TCP_FIN | TCP_RST)) {
+			eg->why = "a closing packet opens nothing";
+			return;
+		}
+		if (out->tcp_flags & TCP_SYN) {
+			if (out->tcp_flags & TCP_ACK) {
+				eg->why = "a SYN-ACK opens nothing";
+				return;
+			}
+		} else {
+			opened = REF_EG_PICKED_UP;
+		}
+	}
+	if (!(proto == P_TCP && opened == REF_EG_OPENED) &&
+	    first_row(p, (uint8_t)out->l3, out->daddr, transport, out->sport, 0, 0) >= 0) {
+		eg->why = "answers an inbound row";
+		return;
+	}
+	row = flow_row(p, (uint8_t)out->l3, out->daddr, transport, out->dport);
+	if (row < 0) {
+		eg->why = "no outbound row allows it";
+		return;
+	}
+	st->flows = grow(st->flows, &st->flows_cap, st->nflows, sizeof(*st->flows));
+	st->flows[st->nflows++] = eg->key;
+	eg->action = opened;
+	eg->row = row;
+	eg->why = opened == REF_EG_OPENED ? "opened under an outbound row"
+					  : "picked up under an outbound row";
 }
 
 static int set_copy(struct ref_set *dst, const struct prefix *v, size_t n)
@@ -491,6 +875,7 @@ int ref_policy_from_policy(const struct policy *pol, struct ref_policy *out)
 	out->mode = pol->mode;
 	out->replies = pol->replies;
 	out->icmp_strict = pol->icmp_strict;
+	out->unprotected = pol->unprotected;
 	if (pol->protect < 0 || (size_t)pol->protect >= pol->nsets)
 		return -1;
 	if (set_copy(&out->protect, pol->sets[pol->protect].prefixes,
@@ -551,7 +936,8 @@ int ref_policy_equal(const struct ref_policy *a, const struct ref_policy *b)
 	size_t i;
 
 	if (a->mode != b->mode || a->replies != b->replies || a->icmp_strict != b->icmp_strict ||
-	    a->nrows != b->nrows || !set_equal(&a->protect, &b->protect))
+	    a->unprotected != b->unprotected || a->nrows != b->nrows ||
+	    !set_equal(&a->protect, &b->protect))
 		return 0;
 	for (i = 0; i < a->nrows; i++) {
 		const struct ref_row *x = &a->rows[i], *y = &b->rows[i];
@@ -575,6 +961,7 @@ const char *ref_reason_name(unsigned reason)
 	    [PICFW_R_UNPROTECTED] = "unprotected",
 	    [PICFW_R_ICMP_RELATED] = "icmp_related",
 	    [PICFW_R_ICMP_UNRELATED] = "icmp_unrelated",
+	    [PICFW_R_LOCAL_SCOPE] = "local_scope",
 	};
 
 	return reason < PICFW_REASONS && names[reason] ? names[reason] : "?";
@@ -586,6 +973,8 @@ void ref_result_format(const struct ref_result *r, char *buf, size_t len)
 
 	if (r->row >= 0)
 		snprintf(buf, len, "%s, row %d", v, r->row);
+	else if (r->on_slot)
+		snprintf(buf, len, "%s, row slot %u", v, r->slot);
 	else if (r->slot >= PICFW_REASONS)
 		snprintf(buf, len, "%s, would-drop %s", v,
 			 ref_reason_name(r->slot - PICFW_REASONS));
@@ -604,9 +993,12 @@ void ref_packet_format(const struct ref_packet *k, char *buf, size_t len)
 	}
 	inet_ntop(af, k->saddr, s, sizeof(s));
 	inet_ntop(af, k->daddr, d, sizeof(d));
-	snprintf(buf, len,
-		 "v%d proto %u %s:%u > %s:%u tcp flags 0x%02x icmp %u/%u hop %u vlans %d ext %d%s",
-		 k->l3, k->l4proto, s, k->sport, d, k->dport, k->tcp_flags, k->icmp_type,
-		 k->icmp_code, k->hop_limit, k->vlans, k->exts,
-		 k->first_fragment ? " first-fragment" : "");
+	snprintf(
+	    buf, len,
+	    "v%d proto %u %s:%u > %s:%u tcp flags 0x%02x icmp %u/%u hop %u vlans %d ext %d%s%s "
+	    "frag id %u%s",
+	    k->l3, k->l4proto, s, k->sport, d, k->dport, k->tcp_flags, k->icmp_type, k->icmp_code,
+	    k->hop_limit, k->vlans, k->exts,
+	    k->first_fragment ? (k->frag_more ? " first-fragment(more)" : " first-fragment") : "",
+	    k->later_fragment ? " later-fragment" : "", k->frag_id, k->l2_group ? " l2-group" : "");
 }
