@@ -17,10 +17,20 @@
  * other flows, truncations, flipped bytes, random bytes) go through the
  * program (BPF_PROG_TEST_RUN) and the oracle: the verdict and the one
  * counter that moved (row slot or reason slot, +1 packet, +frame bytes)
- * must agree. A run applies a sequence of updates to each policy. With
- * `replies tracked` the flow table stays empty here (the egress program
- * never runs; test_flows.c covers tracked replies), so outbound rows let
- * nothing in: the oracle knows.
+ * must agree. A run applies a sequence of updates to each policy.
+ *
+ * State: now and then the Edge sends a frame through the TC egress program
+ * (SYNs, mid-stream packets that pick a flow up, answers to inbound rows,
+ * closing packets, resends), and the oracle models the flow table it
+ * fills: afterwards the frame's flow must be in the program's table exactly
+ * when it is in the oracle's. Ingress frames answer those flows (replies
+ * and near misses), before and after updates that move, rename or remove
+ * their rows, and quote them in ICMP errors. First fragments with more to
+ * come are followed by later fragments of the same datagram and by orphans
+ * of other ids; the oracle models picfw_frags. Policies say `unprotected
+ * drop` now and then, and frames go to multicast, broadcast and link-local
+ * destinations, with Ethernet broadcast and multicast destinations. Flows
+ * and fragments are emptied on both sides for every new policy.
  *
  * Environment:
  *   PICFW_DIFF_SECONDS  time for the random test (default 3)
@@ -32,8 +42,11 @@
  *                       only that)
  *   PICFW_DIFF_QUIET    1: no progress lines
  *
- * A case file is the policy text and the frames in hex: replaying it needs
- * no seed. The .case files in tests/reference/cases/ are replayed on every run.
+ * A case file is the policy text and the frames in hex (`frame` through XDP,
+ * `egress` through the TC program, from empty flow and fragment tables):
+ * replaying it needs no seed, unless the mismatch hangs on state from the
+ * policy's earlier updates (then the seed in its header reproduces it). The .case files in
+ * tests/reference/cases/ are replayed on every run.
  *
  * Needs root (CAP_BPF and CAP_NET_ADMIN) for the program; without, the
  * oracle's own rule table still runs and the rest is a SKIP.
@@ -56,6 +69,7 @@
 
 #include <netinet/in.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
@@ -307,8 +321,8 @@ struct g_policy {
 	int nsets;
 	struct g_row rows[PICFW_MAX_ROWS];
 	int nrows;
-	uint32_t mode, replies, icmp_strict;
-	int say_replies, say_icmp;			/* write the default settings too */
+	uint32_t mode, replies, icmp_strict, unprotected;
+	int say_replies, say_icmp, say_unprotected;	/* write the default settings too */
 	int big;					/* sets[1] holds thousands of prefixes */
 	struct ref_prefix pool4[G_POOL], pool6[G_POOL]; /* anchors: prefixes overlap */
 	unsigned next_id;
@@ -607,6 +621,8 @@ static void random_policy(struct g_policy *g)
 	g->icmp_strict = chance(30);
 	g->say_replies = chance(50);
 	g->say_icmp = chance(50);
+	g->unprotected = chance(35) ? PICFW_UNPROTECTED_DROP : PICFW_UNPROTECTED_PASS;
+	g->say_unprotected = chance(50);
 }
 
 /* A policy update: a few edits, so that most rows keep their names. */
@@ -618,7 +634,7 @@ static void mutate_policy(struct g_policy *g)
 		struct g_set *s;
 		struct g_row t;
 
-		switch (rnd(9)) {
+		switch (rnd(12)) {
 		case 0: /* add a row somewhere */
 			if (g->nrows >= PICFW_MAX_ROWS)
 				break;
@@ -676,6 +692,23 @@ static void mutate_policy(struct g_policy *g)
 			break;
 		case 7:
 			g->replies ^= 1;
+			break;
+		case 8:
+			g->unprotected ^= 1;
+			break;
+		case 9:
+		case 10: /* a row's remote side changes, name and ports kept: its flows re-match */
+			i = (int)rnd((unsigned)g->nrows);
+			{
+				struct g_row *r = &g->rows[i];
+
+				r->remote = chance(15)			   ? REMOTE_ANY
+					    : (chance(40) || g->nsets < 2) ? REMOTE_INLINE
+									   : REMOTE_SET;
+				if (r->remote == REMOTE_SET)
+					r->set = 1 + (int)rnd((unsigned)g->nsets - 1);
+				random_prefix(g, chance(50) ? 4 : 6, &r->inl);
+			}
 			break;
 		default:
 			g->icmp_strict ^= 1;
@@ -746,6 +779,9 @@ static void policy_text(const struct g_policy *g, struct text *t)
 			g->replies == PICFW_REPLIES_STATELESS ? "stateless" : "tracked");
 	if (g->icmp_strict || g->say_icmp)
 		tprintf(t, "icmp %s\n", g->icmp_strict ? "strict" : "permissive");
+	if (g->unprotected == PICFW_UNPROTECTED_DROP || g->say_unprotected)
+		tprintf(t, "unprotected %s\n",
+			g->unprotected == PICFW_UNPROTECTED_DROP ? "drop" : "pass");
 	tprintf(t, "\n");
 	for (i = 0; i < g->nrows; i++) {
 		const struct g_row *r = &g->rows[i];
@@ -810,6 +846,7 @@ static void model_to_ref(const struct g_policy *g, struct ref_policy *rp)
 	rp->mode = g->mode;
 	rp->replies = g->replies;
 	rp->icmp_strict = g->icmp_strict;
+	rp->unprotected = g->unprotected;
 	rp->protect = remote_set(g, NULL);
 	rp->rows = calloc((size_t)g->nrows, sizeof(*rp->rows));
 	if (!rp->rows)
@@ -901,14 +938,97 @@ static void random_icmp(struct pkt_spec *s)
 		s->ttl = (uint8_t)(chance(50) ? 254 : rnd(256));
 }
 
+/* ------------------------------------------------ what earlier frames sent */
+
+/*
+ * Recent frames that later frames answer: the Edge's packets on egress
+ * (their replies come in, ICMP errors quote them) and first fragments with
+ * more to come (their later fragments follow, and orphans with other ids).
+ * Forgotten with the program's state (state_clear).
+ */
+#define G_MEMORY 16
+
+struct g_tuple {
+	uint8_t family, proto;
+	uint8_t frag_next; /* a first IPv6 fragment: its fragment header's next header */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t frag_id;
+};
+
+static struct {
+	struct g_tuple sent[G_MEMORY], firsts[G_MEMORY];
+	struct g_tuple flows[G_MEMORY];	 /* sent packets that opened a flow (the oracle says) */
+	unsigned nsent, nfirsts, nflows; /* how many were remembered; the rings keep the last */
+} mem;
+
+static void remember(struct g_tuple *ring, unsigned *n, const struct g_tuple *t)
+{
+	ring[*n % G_MEMORY] = *t;
+	(*n)++;
+}
+
+static const struct g_tuple *recall(const struct g_tuple *ring, unsigned n)
+{
+	if (!n)
+		return NULL;
+	return &ring[rnd(n < G_MEMORY ? n : G_MEMORY)];
+}
+
+/* A fragment id: a few small ones (so that orphans collide), or any. */
+static uint32_t random_frag_id(int family)
+{
+	if (chance(50))
+		return 1 + rnd(4);
+	return family == 4 ? 1 + rnd(0xffff) : (uint32_t)rnd64() | 1;
+}
+
+/*
+ * A destination that `unprotected drop` lets by, or one just outside:
+ * multicast, IPv4 limited broadcast, link-local, and their neighbours.
+ */
+static void addr_local_scope(uint8_t *a, int family)
+{
+	static const uint8_t first4[] = {224, 239, 223, 240, 169, 255};
+	static const uint8_t v6[][2] = {{0xff, 0x02}, {0xff, 0x05}, {0xff, 0x0e}, {0xfe, 0x80},
+					{0xfe, 0xbf}, {0xfe, 0xc0}, {0xfe, 0x7f}, {0xfd, 0x00}};
+	unsigned k;
+
+	addr_random(a, family);
+	if (family == 4) {
+		k = rnd(sizeof(first4));
+		a[0] = first4[k];
+		if (a[0] == 169)
+			a[1] = (uint8_t)(chance(70) ? 254 : chance(50) ? 253 : 255);
+		if (a[0] == 255 && chance(70))
+			memset(a, 0xff, 4);
+		return;
+	}
+	k = rnd(sizeof(v6) / sizeof(v6[0]));
+	a[0] = v6[k][0];
+	a[1] = v6[k][1];
+	if (a[0] == 0xff && chance(50)) { /* all nodes, or a solicited-node group */
+		memset(a + 2, 0, 14);
+		a[15] = 1;
+		if (chance(50)) {
+			a[11] = 1;
+			a[12] = 0xff;
+			a[15] = (uint8_t)rnd64();
+		}
+	}
+}
+
 /*
  * The packet an ICMP error quotes: from the Edge (a protected address,
- * usually) to a remote of some row, with that row's ports at their edges.
- * Returns its length in q.
+ * usually) to a remote of some row, with that row's ports at their edges,
+ * or a packet the Edge sent. Returns its length in q.
  */
 static size_t build_quote(const struct ref_policy *rp, int family, uint8_t *q)
 {
 	const struct ref_row *r = random_ref_row(rp, -1);
+	const struct g_tuple *sent = !chance(40)		? NULL
+				     : mem.nflows && chance(50) ? recall(mem.flows, mem.nflows)
+								: recall(mem.sent, mem.nsent);
 	uint8_t edge[16], remote[16];
 	size_t ip_len = family == 4 ? 20 : 40, n;
 	uint16_t eport = (uint16_t)rnd(65536), rport = (uint16_t)rnd(65536);
@@ -923,6 +1043,12 @@ static size_t build_quote(const struct ref_policy *rp, int family, uint8_t *q)
 		eport = port_near(r);
 	else if (r)
 		rport = port_near(r);
+	if (sent && sent->family == family) {
+		memcpy(edge, sent->src, 16);
+		memcpy(remote, sent->dst, 16);
+		eport = sent->sport;
+		rport = sent->dport;
+	}
 
 	memset(q, 0, 64);
 	if (family == 4) {
@@ -938,6 +1064,8 @@ static size_t build_quote(const struct ref_policy *rp, int family, uint8_t *q)
 		q[8] = 64;
 		q[9] = chance(90) ? (uint8_t)(r && r->transport == PICFW_UDP ? 17 : 6)
 				  : (uint8_t)(chance(50) ? 17 : 1);
+		if (sent && sent->family == family && chance(90))
+			q[9] = sent->proto;
 		memcpy(q + 12, edge, 4);
 		memcpy(q + 16, remote, 4);
 	} else {
@@ -945,6 +1073,8 @@ static size_t build_quote(const struct ref_policy *rp, int family, uint8_t *q)
 		q[5] = 40;
 		q[6] = chance(90) ? (uint8_t)(r && r->transport == PICFW_UDP ? 17 : 6)
 				  : (uint8_t)(chance(50) ? 17 : 58);
+		if (sent && sent->family == family && chance(90))
+			q[6] = sent->proto;
 		q[7] = 64;
 		memcpy(q + 8, edge, 16);
 		memcpy(q + 24, remote, 16);
@@ -975,6 +1105,229 @@ static void random_bytes_frame(uint8_t *buf, size_t *len)
 			buf[14] = t == 0x86dd ? 0x60 : 0x45;
 	}
 	*len = n;
+}
+
+static uint8_t random_tcp_flags_of_a_peer(void)
+{
+	static const uint8_t v[] = {TH_ACK,	     TH_ACK,	      TH_ACK | TH_PSH,
+				    TH_SYN | TH_ACK, TH_RST | TH_ACK, TH_FIN | TH_ACK,
+				    TH_SYN,	     TH_RST};
+
+	return chance(90) ? v[rnd(sizeof(v))] : (uint8_t)rnd(256);
+}
+
+/*
+ * Build s (addresses from bytes) into buf; with cut, cut short now and then
+ * (not on egress: the kernel's test run refuses an skb without whole IP
+ * headers, EINVAL, and the stack never sends one).
+ */
+static size_t build_tuple_frame(struct pkt_spec *s, const uint8_t *sa, const uint8_t *da,
+				uint8_t *buf, int cut)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], err[128];
+	int n;
+
+	addr_text(s->family, sa, src, sizeof(src));
+	addr_text(s->family, da, dst, sizeof(dst));
+	s->src = src;
+	s->dst = dst;
+	if (chance(10))
+		s->vlan_tpid[0] = chance(50) ? PKT_ETH_8021Q : PKT_ETH_8021AD;
+	if (chance(10))
+		s->eth_pad = (uint16_t)rnd(30);
+	n = pkt_build(s, buf, PKT_MAX, err, sizeof(err));
+	if (n < 0)
+		abort();
+	if (cut && chance(3) && n > 14)
+		n = 14 + (int)rnd((unsigned)n - 14);
+	return (size_t)n;
+}
+
+/* A first fragment with more to come, of the datagram of s (IPv6: a fragment header). */
+static void make_first_fragment(struct pkt_spec *s, struct g_tuple *t)
+{
+	s->more_frags = 1;
+	s->frag_offset = 0;
+	s->frag_id = random_frag_id(s->family);
+	if (s->family == 6) {
+		s->n_ext = 0;
+		if (chance(15))
+			s->ext[s->n_ext++] = IPPROTO_HOPOPTS;
+		s->ext[s->n_ext++] = IPPROTO_FRAGMENT;
+		if (chance(10))
+			s->ext[s->n_ext++] = IPPROTO_DSTOPTS;
+		t->frag_next =
+		    s->ext[s->n_ext - 1] == IPPROTO_FRAGMENT ? s->proto : IPPROTO_DSTOPTS;
+	}
+	t->frag_id = s->frag_id;
+	if (!s->payload_len)
+		s->payload_len = (uint16_t)(8 * (1 + rnd(8)));
+}
+
+/* A tuple from the frame's fields; bytes of the addresses. */
+static void tuple_of(struct g_tuple *t, const struct pkt_spec *s, const uint8_t *sa,
+		     const uint8_t *da)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = s->family;
+	t->proto = s->proto;
+	memcpy(t->src, sa, 16);
+	memcpy(t->dst, da, 16);
+	t->sport = s->sport;
+	t->dport = s->dport;
+	t->frag_id = s->frag_id;
+	t->frag_next = s->proto;
+}
+
+/* A reply (or a near miss) to a packet the Edge sent; sometimes a first fragment. */
+static size_t reply_frame(const struct g_tuple *t, uint8_t *buf)
+{
+	struct pkt_spec s;
+	struct g_tuple first;
+	uint8_t sa[16], da[16];
+	size_t n;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(sa, t->dst, 16);
+	memcpy(da, t->src, 16);
+	if (chance(8))
+		addr_step(sa, t->family, chance(50) ? 1 : -1);
+	s.family = t->family;
+	s.proto = chance(95) ? t->proto : t->proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+	s.sport = chance(92) ? t->dport : (uint16_t)(t->dport + (chance(50) ? 1 : -1));
+	s.dport = chance(95) ? t->sport : (uint16_t)rnd(65536);
+	if (s.proto == IPPROTO_TCP)
+		s.tcp_flags = random_tcp_flags_of_a_peer();
+	s.payload_len = (uint16_t)rnd(60);
+	tuple_of(&first, &s, sa, da);
+	if (chance(15)) {
+		make_first_fragment(&s, &first);
+		remember(mem.firsts, &mem.nfirsts, &first);
+	} else if (s.family == 6 && chance(5)) {
+		s.ext[s.n_ext++] = IPPROTO_DSTOPTS;
+	}
+	n = build_tuple_frame(&s, sa, da, buf, 1);
+	return n;
+}
+
+/* A later fragment of a remembered first one, or an orphan near it. */
+static size_t later_fragment_frame(const struct g_tuple *t, uint8_t *buf)
+{
+	struct pkt_spec s;
+	uint8_t sa[16], da[16];
+
+	memset(&s, 0, sizeof(s));
+	memcpy(sa, t->src, 16);
+	memcpy(da, t->dst, 16);
+	if (chance(6))
+		addr_step(sa, t->family, 1);
+	if (chance(4))
+		addr_step(da, t->family, 1);
+	s.family = t->family;
+	/* IPv6: the first fragment's fragment header's next header, or the transport. */
+	s.proto = t->family == 6 && chance(70) ? t->frag_next : t->proto;
+	if (chance(5))
+		s.proto = t->proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+	s.frag_id = t->frag_id;
+	if (chance(15))
+		s.frag_id = t->frag_id + (chance(50) ? 1 : (uint32_t)-1);
+	if (t->family == 4)
+		s.frag_id &= 0xffff;
+	if (!s.frag_id)
+		s.frag_id = 7;
+	s.frag_offset = (uint16_t)(chance(80) ? 1 + rnd(200) : 1 + rnd(0x1fff));
+	s.more_frags = chance(50);
+	s.no_l4 = chance(80);
+	s.payload_len = (uint16_t)(8 * (1 + rnd(10)));
+	if (s.family == 6) {
+		if (chance(10))
+			s.ext[s.n_ext++] = IPPROTO_HOPOPTS;
+		s.ext[s.n_ext++] = IPPROTO_FRAGMENT;
+	}
+	return build_tuple_frame(&s, sa, da, buf, 1);
+}
+
+/*
+ * A frame the Edge sends (the egress program's): from a protected address,
+ * mostly to a remote of an outbound row at its ports' edges (the Edge
+ * opens, or talks mid-stream: pickup), or from an inbound row's port (an
+ * answer, which opens nothing). Remembered for replies.
+ */
+static size_t egress_frame(const struct ref_policy *rp, uint8_t *buf)
+{
+	static const uint8_t flags[] = {
+	    TH_SYN,	     TH_SYN,	      TH_ACK, TH_ACK | TH_PSH, TH_ACK,
+	    TH_SYN | TH_ACK, TH_FIN | TH_ACK, TH_RST, TH_RST | TH_ACK, 0,
+	    TH_SYN | TH_FIN};
+	const struct ref_row *r = random_ref_row(rp, chance(75) ? PICFW_DIR_OUT : -1);
+	const struct ref_row *in = random_ref_row(rp, PICFW_DIR_IN);
+	struct pkt_spec s;
+	struct g_tuple t;
+	uint8_t sa[16], da[16];
+	const struct g_tuple *again = chance(25) ? recall(mem.sent, mem.nsent) : NULL;
+	int family = chance(50) ? 4 : 6;
+	size_t n;
+
+	memset(&s, 0, sizeof(s));
+	if (again) { /* the Edge talks on in a flow it sent on before */
+		memcpy(sa, again->src, 16);
+		memcpy(da, again->dst, 16);
+		s.family = again->family;
+		s.proto = again->proto;
+		s.sport = again->sport;
+		s.dport = again->dport;
+		if (s.proto == IPPROTO_TCP)
+			s.tcp_flags = chance(92) ? flags[rnd(sizeof(flags))] : (uint8_t)rnd(256);
+		s.payload_len = (uint16_t)rnd(100);
+		return build_tuple_frame(&s, sa, da, buf, 0);
+	}
+	if (r && chance(90)) {
+		const struct ref_set *rs = remote_of(r);
+
+		if (rs->n)
+			family = rs->v[rnd((unsigned)rs->n)].family;
+	}
+	if (chance(92))
+		addr_from_set(&rp->protect, family, sa);
+	else
+		addr_random(sa, family);
+	if (chance(92))
+		addr_from_set(remote_of(r), family, da);
+	else
+		addr_random(da, family);
+	s.family = (uint8_t)family;
+	if (r && chance(88))
+		s.proto = r->transport == PICFW_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+	else
+		s.proto = chance(95) ? (chance(50) ? IPPROTO_TCP : IPPROTO_UDP) : IPPROTO_ICMP;
+	if (r && r->direction == PICFW_DIR_OUT) {
+		s.dport = port_near(r);
+		s.sport = chance(20) && in ? port_near(in) : (uint16_t)(1024 + rnd(64512));
+	} else if (r) {
+		s.sport = port_near(r);
+		s.dport = (uint16_t)(chance(70) ? 1024 + rnd(64512) : rnd(65536));
+	} else {
+		s.sport = (uint16_t)rnd(65536);
+		s.dport = (uint16_t)rnd(65536);
+	}
+	if (s.proto == IPPROTO_TCP)
+		s.tcp_flags = chance(92) ? flags[rnd(sizeof(flags))] : (uint8_t)rnd(256);
+	s.payload_len = (uint16_t)rnd(100);
+	tuple_of(&t, &s, sa, da);
+	if (chance(4)) {
+		make_first_fragment(&s, &t);
+	} else if (chance(3)) {
+		s.frag_offset = (uint16_t)(1 + rnd(100));
+		s.frag_id = random_frag_id(family);
+		if (family == 6)
+			s.ext[s.n_ext++] = IPPROTO_FRAGMENT;
+	} else if (family == 6 && chance(6)) {
+		s.ext[s.n_ext++] = IPPROTO_DSTOPTS;
+	}
+	n = build_tuple_frame(&s, sa, da, buf, 0);
+	if (s.proto == IPPROTO_TCP || s.proto == IPPROTO_UDP)
+		remember(mem.sent, &mem.nsent, &t);
+	return n;
 }
 
 /* One random frame into buf (PKT_MAX bytes); its length. */
@@ -1011,6 +1364,13 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 		n = pkt_build(&s, buf, PKT_MAX, err, sizeof(err));
 		return n < 14 ? 14 : (size_t)n;
 	}
+	k = rnd(100);
+	if (k < 12 && mem.nsent) /* flows that opened outlive updates: their rows may not */
+		return reply_frame(mem.nflows && chance(60) ? recall(mem.flows, mem.nflows)
+							    : recall(mem.sent, mem.nsent),
+				   buf);
+	if (k < 20 && mem.nfirsts)
+		return later_fragment_frame(recall(mem.firsts, mem.nfirsts), buf);
 
 	r = random_ref_row(rp, -1);
 	if (!chance(85))
@@ -1033,8 +1393,11 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 	else
 		addr_random(sa, family);
 	/* Destination: mostly the protected set's edges (one outside: unprotected). */
-	if (chance(88))
+	k = rnd(100);
+	if (k < 84)
 		addr_from_set(&rp->protect, family, da);
+	else if (k < 91)
+		addr_local_scope(da, family);
 	else
 		addr_random(da, family);
 	addr_text(family, sa, src, sizeof(src));
@@ -1078,6 +1441,10 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 		}
 	} else if (s.proto == IPPROTO_ICMP || s.proto == IPPROTO_ICMPV6) {
 		random_icmp(&s);
+		if (s.icmp_type >= 133 && s.icmp_type <= 137 && chance(25)) {
+			addr_random(da, family); /* ND to an address not protected */
+			addr_text(family, da, dst, sizeof(dst));
+		}
 		if (chance(60)) {
 			qlen = build_quote(rp, family, quote);
 			s.payload_len = (uint16_t)qlen;
@@ -1092,10 +1459,11 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 			s.ihl_set = 1;
 			s.ihl = (uint8_t)rnd(16);
 		}
-		if (chance(8)) {
+		if (chance(12)) {
 			s.more_frags = chance(60);
 			s.frag_offset = chance(50) ? 0 : (uint16_t)(1 + rnd(0x1fff));
 			s.no_l4 = s.frag_offset && chance(50);
+			s.frag_id = random_frag_id(4);
 		}
 		s.dont_frag = chance(5);
 	} else {
@@ -1109,6 +1477,7 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 				s.more_frags = chance(60);
 				s.frag_offset = chance(50) ? 0 : (uint16_t)(1 + rnd(0x1fff));
 				s.no_l4 = s.frag_offset && chance(50);
+				s.frag_id = random_frag_id(6);
 			}
 		}
 	}
@@ -1128,6 +1497,18 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 		s.l4_len = (uint8_t)(1 + rnd(20));
 	if (!qlen && chance(25))
 		s.payload_len = (uint16_t)rnd(80);
+	s.eth_broadcast = chance(4);
+	if (s.more_frags && !s.frag_offset && (s.proto == IPPROTO_TCP || s.proto == IPPROTO_UDP)) {
+		struct g_tuple t;
+		unsigned e;
+
+		tuple_of(&t, &s, sa, da);
+		/* IPv6: the next header of the last fragment header (pkt_build's chain). */
+		for (e = 0; e < s.n_ext; e++)
+			if (s.ext[e] == IPPROTO_FRAGMENT)
+				t.frag_next = e + 1 < s.n_ext ? s.ext[e + 1] : s.proto;
+		remember(mem.firsts, &mem.nfirsts, &t);
+	}
 
 	n = pkt_build(&s, buf, PKT_MAX, err, sizeof(err));
 	if (n < 0) { /* too big for the buffer: drop the extras */
@@ -1140,6 +1521,9 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 	len = (size_t)n;
 	if (qlen && len >= s.eth_pad + qlen)
 		memcpy(buf + len - s.eth_pad - qlen, quote, qlen);
+
+	if (chance(3))
+		buf[0] |= 1; /* an Ethernet multicast destination */
 
 	/* Cut short, or a few bytes flipped. */
 	if (chance(8) && len > 14)
@@ -1160,10 +1544,19 @@ struct snapshot {
 	struct picfw_counter reasons[PICFW_REASON_SLOTS];
 };
 
+/* The frames since the last apply, in order: a mismatch's case replays them. */
+#define HISTORY_MAX (2 * PACKETS_PER_APPLY)
+
+struct history_frame {
+	int egress;
+	size_t len;
+	uint8_t b[PKT_MAX];
+};
+
 static struct {
 	struct picfw_bpf *skel;
 	struct picfw_maps maps;
-	int prog_fd;
+	int prog_fd, tc_fd;
 	int ncpu;
 	int ready;
 	char skip_why[192];
@@ -1180,6 +1573,12 @@ static struct {
 	int no_batch;
 	const char *save_dir;
 	unsigned saved, detailed;
+	struct ref_state st;	    /* the oracle's flows and fragments */
+	double state_since;	    /* when the program's flows and fragments were emptied */
+	uint64_t seed;		    /* of the random run, for every message (0: none yet) */
+	struct history_frame *hist; /* frames since the last apply */
+	size_t nhist;
+	int history_lost; /* more than HISTORY_MAX: the case holds the last ones */
 } env;
 
 /* Sum a per-CPU counter array: one batch lookup, or entry by entry. */
@@ -1245,6 +1644,7 @@ static void env_setup(void)
 		return;
 	}
 	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
+	env.tc_fd = bpf_program__fd(env.skel->progs.picfw_tc_egress);
 	err = skel_map_fds(env.skel, fds);
 	if (!err)
 		err = maps_from_fds(fds, &env.maps);
@@ -1258,8 +1658,10 @@ static void env_setup(void)
 	env.batch_vals =
 	    calloc((size_t)PICFW_MAX_ROWS * (size_t)env.ncpu, sizeof(struct picfw_counter));
 	env.batch_keys = calloc(PICFW_MAX_ROWS, sizeof(uint32_t));
-	if (!env.batch_vals || !env.batch_keys)
+	env.hist = calloc(HISTORY_MAX, sizeof(*env.hist));
+	if (!env.batch_vals || !env.batch_keys || !env.hist)
 		abort();
+	env.st.slots = env.slots;
 	env.clean[0] = env.clean[1] = 1;
 	env.active = 0;
 	env.ready = 1;
@@ -1275,6 +1677,62 @@ static void env_teardown(void)
 	}
 	free(env.batch_vals);
 	free(env.batch_keys);
+	free(env.hist);
+	ref_state_free(&env.st);
+}
+
+/*
+ * Empty the program's flow tables (and their counts) and fragment table,
+ * and the oracle's, and what the generator remembers. The random run does
+ * this for every new policy and at least every STATE_SECONDS, well within
+ * the shortest timeout a flow or fragment has (30 s: TCP transitory, and
+ * picfw_frags): neither side ever expires anything, so the oracle models
+ * no clock. Nor does it model LRU eviction: a policy's frames leave a few
+ * thousand entries at most, in tables of 16,384 and 65,536.
+ */
+#define STATE_SECONDS 20.0
+
+static void state_clear(void)
+{
+	struct picfw_flow6_key key; /* the larger key serves every table */
+	struct picfw_frag_key fkey;
+	uint64_t zero = 0;
+	uint32_t t;
+
+	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
+		while (!bpf_map_get_next_key(env.maps.fd[MAP_FLOWS_TCP4 + t], NULL, &key))
+			if (bpf_map_delete_elem(env.maps.fd[MAP_FLOWS_TCP4 + t], &key))
+				break;
+		bpf_map_update_elem(env.maps.fd[MAP_FLOW_COUNT], &t, &zero, BPF_ANY);
+	}
+	while (!bpf_map_get_next_key(env.maps.fd[MAP_FRAGS], NULL, &fkey))
+		if (bpf_map_delete_elem(env.maps.fd[MAP_FRAGS], &fkey))
+			break;
+	ref_state_clear(&env.st);
+	mem.nsent = mem.nfirsts = mem.nflows = 0;
+	env.state_since = now_s();
+}
+
+static void history_reset(void)
+{
+	env.nhist = 0;
+	env.history_lost = 0;
+}
+
+static void history_add(int egress, const uint8_t *frame, size_t len)
+{
+	struct history_frame *h;
+
+	if (env.nhist == HISTORY_MAX) { /* keep the later half */
+		memmove(env.hist, env.hist + HISTORY_MAX / 2,
+			(HISTORY_MAX - HISTORY_MAX / 2) * sizeof(*env.hist));
+		env.nhist = HISTORY_MAX - HISTORY_MAX / 2;
+		env.history_lost = 1;
+	}
+	h = &env.hist[env.nhist++];
+	h->egress = egress;
+	h->len = len;
+	memcpy(h->b, frame, len);
 }
 
 /*
@@ -1387,7 +1845,11 @@ struct outcome {
 	char more[256]; /* every other counter that moved */
 };
 
-static int run_frame(const uint8_t *frame, size_t len, struct outcome *o)
+/*
+ * Run a frame through the XDP program (or the TC egress program, fd) and see
+ * which counters moved: the row slots in use, or all of them with full.
+ */
+static int run_prog(int fd, const uint8_t *frame, size_t len, struct outcome *o, int full)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
 		    .repeat = 1);
@@ -1398,12 +1860,12 @@ static int run_frame(const uint8_t *frame, size_t len, struct outcome *o)
 	int err;
 
 	memset(o, 0, sizeof(*o));
-	err = bpf_prog_test_run_opts(env.prog_fd, &opts);
+	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err)
 		return err;
 	o->verdict = (int)opts.retval;
 	*after = env.snap; /* slots past the span are checked by check_stray() */
-	err = snapshot(after, 0);
+	err = snapshot(after, full);
 	if (err)
 		return err;
 	for (i = 0; i < PICFW_MAX_ROWS + PICFW_REASON_SLOTS; i++) {
@@ -1495,8 +1957,8 @@ static int agree(const struct ref_result *want, const struct outcome *o, size_t 
 {
 	if (o->verdict != want->verdict || o->moved != 1 || o->packets != 1 || o->bytes != len)
 		return 0;
-	if (want->row >= 0)
-		return o->on_row && o->slot == env.slots[want->row];
+	if (want->on_slot) /* a row's slot (env.slots, through env.st), or a fragment's */
+		return o->on_row && o->slot == want->slot;
 	return !o->on_row && o->slot == want->slot;
 }
 
@@ -1512,11 +1974,18 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-/* Write a mismatch as a case file that replays without the seed. */
+/*
+ * Write a mismatch as a case file: the policy, and the frames since it was
+ * applied (egress and ingress, in order, the last one the mismatch's), from
+ * empty flow and fragment tables. State from before the apply (flows and
+ * fragments of the policy's earlier updates) is not in it: when the replay
+ * does not show the mismatch, rerun the seed in the header.
+ */
 static void save_case(const char *policy, const uint8_t *frame, size_t len, const char *origin,
 		      const char *want, const char *got, const char *pkt)
 {
 	char path[PATH_MAX], hexbuf[2 * PKT_MAX + 1];
+	size_t i;
 	FILE *f;
 
 	if (!env.save_dir || env.saved >= MAX_SAVED)
@@ -1529,7 +1998,6 @@ static void save_case(const char *policy, const uint8_t *frame, size_t len, cons
 		note("cannot save %s: %s", path, strerror(errno));
 		return;
 	}
-	hex(frame, len, hexbuf);
 	fprintf(f,
 		"# picfw differential case (%s)\n"
 		"# reference: %s\n"
@@ -1537,11 +2005,23 @@ static void save_case(const char *policy, const uint8_t *frame, size_t len, cons
 		"# packet:    %s\n"
 		"# Replay (root): PICFW_DIFF_SECONDS=0 PICFW_DIFF_REPLAY=%s "
 		"BUILD/tests/test_differential\n"
+		"# Or rerun the seed: PICFW_DIFF_SEED=%llu\n"
 		"# Keep it: copy it to tests/reference/cases/ (replayed on every run).\n"
-		"--- policy\n%s%s--- end\n"
-		"frame %s\n",
-		origin, want, got, pkt, path, policy,
-		policy[0] && policy[strlen(policy) - 1] != '\n' ? "\n" : "", hexbuf);
+		"# 'egress' frames go through the TC egress program, 'frame' ones through XDP;\n"
+		"# flows and fragments start empty%s.\n"
+		"--- policy\n%s%s--- end\n",
+		origin, want, got, pkt, path, (unsigned long long)env.seed,
+		env.history_lost ? " (the earliest frames since the apply are left out)" : "",
+		policy, policy[0] && policy[strlen(policy) - 1] != '\n' ? "\n" : "");
+	/* The history ends with this frame when it has one; else it is written alone. */
+	for (i = 0; i < env.nhist; i++) {
+		hex(env.hist[i].b, env.hist[i].len, hexbuf);
+		fprintf(f, "%s %s\n", env.hist[i].egress ? "egress" : "frame", hexbuf);
+	}
+	if (!env.nhist) {
+		hex(frame, len, hexbuf);
+		fprintf(f, "frame %s\n", hexbuf);
+	}
 	fclose(f);
 	env.saved++;
 	note("saved %s", path);
@@ -1556,25 +2036,10 @@ static struct {
 } kinds[MAX_KINDS];
 static unsigned nkinds;
 
-static void tally_kind(const struct ref_result *want, const struct outcome *o)
+static void tally_text(const char *kind)
 {
-	char w[64], kind[160];
-	const char *v = verdict_name(o->verdict);
 	unsigned i;
 
-	if (want->row >= 0)
-		snprintf(w, sizeof(w), "%s, a row", want->verdict == REF_PASS ? "pass" : "drop");
-	else
-		ref_result_format(want, w, sizeof(w));
-	if (!o->moved)
-		snprintf(kind, sizeof(kind), "reference %s; picfw %s, no counter", w, v);
-	else if (o->on_row)
-		snprintf(kind, sizeof(kind), "reference %s; picfw %s, a row%s", w, v,
-			 o->moved > 1 ? " and more" : "");
-	else
-		snprintf(kind, sizeof(kind), "reference %s; picfw %s, %s%s%s", w, v,
-			 o->slot >= PICFW_REASONS ? "would-drop " : "reason ",
-			 ref_reason_name(o->slot % PICFW_REASONS), o->moved > 1 ? " and more" : "");
 	for (i = 0; i < nkinds; i++) {
 		if (!strcmp(kinds[i].kind, kind)) {
 			kinds[i].n++;
@@ -1587,6 +2052,33 @@ static void tally_kind(const struct ref_result *want, const struct outcome *o)
 	}
 }
 
+static void tally_kind(const struct ref_result *want, const struct outcome *o)
+{
+	char w[64], kind[160];
+	const char *v = verdict_name(o->verdict);
+
+	if (want->on_slot)
+		snprintf(w, sizeof(w), "%s, a row%s", want->verdict == REF_PASS ? "pass" : "drop",
+			 want->via == REF_VIA_FRAG   ? " (later fragment)"
+			 : want->via == REF_VIA_FLOW ? " (tracked reply)"
+						     : "");
+	else
+		ref_result_format(want, w, sizeof(w));
+	if (!o->moved)
+		snprintf(kind, sizeof(kind), "reference %s; picfw %s, no counter", w, v);
+	else if (o->on_row)
+		snprintf(kind, sizeof(kind), "reference %s; picfw %s, a row%s", w, v,
+			 o->moved > 1 ? " and more" : "");
+	else
+		snprintf(kind, sizeof(kind), "reference %s; picfw %s, %s%s%s", w, v,
+			 o->slot >= PICFW_REASONS ? "would-drop " : "reason ",
+			 ref_reason_name(o->slot % PICFW_REASONS), o->moved > 1 ? " and more" : "");
+	tally_text(kind);
+}
+
+/* What the random run saw: passes by how (enum ref_via), egress by action. */
+static unsigned long via_counts[3], egress_counts[4], orphan_replies;
+
 /*
  * One frame through both. Returns 1 on a mismatch (reported, saved).
  * counts[] tallies the oracle's outcomes: row, then reason slots.
@@ -1597,13 +2089,19 @@ static int check_frame(const struct ref_policy *rp, const char *policy, const ui
 	struct ref_result want;
 	struct ref_packet pkt;
 	struct outcome o;
-	char w[128], g[512], p[256], hexbuf[2 * PKT_MAX + 1];
+	char w[160], g[512], p[256], hexbuf[2 * PKT_MAX + 1];
 	int err;
 
-	ref_classify(rp, frame, len, &want, &pkt);
-	if (counts)
-		counts[want.row >= 0 ? 0 : 1 + want.slot]++;
-	err = run_frame(frame, len, &o);
+	history_add(0, frame, len);
+	ref_classify(rp, &env.st, frame, len, &want, &pkt);
+	if (counts) {
+		counts[want.on_slot ? 0 : 1 + want.slot]++;
+		if (want.on_slot)
+			via_counts[want.via]++;
+		orphan_replies += want.flow_unallowed;
+	}
+	/* A later fragment may count on a slot the active policy no longer uses. */
+	err = run_prog(env.prog_fd, frame, len, &o, want.on_slot && want.slot >= env.span);
 	if (err) {
 		note("%s: BPF_PROG_TEST_RUN on %zu bytes: %s", origin, len, strerror(-err));
 		return 1;
@@ -1613,7 +2111,7 @@ static int check_frame(const struct ref_policy *rp, const char *policy, const ui
 	tally_kind(&want, &o);
 	ref_result_format(&want, w, sizeof(w));
 	if (want.row >= 0)
-		snprintf(w + strlen(w), sizeof(w) - strlen(w), " (slot %u)", env.slots[want.row]);
+		snprintf(w + strlen(w), sizeof(w) - strlen(w), " (slot %u)", want.slot);
 	snprintf(w + strlen(w), sizeof(w) - strlen(w), ": %s", want.why);
 	outcome_format(&o, g, sizeof(g));
 	ref_packet_format(&pkt, p, sizeof(p));
@@ -1627,6 +2125,110 @@ static int check_frame(const struct ref_policy *rp, const char *policy, const ui
 		note("  frame:     %s", hexbuf);
 	}
 	save_case(policy, frame, len, origin, w, g, p);
+	return 1;
+}
+
+static const char *const egress_names[] = {"nothing", "refreshed", "opened", "picked up"};
+
+/*
+ * One frame the Edge sends through the TC egress program and the oracle's
+ * model of it: the program passes it (TC_ACT_OK), moves no row or reason
+ * counter, and afterwards the frame's flow is in the program's table
+ * exactly when it is in the oracle's; a flow it made names the oracle's
+ * outbound row (in this policy epoch) and origin. 1 on a mismatch.
+ */
+static int check_egress(const struct ref_policy *rp, const char *policy, const uint8_t *frame,
+			size_t len, const char *origin, int tally)
+{
+	struct ref_egress eg;
+	struct ref_packet pkt;
+	struct outcome o;
+	struct picfw_flow f;
+	char want[256], got[512] = "", p[256], hexbuf[2 * PKT_MAX + 1], kind[160];
+	int err, known, have = 0, bad = 0;
+
+	history_add(1, frame, len);
+	ref_egress(rp, &env.st, frame, len, &eg, &pkt);
+	if (tally)
+		egress_counts[eg.action]++;
+	if (eg.action == REF_EG_OPENED || eg.action == REF_EG_PICKED_UP) {
+		struct g_tuple t = {.family = eg.key.family, .proto = eg.key.l4proto};
+
+		memcpy(t.src, eg.key.local, 16);
+		memcpy(t.dst, eg.key.remote, 16);
+		t.sport = eg.key.lport;
+		t.dport = eg.key.rport;
+		remember(mem.flows, &mem.nflows, &t);
+	}
+	err = run_prog(env.tc_fd, frame, len, &o, 0);
+	if (err) {
+		note("%s: BPF_PROG_TEST_RUN (egress) on %zu bytes: %s", origin, len,
+		     strerror(-err));
+		return 1;
+	}
+	if (o.verdict != TC_ACT_OK || o.moved) {
+		outcome_format(&o, got, sizeof(got));
+		bad = 1;
+	}
+	known = eg.has_key && ref_flow_known(&env.st, &eg.key);
+	if (eg.has_key) {
+		unsigned table = (eg.key.family == 6 ? PICFW_FT_TCP6 : PICFW_FT_TCP4) +
+				 (eg.key.l4proto == IPPROTO_UDP);
+		struct picfw_flow4_key k4 = {0};
+		struct picfw_flow6_key k6 = {0};
+		void *key = &k4;
+
+		if (eg.key.family == 4) {
+			memcpy(k4.remote, eg.key.remote, 4);
+			memcpy(k4.local, eg.key.local, 4);
+			k4.remote_port = eg.key.rport;
+			k4.local_port = eg.key.lport;
+		} else {
+			memcpy(k6.remote, eg.key.remote, 16);
+			memcpy(k6.local, eg.key.local, 16);
+			k6.remote_port = eg.key.rport;
+			k6.local_port = eg.key.lport;
+			key = &k6;
+		}
+		have = !bpf_map_lookup_elem(env.maps.fd[MAP_FLOWS_TCP4 + table], key, &f);
+		if (have != known) {
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%sflow %s",
+				 *got ? "; " : "", have ? "in the table" : "not in the table");
+			bad = 1;
+		} else if (have && (eg.action == REF_EG_OPENED || eg.action == REF_EG_PICKED_UP)) {
+			unsigned origin_want = eg.action == REF_EG_OPENED ? PICFW_ORIGIN_OPENED
+									  : PICFW_ORIGIN_PICKED_UP;
+
+			if ((uint32_t)f.binding != (uint32_t)eg.row || f.origin != origin_want) {
+				snprintf(got + strlen(got), sizeof(got) - strlen(got),
+					 "%snew flow on row %u, origin %u (want %u)",
+					 *got ? "; " : "", (uint32_t)f.binding, f.origin,
+					 origin_want);
+				bad = 1;
+			}
+		}
+	}
+	if (!bad)
+		return 0;
+	snprintf(want, sizeof(want), "egress %s%s, flow %s", egress_names[eg.action], "",
+		 known ? "in the table" : "not in the table");
+	if (eg.row >= 0)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), " (row %d)", eg.row);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), ": %s", eg.why);
+	ref_packet_format(&pkt, p, sizeof(p));
+	snprintf(kind, sizeof(kind), "egress: reference %s; picfw %s", egress_names[eg.action],
+		 have ? "flow in the table" : "no flow");
+	tally_text(kind);
+	if (env.detailed < MAX_DETAILED) {
+		env.detailed++;
+		hex(frame, len, hexbuf);
+		note("MISMATCH %s (egress), %zu bytes", origin, len);
+		note("  reference: %s", want);
+		note("  picfw:     %s", got);
+		note("  packet:    %s", p);
+		note("  frame:     %s", hexbuf);
+	}
+	save_case(policy, frame, len, origin, want, got, p);
 	return 1;
 }
 
@@ -1653,7 +2255,9 @@ struct rule_case {
 	struct pkt_spec pkt;
 	int verdict, row;
 	unsigned slot;
-	int cut; /* frame cut to this many bytes */
+	int cut;	 /* frame cut to this many bytes */
+	int unprot_drop; /* under the policy with `unprotected drop` added */
+	int mcast_mac;	 /* Ethernet destination 01:00:5e:00:00:fb */
 };
 
 #define RC_ROW(n) REF_PASS, (n), 0
@@ -1721,6 +2325,48 @@ static const struct rule_case rule_cases[] = {
 	  .proto = IPPROTO_ICMP, .icmp_type = 8 }, RC_DROP(PICFW_R_NO_MATCH) },
 	{ "udp_cut_short", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
 	  .proto = IPPROTO_UDP, .dport = 3478 }, RC_DROP(PICFW_R_MALFORMED), 14 + 20 + 7 },
+	/* unprotected drop */
+	{ "u_unicast", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.11",
+	  .proto = IPPROTO_UDP, .sport = 1, .dport = 3478 }, RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_unicast_later_fragment", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.11",
+	  .proto = IPPROTO_UDP, .frag_offset = 3, .no_l4 = 1, .payload_len = 8 },
+	  RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_multicast", { .family = 4, .src = "192.0.2.1", .dst = "224.0.0.251",
+	  .proto = IPPROTO_UDP, .dport = 5353 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1 },
+	{ "u_past_multicast", { .family = 4, .src = "192.0.2.1", .dst = "240.0.0.1",
+	  .proto = IPPROTO_UDP, .dport = 5353 }, RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_limited_broadcast", { .family = 4, .src = "192.0.2.1", .dst = "255.255.255.255",
+	  .proto = IPPROTO_UDP, .dport = 67 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1 },
+	{ "u_directed_broadcast", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.255",
+	  .proto = IPPROTO_UDP, .dport = 67 }, RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_link_local4", { .family = 4, .src = "169.254.1.2", .dst = "169.254.1.1",
+	  .proto = IPPROTO_TCP, .tcp_doff_set = 1 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1 },
+	{ "u_eth_broadcast", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.11",
+	  .proto = IPPROTO_UDP, .dport = 9, .eth_broadcast = 1 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1 },
+	{ "u_eth_multicast", { .family = 6, .src = "2001:db8::1", .dst = "2001:db8:e::11",
+	  .proto = IPPROTO_UDP, .dport = 9 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1, 1 },
+	{ "u_eth_broadcast_protected", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_UDP, .dport = 9, .eth_broadcast = 1 }, RC_DROP(PICFW_R_NO_MATCH), 0, 1 },
+	{ "u_link_local6", { .family = 6, .src = "fe80::2", .dst = "febf::1",
+	  .proto = IPPROTO_UDP, .dport = 546 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1 },
+	{ "u_site_local6", { .family = 6, .src = "fe80::2", .dst = "fec0::1",
+	  .proto = IPPROTO_UDP, .dport = 546 }, RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_all_nodes", { .family = 6, .src = "fe80::2", .dst = "ff02::1",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 134, .ttl = 255 }, RC_PASS(PICFW_R_LOCAL_SCOPE), 0, 1 },
+	{ "u_nd_unicast", { .family = 6, .src = "fe80::2", .dst = "2001:db8:e::11",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 255 },
+	  RC_PASS(PICFW_R_ICMP_ESSENTIAL), 0, 1 },
+	{ "u_nd_hop_254", { .family = 6, .src = "fe80::2", .dst = "2001:db8:e::11",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 254 },
+	  RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_nd_fragmented", { .family = 6, .src = "fe80::2", .dst = "2001:db8:e::11",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 136, .ttl = 255, PKT_EXT(IPPROTO_FRAGMENT) },
+	  RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_nd_cut_short", { .family = 6, .src = "fe80::2", .dst = "2001:db8:e::11",
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 255, .l4_len = 4 },
+	  RC_DROP(PICFW_R_UNPROTECTED), 0, 1 },
+	{ "u_protected_row", { .family = 4, .src = "192.0.2.1", .dst = "203.0.113.10",
+	  .proto = IPPROTO_UDP, .dport = 3478 }, RC_ROW(4), 0, 1 },
 };
 /* clang-format on */
 
@@ -1743,22 +2389,36 @@ static int parse_into_ref(const char *name, const char *text, struct ref_policy 
 /* The table above through the oracle; the number of differences. */
 static unsigned reference_rules(void)
 {
-	struct ref_policy rp, audit;
-	char text[sizeof(rules_policy) + 16];
+	struct ref_policy rp, audit, rpu, auditu;
+	char text[sizeof(rules_policy) + 16], textu[sizeof(rules_policy) + 32],
+	    textua[sizeof(rules_policy) + 48];
 	uint8_t frame[PKT_MAX];
 	char err[128], a[128], b[128];
 	unsigned i, fails = 0;
 
 	snprintf(text, sizeof(text), "mode audit\n%s", rules_policy);
+	snprintf(textu, sizeof(textu), "unprotected drop\n%s", rules_policy);
+	snprintf(textua, sizeof(textua), "mode audit\nunprotected drop\n%s", rules_policy);
 	if (parse_into_ref("rules.policy", rules_policy, &rp))
 		return 1;
 	if (parse_into_ref("rules-audit.policy", text, &audit)) {
 		ref_policy_free(&rp);
 		return 1;
 	}
+	if (parse_into_ref("rules-unprotected.policy", textu, &rpu) ||
+	    parse_into_ref("rules-unprotected-audit.policy", textua, &auditu)) {
+		ref_policy_free(&rp);
+		ref_policy_free(&audit);
+		return 1;
+	}
+	if (rpu.unprotected != PICFW_UNPROTECTED_DROP || rp.unprotected != PICFW_UNPROTECTED_PASS) {
+		note("rules: `unprotected drop` not read");
+		fails++;
+	}
 	for (i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
 		const struct rule_case *c = &rule_cases[i];
-		struct ref_result want = {c->verdict, c->row, c->slot, NULL}, got, got_audit;
+		struct ref_result want = {.verdict = c->verdict, .row = c->row, .slot = c->slot};
+		struct ref_result got, got_audit;
 		int len = pkt_build(&c->pkt, frame, sizeof(frame), err, sizeof(err));
 
 		if (len < 0) {
@@ -1768,8 +2428,11 @@ static unsigned reference_rules(void)
 		}
 		if (c->cut)
 			len = c->cut;
-		ref_classify(&rp, frame, (size_t)len, &got, NULL);
-		ref_classify(&audit, frame, (size_t)len, &got_audit, NULL);
+		if (c->mcast_mac)
+			memcpy(frame, (const uint8_t[]){0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}, 6);
+		ref_classify(c->unprot_drop ? &rpu : &rp, NULL, frame, (size_t)len, &got, NULL);
+		ref_classify(c->unprot_drop ? &auditu : &audit, NULL, frame, (size_t)len,
+			     &got_audit, NULL);
 		if (got.verdict != want.verdict || got.row != want.row ||
 		    (want.row < 0 && got.slot != want.slot)) {
 			ref_result_format(&want, a, sizeof(a));
@@ -1792,6 +2455,8 @@ static unsigned reference_rules(void)
 	}
 	ref_policy_free(&rp);
 	ref_policy_free(&audit);
+	ref_policy_free(&rpu);
+	ref_policy_free(&auditu);
 	return fails;
 }
 
@@ -1808,6 +2473,7 @@ struct case_file {
 	char *policy;
 	uint8_t (*frames)[PKT_MAX];
 	size_t *lens;
+	int *egress; /* an `egress HEX` line: the TC egress program's */
 	size_t n;
 };
 
@@ -1816,6 +2482,7 @@ static void case_free(struct case_file *c)
 	free(c->policy);
 	free(c->frames);
 	free(c->lens);
+	free(c->egress);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1858,15 +2525,19 @@ static int case_load(const char *path, struct case_file *c)
 			}
 		} else if (!strcmp(line, "--- policy\n")) {
 			in_policy = 1;
-		} else if (!strncmp(line, "frame ", 6)) {
+		} else if (!strncmp(line, "frame ", 6) || !strncmp(line, "egress ", 7)) {
+			int eg = line[0] == 'e';
 			void *fr = realloc(c->frames, (c->n + 1) * sizeof(*c->frames));
 			void *ln = realloc(c->lens, (c->n + 1) * sizeof(*c->lens));
+			void *e = realloc(c->egress, (c->n + 1) * sizeof(*c->egress));
 
-			if (!fr || !ln)
+			if (!fr || !ln || !e)
 				abort();
 			c->frames = fr;
 			c->lens = ln;
-			if (unhex(line + 6, c->frames[c->n], PKT_MAX, &c->lens[c->n])) {
+			c->egress = e;
+			c->egress[c->n] = eg;
+			if (unhex(line + (eg ? 7 : 6), c->frames[c->n], PKT_MAX, &c->lens[c->n])) {
 				note("%s: bad frame line", path);
 				ok = 0;
 				break;
@@ -1878,7 +2549,10 @@ static int case_load(const char *path, struct case_file *c)
 	fclose(f);
 	c->policy = pol.s ? pol.s : strdup("");
 	if (!ok || !c->n) {
-		note("%s: needs a '--- policy' ... '--- end' block and 'frame HEX' lines", path);
+		note("%s: needs a '--- policy' ... '--- end' block and 'frame HEX' (or 'egress "
+		     "HEX') "
+		     "lines",
+		     path);
 		case_free(c);
 		return -1;
 	}
@@ -1905,6 +2579,8 @@ static unsigned replay_case(const char *path)
 	}
 	if (ref_policy_from_policy(&pol, &rp))
 		abort();
+	state_clear(); /* a case starts from empty flow and fragment tables */
+	history_reset();
 	save_dir = env.save_dir;
 	env.save_dir = NULL; /* a case already: nothing new to save */
 	for (i = 0; i < c.n; i++) {
@@ -1914,7 +2590,12 @@ static unsigned replay_case(const char *path)
 			bad++;
 			continue;
 		}
-		bad += (unsigned)check_frame(&rp, c.policy, c.frames[i], c.lens[i], origin, NULL);
+		if (c.egress[i])
+			bad += (unsigned)check_egress(&rp, c.policy, c.frames[i], c.lens[i], origin,
+						      0);
+		else
+			bad += (unsigned)check_frame(&rp, c.policy, c.frames[i], c.lens[i], origin,
+						     NULL);
 	}
 	bad += (unsigned)check_stray(path);
 	env.save_dir = save_dir;
@@ -2008,7 +2689,8 @@ static void test_differential_random(void **state)
 {
 	const char *sec = getenv("PICFW_DIFF_SECONDS"), *seed_env = getenv("PICFW_DIFF_SEED");
 	double seconds = sec && *sec ? strtod(sec, NULL) : DEFAULT_SECONDS, t0 = now_s(), last;
-	unsigned long packets = 0, policies = 0, applies = 0, mismatches = 0, parser_bad = 0;
+	unsigned long packets = 0, egress = 0, policies = 0, applies = 0, mismatches = 0,
+		      parser_bad = 0;
 	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
 	unsigned long paths[4] = {0}; /* inline protected; LPM for IPv4, IPv6; big sets */
 	uint64_t seed;
@@ -2023,6 +2705,10 @@ static void test_differential_random(void **state)
 	seed = seed_env && *seed_env ? strtoull(seed_env, NULL, 0)
 				     : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	rng_state = seed;
+	env.seed = seed;
+	memset(via_counts, 0, sizeof(via_counts));
+	memset(egress_counts, 0, sizeof(egress_counts));
+	orphan_replies = 0;
 	note("random: seed %llu for %.1f s (PICFW_DIFF_SEED=%llu PICFW_DIFF_SECONDS=%.0f to rerun)",
 	     (unsigned long long)seed, seconds, (unsigned long long)seed, seconds);
 	last = t0;
@@ -2030,6 +2716,7 @@ static void test_differential_random(void **state)
 	while (now_s() - t0 < seconds) {
 		random_policy(g);
 		policies++;
+		state_clear(); /* flows and fragments live through a policy's updates */
 		for (u = 0; u <= UPDATES_PER_POLICY && now_s() - t0 < seconds; u++) {
 			struct text t = {0};
 			struct ref_policy rp, parsed;
@@ -2040,9 +2727,13 @@ static void test_differential_random(void **state)
 
 			if (u)
 				mutate_policy(g);
+			if (now_s() - env.state_since > STATE_SECONDS)
+				state_clear(); /* never near a timeout: see state_clear() */
 			policy_text(g, &t);
+			history_reset();
 			if (apply_text(t.s, t.n, &pol, why, sizeof(why))) {
-				note("policy %lu update %u: %s", policies, u, why);
+				note("seed %llu policy %lu update %u: %s", (unsigned long long)seed,
+				     policies, u, why);
 				save_case(t.s, (const uint8_t *)"", 0,
 					  "a random policy the library refused", why, "-", "-");
 				parser_bad++;
@@ -2064,10 +2755,9 @@ static void test_differential_random(void **state)
 				model_to_ref(g, &sorted);
 				ref_sort(&sorted);
 				if (!ref_policy_equal(&sorted, &parsed)) {
-					note("policy %lu update %u: the parser read something else "
-					     "than "
-					     "was written",
-					     policies, u);
+					note("seed %llu policy %lu update %u: the parser read "
+					     "something else than was written",
+					     (unsigned long long)seed, policies, u);
 					save_case(t.s, (const uint8_t *)"", 0, "parser disagrees",
 						  "the generator's model", "the parsed policy",
 						  "-");
@@ -2077,8 +2767,19 @@ static void test_differential_random(void **state)
 			}
 			ref_policy_free(&parsed);
 			for (i = 0; i < npk; i++) {
-				size_t len = random_frame(&rp, frame);
+				size_t len;
 
+				/* The Edge sends now and then: flows open, replies answer them. */
+				if (chance(g->replies == PICFW_REPLIES_TRACKED ? 20 : 3)) {
+					len = egress_frame(&rp, frame);
+					snprintf(origin, sizeof(origin),
+						 "seed %llu policy %lu update %u egress frame %u",
+						 (unsigned long long)seed, policies, u, i);
+					mismatches += (unsigned long)check_egress(&rp, t.s, frame,
+										  len, origin, 1);
+					egress++;
+				}
+				len = random_frame(&rp, frame);
 				snprintf(origin, sizeof(origin),
 					 "seed %llu policy %lu update %u frame %u",
 					 (unsigned long long)seed, policies, u, i);
@@ -2095,9 +2796,10 @@ static void test_differential_random(void **state)
 		}
 		if (!quiet && now_s() - last > 30) {
 			last = now_s();
-			note(
-			    "random: %.0f s, %lu policies, %lu applies, %lu frames, %lu mismatches",
-			    last - t0, policies, applies, packets, mismatches);
+			note("random: seed %llu, %.0f s, %lu policies, %lu applies, %lu frames, "
+			     "%lu mismatches",
+			     (unsigned long long)seed, last - t0, policies, applies, packets,
+			     mismatches);
 		}
 	}
 	for (i = 0; i < G_MAX_SETS; i++)
@@ -2122,6 +2824,12 @@ static void test_differential_random(void **state)
 						      counts[1 + i]);
 		note("%s", line);
 	}
+	note("random: tracked replies passed %lu (%lu more of a known flow that no outbound row "
+	     "allows now), later fragments passed %lu; egress frames %lu: "
+	     "flows opened %lu, picked up %lu, refreshed %lu, nothing %lu",
+	     via_counts[REF_VIA_FLOW], orphan_replies, via_counts[REF_VIA_FRAG], egress,
+	     egress_counts[REF_EG_OPENED], egress_counts[REF_EG_PICKED_UP],
+	     egress_counts[REF_EG_REFRESHED], egress_counts[REF_EG_NOTHING]);
 	note("random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
 	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu",
 	     paths[0], paths[1], paths[2], paths[3]);
@@ -2129,8 +2837,12 @@ static void test_differential_random(void **state)
 		note("random: %lu mismatches of the kind: %s", kinds[i].n, kinds[i].kind);
 	printf("DIFF-STATS policies=%lu applies=%lu frames=%lu mismatches=%lu refused=%lu\n",
 	       policies, applies, packets, mismatches, parser_bad);
-	if (mismatches || parser_bad)
+	if (mismatches || parser_bad) {
+		note("random: FAILED with seed %llu: rerun with PICFW_DIFF_SEED=%llu "
+		     "PICFW_DIFF_SECONDS=%.0f",
+		     (unsigned long long)seed, (unsigned long long)seed, seconds);
 		fail();
+	}
 }
 
 /* ------------------------------------------------------------------ main */
