@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "ifname.h"
 #include "maps.h"
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -61,8 +62,9 @@ int picfw_lock(const char *ifname)
 	char dir[PICFW_PATH_LEN];
 	int fd;
 
-	if (pin_dir(ifname, dir, sizeof(dir)))
-		return -ENAMETOOLONG;
+	fd = pin_dir(ifname, dir, sizeof(dir));
+	if (fd)
+		return fd;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -77,7 +79,11 @@ int picfw_lock(const char *ifname)
 
 int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s.gen%u.policy", PICFW_RUN_DIR, ifname, gen);
+	int n;
+
+	if (ifname_check(ifname, NULL, 0))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s.gen%u.policy", PICFW_RUN_DIR, ifname, gen);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

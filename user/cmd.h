@@ -31,6 +31,12 @@ int cmd_getopt_common(int opt, const char *verb);
 /* One-line failure on stderr: "picfw VERB: MESSAGE". Returns EXIT_FAIL. */
 int cmd_fail(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * IFACE as every command takes it (ifname_check): 0, or EXIT_USAGE after
+ * "picfw VERB: bad interface name ..." on stderr.
+ */
+int cmd_ifname(const char *verb, const char *name);
+
 /* Root (CAP_BPF/CAP_SYS_ADMIN and CAP_NET_ADMIN) or a clear failure. */
 int cmd_need_caps(const char *verb);
 

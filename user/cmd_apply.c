@@ -68,6 +68,9 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cmd_usage("apply", 1);
+	ret = cmd_ifname("apply", argv[optind]);
+	if (ret)
+		return ret;
 
 	if (policy_file_trusted(argv[optind + 1], err, sizeof(err)))
 		return cmd_fail("apply", "refusing the policy: %s", err);

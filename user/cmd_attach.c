@@ -52,6 +52,9 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cmd_usage("attach", 1);
+	ret = cmd_ifname("attach", argv[optind]);
+	if (ret)
+		return ret;
 
 	if (policy_file_trusted(argv[optind + 1], err, sizeof(err)))
 		return cmd_fail("attach", "refusing the policy: %s", err);
@@ -98,6 +101,9 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage("detach", 1);
+	ret = cmd_ifname("detach", argv[optind]);
+	if (ret)
+		return ret;
 	if (cmd_need_caps("detach"))
 		return EXIT_FAIL;
 	if (picfw_detach(argv[optind], err, sizeof(err)))

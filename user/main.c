@@ -9,6 +9,7 @@
 
 #include "attach.h"
 #include "cmd.h"
+#include "ifname.h"
 #include "log.h"
 
 static const struct cmd cmds[] = {
@@ -125,6 +126,17 @@ int cmd_need_caps(const char *verb)
 	return -1;
 }
 
+int cmd_ifname(const char *verb, const char *name)
+{
+	char why[64], shown[16];
+
+	if (!ifname_check(name, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "picfw %s: bad interface name '%s%s': %s\n", verb,
+		ifname_sanitise(name, shown), strlen(name) > 15 ? "..." : "", why);
+	return EXIT_USAGE;
+}
+
 int cmd_help(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
@@ -150,6 +162,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
+	static char prog[32];
 	const struct cmd *c;
 	int i = 1;
 
@@ -181,6 +194,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);
+	/* getopt names argv[0] in its messages: "picfw check: unrecognized option". */
+	snprintf(prog, sizeof(prog), "picfw %s", c->name);
+	argv[i] = prog;
 	optind = 1;
 	return c->fn(argc - i, argv + i);
 }
