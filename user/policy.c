@@ -1383,22 +1383,34 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 
 int policy_load(const char *path, struct policy *out, struct policy_errors *errs)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-	struct stat st;
 	int fd, ret;
 
 	policy_init(out);
 	memset(errs, 0, sizeof(*errs));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
+	if (fd < 0) {
+		errs_add(errs, 0, 0, "%s", strerror(errno));
+		return -1;
+	}
+	ret = policy_load_fd(fd, path, out, errs);
+	close(fd);
+	return ret;
+}
+
+int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_errors *errs)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	struct stat st;
+	int ret;
+
+	policy_init(out);
+	memset(errs, 0, sizeof(*errs));
 	if (fstat(fd, &st))
 		goto fail;
 	if (S_ISREG(st.st_mode)) {
 		if ((unsigned long long)st.st_size > POLICY_MAX_FILE) {
 			file_too_big(errs, (unsigned long long)st.st_size);
-			close(fd);
 			return -1;
 		}
 		cap = (size_t)st.st_size + 1;
@@ -1414,7 +1426,6 @@ int policy_load(const char *path, struct policy *out, struct policy_errors *errs
 				errs_add(errs, 1, 1, "file is over the %u-byte limit",
 					 POLICY_MAX_FILE);
 				free(buf);
-				close(fd);
 				return -1;
 			}
 			if (buf || !cap)
@@ -1438,19 +1449,16 @@ int policy_load(const char *path, struct policy *out, struct policy_errors *errs
 			break;
 		len += (size_t)r;
 	}
-	close(fd);
 	if (len > POLICY_MAX_FILE) {
 		free(buf);
 		file_too_big(errs, len);
 		return -1;
 	}
-	ret = policy_parse(path, buf, len, out, errs);
+	ret = policy_parse(file, buf, len, out, errs);
 	free(buf);
 	return ret;
 fail:
 	errs_add(errs, 0, 0, "%s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return -1;
 }

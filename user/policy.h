@@ -79,6 +79,12 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 /* Read a file (size limit POLICY_MAX_FILE) and parse it. */
 int policy_load(const char *path, struct policy *out, struct policy_errors *errs);
 
+/*
+ * The same from an open fd (read to its end, not closed): what the trust
+ * check opened is what is parsed (policy_file.h). file names it in messages.
+ */
+int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_errors *errs);
+
 void policy_free(struct policy *p);
 void policy_errors_free(struct policy_errors *errs);
 void policy_errors_print(FILE *f, const char *file, const struct policy_errors *errs);

@@ -4,6 +4,9 @@
 #  - interface names that are paths, on every command that takes IFACE, with
 #    canary files planted outside the pin root (nothing may be touched);
 #  - detach of a directory that is not picfw's (nothing removed);
+#  - the policy trust check: a symlink flipped by another user (nobody) while
+#    root applies must never make root parse that user's file; FIFOs and
+#    devices refused at once; group-writable files and directories refused;
 # Needs no network: PICFW_BPFFS points into a scratch directory.
 # Usage: tests/e2e/test_e2e_hostile.sh BUILD_DIR   (root; TAP lines on stdout)
 set -u
@@ -104,6 +107,122 @@ echo keep >"$TMP/F/picfw/h13-mixed/other-tool"
 p detach h13-mixed
 [[ ! -e $TMP/F/picfw/h13-mixed/link && -f $TMP/F/picfw/h13-mixed/other-tool ]]
 check detach_only_picfw_pins "$?" "detach removed a file that is not picfw's" "$(cat "$TMP/err")"
+
+# --- the policy trust check ----------------------------------------------------------
+RACE_RUNS=${H13_RACE_RUNS:-500}
+# $TMP (root, 0755) / race (root, 1777 like /tmp) / link (nobody's) -> good or evil.
+good=$TMP/good.policy
+cp "$POLICY" "$good"
+chmod 644 "$good"
+mkdir -m 1777 "$TMP/race"
+evil=$TMP/race/evil.policy
+# If root ever parses this file, the error names the marker.
+printf 'set edge = 203.0.113.10\nset h13-evil = h13-evil-marker\nprotect edge\n' \
+	'A/X/TCP/1 any edge' >"$evil"
+chown nobody "$evil"
+chmod 644 "$evil"
+as_nobody()
+{
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"
+}
+if ! as_nobody ln -sfn "$good" "$TMP/race/link" 2>/dev/null; then
+	skip trust_race "cannot run as user nobody (setpriv)"
+else
+	# The racer: nobody flips its link between root's file and its own, bounded.
+	as_nobody timeout 120 bash -c '
+		for ((i = 0; i < 2000000; i++)); do
+			ln -sfn "$1" "$3/l.new" && mv -Tf "$3/l.new" "$3/link"
+			ln -sfn "$2" "$3/l.new" && mv -Tf "$3/l.new" "$3/link"
+			[[ -e $3/stop ]] && exit 0
+		done' racer "$good" "$evil" "$TMP/race" &
+	racer=$!
+	parsed_evil=0 refused=0 applied_good=0 other=0
+	t0=$(date +%s%N)
+	for ((run = 0; run < RACE_RUNS; run++)); do
+		p apply h13-race "$TMP/race/link"
+		if grep -q h13-evil "$TMP/err" "$TMP/out"; then
+			parsed_evil=$((parsed_evil + 1))
+		elif grep -q 'refusing the policy' "$TMP/err"; then
+			refused=$((refused + 1))
+		elif grep -q 'not attached to h13-race' "$TMP/err"; then
+			applied_good=$((applied_good + 1)) # parsed root's file, then no pins
+		else
+			other=$((other + 1))
+			[[ $other -eq 1 ]] && cp "$TMP/err" "$TMP/other.err"
+		fi
+	done
+	t1=$(date +%s%N)
+	touch "$TMP/race/stop"
+	wait "$racer" 2>/dev/null
+	echo "# race: $RACE_RUNS runs in $(((t1 - t0) / 1000000)) ms: root's file $applied_good," \
+		"refused $refused, nobody's file parsed $parsed_evil, other $other"
+	if [[ $parsed_evil -eq 0 && $other -eq 0 && $applied_good -gt 0 && $refused -gt 0 ]]; then
+		ok trust_race_never_parses_other_users_file
+	elif [[ $parsed_evil -eq 0 && $other -eq 0 ]]; then
+		skip trust_race_never_parses_other_users_file "the race did not hit both sides"
+	else
+		not_ok trust_race_never_parses_other_users_file \
+			"root parsed nobody's file $parsed_evil times in $RACE_RUNS runs" \
+			"$(cat "$TMP/other.err" 2>/dev/null)"
+	fi
+fi
+
+# Refused at once, without a hang: a FIFO (nobody writes to it), a device.
+mkfifo "$TMP/fifo.policy"
+for f in "$TMP/fifo.policy" /dev/zero; do
+	for v in check "attach h13-none" "apply h13-none"; do
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2086
+		p $v "$f"
+		rc=$?
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		tag="trust_${f##*/}_${v%% *}_refused_quickly"
+		tag=${tag//./_}
+		if [[ $rc -eq 1 ]] && one_line_err && grep -q 'not a regular file' "$TMP/err" &&
+			[[ $ms -lt 2000 ]]; then
+			ok "$tag"
+		else
+			not_ok "$tag" "exit $rc after $ms ms (want 1, at once)" "$(cat "$TMP/err")"
+		fi
+	done
+done
+
+# Group-writable file, group-writable directory, another user's directory; a
+# sticky world-writable directory stays fine.
+mkdir -m 755 "$TMP/gw" "$TMP/other"
+cp "$POLICY" "$TMP/gw/file.policy"
+chmod 664 "$TMP/gw/file.policy"
+p check "$TMP/gw/file.policy"
+rc=$?
+[[ $rc -eq 1 ]] && grep -q 'writable by its group' "$TMP/err"
+check trust_group_writable_file "$?" "exit $rc" "$(cat "$TMP/err")"
+chmod 644 "$TMP/gw/file.policy"
+chmod 775 "$TMP/gw"
+p check "$TMP/gw/file.policy"
+rc=$?
+[[ $rc -eq 1 ]] && grep -q "directory $TMP/gw is writable by its group" "$TMP/err"
+check trust_group_writable_dir "$?" "exit $rc" "$(cat "$TMP/err")"
+cp "$POLICY" "$TMP/other/file.policy"
+chown nobody "$TMP/other"
+p check "$TMP/other/file.policy"
+rc=$?
+[[ $rc -eq 1 ]] && grep -q "directory $TMP/other belongs to uid" "$TMP/err"
+check trust_other_users_dir "$?" "exit $rc" "$(cat "$TMP/err")"
+cp "$POLICY" "$TMP/race/root.policy"
+p check "$TMP/race/root.policy"
+check trust_sticky_dir_fine "$?" "a root file in a sticky directory refused" "$(cat "$TMP/err")"
+ln -s "$TMP/race/root.policy" "$TMP/gw/link.policy"
+chmod 755 "$TMP/gw"
+p check "$TMP/gw/link.policy"
+check trust_symlink_resolved_once "$?" "a symlink to a good file refused" "$(cat "$TMP/err")"
+p check ''
+rc=$?
+[[ $rc -eq 2 ]] && one_line_err && grep -q '^picfw check: no policy file given' "$TMP/err"
+check check_empty_name "$?" "exit $rc" "$(cat "$TMP/err")"
+p check --no-such-option "$POLICY"
+rc=$?
+[[ $rc -eq 2 ]] && grep -q "^picfw check: unrecognized option '--no-such-option'" "$TMP/err"
+check getopt_error_names_picfw "$?" "exit $rc" "$(cat "$TMP/err")"
 
 echo "# e2e hostile: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [[ $FAILED -eq 0 ]]
