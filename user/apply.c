@@ -77,52 +77,6 @@ int picfw_lock(const char *ifname)
 	return fd;
 }
 
-int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
-{
-	int n;
-
-	if (ifname_check(ifname, NULL, 0))
-		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s.gen%u.policy", PICFW_RUN_DIR, ifname, gen);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p)
-{
-	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 8];
-	FILE *f;
-	int fd;
-
-	if (mkdir(PICFW_RUN_DIR, 0700) && errno != EEXIST)
-		return -errno;
-	if (policy_copy_path(ifname, gen, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	policy_write(f, p);
-	if (fclose(f))
-		return -errno;
-	return rename(tmp, path) ? -errno : 0;
-}
-
-void policy_copy_remove(const char *ifname)
-{
-	char path[PICFW_PATH_LEN];
-	uint32_t gen;
-
-	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
-		if (!policy_copy_path(ifname, gen, path, sizeof(path)))
-			unlink(path);
-}
-
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
 		const struct policy_image *img, struct apply_result *res, char *err,
 		size_t errlen)

@@ -11,9 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "ifname.h"
+#include "policy.h"
+#include "policy_copy.h"
 
 struct ifname_case {
 	const char *tag, *name;
@@ -73,13 +79,141 @@ static void test_ifname_sanitised(void **state)
 	assert_string_equal(ifname_sanitise("0123456789abcdefghij", buf), "0123456789abcde");
 }
 
+/* A scratch directory under /tmp, removed by rm -rf at the end. */
+static char scratch[64];
+
+static int scratch_up(void **state)
+{
+	(void)state;
+	snprintf(scratch, sizeof(scratch), "/tmp/h13-unit.XXXXXX");
+	return mkdtemp(scratch) ? 0 : -1;
+}
+
+static int scratch_down(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", scratch);
+	return system(cmd) ? -1 : 0;
+}
+
+static void parse_ok(struct policy *p, const char *text)
+{
+	struct policy_errors errs = { 0 };
+
+	if (policy_parse("t.policy", text, strlen(text), p, &errs)) {
+		policy_errors_print(stderr, "t.policy", &errs);
+		fail_msg("parse failed");
+	}
+	policy_errors_free(&errs);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void assert_file(const char *path, const char *text)
+{
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_string_equal(buf, text);
+}
+
+#define SMALL "set e = 203.0.113.10\nprotect e\nA/X/TCP/1 any e\n"
+
+/* A wrong /run/picfw is refused with a message that says what is wrong. */
+static void test_run_dir_refused(void **state)
+{
+	char dir[128], link[128], why[512];
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/run", scratch);
+	assert_int_equal(run_dir_ensure(dir, 1, why, sizeof(why)), 0);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_true(run_dir_ensure(dir, 1, why, sizeof(why)) < 0);
+	if (!strstr(why, "not a 0700 directory") || !strstr(why, "0755"))
+		fail_msg("run_dir_mode: '%s'", why);
+	assert_int_equal(chmod(dir, 0700), 0);
+
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_true(run_dir_ensure(dir, 1, why, sizeof(why)) < 0);
+		if (!strstr(why, "uid 65534"))
+			fail_msg("run_dir_owner: '%s'", why);
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+
+	snprintf(link, sizeof(link), "%s/runlink", scratch);
+	assert_int_equal(symlink(dir, link), 0);
+	assert_true(run_dir_ensure(link, 1, why, sizeof(why)) < 0);
+	if (!strstr(why, "symbolic link"))
+		fail_msg("run_dir_symlink: '%s'", why);
+}
+
+/* Symlinks planted at the old temp name and at the copy's name: no target is written. */
+static void test_run_copy_planted_symlink(void **state)
+{
+	char dir[128], target[128], path[192];
+	struct policy p;
+	char why[512];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/run2", scratch);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(target, sizeof(target), "%s/canary", scratch);
+	write_file(target, "canary\n");
+	snprintf(path, sizeof(path), "%s/h13x.gen0.policy.tmp", dir);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/h13x.gen0.policy", dir);
+	assert_int_equal(symlink(target, path), 0);
+
+	parse_ok(&p, SMALL);
+	if (policy_copy_save_in(dir, "h13x", 0, &p, why, sizeof(why)))
+		fail_msg("run_copy_save: %s", why);
+	assert_file(target, "canary\n");
+	{
+		struct policy back;
+		struct policy_errors errs = { 0 };
+		struct stat st;
+
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_int_equal(policy_load(path, &back, &errs), 0);
+		assert_int_equal(back.nrows, 1);
+		policy_free(&back);
+		policy_errors_free(&errs);
+	}
+	/* A traversal name never becomes a path. */
+	assert_true(policy_copy_save_in(dir, "../h13x", 0, &p, why, sizeof(why)) < 0);
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ifname_table),
 		cmocka_unit_test(test_ifname_sanitised),
+		cmocka_unit_test(test_run_dir_refused),
+		cmocka_unit_test(test_run_copy_planted_symlink),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("hostile", tests, scratch_up, scratch_down);
 }
