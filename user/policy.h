@@ -15,6 +15,13 @@
 #define POLICY_MAX_FILE (16u * 1024 * 1024) /* bytes per policy file */
 #define POLICY_MAX_SETS 4096
 #define POLICY_MAX_ERRORS 50                /* reported, then parsing stops */
+/* Prefixes of one family in one set, used or not (what compile takes for all rows' sets). */
+#define POLICY_MAX_SET_PREFIXES (PICFW_MAX_PREFIXES / PICFW_GENERATIONS)
+/* ... and in all sets of a policy together. */
+#define POLICY_MAX_ALL_PREFIXES PICFW_MAX_PREFIXES
+/* The protected set names the Edge's addresses: nothing wider than these. */
+#define POLICY_PROTECT_MIN_LEN4 16
+#define POLICY_PROTECT_MIN_LEN6 32
 
 struct prefix {
 	uint8_t family; /* 4 or 6 */
@@ -57,9 +64,10 @@ struct policy {
 	uint32_t timeout[PICFW_TIMEOUTS]; /* seconds, enum picfw_timeout */
 };
 
-/* One diagnostic: FILE:LINE:COL: error: MESSAGE */
+/* One diagnostic: FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail) */
 struct policy_error {
 	int line, col;
+	int warning;
 	char msg[512];
 };
 

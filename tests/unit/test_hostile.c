@@ -205,11 +205,119 @@ static void test_run_copy_planted_symlink(void **state)
 	policy_free(&p);
 }
 
+/* One diagnostic a policy must give: at LINE:COL, holding MSG; a warning or not. */
+struct diag_case {
+	const char *tag, *text;
+	int line, col;
+	const char *msg;
+	int warning; /* 1: the policy is taken, with this warning */
+};
+
+#define ROWS "protect e\nA/X/TCP/1 any e\n"
+
+static const struct diag_case diag_cases[] = {
+	/* Address forms that fail open: the data path never sees them. */
+	{ "mapped_host", "set e = ::ffff:203.0.113.10\n" ROWS, 1, 9,
+	  "IPv4-mapped IPv6 form, which never matches an IPv4 packet; "
+	  "write the IPv4 address 203.0.113.10", 0 },
+	{ "mapped_prefix", "set e = 203.0.113.10, ::ffff:198.51.100.0/120\n" ROWS, 1, 23,
+	  "write the IPv4 prefix 198.51.100.0/24", 0 },
+	{ "mapped_block", "set e = 203.0.113.10, ::ffff:0:0/96\n" ROWS, 1, 23,
+	  "write the IPv4 prefix 0.0.0.0/0", 0 },
+	{ "compat_host", "set e = ::203.0.113.10\n" ROWS, 1, 9, "IPv4-compatible", 0 },
+	{ "compat_block", "set e = 203.0.113.10\nset x = ::/96\n" ROWS, 2, 9, "IPv4-compatible",
+	  0 },
+	{ "compat_126", "set e = 203.0.113.10\nset x = ::/126\n" ROWS, 2, 9, "IPv4-compatible",
+	  0 },
+	{ "mapped_inline_row", "set e = 203.0.113.10\nprotect e\nA/X/TCP/1 ::ffff:192.0.2.1 e\n",
+	  3, 11, "write the IPv4 address 192.0.2.1", 0 },
+	{ "mapped_inline_dst", "set e = 2001:db8::1\nprotect e\nA/X/TCP/1 e ::ffff:c000:201\n", 3,
+	  13, "IPv4-mapped", 0 },
+	/* Protected sets wider than the documented bound. */
+	{ "protect_any", "set e = any\n" ROWS, 1, 5, "protected set 'e' holds everything", 0 },
+	{ "protect_v4_zero", "set e = 0.0.0.0/0\n" ROWS, 1, 5, "wider than /16", 0 },
+	{ "protect_v6_zero", "set e = 203.0.113.10, ::/0\n" ROWS, 1, 5, "wider than /32", 0 },
+	{ "protect_v4_wide", "set e = 203.0.113.10, 10.0.0.0/15\n" ROWS, 1, 5,
+	  "holds 10.0.0.0/15, wider than /16", 0 },
+	{ "protect_v6_wide", "set e = 2001:db8::/31\n" ROWS, 1, 5, "2001:db8::/31, wider", 0 },
+	/* `any` beside other items: a warning, the policy is taken. */
+	{ "any_then_prefix", "set e = 203.0.113.10\nset p = any, 198.51.100.0/24\n" ROWS, 2, 14,
+	  "set 'p' holds 'any' (or a /0) beside other items", 1 },
+	{ "prefix_then_any", "set e = 203.0.113.10\nset p = 198.51.100.0/24,\n any\n" ROWS, 3, 2,
+	  "set 'p' holds 'any'", 1 },
+	{ "any_twice", "set e = 203.0.113.10\nset p = any, any\n" ROWS, 2, 14, "set 'p' holds 'any'",
+	  1 },
+	{ "zero_beside", "set e = 203.0.113.10\nset p = 10.0.0.0/8, 0.0.0.0/0\n" ROWS, 2, 21,
+	  "set 'p' holds 'any' (or a /0)", 1 },
+	/* A set continued onto a labelled row: the trailing comma is the slip. */
+	{ "continued_onto_label", "set e = 203.0.113.10,\nsip-in: A/X/TCP/1 any e\nprotect e\n", 1,
+	  22, "missing address after ','", 0 },
+	{ "continued_onto_digit_label", "set e = 203.0.113.10,\n1: A/X/TCP/1 any e\nprotect e\n", 1,
+	  22, "missing address after ','", 0 },
+};
+
+static void test_policy_hostile_diagnostics(void **state)
+{
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(diag_cases) / sizeof(diag_cases[0]); i++) {
+		const struct diag_case *c = &diag_cases[i];
+		struct policy_errors errs = { 0 };
+		struct policy p;
+		int ret = policy_parse("t.policy", c->text, strlen(c->text), &p, &errs);
+		int found = 0;
+
+		for (k = 0; k < errs.n; k++)
+			if (errs.v[k].line == c->line && errs.v[k].col == c->col &&
+			    errs.v[k].warning == c->warning && strstr(errs.v[k].msg, c->msg))
+				found = 1;
+		if (!found || (ret == 0) != c->warning) {
+			for (k = 0; k < errs.n; k++)
+				print_error("  got %d:%d: %s%s\n", errs.v[k].line, errs.v[k].col,
+					    errs.v[k].warning ? "warning: " : "", errs.v[k].msg);
+			fail_msg("diag_%s: want %d:%d: %s (%s)", c->tag, c->line, c->col, c->msg,
+				 ret ? "refused" : "taken");
+		}
+		if (!ret)
+			policy_free(&p);
+		policy_errors_free(&errs);
+	}
+}
+
+/* What stays accepted: IPv6's own ::, ::1, NAT64's 64:ff9b::/96, a /16 and a /32. */
+static void test_policy_hostile_still_accepted(void **state)
+{
+	static const char *const ok_texts[] = {
+		"set e = 203.0.113.10\nset x = ::, ::1, ::/127, 64:ff9b::/96, ::/95\n" ROWS,
+		"set e = 198.51.0.0/16, 2001:db8::/32\n" ROWS,
+		"set e = 203.0.113.10\nset p = 198.51.100.0/24,\n  2001:db8::\n"
+		"sip-in: A/X/TCP/1 p e\nprotect e\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok_texts) / sizeof(ok_texts[0]); i++) {
+		struct policy_errors errs = { 0 };
+		struct policy p;
+
+		if (policy_parse("t.policy", ok_texts[i], strlen(ok_texts[i]), &p, &errs)) {
+			policy_errors_print(stderr, "t.policy", &errs);
+			fail_msg("accepted_%zu refused", i);
+		}
+		assert_int_equal(errs.n, 0);
+		policy_free(&p);
+		policy_errors_free(&errs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ifname_table),
 		cmocka_unit_test(test_ifname_sanitised),
+		cmocka_unit_test(test_policy_hostile_diagnostics),
+		cmocka_unit_test(test_policy_hostile_still_accepted),
 		cmocka_unit_test(test_run_dir_refused),
 		cmocka_unit_test(test_run_copy_planted_symlink),
 	};
