@@ -26,7 +26,7 @@
 #include "policy.h"
 
 #define NAME_MAX_LEN (PICFW_NAME_LEN - 1) /* set and row names, in bytes */
-#define QUOTE_MAX 100                     /* bytes of a token quoted in a message */
+#define QUOTE_MAX 32                      /* bytes of a token quoted in a message */
 #define QUOTE_BUF (QUOTE_MAX + 4)
 #define ROW_TOKENS 8                      /* [LABEL:] FIELD SRC DST NOTES, then extra */
 
@@ -71,6 +71,7 @@ struct parser {
 	int cont_line, cont_col;
 	/* Statements seen, well formed or not. */
 	int nstatements, nrows_seen, nlong_lines;
+	int nbad_lines; /* lines with an error */
 	bool protect_seen;
 	char *protect_name; /* of the first well formed protect */
 	int protect_line, protect_col;
@@ -105,17 +106,17 @@ static bool tok_is(const char *s, size_t n, const char *word)
 	return strlen(word) == n && !memcmp(s, word, n);
 }
 
-/* s[0..n) for a message: at most QUOTE_MAX bytes, cut at a character boundary. */
+/*
+ * s[0..n) for a message: at most QUOTE_MAX bytes, anything but printable
+ * ASCII shown as '?' (names and addresses are ASCII; nothing else needs to be
+ * echoed to a terminal, nor more of a file that is not a policy).
+ */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-	size_t k = n;
+	size_t k = n > QUOTE_MAX ? QUOTE_MAX : n, i;
 
-	if (k > QUOTE_MAX) {
-		k = QUOTE_MAX;
-		while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
-			k--;
-	}
-	memcpy(buf, s, k);
+	for (i = 0; i < k; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 	if (k < n)
 		memcpy(buf + k, "...", 4);
 	else
@@ -258,9 +259,15 @@ static int text_check(struct parser *ps, const unsigned char *t, size_t len)
 					goto bad_utf8;
 			if (need == 1)
 				cp = (c & 0x1f) << 6 | (t[i + 1] & 0x3f);
+			if (need == 2)
+				cp = (c & 0x0f) << 12 | (t[i + 1] & 0x3fu) << 6 | (t[i + 2] & 0x3f);
 		}
 		if (c == 0) {
 			snprintf(what, sizeof(what), "NUL byte");
+		} else if (cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+			   (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+			/* Text that displays in another order than it reads (Trojan Source). */
+			snprintf(what, sizeof(what), "bidirectional control character U+%04X", cp);
 		} else if ((cp < 0x20 && cp != '\t' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f)) {
 			snprintf(what, sizeof(what), "control character 0x%02x", cp);
 		} else {
@@ -1324,6 +1331,8 @@ static char *derive_name(const struct row *r)
 	return buf;
 }
 
+static size_t row_written_len(const struct policy *p, const struct row *r);
+
 /*
  * The protected set names the Edge's own addresses. One that covers far more
  * (`any`, 0.0.0.0/0, a /8) turns the filter onto others' traffic and is
@@ -1440,6 +1449,11 @@ static void resolve(struct parser *ps)
 				break;
 			}
 		}
+		/* The normalised copy must read back under the same line limit. */
+		if (j == i && row_written_len(p, r) > POLICY_MAX_LINE)
+			perr(ps, r->line, r->col,
+			     "row is over %d bytes once normalised (its name, then its fields, "
+			     "notes escaped); shorten its notes", POLICY_MAX_LINE);
 	}
 }
 
@@ -1513,6 +1527,8 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 			if (ln == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
 				skip = 3;
 			parse_line(&ps, ln, line, n, skip);
+			if (ps.last_err_line == ln)
+				ps.nbad_lines++;
 		}
 		if (ps.cont)
 			cont_missing(&ps);
@@ -1529,6 +1545,15 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 					perr(&ps, 1, 1, "policy has no rows");
 			}
 		}
+	}
+	/*
+	 * Not one line read as a statement: this is no policy (a password file
+	 * given by mistake). Say so once, and quote nothing of it.
+	 */
+	if (!ps.oom && ps.nbad_lines && ps.nbad_lines >= ps.nstatements &&
+	    errs_count(errs) && !ps.nlong_lines) {
+		errs->n = 0;
+		errs_add(errs, 1, 1, "not a picfw policy: no line of it reads as a statement");
 	}
 	if (ps.oom)
 		errs_add(errs, 0, 0, "%s", strerror(ENOMEM));
@@ -1827,9 +1852,42 @@ static void write_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* One row as policy_write writes it, without the newline. */
+static void write_row(FILE *f, const struct policy *p, const struct row *r)
+{
+	char buf[64];
+
+	fprintf(f, "%s: %s/%s/%s/", r->name, r->role, r->protocol,
+		r->transport == PICFW_TCP ? "TCP" : "UDP");
+	if (r->port_lo == r->port_hi)
+		fprintf(f, "%u", r->port_lo);
+	else
+		fprintf(f, "%u-%u", r->port_lo, r->port_hi);
+	fprintf(f, " %s", endpoint_text(p, r->src, buf, sizeof(buf)));
+	fprintf(f, " %s", endpoint_text(p, r->dst, buf, sizeof(buf)));
+	if (r->notes) {
+		fputc(' ', f);
+		write_quoted(f, r->notes);
+	}
+}
+
+static size_t row_written_len(const struct policy *p, const struct row *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return 0;
+	write_row(f, p, r);
+	fclose(f);
+	free(buf);
+	return len;
+}
+
 void policy_write(FILE *f, const struct policy *p)
 {
-	char pf[INET6_ADDRSTRLEN + 8], buf[64];
+	char pf[INET6_ADDRSTRLEN + 8];
 	size_t i, j;
 
 	fprintf(f, "# normalised by picfw\nmode %s\n", policy_mode_name(p->mode));
@@ -1852,20 +1910,7 @@ void policy_write(FILE *f, const struct policy *p)
 	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
 		fprintf(f, "protect %s\n", p->sets[p->protect].name);
 	for (i = 0; i < p->nrows; i++) {
-		const struct row *r = &p->rows[i];
-
-		fprintf(f, "%s: %s/%s/%s/", r->name, r->role, r->protocol,
-			r->transport == PICFW_TCP ? "TCP" : "UDP");
-		if (r->port_lo == r->port_hi)
-			fprintf(f, "%u", r->port_lo);
-		else
-			fprintf(f, "%u-%u", r->port_lo, r->port_hi);
-		fprintf(f, " %s", endpoint_text(p, r->src, buf, sizeof(buf)));
-		fprintf(f, " %s", endpoint_text(p, r->dst, buf, sizeof(buf)));
-		if (r->notes) {
-			fputc(' ', f);
-			write_quoted(f, r->notes);
-		}
+		write_row(f, p, &p->rows[i]);
 		fputc('\n', f);
 	}
 }

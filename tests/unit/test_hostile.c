@@ -311,6 +311,108 @@ static void test_policy_hostile_still_accepted(void **state)
 	}
 }
 
+/* What policy_write wrote: lines within the limit; parsed back, written the same. */
+static void round_trip(const char *tag, const char *text, size_t len)
+{
+	struct policy_errors errs = { 0 };
+	char *w1 = NULL, *w2 = NULL, *line;
+	size_t n1 = 0, n2 = 0;
+	struct policy p, q;
+	FILE *f;
+
+	if (policy_parse(tag, text, len, &p, &errs)) {
+		policy_errors_print(stderr, tag, &errs);
+		fail_msg("round_trip_%s: does not parse", tag);
+	}
+	policy_errors_free(&errs);
+	f = open_memstream(&w1, &n1);
+	assert_non_null(f);
+	policy_write(f, &p);
+	fclose(f);
+	assert_true(n1 <= POLICY_MAX_FILE);
+	for (line = w1; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (n > POLICY_MAX_LINE)
+			fail_msg("round_trip_%s: a written line of %zu bytes", tag, n);
+		line += n + (nl ? 1 : 0);
+	}
+	if (policy_parse(tag, w1, n1, &q, &errs)) {
+		policy_errors_print(stderr, "written", &errs);
+		fail_msg("round_trip_%s: the written copy does not parse", tag);
+	}
+	policy_errors_free(&errs);
+	assert_int_equal(p.nrows, q.nrows);
+	assert_int_equal(p.nsets, q.nsets);
+	f = open_memstream(&w2, &n2);
+	assert_non_null(f);
+	policy_write(f, &q);
+	fclose(f);
+	if (n1 != n2 || memcmp(w1, w2, n1))
+		fail_msg("round_trip_%s: written twice, not the same", tag);
+	free(w1);
+	free(w2);
+	policy_free(&p);
+	policy_free(&q);
+}
+
+/* A row of notes that fits as written but not with its name: refused, not written too long. */
+static void test_policy_round_trip_within_limits(void **state)
+{
+	static const char *const corpus[] = {
+		"etc/pic.policy", "tests/fuzz/corpus/continuation.policy",
+		"tests/fuzz/corpus/crlf.policy", "tests/fuzz/corpus/edges.policy",
+	};
+	const char *top = getenv("PICFW_SRCDIR");
+	size_t cap = 3 * POLICY_MAX_LINE, i, n;
+	struct policy_errors errs = { 0 };
+	char *text = malloc(cap), *o;
+	struct policy p;
+
+	(void)state;
+	assert_non_null(text);
+	/* 1. 4,070 bytes of notes: fine as written, too long once "NAME: " is prepended. */
+	o = text + sprintf(text, "set e = 203.0.113.10\nprotect e\nA/X/TCP/1 any e \"");
+	memset(o, 'n', 4070); /* a row of 4,088 bytes, 4,102 after "a-x-tcp-1-in: " */
+	o += 4070;
+	sprintf(o, "\"\n");
+	assert_int_equal(policy_parse("t", text, strlen(text), &p, &errs), -1);
+	if (errs.n != 1 || errs.v[0].line != 3 || !strstr(errs.v[0].msg, "once normalised"))
+		fail_msg("round_trip_long_notes: %s", errs.n ? errs.v[0].msg : "no error");
+	policy_errors_free(&errs);
+
+	/* 2. Backslashes that are kept, and doubled when written: 1,000 fit, 1,500 do not. */
+	for (n = 1000; n <= 1500; n += 500) {
+		o = text + sprintf(text, "set e = 203.0.113.10\nprotect e\nr: A/X/TCP/1 any e \"");
+		for (i = 0; i < n; i++)
+			o += sprintf(o, "\\a");
+		o += sprintf(o, "\"\n");
+		if (n == 1000) {
+			round_trip("backslashes", text, strlen(text));
+		} else {
+			assert_int_equal(policy_parse("t", text, strlen(text), &p, &errs), -1);
+			assert_non_null(strstr(errs.v[0].msg, "once normalised"));
+			policy_errors_free(&errs);
+		}
+	}
+
+	/* 3. The shipped policy and the fuzz corpus. */
+	for (i = 0; top && i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", top, corpus[i]);
+		f = fopen(path, "r");
+		if (!f)
+			fail_msg("round_trip: %s: cannot open", path);
+		n = fread(text, 1, cap, f);
+		fclose(f);
+		round_trip(corpus[i], text, n);
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_ifname_sanitised),
 		cmocka_unit_test(test_policy_hostile_diagnostics),
 		cmocka_unit_test(test_policy_hostile_still_accepted),
+		cmocka_unit_test(test_policy_round_trip_within_limits),
 		cmocka_unit_test(test_run_dir_refused),
 		cmocka_unit_test(test_run_copy_planted_symlink),
 	};

@@ -792,16 +792,16 @@ static void test_policy_long_line(void **state)
 	(void)state;
 	assert_non_null(text);
 	/* 4096 bytes then CRLF, then 4096 bytes then LF: both fine. */
-	o += sprintf(o, BASE "a/b/TCP/1 any e \"");
-	memset(o, 'x', POLICY_MAX_LINE - 18);
-	o += POLICY_MAX_LINE - 18;
+	o += sprintf(o, BASE "r: a/b/TCP/1 any e \"");
+	memset(o, 'x', POLICY_MAX_LINE - 21);
+	o += POLICY_MAX_LINE - 21;
 	o += sprintf(o, "\"\r\n#");
 	memset(o, 'y', POLICY_MAX_LINE - 1);
 	o += POLICY_MAX_LINE - 1;
 	*o++ = '\n';
 	*o = '\0';
 	parse_ok(text, &p);
-	assert_int_equal(strlen(p.rows[0].notes), POLICY_MAX_LINE - 18);
+	assert_int_equal(strlen(p.rows[0].notes), POLICY_MAX_LINE - 21);
 	policy_free(&p);
 
 	/* 4097 bytes on line 4: reported, skipped, and line 5 is still read. */
