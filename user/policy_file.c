@@ -127,6 +127,34 @@ int policy_file_open(const char *path, char **resolved, char *why, size_t len)
 	return fd;
 }
 
+/*
+ * The set a compile limit points at: the protected set if it is over the
+ * prefix limit, else the rows' set with the most prefixes (the one to split
+ * or shrink, whether the prefixes or the classes ran out).
+ */
+static const struct addr_set *limit_set(const struct policy *p)
+{
+	const struct addr_set *best = NULL;
+	size_t i, k, n4 = 0, n6 = 0;
+
+	if (p->protect >= 0) {
+		const struct addr_set *s = &p->sets[p->protect];
+
+		for (k = 0; k < s->nprefixes; k++)
+			s->prefixes[k].family == 4 ? n4++ : n6++;
+		if (n4 > POLICY_MAX_SET_PREFIXES || n6 > POLICY_MAX_SET_PREFIXES)
+			return s;
+	}
+	for (i = 0; i < p->nrows; i++) {
+		const struct row *r = &p->rows[i];
+		const struct addr_set *s = &p->sets[r->direction == PICFW_DIR_IN ? r->src : r->dst];
+
+		if (!best || s->nprefixes > best->nprefixes)
+			best = s;
+	}
+	return best;
+}
+
 int load_policy(const char *verb, const char *path, char **resolved, struct policy *p,
 		struct policy_image *img)
 {
@@ -152,7 +180,14 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 	if (ret)
 		goto fail;
 	if (compile_policy(p, img, err, sizeof(err))) {
-		pr_warn("picfw %s: %s: %s\n", verb, path, err);
+		const struct addr_set *s = limit_set(p);
+
+		if (s)
+			pr_warn("%s:%d:%d: error: %s%s%s: %s\n", path, s->line, s->col,
+				s->name ? "set '" : "this address", s->name ? s->name : "",
+				s->name ? "'" : "", err);
+		else
+			pr_warn("picfw %s: %s: %s\n", verb, path, err);
 		policy_free(p);
 		goto fail;
 	}

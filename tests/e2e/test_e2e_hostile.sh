@@ -224,5 +224,22 @@ rc=$?
 [[ $rc -eq 2 ]] && grep -q "^picfw check: unrecognized option '--no-such-option'" "$TMP/err"
 check getopt_error_names_picfw "$?" "exit $rc" "$(cat "$TMP/err")"
 
+# A compile limit points at a set: FILE:LINE:COL: error: set 'NAME': ...
+awk 'BEGIN {
+	print "set edge = 203.0.113.10"
+	for (s = 0; s < 2; s++) {
+		printf "set big%d = ", s
+		for (i = 0; i < 70000; i++)
+			printf "%d.%d.%d.%d%s", 10 + s, int(i / 65536), int(i / 256) % 256, i % 256,
+				i == 69999 ? "\n" : (i % 200 == 199 ? ",\n" : ",")
+	}
+	print "protect edge\nA/X/TCP/1 big0 edge\nA/X/TCP/2 big1 edge"
+}' >"$TMP/big.policy"
+p check "$TMP/big.policy"
+rc=$?
+[[ $rc -eq 1 ]] && one_line_err &&
+	grep -q "^$TMP/big.policy:2:5: error: set 'big0': 140000 IPv4 prefixes" "$TMP/err"
+check compile_limit_points_at_set "$?" "exit $rc" "$(cat "$TMP/err")"
+
 echo "# e2e hostile: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [[ $FAILED -eq 0 ]]

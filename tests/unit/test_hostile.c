@@ -252,6 +252,21 @@ static const struct diag_case diag_cases[] = {
 	/* A set continued onto a labelled row: the trailing comma is the slip. */
 	{ "continued_onto_label", "set e = 203.0.113.10,\nsip-in: A/X/TCP/1 any e\nprotect e\n", 1,
 	  22, "missing address after ','", 0 },
+	/* Text that displays in another order than it reads (Trojan Source). */
+	{ "bidi_rlo_in_notes", "set e = 203.0.113.10\n" ROWS "B/X/TCP/2 any e \"ab\xe2\x80\xae" "cd\"\n", 4,
+	  20, "file is not text (bidirectional control character U+202E)", 0 },
+	{ "bidi_isolate_in_comment", "# \xe2\x81\xa6x\nset e = 203.0.113.10\n" ROWS, 1, 3,
+	  "bidirectional control character U+2066", 0 },
+	{ "bidi_pdi", "set e = 203.0.113.10 # \xe2\x81\xa9\n" ROWS, 1, 24, "U+2069", 0 },
+	{ "bidi_rlm", "set e = 203.0.113.10 # \xe2\x80\x8f\n" ROWS, 1, 24, "U+200F", 0 },
+	/* Quoted: a short prefix, printable ASCII only; nothing of a file that is no policy. */
+	{ "quote_short", "set e = 203.0.113.10\nset p = 0123456789abcdefghijklmnopqrstuvwxyz\n" ROWS,
+	  2, 9, "bad address '0123456789abcdefghijklmnopqrstuv...'", 0 },
+	{ "quote_sanitised", "set e = 203.0.113.10\nset p = 1\xc3\xa9\n" ROWS, 2, 9,
+	  "bad address '1?" "?'", 0 },
+	{ "not_a_policy", "root:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyz:19000:0:99999:7:::\n"
+	  "daemon:*:19000:0:99999:7:::\n", 1, 1,
+	  "not a picfw policy: no line of it reads as a statement", 0 },
 	{ "continued_onto_digit_label", "set e = 203.0.113.10,\n1: A/X/TCP/1 any e\nprotect e\n", 1,
 	  22, "missing address after ','", 0 },
 };
@@ -268,6 +283,9 @@ static void test_policy_hostile_diagnostics(void **state)
 		int ret = policy_parse("t.policy", c->text, strlen(c->text), &p, &errs);
 		int found = 0;
 
+		for (k = 0; k < errs.n; k++)
+			if (strstr(errs.v[k].msg, "saltsalt"))
+				fail_msg("diag_%s: echoes the file: %s", c->tag, errs.v[k].msg);
 		for (k = 0; k < errs.n; k++)
 			if (errs.v[k].line == c->line && errs.v[k].col == c->col &&
 			    errs.v[k].warning == c->warning && strstr(errs.v[k].msg, c->msg))
