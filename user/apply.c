@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "ifname.h"
 #include "log.h"
 #include "maps.h"
 
@@ -62,8 +63,9 @@ int picfw_lock(const char *ifname)
 	char dir[PICFW_PATH_LEN];
 	int fd;
 
-	if (pin_dir(ifname, dir, sizeof(dir)))
-		return -ENAMETOOLONG;
+	fd = pin_dir(ifname, dir, sizeof(dir));
+	if (fd)
+		return fd;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -74,48 +76,6 @@ int picfw_lock(const char *ifname)
 		return err;
 	}
 	return fd;
-}
-
-int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s.gen%u.policy", PICFW_RUN_DIR, ifname, gen);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p)
-{
-	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 8];
-	FILE *f;
-	int fd;
-
-	if (mkdir(PICFW_RUN_DIR, 0700) && errno != EEXIST)
-		return -errno;
-	if (policy_copy_path(ifname, gen, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	policy_write(f, p);
-	if (fclose(f))
-		return -errno;
-	return rename(tmp, path) ? -errno : 0;
-}
-
-void policy_copy_remove(const char *ifname)
-{
-	char path[PICFW_PATH_LEN];
-	uint32_t gen;
-
-	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
-		if (!policy_copy_path(ifname, gen, path, sizeof(path)))
-			unlink(path);
 }
 
 /* A flow table size is fixed when attach makes the maps: say so when the policy asks another. */

@@ -11,8 +11,7 @@
 
 #include "compile.h"
 #include "policy.h"
-
-#define PICFW_RUN_DIR "/run/picfw" /* a normalised copy of each applied policy */
+#include "policy_copy.h"
 
 struct apply_result {
 	uint64_t generation;
@@ -36,14 +35,5 @@ int picfw_lock(const char *ifname);
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
 		const struct policy_image *img, struct apply_result *res, char *err,
 		size_t errlen);
-
-/*
- * A normalised copy of the policy each generation holds, written before the
- * generation is activated, so the copy of the active one is always right,
- * also after a killed apply: /run/picfw/IFACE.genN.policy.
- */
-int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len);
-int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p);
-void policy_copy_remove(const char *ifname);
 
 #endif /* PICFW_APPLY_H */

@@ -9,7 +9,6 @@
  * the pins made so far.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <errno.h>
@@ -32,6 +31,7 @@
 
 #include "apply.h"
 #include "attach.h"
+#include "ifname.h"
 #include "log.h"
 #include "picfw.skel.h"
 
@@ -151,25 +151,38 @@ int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT])
 	return 0;
 }
 
-/* Remove every pin in dir, then dir, then the root if it is empty. */
+/*
+ * Remove picfw's own pins from dir (the link and the maps, by name: never
+ * whatever else is there), then dir and the root if they are empty.
+ */
 static void unpin_all(const char *dir)
 {
-	char path[PICFW_PATH_LEN + 256];
-	struct dirent *de;
-	DIR *d;
+	char path[PICFW_PATH_LEN + 64];
+	int i;
 
-	d = opendir(dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
+	for (i = 0; i <= MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, i < MAP_COUNT ? map_names[i] : PICFW_PIN_LINK);
+		unlink(path);
 	}
 	rmdir(dir);
 	rmdir(pin_root());
+}
+
+/* Does dir look like a pin directory of picfw's: a directory with its link or maps? */
+static int is_pin_dir(const char *dir)
+{
+	char path[PICFW_PATH_LEN + 64];
+	struct stat st;
+	int i;
+
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	for (i = 0; i <= MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, i < MAP_COUNT ? map_names[i] : PICFW_PIN_LINK);
+		if (!lstat(path, &st) && S_ISREG(st.st_mode))
+			return 1;
+	}
+	return 0;
 }
 
 static int pin_fd(int fd, const char *dir, const char *name)
@@ -325,8 +338,8 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	char dir[PICFW_PATH_LEN];
 	int ifindex, link_fd = -1, i, ret, tc_attached = 0, tc_created = 0;
 
-	if (strlen(ifname) >= IF_NAMESIZE || pin_dir(ifname, dir, sizeof(dir))) {
-		fail(err, errlen, "bad interface name '%s'", ifname);
+	if (ifname_check(ifname, NULL, 0) || pin_dir(ifname, dir, sizeof(dir))) {
+		fail(err, errlen, "bad interface name");
 		return -1;
 	}
 	ifindex = (int)if_nametoindex(ifname);
@@ -455,11 +468,16 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 	int fd, lock;
 
 	if (pin_dir(ifname, dir, sizeof(dir))) {
-		fail(err, errlen, "bad interface name '%s'", ifname);
+		fail(err, errlen, "bad interface name");
 		return -1;
 	}
-	if (stat(dir, &st)) {
+	if (lstat(dir, &st)) {
 		fail(err, errlen, "picfw is not attached to %s", ifname);
+		return -1;
+	}
+	if (!is_pin_dir(dir)) {
+		fail(err, errlen, "%s is not a picfw pin directory (no link or maps of picfw's in "
+		     "it); nothing removed", dir);
 		return -1;
 	}
 	/* Wait for an apply in progress; the lock goes with the directory. */

@@ -31,16 +31,14 @@ int cmd_getopt_common(int opt, const char *verb);
 /* One-line failure on stderr: "picfw VERB: MESSAGE". Returns EXIT_FAIL. */
 int cmd_fail(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * IFACE as every command takes it (ifname_check): 0, or EXIT_USAGE after
+ * "picfw VERB: bad interface name ..." on stderr.
+ */
+int cmd_ifname(const char *verb, const char *name);
+
 /* Root (CAP_BPF/CAP_SYS_ADMIN and CAP_NET_ADMIN) or a clear failure. */
 int cmd_need_caps(const char *verb);
-
-struct policy;
-struct policy_image;
-/* Load and compile a policy file, printing its errors. 0 or EXIT_FAIL. */
-int load_policy(const char *verb, const char *path, struct policy *p, struct policy_image *img);
-
-/* Is a policy file safe to enforce (not writable by others)? 0, or -1 with why. */
-int policy_file_trusted(const char *path, char *why, size_t len);
 
 /* Milliseconds on the monotonic clock. */
 double now_ms(void);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apply.h"
@@ -10,6 +11,7 @@
 #include "diff.h"
 #include "maps.h"
 #include "policy.h"
+#include "policy_file.h"
 
 static int dry_run(const char *ifname, const struct policy *p)
 {
@@ -53,6 +55,7 @@ int cmd_apply(int argc, char **argv)
 	struct apply_result res;
 	struct policy_image img;
 	struct policy p;
+	char *real = NULL;
 	int opt, ret, dry = 0;
 	double t0, t1;
 	char err[512];
@@ -68,12 +71,13 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cmd_usage("apply", 1);
+	ret = cmd_ifname("apply", argv[optind]);
+	if (ret)
+		return ret;
 
-	if (policy_file_trusted(argv[optind + 1], err, sizeof(err)))
-		return cmd_fail("apply", "refusing the policy: %s", err);
 	/* A bad policy is refused before anything touches the maps. */
 	t0 = now_ms();
-	ret = load_policy("apply", argv[optind + 1], &p, &img);
+	ret = load_policy("apply", argv[optind + 1], &real, &p, &img);
 	if (ret)
 		return ret;
 	t1 = now_ms();
@@ -85,7 +89,7 @@ int cmd_apply(int argc, char **argv)
 		ret = dry_run(argv[optind], &p);
 		goto out;
 	}
-	if (picfw_apply(argv[optind], argv[optind + 1], &p, &img, &res, err, sizeof(err))) {
+	if (picfw_apply(argv[optind], real, &p, &img, &res, err, sizeof(err))) {
 		ret = cmd_fail("apply", "%s", err);
 		goto out;
 	}
@@ -99,5 +103,6 @@ int cmd_apply(int argc, char **argv)
 out:
 	image_free(&img);
 	policy_free(&p);
+	free(real);
 	return ret;
 }

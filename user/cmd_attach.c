@@ -2,6 +2,7 @@
 /* cmd_attach.c - picfw attach IFACE POLICY [--mode native|generic]; picfw detach IFACE. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,6 +10,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_file.h"
 
 double now_ms(void)
 {
@@ -29,6 +31,7 @@ int cmd_attach(int argc, char **argv)
 	enum xdp_attach_mode mode = XDP_ATTACH_NATIVE;
 	struct policy_image img;
 	struct policy p;
+	char *real = NULL;
 	double t0, t1, t2;
 	char err[512];
 	int opt, ret;
@@ -52,12 +55,13 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cmd_usage("attach", 1);
+	ret = cmd_ifname("attach", argv[optind]);
+	if (ret)
+		return ret;
 
-	if (policy_file_trusted(argv[optind + 1], err, sizeof(err)))
-		return cmd_fail("attach", "refusing the policy: %s", err);
 	/* A bad policy is refused before anything touches the kernel. */
 	t0 = now_ms();
-	ret = load_policy("attach", argv[optind + 1], &p, &img);
+	ret = load_policy("attach", argv[optind + 1], &real, &p, &img);
 	if (ret)
 		return ret;
 	t1 = now_ms();
@@ -65,7 +69,7 @@ int cmd_attach(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if (picfw_attach(argv[optind], argv[optind + 1], &p, &img, mode, err, sizeof(err))) {
+	if (picfw_attach(argv[optind], real, &p, &img, mode, err, sizeof(err))) {
 		ret = cmd_fail("attach", "%s", err);
 		goto out;
 	}
@@ -78,6 +82,7 @@ int cmd_attach(int argc, char **argv)
 out:
 	image_free(&img);
 	policy_free(&p);
+	free(real);
 	return ret;
 }
 
@@ -98,6 +103,9 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage("detach", 1);
+	ret = cmd_ifname("detach", argv[optind]);
+	if (ret)
+		return ret;
 	if (cmd_need_caps("detach"))
 		return EXIT_FAIL;
 	if (picfw_detach(argv[optind], err, sizeof(err)))

@@ -136,6 +136,9 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage("flows", 1);
+	ret = cmd_ifname("flows", argv[optind]);
+	if (ret)
+		return ret;
 	if (cmd_need_caps("flows"))
 		return EXIT_FAIL;
 	ret = maps_open_pinned(argv[optind], &m);

@@ -37,6 +37,9 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage("stats", 1);
+	ret = cmd_ifname("stats", argv[optind]);
+	if (ret)
+		return ret;
 	if (cmd_need_caps("stats"))
 		return EXIT_FAIL;
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "ifname.h"
 #include "maps.h"
 #include "policy.h"
 
@@ -106,6 +107,11 @@ int cmd_status(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cmd_usage("status", 1);
+	if (argc - optind == 1) {
+		ret = cmd_ifname("status", argv[optind]);
+		if (ret)
+			return ret;
+	}
 	if (cmd_need_caps("status"))
 		return EXIT_FAIL;
 	if (argc - optind == 1)
@@ -114,7 +120,8 @@ int cmd_status(int argc, char **argv)
 	d = opendir(pin_root());
 	if (d) {
 		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
+			/* Only what could be an interface's pin directory. */
+			if (ifname_check(de->d_name, NULL, 0))
 				continue;
 			if (n++)
 				putchar('\n');

@@ -9,13 +9,17 @@
 
 #include "attach.h"
 #include "cmd.h"
+#include "ifname.h"
 #include "log.h"
 
 static const struct cmd cmds[] = {
 	{ "check", cmd_check, "POLICY", "validate a policy file and print its normalised table",
 	  "Parse and compile POLICY without touching the kernel. Prints the normalised\n"
 	  "policy (sets, then one line per row: name, direction, transport, ports,\n"
-	  "source, destination, notes), or every error as FILE:LINE:COL: error: MESSAGE.\n" },
+	  "source, destination, notes), or every error as FILE:LINE:COL: error: MESSAGE.\n"
+	  "POLICY must be a regular file that only root or you may write, in directories\n"
+	  "that only root or you may write (or sticky ones, like /tmp); so for attach\n"
+	  "and apply too.\n" },
 	{ "attach", cmd_attach, "IFACE POLICY [--mode native|generic]",
 	  "load the filter, fill its maps from POLICY and attach it to IFACE",
 	  "The XDP program is attached through a BPF link pinned in /sys/fs/bpf/picfw/IFACE/\n"
@@ -33,7 +37,8 @@ static const struct cmd cmds[] = {
 	  "  -n, --dry-run      show rows added, removed, changed and kept, and prefixes\n"
 	  "                     added and removed per set; change nothing\n" },
 	{ "detach", cmd_detach, "IFACE", "detach the filter from IFACE and remove its pins",
-	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/.\n" },
+	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/: only picfw's own\n"
+	  "pins; a directory that holds none of them is left alone.\n" },
 	{ "status", cmd_status, "[IFACE]", "show where picfw is attached, with which policy",
 	  "For every attached interface (or IFACE): XDP mode, policy file, rows, policy\n"
 	  "mode, generation, attach and apply time.\n" },
@@ -74,6 +79,7 @@ static void usage_all(FILE *f)
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-7s %-38s %s\n", cmds[i].name, cmds[i].args, cmds[i].summary);
 	fprintf(f, "\nOptions: -h, --help   -v, --verbose (twice: libbpf debug)   --version\n"
+		   "IFACE: 1 to 15 bytes of printable ASCII, no '/', ':' or blank, not '.' or '..'.\n"
 		   "Exit status: 0 success, 1 failure (reason on stderr), 2 bad usage.\n"
 		   "See picfw(8).\n");
 }
@@ -125,6 +131,17 @@ int cmd_need_caps(const char *verb)
 	return -1;
 }
 
+int cmd_ifname(const char *verb, const char *name)
+{
+	char why[64], shown[16];
+
+	if (!ifname_check(name, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "picfw %s: bad interface name '%s%s': %s\n", verb,
+		ifname_sanitise(name, shown), strlen(name) > 15 ? "..." : "", why);
+	return EXIT_USAGE;
+}
+
 int cmd_help(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
@@ -150,6 +167,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
+	static char prog[32];
 	const struct cmd *c;
 	int i = 1;
 
@@ -181,6 +199,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);
+	/* getopt names argv[0] in its messages: "picfw check: unrecognized option". */
+	snprintf(prog, sizeof(prog), "picfw %s", c->name);
+	argv[i] = prog;
 	optind = 1;
 	return c->fn(argc - i, argv + i);
 }

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "ifname.h"
 #include "maps.h"
 
 const char *const map_names[MAP_COUNT] = {
@@ -128,7 +129,12 @@ void pin_root_reset(void)
 
 int pin_dir(const char *ifname, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", pin_root(), ifname);
+	int n;
+
+	/* A name is never a path: no "..", no '/'. */
+	if (ifname_check(ifname, NULL, 0))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s", pin_root(), ifname);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

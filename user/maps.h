@@ -58,7 +58,10 @@ int is_bpffs(const char *path);
 /* The nearest ancestor in another mount namespace (`ip netns exec`), or 0. */
 int outer_mnt_pid(void);
 
-/* Directory of an interface's pins: pin_root() "/" ifname. */
+/*
+ * Directory of an interface's pins: pin_root() "/" ifname. The only way such
+ * a path is built; -EINVAL for a name ifname_check() refuses.
+ */
 int pin_dir(const char *ifname, char *buf, size_t len);
 
 /* Open the maps pinned for ifname. Returns 0 or a negative errno. */

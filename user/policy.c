@@ -26,7 +26,7 @@
 #include "policy.h"
 
 #define NAME_MAX_LEN (PICFW_NAME_LEN - 1) /* set and row names, in bytes */
-#define QUOTE_MAX 100                     /* bytes of a token quoted in a message */
+#define QUOTE_MAX 32                      /* bytes of a token quoted in a message */
 #define QUOTE_BUF (QUOTE_MAX + 4)
 #define ROW_TOKENS 8                      /* [LABEL:] FIELD SRC DST NOTES, then extra */
 
@@ -58,6 +58,10 @@ struct parser {
 	bool stop; /* error cap reached, or out of memory */
 	bool oom;
 	int last_err_line;
+	long warned_set;       /* the last set warned about `any` with other items */
+	long count_set;        /* the set count[] is of, -1 if none */
+	size_t count[2];       /* its IPv4 and IPv6 prefixes */
+	size_t all_count[2];   /* IPv4 and IPv6 prefixes in all named sets */
 	struct row_pos *pos; /* beside p->rows */
 	size_t nnamed;       /* named sets */
 	bool sets_full, rows_full;
@@ -67,6 +71,7 @@ struct parser {
 	int cont_line, cont_col;
 	/* Statements seen, well formed or not. */
 	int nstatements, nrows_seen, nlong_lines;
+	int nbad_lines; /* lines with an error */
 	bool protect_seen;
 	char *protect_name; /* of the first well formed protect */
 	int protect_line, protect_col;
@@ -102,17 +107,17 @@ static bool tok_is(const char *s, size_t n, const char *word)
 	return strlen(word) == n && !memcmp(s, word, n);
 }
 
-/* s[0..n) for a message: at most QUOTE_MAX bytes, cut at a character boundary. */
+/*
+ * s[0..n) for a message: at most QUOTE_MAX bytes, anything but printable
+ * ASCII shown as '?' (names and addresses are ASCII; nothing else needs to be
+ * echoed to a terminal, nor more of a file that is not a policy).
+ */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-	size_t k = n;
+	size_t k = n > QUOTE_MAX ? QUOTE_MAX : n, i;
 
-	if (k > QUOTE_MAX) {
-		k = QUOTE_MAX;
-		while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
-			k--;
-	}
-	memcpy(buf, s, k);
+	for (i = 0; i < k; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 	if (k < n)
 		memcpy(buf + k, "...", 4);
 	else
@@ -136,6 +141,7 @@ static int errs_vadd(struct policy_errors *e, int line, int col, const char *fmt
 	err = &e->v[e->n++];
 	err->line = line;
 	err->col = col;
+	err->warning = 0;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return 0;
 }
@@ -174,6 +180,33 @@ static void nomem(struct parser *ps)
 {
 	ps->oom = true;
 	ps->stop = true;
+}
+
+/* A warning: printed, but the policy is still taken. */
+static __attribute__((format(printf, 4, 5))) void
+pwarn(struct parser *ps, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	if (ps->stop)
+		return;
+	va_start(ap, fmt);
+	ret = errs_vadd(ps->errs, line, col, fmt, ap);
+	va_end(ap);
+	if (ret)
+		nomem(ps);
+	else
+		ps->errs->v[ps->errs->n - 1].warning = 1;
+}
+
+static size_t errs_count(const struct policy_errors *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->n; i++)
+		n += !e->v[i].warning;
+	return n;
 }
 
 /*
@@ -227,9 +260,15 @@ static int text_check(struct parser *ps, const unsigned char *t, size_t len)
 					goto bad_utf8;
 			if (need == 1)
 				cp = (c & 0x1f) << 6 | (t[i + 1] & 0x3f);
+			if (need == 2)
+				cp = (c & 0x0f) << 12 | (t[i + 1] & 0x3fu) << 6 | (t[i + 2] & 0x3f);
 		}
 		if (c == 0) {
 			snprintf(what, sizeof(what), "NUL byte");
+		} else if (cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+			   (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+			/* Text that displays in another order than it reads (Trojan Source). */
+			snprintf(what, sizeof(what), "bidirectional control character U+%04X", cp);
 		} else if ((cp < 0x20 && cp != '\t' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f)) {
 			snprintf(what, sizeof(what), "control character 0x%02x", cp);
 		} else {
@@ -364,6 +403,18 @@ static int prefix_parse(const char *s, size_t n, struct prefix *pf)
 	return ADDR_OK;
 }
 
+/*
+ * NAME: with a row name that is not an address (2001:db8:: ends with ':' too):
+ * a labelled row, never a set item.
+ */
+static bool label_like(const char *s, size_t n)
+{
+	struct prefix pf;
+
+	return n > 1 && s[n - 1] == ':' && name_ok(s, n - 1, true) &&
+	       prefix_parse(s, n, &pf) != ADDR_OK;
+}
+
 /* Clear the host bits; true if any was set. */
 static bool prefix_mask(struct prefix *pf)
 {
@@ -382,11 +433,41 @@ static bool prefix_mask(struct prefix *pf)
 	return host;
 }
 
+/*
+ * An IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) form: the
+ * data path sees IPv4 packets as IPv4, never so, and an entry like this would
+ * guard or match nothing (a protected address left open). The IPv4 prefix it
+ * stands for in *v4. :: and ::1 (and ::/127, just those two) are IPv6's own.
+ */
+static const char *v4_in_v6(const struct prefix *pf, struct prefix *v4)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[12];
+	const uint8_t *low = pf->addr + 12;
+
+	if (pf->family != 6 || pf->len < 96)
+		return NULL;
+	memset(v4, 0, sizeof(*v4));
+	v4->family = 4;
+	v4->len = (uint8_t)(pf->len - 96);
+	memcpy(v4->addr, low, 4);
+	prefix_mask(v4);
+	if (!memcmp(pf->addr, mapped, 12))
+		return "IPv4-mapped";
+	if (memcmp(pf->addr, zero, 12))
+		return NULL;
+	if (pf->len >= 127 && !low[0] && !low[1] && !low[2] && low[3] <= 1)
+		return NULL;
+	return "IPv4-compatible";
+}
+
 /* `any`, an address or a prefix, into pf[0..*npf); an error at line:col. */
 static int item_parse(struct parser *ps, int line, int col, const char *s, size_t n,
 		      struct prefix pf[2], size_t *npf)
 {
 	char qb[QUOTE_BUF], fix[INET6_ADDRSTRLEN + 8];
+	struct prefix v4;
+	const char *form;
 
 	if (tok_is(s, n, "any")) {
 		memset(pf, 0, 2 * sizeof(*pf));
@@ -401,6 +482,15 @@ static int item_parse(struct parser *ps, int line, int col, const char *s, size_
 		return -1;
 	case ADDR_BAD_LEN:
 		perr(ps, line, col, "bad prefix length in '%s'", quote(qb, s, n));
+		return -1;
+	}
+	form = v4_in_v6(&pf[0], &v4);
+	if (form) {
+		prefix_format(&v4, fix, sizeof(fix));
+		perr(ps, line, col,
+		     "'%s' is an %s IPv6 form, which never matches an IPv4 packet; "
+		     "write the IPv4 %s %s", quote(qb, s, n), form, v4.len == 32 ? "address" : "prefix",
+		     fix);
 		return -1;
 	}
 	if (prefix_mask(&pf[0])) {
@@ -429,6 +519,58 @@ static int set_add(struct addr_set *set, const struct prefix *pf, size_t n)
 	}
 	memcpy(set->prefixes + set->nprefixes, pf, n * sizeof(*pf));
 	set->nprefixes += n;
+	return 0;
+}
+
+/*
+ * Add the items of one written item (`any` is two) to named set `target`, at
+ * line:col. `any` or a /0 beside other prefixes of its family is warned
+ * about (the others say nothing); the per-set and per-policy prefix limits
+ * hold for every set, used or not. 0, or -1 after an error.
+ */
+static int set_add_item(struct parser *ps, long target, const struct prefix *pf, size_t npf,
+			int ln, int col)
+{
+	struct addr_set *set = &ps->p->sets[target];
+	bool redundant = false;
+	size_t k, i;
+
+	if (ps->count_set != target) {
+		ps->count_set = target;
+		ps->count[0] = ps->count[1] = 0;
+		for (i = 0; i < set->nprefixes; i++)
+			ps->count[set->prefixes[i].family == 6]++;
+	}
+	for (k = 0; k < npf; k++) {
+		int f = pf[k].family == 6;
+		bool has_all = false;
+
+		for (i = 0; i < set->nprefixes && !has_all; i++)
+			has_all = set->prefixes[i].family == pf[k].family && !set->prefixes[i].len;
+		if (has_all || (!pf[k].len && ps->count[f]))
+			redundant = true;
+		if (ps->count[f] >= POLICY_MAX_SET_PREFIXES) {
+			perr(ps, ln, col, "set '%s' holds more than %u IPv%c prefixes", set->name,
+			     POLICY_MAX_SET_PREFIXES, f ? '6' : '4');
+			return -1;
+		}
+		if (ps->all_count[f] >= POLICY_MAX_ALL_PREFIXES) {
+			perr(ps, ln, col, "the sets hold more than %u IPv%c prefixes",
+			     POLICY_MAX_ALL_PREFIXES, f ? '6' : '4');
+			return -1;
+		}
+		if (set_add(set, &pf[k], 1)) {
+			nomem(ps);
+			return -1;
+		}
+		ps->count[f]++;
+		ps->all_count[f]++;
+	}
+	if (redundant && ps->warned_set != target) {
+		ps->warned_set = target;
+		pwarn(ps, ln, col, "set '%s' holds 'any' (or a /0) beside other items, "
+		      "which it already covers", set->name);
+	}
 	return 0;
 }
 
@@ -495,10 +637,8 @@ static void items_parse(struct parser *ps, int ln, const char *line, size_t i, s
 		}
 		if (item_parse(ps, ln, (int)start + 1, line + start, i - start, pf, &npf))
 			return;
-		if (target >= 0 && set_add(&ps->p->sets[target], pf, npf)) {
-			nomem(ps);
+		if (target >= 0 && set_add_item(ps, target, pf, npf, ln, (int)start + 1))
 			return;
-		}
 		while (i < end && is_ws(line[i]))
 			i++;
 		if (i >= end)
@@ -1190,7 +1330,8 @@ static void parse_line(struct parser *ps, int ln, const char *line, size_t n, si
 		while (w < n && !is_ws(line[w]) && line[w] != ',' && line[w] != '#')
 			w++;
 		/* A word that cannot be an address: the list was over, the comma a slip. */
-		if (w > i && !addr_like(line + i, w - i) && !tok_is(line + i, w - i, "any")) {
+		if (w > i && ((!addr_like(line + i, w - i) && !tok_is(line + i, w - i, "any")) ||
+			      label_like(line + i, w - i))) {
 			cont_missing(ps);
 		} else {
 			items_parse(ps, ln, line, i, set_line_end(line, n, i), ps->cont_set, true);
@@ -1271,6 +1412,34 @@ static char *derive_name(const struct row *r)
 	return buf;
 }
 
+static size_t row_written_len(const struct policy *p, const struct row *r);
+
+/*
+ * The protected set names the Edge's own addresses. One that covers far more
+ * (`any`, 0.0.0.0/0, a /8) turns the filter onto others' traffic and is
+ * almost always a slip: refused, at the set.
+ */
+static void protect_width_check(struct parser *ps, const struct addr_set *s)
+{
+	char pf[INET6_ADDRSTRLEN + 8];
+	size_t i;
+
+	for (i = 0; i < s->nprefixes; i++) {
+		const struct prefix *x = &s->prefixes[i];
+		unsigned min = x->family == 4 ? POLICY_PROTECT_MIN_LEN4 : POLICY_PROTECT_MIN_LEN6;
+
+		if (x->len >= min)
+			continue;
+		prefix_format(x, pf, sizeof(pf));
+		perr(ps, s->line, s->col,
+		     "protected set '%s' holds %s%s, wider than /%u; protect names the Edge's "
+		     "own addresses (at most /%u IPv4, /%u IPv6 wide)", s->name,
+		     x->len ? "" : "everything: ", pf, min, POLICY_PROTECT_MIN_LEN4,
+		     POLICY_PROTECT_MIN_LEN6);
+		return;
+	}
+}
+
 /* Step 3: what needs the whole file. */
 static void resolve(struct parser *ps)
 {
@@ -1289,6 +1458,7 @@ static void resolve(struct parser *ps)
 			p->protect = (int)idx;
 			p->sets[idx].used = 1;
 			pname = p->sets[idx].name;
+			protect_width_check(ps, &p->sets[idx]);
 		}
 	}
 
@@ -1360,6 +1530,11 @@ static void resolve(struct parser *ps)
 				break;
 			}
 		}
+		/* The normalised copy must read back under the same line limit. */
+		if (j == i && row_written_len(p, r) > POLICY_MAX_LINE)
+			perr(ps, r->line, r->col,
+			     "row is over %d bytes once normalised (its name, then its fields, "
+			     "notes escaped); shorten its notes", POLICY_MAX_LINE);
 	}
 }
 
@@ -1400,7 +1575,7 @@ static void file_too_big(struct policy_errors *errs, unsigned long long size)
 int policy_parse(const char *file, const char *text, size_t len, struct policy *out,
 		 struct policy_errors *errs)
 {
-	struct parser ps = { .p = out, .errs = errs };
+	struct parser ps = { .p = out, .errs = errs, .warned_set = -1, .count_set = -1 };
 	size_t off = 0;
 	int ln = 0;
 
@@ -1436,6 +1611,8 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 			if (ln == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
 				skip = 3;
 			parse_line(&ps, ln, line, n, skip);
+			if (ps.last_err_line == ln)
+				ps.nbad_lines++;
 		}
 		if (ps.cont)
 			cont_missing(&ps);
@@ -1453,11 +1630,20 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 			}
 		}
 	}
+	/*
+	 * Not one line read as a statement: this is no policy (a password file
+	 * given by mistake). Say so once, and quote nothing of it.
+	 */
+	if (!ps.oom && ps.nbad_lines && ps.nbad_lines >= ps.nstatements &&
+	    errs_count(errs) && !ps.nlong_lines) {
+		errs->n = 0;
+		errs_add(errs, 1, 1, "not a picfw policy: no line of it reads as a statement");
+	}
 	if (ps.oom)
 		errs_add(errs, 0, 0, "%s", strerror(ENOMEM));
 	free(ps.pos);
 	free(ps.protect_name);
-	if (errs->n || ps.oom) {
+	if (errs_count(errs) || ps.oom) {
 		errs_sort(errs);
 		policy_free(out);
 		return -1;
@@ -1467,22 +1653,34 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 
 int policy_load(const char *path, struct policy *out, struct policy_errors *errs)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-	struct stat st;
 	int fd, ret;
 
 	policy_init(out);
 	memset(errs, 0, sizeof(*errs));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
+	if (fd < 0) {
+		errs_add(errs, 0, 0, "%s", strerror(errno));
+		return -1;
+	}
+	ret = policy_load_fd(fd, path, out, errs);
+	close(fd);
+	return ret;
+}
+
+int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_errors *errs)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	struct stat st;
+	int ret;
+
+	policy_init(out);
+	memset(errs, 0, sizeof(*errs));
 	if (fstat(fd, &st))
 		goto fail;
 	if (S_ISREG(st.st_mode)) {
 		if ((unsigned long long)st.st_size > POLICY_MAX_FILE) {
 			file_too_big(errs, (unsigned long long)st.st_size);
-			close(fd);
 			return -1;
 		}
 		cap = (size_t)st.st_size + 1;
@@ -1498,7 +1696,6 @@ int policy_load(const char *path, struct policy *out, struct policy_errors *errs
 				errs_add(errs, 1, 1, "file is over the %u-byte limit",
 					 POLICY_MAX_FILE);
 				free(buf);
-				close(fd);
 				return -1;
 			}
 			if (buf || !cap)
@@ -1522,19 +1719,16 @@ int policy_load(const char *path, struct policy *out, struct policy_errors *errs
 			break;
 		len += (size_t)r;
 	}
-	close(fd);
 	if (len > POLICY_MAX_FILE) {
 		free(buf);
 		file_too_big(errs, len);
 		return -1;
 	}
-	ret = policy_parse(path, buf, len, out, errs);
+	ret = policy_parse(file, buf, len, out, errs);
 	free(buf);
 	return ret;
 fail:
 	errs_add(errs, 0, 0, "%s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return -1;
 }
@@ -1568,10 +1762,12 @@ void policy_errors_print(FILE *f, const char *file, const struct policy_errors *
 	for (i = 0; i < errs->n; i++) {
 		const struct policy_error *e = &errs->v[i];
 
+		const char *kind = e->warning ? "warning" : "error";
+
 		if (e->line > 0)
-			fprintf(f, "%s:%d:%d: error: %s\n", file, e->line, e->col, e->msg);
+			fprintf(f, "%s:%d:%d: %s: %s\n", file, e->line, e->col, kind, e->msg);
 		else
-			fprintf(f, "%s: error: %s\n", file, e->msg);
+			fprintf(f, "%s: %s: %s\n", file, kind, e->msg);
 	}
 }
 
@@ -1748,9 +1944,42 @@ static void write_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* One row as policy_write writes it, without the newline. */
+static void write_row(FILE *f, const struct policy *p, const struct row *r)
+{
+	char buf[64];
+
+	fprintf(f, "%s: %s/%s/%s/", r->name, r->role, r->protocol,
+		r->transport == PICFW_TCP ? "TCP" : "UDP");
+	if (r->port_lo == r->port_hi)
+		fprintf(f, "%u", r->port_lo);
+	else
+		fprintf(f, "%u-%u", r->port_lo, r->port_hi);
+	fprintf(f, " %s", endpoint_text(p, r->src, buf, sizeof(buf)));
+	fprintf(f, " %s", endpoint_text(p, r->dst, buf, sizeof(buf)));
+	if (r->notes) {
+		fputc(' ', f);
+		write_quoted(f, r->notes);
+	}
+}
+
+static size_t row_written_len(const struct policy *p, const struct row *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return 0;
+	write_row(f, p, r);
+	fclose(f);
+	free(buf);
+	return len;
+}
+
 void policy_write(FILE *f, const struct policy *p)
 {
-	char pf[INET6_ADDRSTRLEN + 8], buf[64];
+	char pf[INET6_ADDRSTRLEN + 8];
 	size_t i, j;
 
 	fprintf(f, "# normalised by picfw\nmode %s\n", policy_mode_name(p->mode));
@@ -1773,20 +2002,7 @@ void policy_write(FILE *f, const struct policy *p)
 	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
 		fprintf(f, "protect %s\n", p->sets[p->protect].name);
 	for (i = 0; i < p->nrows; i++) {
-		const struct row *r = &p->rows[i];
-
-		fprintf(f, "%s: %s/%s/%s/", r->name, r->role, r->protocol,
-			r->transport == PICFW_TCP ? "TCP" : "UDP");
-		if (r->port_lo == r->port_hi)
-			fprintf(f, "%u", r->port_lo);
-		else
-			fprintf(f, "%u-%u", r->port_lo, r->port_hi);
-		fprintf(f, " %s", endpoint_text(p, r->src, buf, sizeof(buf)));
-		fprintf(f, " %s", endpoint_text(p, r->dst, buf, sizeof(buf)));
-		if (r->notes) {
-			fputc(' ', f);
-			write_quoted(f, r->notes);
-		}
+		write_row(f, p, &p->rows[i]);
 		fputc('\n', f);
 	}
 }

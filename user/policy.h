@@ -15,6 +15,13 @@
 #define POLICY_MAX_FILE (16u * 1024 * 1024) /* bytes per policy file */
 #define POLICY_MAX_SETS 4096
 #define POLICY_MAX_ERRORS 50                /* reported, then parsing stops */
+/* Prefixes of one family in one set, used or not (what compile takes for all rows' sets). */
+#define POLICY_MAX_SET_PREFIXES (PICFW_MAX_PREFIXES / PICFW_GENERATIONS)
+/* ... and in all sets of a policy together. */
+#define POLICY_MAX_ALL_PREFIXES PICFW_MAX_PREFIXES
+/* The protected set names the Edge's addresses: nothing wider than these. */
+#define POLICY_PROTECT_MIN_LEN4 16
+#define POLICY_PROTECT_MIN_LEN6 32
 
 struct prefix {
 	uint8_t family; /* 4 or 6 */
@@ -59,9 +66,10 @@ struct policy {
 	uint32_t flows[PICFW_TRANSPORTS]; /* flow table size per family, by transport */
 };
 
-/* One diagnostic: FILE:LINE:COL: error: MESSAGE */
+/* One diagnostic: FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail) */
 struct policy_error {
 	int line, col;
+	int warning;
 	char msg[512];
 };
 
@@ -80,6 +88,12 @@ int policy_parse(const char *file, const char *text, size_t len, struct policy *
 
 /* Read a file (size limit POLICY_MAX_FILE) and parse it. */
 int policy_load(const char *path, struct policy *out, struct policy_errors *errs);
+
+/*
+ * The same from an open fd (read to its end, not closed): what the trust
+ * check opened is what is parsed (policy_file.h). file names it in messages.
+ */
+int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_errors *errs);
 
 void policy_free(struct policy *p);
 void policy_errors_free(struct policy_errors *errs);

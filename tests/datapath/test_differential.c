@@ -192,6 +192,13 @@ static void prefix_mask(struct ref_prefix *p)
 	}
 	if (p->family == 4)
 		memset(p->addr + 4, 0, 12);
+	/*
+	 * The parser refuses IPv4-mapped and IPv4-compatible forms (::ffff:0:0/96,
+	 * ::/96): move such a prefix out of ::/80.
+	 */
+	if (p->family == 6 && p->len >= 96 && !memcmp(p->addr, (const uint8_t[10]){ 0 }, 10) &&
+	    ((!p->addr[10] && !p->addr[11]) || (p->addr[10] == 0xff && p->addr[11] == 0xff)))
+		p->addr[0] = 0x20;
 }
 
 /* The last address of a prefix: the host bits set. */
@@ -486,7 +493,8 @@ static void add_protected(struct g_policy *g, struct g_set *s, int family, int h
 /*
  * The protected set: usually an Edge's few host addresses (picfw compares
  * up to PICFW_PROT_INLINE per family inline), sometimes more hosts than
- * that, a block, a duplicate, one family only, or everything.
+ * that, a block, a duplicate, one family only, or blocks as wide as a
+ * protected set may be (the parser refuses wider ones, and `any`).
  */
 static void random_protected(struct g_policy *g)
 {
@@ -497,7 +505,16 @@ static void random_protected(struct g_policy *g)
 	strcpy(s->name, "guarded");
 	gset_clear(s);
 	if (k < 3) {
-		s->any = 1; /* everything is protected */
+		struct ref_prefix p;
+
+		random_prefix(g, 4, &p);
+		p.len = POLICY_PROTECT_MIN_LEN4;
+		prefix_mask(&p);
+		gset_add(s, &p);
+		random_prefix(g, 6, &p);
+		p.len = POLICY_PROTECT_MIN_LEN6;
+		prefix_mask(&p);
+		gset_add(s, &p);
 	} else if (k < 55) {
 		n4 = 1 + (int)rnd(2);
 		n6 = (int)rnd(3);

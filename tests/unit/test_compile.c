@@ -227,11 +227,13 @@ static void test_compile_prefix_limit(void **state)
 	(void)state;
 	text = malloc(n * 24 + 256);
 	assert_non_null(text);
+	/* Two sets, each within the parser's per-set limit, over compile's together. */
 	w = text + sprintf(text, "set edge = 203.0.113.10\nset big = ");
 	for (i = 0; i < n; i++)
-		w += sprintf(w, "10.%zu.%zu.%zu%s", i >> 16, (i >> 8) & 255, i & 255,
-			     i + 1 < n ? (i % 64 == 63 ? ",\n" : ",") : "\n");
-	sprintf(w, "protect edge\nA/X/TCP/1 big edge\n");
+		w += sprintf(w, "%s10.%zu.%zu.%zu%s", i == n / 2 ? "set big2 = " : "", i >> 16,
+			     (i >> 8) & 255, i & 255,
+			     i + 1 < n && i + 1 != n / 2 ? (i % 64 == 63 ? ",\n" : ",") : "\n");
+	sprintf(w, "protect edge\nA/X/TCP/1 big edge\nA/X/TCP/2 big2 edge\n");
 	assert_int_equal(policy_parse("big.policy", text, strlen(text), &p, &errs), 0);
 	assert_int_equal(compile_policy(&p, &img, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "over the limit"));

@@ -395,7 +395,7 @@ static void test_policy_set_continuation(void **state)
 		 "  # a comment between\n"
 		 "        203.0.113.11 , 2001:db8::/32,   # trailing comment\n"
 		 "\t203.0.113.12\n"
-		 "set any4=0.0.0.0/0,any\n"
+		 "set any4=0.0.0.0/0,::/0\n"
 		 "protect e\n"
 		 "a/b/TCP/1 any4 e\n", &p);
 	assert_int_equal(p.nsets, 2);
@@ -403,12 +403,12 @@ static void test_policy_set_continuation(void **state)
 	assert_string_equal(fmt_prefix(&p.sets[0].prefixes[1]), "203.0.113.11");
 	assert_string_equal(fmt_prefix(&p.sets[0].prefixes[2]), "2001:db8::/32");
 	assert_string_equal(fmt_prefix(&p.sets[0].prefixes[3]), "203.0.113.12");
-	assert_int_equal(p.sets[1].nprefixes, 3);
+	assert_int_equal(p.sets[1].nprefixes, 2);
 	assert_int_equal(p.rows[0].line, 8);
 	out = print_policy(&p);
 	assert_non_null(strstr(out, "set e = 203.0.113.10, 203.0.113.11, 2001:db8::/32, "
 				    "203.0.113.12\n"));
-	assert_non_null(strstr(out, "set any4 = 0.0.0.0/0, 0.0.0.0/0, ::/0\n"));
+	assert_non_null(strstr(out, "set any4 = any\n"));
 	free(out);
 	policy_free(&p);
 }
@@ -460,7 +460,7 @@ static void test_policy_inline_addresses(void **state)
 	parse_ok(BASE "a/b/TCP/1 198.51.100.0/24 e\n"
 		      "a/b/TCP/2 e 2001:db8::/32\n"
 		      "a/b/TCP/3 192.0.2.1 e\n"
-		      "a/b/TCP/4 e ::ffff:192.0.2.0/120\n"
+		      "a/b/TCP/4 e 2001:db8::c000:200/120\n"
 		      "a/b/TCP/5 e 2001:DB8::1\n", &p);
 	assert_int_equal(p.nrows, 5);
 	assert_int_equal(p.nsets, 6);
@@ -479,7 +479,7 @@ static void test_policy_inline_addresses(void **state)
 	assert_int_equal(s->prefixes[0].len, 32);
 	assert_string_equal(fmt_prefix(&s->prefixes[0]), "192.0.2.1");
 	assert_string_equal(fmt_prefix(&p.sets[p.rows[3].dst].prefixes[0]),
-			    "::ffff:192.0.2.0/120");
+			    "2001:db8::c000:200/120");
 	s = &p.sets[p.rows[4].dst];
 	assert_int_equal(s->prefixes[0].len, 128);
 	assert_string_equal(fmt_prefix(&s->prefixes[0]), "2001:db8::1");
@@ -496,9 +496,10 @@ static void test_policy_ipv6_prefixes(void **state)
 	const struct addr_set *s;
 
 	(void)state;
-	parse_ok("set v6 = 2001:db8:100::/48, 2001:db8::1, ::/0, 2001:db8::/127, fe80::/10\n"
-		 "protect v6\n"
-		 "a/b/UDP/53 v6 any\n", &p);
+	parse_ok("set v6 = 2001:db8:100::/48, 2001:db8::1, 2001::/16, 2001:db8::/127, fe80::/10\n"
+		 "set e = 2001:db8:e::10\n"
+		 "protect e\n"
+		 "a/b/UDP/53 v6 e\n", &p);
 	s = &p.sets[0];
 	assert_int_equal(s->nprefixes, 5);
 	assert_int_equal(s->prefixes[0].len, 48);
@@ -507,7 +508,7 @@ static void test_policy_ipv6_prefixes(void **state)
 	assert_int_equal(s->prefixes[0].addr[4], 0x01);
 	assert_int_equal(s->prefixes[1].len, 128);
 	assert_int_equal(s->prefixes[1].addr[15], 1);
-	assert_int_equal(s->prefixes[2].len, 0);
+	assert_int_equal(s->prefixes[2].len, 16);
 	assert_int_equal(s->prefixes[3].len, 127);
 	assert_string_equal(fmt_prefix(&s->prefixes[4]), "fe80::/10");
 	policy_free(&p);
@@ -518,8 +519,8 @@ static void test_policy_compact_set_syntax(void **state)
 	struct policy p;
 
 	(void)state;
-	parse_ok("set a=1.2.3.4,any\nset b =5.6.7.0/24 ,2001:db8::/64\nprotect a\n"
-		 "a/b/TCP/1 b a\n", &p);
+	parse_ok("set a=1.2.3.4,2001:db8::9\t,5.6.7.8\nset b =5.6.7.0/24 ,2001:db8::/64\n"
+		 "protect a\na/b/TCP/1 b a\n", &p);
 	assert_int_equal(p.sets[0].nprefixes, 3);
 	assert_string_equal(fmt_prefix(&p.sets[0].prefixes[0]), "1.2.3.4");
 	assert_int_equal(p.sets[1].nprefixes, 2);
@@ -797,16 +798,16 @@ static void test_policy_long_line(void **state)
 	(void)state;
 	assert_non_null(text);
 	/* 4096 bytes then CRLF, then 4096 bytes then LF: both fine. */
-	o += sprintf(o, BASE "a/b/TCP/1 any e \"");
-	memset(o, 'x', POLICY_MAX_LINE - 18);
-	o += POLICY_MAX_LINE - 18;
+	o += sprintf(o, BASE "r: a/b/TCP/1 any e \"");
+	memset(o, 'x', POLICY_MAX_LINE - 21);
+	o += POLICY_MAX_LINE - 21;
 	o += sprintf(o, "\"\r\n#");
 	memset(o, 'y', POLICY_MAX_LINE - 1);
 	o += POLICY_MAX_LINE - 1;
 	*o++ = '\n';
 	*o = '\0';
 	parse_ok(text, &p);
-	assert_int_equal(strlen(p.rows[0].notes), POLICY_MAX_LINE - 18);
+	assert_int_equal(strlen(p.rows[0].notes), POLICY_MAX_LINE - 21);
 	policy_free(&p);
 
 	/* 4097 bytes on line 4: reported, skipped, and line 5 is still read. */
@@ -981,12 +982,12 @@ static void test_policy_too_many_sets(void **state)
 	assert_non_null(text);
 	len += (size_t)sprintf(text + len, "protect s0\na/b/TCP/1 any s0\n");
 	for (i = 0; i < POLICY_MAX_SETS; i++)
-		len += (size_t)sprintf(text + len, "set s%d = 10.0.0.0/8\n", i);
+		len += (size_t)sprintf(text + len, "set s%d = 10.0.0.0/16\n", i);
 	parse_ok(text, &p);
 	assert_int_equal(p.nsets, POLICY_MAX_SETS + 1);
 	assert_false(p.sets[POLICY_MAX_SETS - 1].used);
 	policy_free(&p);
-	sprintf(text + len, "set s%d = 10.0.0.0/8\nset t = 1.2.3.4\n", i);
+	sprintf(text + len, "set s%d = 10.0.0.0/16\nset t = 1.2.3.4\n", i);
 	expect_error(text, POLICY_MAX_SETS + 3, 5, "more than 4096 sets");
 	free(text);
 }

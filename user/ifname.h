@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * ifname.h - interface names as picfw takes them from a command line: the one
+ * check every command makes before a name becomes part of a path (the pin
+ * directory under the bpffs root, the policy copies in /run/picfw).
+ */
+#ifndef PICFW_IFNAME_H
+#define PICFW_IFNAME_H
+
+#include <stddef.h>
+
+/*
+ * The kernel's dev_valid_name() rules, a little stricter: 1 to 15 bytes of
+ * printable ASCII, no '/', ':' or blank, not "." or "..". 0, or -1 with the
+ * reason in why (which never holds the name's raw bytes; why may be NULL).
+ */
+int ifname_check(const char *name, char *why, size_t len);
+
+/* name for a message: at most 15 bytes, anything not printable ASCII as '?'. */
+const char *ifname_sanitise(const char *name, char buf[16]);
+
+#endif /* PICFW_IFNAME_H */

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * policy_copy.c - normalised policy copies in /run/picfw (see policy_copy.h).
+ *
+ * Root writes here: a directory someone else planted (a symlink, another
+ * owner, a wider mode) is refused, and nothing is written through a name an
+ * attacker could have prepared: temp files are made with mkstemp (O_EXCL)
+ * and renamed into place, which replaces a planted symlink, never its target.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ifname.h"
+#include "log.h"
+#include "policy_copy.h"
+
+int run_dir_ensure(const char *dir, int create, char *why, size_t len)
+{
+	struct stat st;
+
+	if (create && mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(why, len, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (lstat(dir, &st)) {
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, len, "%s is a symbolic link; refusing to write through it", dir);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 07777) != 0700) {
+		snprintf(why, len,
+			 "%s is not a 0700 directory owned by uid %u (it has mode %04o, uid %u); "
+			 "remove it or fix it (chown %u %s; chmod 0700 %s)",
+			 dir, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
+			 (unsigned)st.st_uid, (unsigned)geteuid(), dir, dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int copy_name(const char *dir, const char *ifname, uint32_t gen, char *buf, size_t len)
+{
+	int n;
+
+	if (ifname_check(ifname, NULL, 0))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s.gen%u.policy", dir, ifname, gen);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
+{
+	return copy_name(PICFW_RUN_DIR, ifname, gen, buf, len);
+}
+
+int policy_copy_save_in(const char *dir, const char *ifname, uint32_t gen, const struct policy *p,
+			char *why, size_t len)
+{
+	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 16];
+	long size;
+	FILE *f;
+	int fd, ret;
+
+	ret = copy_name(dir, ifname, gen, path, sizeof(path));
+	if (ret) {
+		snprintf(why, len, "bad interface name or path too long");
+		return ret;
+	}
+	ret = run_dir_ensure(dir, 1, why, len);
+	if (ret)
+		return ret;
+	snprintf(tmp, sizeof(tmp), "%s/.%s.gen%u.XXXXXX", dir, ifname, gen);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(why, len, "cannot create a file in %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		goto fail;
+	}
+	policy_write(f, p);
+	size = ftell(f);
+	if (fflush(f) || ferror(f)) {
+		ret = -errno;
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f)) {
+		ret = -errno;
+		goto fail;
+	}
+	/* What policy_load reads back: never a copy that cannot be read. */
+	if (size < 0 || (unsigned long)size > POLICY_MAX_FILE) {
+		ret = -EFBIG;
+		goto fail;
+	}
+	if (rename(tmp, path)) {
+		ret = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(why, len, "writing %s failed: %s", path, strerror(-ret));
+	unlink(tmp);
+	return ret;
+}
+
+int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p)
+{
+	char why[512];
+	int ret = policy_copy_save_in(PICFW_RUN_DIR, ifname, gen, p, why, sizeof(why));
+
+	if (ret)
+		pr_warn("picfw: %s\n", why);
+	return ret;
+}
+
+void policy_copy_remove(const char *ifname)
+{
+	char path[PICFW_PATH_LEN], why[512];
+	uint32_t gen;
+
+	/* Nothing is removed through a directory that is not ours. */
+	if (run_dir_ensure(PICFW_RUN_DIR, 0, why, sizeof(why)))
+		return;
+	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
+		if (!policy_copy_path(ifname, gen, path, sizeof(path)))
+			unlink(path);
+}
