@@ -565,11 +565,16 @@ __attribute__((noinline)) __u32 flow_reply(const struct packet *pkt,
 	return count_row(gen, row, bytes);
 }
 
-/* The fragment key of a packet: its datagram, as IP reassembly sees it. */
+/*
+ * The fragment key of a packet: its datagram, as IP reassembly sees it. IPv6
+ * keys leave the protocol out, as Linux's reassembly does: a later
+ * fragment's header names the first header after the fragment header, which
+ * is not the transport when an extension header follows it there.
+ */
 static __always_inline void frag_key_make(struct picfw_frag_key *k, const struct packet *pkt)
 {
 	k->family = pkt->family;
-	k->proto = pkt->l4proto;
+	k->proto = pkt->family == 4 ? pkt->l4proto : 0;
 	k->id = pkt->frag_id;
 	__builtin_memcpy(k->saddr, pkt->saddr, 16);
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);

@@ -350,7 +350,7 @@ static inline __u64 picfw_flow_binding(__u32 epoch, __u32 row)
 /*
  * picfw_frags: the first fragment of a datagram passed; its later fragments
  * pass on the same counter slot for PICFW_FRAG_TIMEOUT_NS. IPv4's 16-bit
- * identification or IPv6's 32-bit one.
+ * identification or IPv6's 32-bit one; proto is 0 for IPv6 (see frag_key_make).
  */
 struct picfw_frag_key {
 	__u8 family;

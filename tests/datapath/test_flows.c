@@ -853,6 +853,17 @@ static void test_flows_fragments_follow_the_first(void **state)
 	PASS_ROW("later_fragment_v6_follows", &later6, 5);
 	later6.frag_id = 0x55555555;
 	DROP("orphan_later_fragment_v6", &later6, PICFW_R_FRAGMENT);
+	/*
+	 * Destination options after the fragment header (RFC 8200: part of the
+	 * fragmentable part): later fragments name those options, not UDP.
+	 */
+	first6.n_ext = 2;
+	first6.ext[1] = IPPROTO_DSTOPTS;
+	first6.frag_id = 0x66666666;
+	later6.frag_id = 0x66666666;
+	later6.proto = IPPROTO_DSTOPTS;
+	PASS_ROW("first_fragment_v6_dstopts", &first6, 5);
+	PASS_ROW("later_fragment_v6_dstopts_follows", &later6, 5);
 
 	/* The fragmented reply of a tracked flow: its tail counts on the outbound row. */
 	egress(&out);

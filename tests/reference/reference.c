@@ -99,8 +99,8 @@
  *     not (the program re-matches once per flow and policy epoch; the
  *     answer is the same as matching every time).
  * 15. Fragments. A first fragment with more to come that passes on a row
- *     (10 or 14) is remembered: (family, protocol, fragment id, source,
- *     destination) -> that row's counter slot, replacing an older entry. A
+ *     (10 or 14) is remembered: (family, protocol (IPv4 only), fragment id,
+ *     source, destination) -> that row's counter slot, replacing an older entry. A
  *     later fragment to a protected address whose key is remembered passes,
  *     counted on that slot (in audit mode too); any other later fragment:
  *     drop, fragment. (The program forgets after 30 s and keeps at most
@@ -303,6 +303,15 @@ static void flow_key(struct ref_flow *k, uint8_t family, unsigned proto, const u
 	memcpy(k->local, local, n);
 }
 
+/*
+ * Rule 15's protocol: IPv4's, none for IPv6 (Linux's reassembly keys IPv6
+ * without it; a later fragment names the header after its fragment header).
+ */
+static uint8_t frag_proto(const struct ref_packet *k)
+{
+	return k->l3 == 4 ? k->l4proto : 0;
+}
+
 /* Rule 15: the row counter slot of a first fragment's datagram, or -1. */
 static long frag_slot(const struct ref_state *st, const struct ref_packet *k)
 {
@@ -311,7 +320,7 @@ static long frag_slot(const struct ref_state *st, const struct ref_packet *k)
 	for (i = 0; st && i < st->nfrags; i++) {
 		const struct ref_frag *f = &st->frags[i];
 
-		if (f->family == k->l3 && f->proto == k->l4proto && f->id == k->frag_id &&
+		if (f->family == k->l3 && f->proto == frag_proto(k) && f->id == k->frag_id &&
 		    !memcmp(f->saddr, k->saddr, n) && !memcmp(f->daddr, k->daddr, n))
 			return f->slot;
 	}
@@ -326,7 +335,7 @@ static void frag_remember(struct ref_state *st, const struct ref_packet *k, unsi
 	if (!st || !k->frag_more)
 		return;
 	for (i = 0; i < st->nfrags && !f; i++)
-		if (st->frags[i].family == k->l3 && st->frags[i].proto == k->l4proto &&
+		if (st->frags[i].family == k->l3 && st->frags[i].proto == frag_proto(k) &&
 		    st->frags[i].id == k->frag_id && !memcmp(st->frags[i].saddr, k->saddr, n) &&
 		    !memcmp(st->frags[i].daddr, k->daddr, n))
 			f = &st->frags[i];
@@ -335,7 +344,7 @@ static void frag_remember(struct ref_state *st, const struct ref_packet *k, unsi
 		f = &st->frags[st->nfrags++];
 		memset(f, 0, sizeof(*f));
 		f->family = (uint8_t)k->l3;
-		f->proto = k->l4proto;
+		f->proto = frag_proto(k);
 		f->id = k->frag_id;
 		memcpy(f->saddr, k->saddr, n);
 		memcpy(f->daddr, k->daddr, n);
@@ -545,12 +554,7 @@ static void parse(const uint8_t *b, size_t len, struct ref_packet *out, struct p
 					return;
 				}
 				next = b[pos];
-				/*
-				 * A later fragment's key has its fragment header's next
-				 * header; a first fragment's, the transport after the
-				 * walk (as the program keys them: the two differ when
-				 * an extension header follows the fragment header).
-				 */
+				/* The fragment key has no protocol in IPv6 (rule 15). */
 				out->l4proto = (uint8_t)next;
 				out->frag_id =
 				    (uint32_t)get16(b, pos + 4) << 16 | get16(b, pos + 6);
