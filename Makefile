@@ -40,7 +40,8 @@ endif
 # The pure core (no libbpf): tested and fuzzed without a kernel.
 CORE_SRCS := user/policy.c user/policy_match.c user/compile.c user/diff.c user/log.c
 # Kernel-facing library and the CLI.
-LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c
+LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
+	user/netlink.c
 CLI_SRCS  := user/main.c $(wildcard user/cmd_*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)

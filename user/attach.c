@@ -34,6 +34,7 @@
 #include "attach.h"
 #include "log.h"
 #include "picfw.skel.h"
+#include "seed.h"
 
 #define BPFFS "/sys/fs/bpf"
 
@@ -293,6 +294,21 @@ static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *i
 	return 0;
 }
 
+/*
+ * The flows of the sessions the Edge already has (seed.h), before the XDP
+ * link exists: their first reply through picfw finds its flow.
+ */
+static void seed_sessions(struct picfw_bpf *skel, const struct policy *p)
+{
+	struct picfw_maps m;
+	int fds[MAP_COUNT];
+
+	if (!skel_map_fds(skel, fds) && !maps_from_fds(fds, &m)) {
+		seed_flows_report("attach", &m, p);
+		maps_close(&m);
+	}
+}
+
 /* Record in generation 0's metadata what attach did on the TC side. */
 static int note_tc(struct picfw_bpf *skel, int attached, int created)
 {
@@ -376,6 +392,8 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	}
 	if (fill_maps(skel, policy_path, img, mode, err, errlen))
 		goto fail;
+	if (img->cfg.replies == PICFW_REPLIES_TRACKED)
+		seed_sessions(skel, p);
 
 	lopts.flags = mode == XDP_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	link_fd = bpf_link_create(bpf_program__fd(skel->progs.picfw_xdp), ifindex, BPF_XDP, &lopts);
