@@ -35,6 +35,7 @@
 #include "log.h"
 #include "picfw.skel.h"
 #include "seed.h"
+#include "tc.h"
 
 #define BPFFS "/sys/fs/bpf"
 
@@ -260,16 +261,35 @@ static int tc_attach(int ifindex, int prog_fd, int *created)
 	return ret;
 }
 
-static void tc_detach(int ifindex, int created)
+/*
+ * Remove our egress filter, and the clsact qdisc if attach made it and no
+ * other tool's filter (a policer, a monitor) has come to stand on it since,
+ * in either direction: destroying the qdisc would take those with it.
+ */
+static void tc_detach(const char *ifname, int ifindex, int created)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PICFW_TC_HANDLE, .priority = PICFW_TC_PRIORITY);
+	int ret, others;
 
-	bpf_tc_detach(&hook, &opts);
-	if (created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
+	ret = bpf_tc_detach(&hook, &opts);
+	if (ret && ret != -ENOENT)
+		pr_warn("picfw: removing the TC egress filter from %s failed: %s\n", ifname,
+			strerror(-ret));
+	if (!created || ret)
+		return;
+	others = tc_clsact_filter_count(ifindex);
+	if (others < 0) {
+		pr_warn("picfw: listing the filters on the clsact qdisc of %s failed: %s; "
+			"the qdisc stays\n", ifname, strerror(-others));
+		return;
 	}
+	if (others) {
+		pr_debug("picfw: other filters on the clsact qdisc of %s: it stays\n", ifname);
+		return;
+	}
+	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	bpf_tc_hook_destroy(&hook);
 }
 
 /* The flow tables as big as the policy asks (`flows tcp|udp N`), before load. */
@@ -458,7 +478,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 fail:
 	unpin_all(dir);
 	if (tc_attached)
-		tc_detach(ifindex, tc_created);
+		tc_detach(ifname, ifindex, tc_created);
 	if (link_fd >= 0)
 		close(link_fd); /* not pinned: closing it detaches */
 	picfw_bpf__destroy(skel);
@@ -490,7 +510,7 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 
 		if (ifindex && !maps_read_ctl(&m, &ctl) &&
 		    !maps_read_meta(&m, ctl.active & 1, &meta) && meta.tc_attached)
-			tc_detach(ifindex, meta.tc_created_qdisc);
+			tc_detach(ifname, ifindex, meta.tc_created_qdisc);
 		maps_close(&m);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
