@@ -41,7 +41,7 @@ endif
 CORE_SRCS := user/policy.c user/policy_match.c user/compile.c user/diff.c user/log.c
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
-	user/netlink.c user/tc.c
+	user/netlink.c user/tc.c user/ifaddr.c
 CLI_SRCS  := user/main.c $(wildcard user/cmd_*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
