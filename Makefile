@@ -38,10 +38,11 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # The pure core (no libbpf): tested and fuzzed without a kernel.
-CORE_SRCS := user/policy.c user/compile.c user/diff.c user/log.c user/ifname.c \
-	user/policy_file.c user/policy_copy.c
+CORE_SRCS := user/policy.c user/policy_match.c user/compile.c user/diff.c user/log.c \
+	user/ifname.c user/policy_file.c user/policy_copy.c
 # Kernel-facing library and the CLI.
-LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c
+LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
+	user/netlink.c user/tc.c user/ifaddr.c
 CLI_SRCS  := user/main.c $(wildcard user/cmd_*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -34,6 +34,8 @@
 #include "ifname.h"
 #include "log.h"
 #include "picfw.skel.h"
+#include "seed.h"
+#include "tc.h"
 
 #define BPFFS "/sys/fs/bpf"
 
@@ -272,16 +274,35 @@ static int tc_attach(int ifindex, int prog_fd, int *created)
 	return ret;
 }
 
-static void tc_detach(int ifindex, int created)
+/*
+ * Remove our egress filter, and the clsact qdisc if attach made it and no
+ * other tool's filter (a policer, a monitor) has come to stand on it since,
+ * in either direction: destroying the qdisc would take those with it.
+ */
+static void tc_detach(const char *ifname, int ifindex, int created)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PICFW_TC_HANDLE, .priority = PICFW_TC_PRIORITY);
+	int ret, others;
 
-	bpf_tc_detach(&hook, &opts);
-	if (created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
+	ret = bpf_tc_detach(&hook, &opts);
+	if (ret && ret != -ENOENT)
+		pr_warn("picfw: removing the TC egress filter from %s failed: %s\n", ifname,
+			strerror(-ret));
+	if (!created || ret)
+		return;
+	others = tc_clsact_filter_count(ifindex);
+	if (others < 0) {
+		pr_warn("picfw: listing the filters on the clsact qdisc of %s failed: %s; "
+			"the qdisc stays\n", ifname, strerror(-others));
+		return;
 	}
+	if (others) {
+		pr_debug("picfw: other filters on the clsact qdisc of %s: it stays\n", ifname);
+		return;
+	}
+	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	bpf_tc_hook_destroy(&hook);
 }
 
 /* The flow tables as big as the policy asks (`flows tcp|udp N`), before load. */
@@ -304,6 +325,21 @@ static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *i
 	skel->rodata->flows_max[PICFW_TCP] = img->flows[PICFW_TCP];
 	skel->rodata->flows_max[PICFW_UDP] = img->flows[PICFW_UDP];
 	return 0;
+}
+
+/*
+ * The flows of the sessions the Edge already has (seed.h), before the XDP
+ * link exists: their first reply through picfw finds its flow.
+ */
+static void seed_sessions(struct picfw_bpf *skel, const struct policy *p)
+{
+	struct picfw_maps m;
+	int fds[MAP_COUNT];
+
+	if (!skel_map_fds(skel, fds) && !maps_from_fds(fds, &m)) {
+		seed_flows_report("attach", &m, p);
+		maps_close(&m);
+	}
 }
 
 /* Record in generation 0's metadata what attach did on the TC side. */
@@ -389,6 +425,8 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	}
 	if (fill_maps(skel, policy_path, img, mode, err, errlen))
 		goto fail;
+	if (img->cfg.replies == PICFW_REPLIES_TRACKED)
+		seed_sessions(skel, p);
 
 	lopts.flags = mode == XDP_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	link_fd = bpf_link_create(bpf_program__fd(skel->progs.picfw_xdp), ifindex, BPF_XDP, &lopts);
@@ -453,7 +491,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 fail:
 	unpin_all(dir);
 	if (tc_attached)
-		tc_detach(ifindex, tc_created);
+		tc_detach(ifname, ifindex, tc_created);
 	if (link_fd >= 0)
 		close(link_fd); /* not pinned: closing it detaches */
 	picfw_bpf__destroy(skel);
@@ -490,7 +528,7 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 
 		if (ifindex && !maps_read_ctl(&m, &ctl) &&
 		    !maps_read_meta(&m, ctl.active & 1, &meta) && meta.tc_attached)
-			tc_detach(ifindex, meta.tc_created_qdisc);
+			tc_detach(ifname, ifindex, meta.tc_created_qdisc);
 		maps_close(&m);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);

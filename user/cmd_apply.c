@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "diff.h"
+#include "ifaddr.h"
 #include "maps.h"
 #include "policy.h"
 #include "policy_file.h"
@@ -93,6 +94,7 @@ int cmd_apply(int argc, char **argv)
 		ret = cmd_fail("apply", "%s", err);
 		goto out;
 	}
+	iface_warn_unprotected("apply", argv[optind], &p);
 	printf("picfw: applied %s to %s: generation %llu, %zu rows (%u kept, %u added, "
 	       "%u removed), %s mode; compiled in %.1f ms, written in %.1f ms, "
 	       "switched in %.1f ms, old generation cleared in %.1f ms\n",

@@ -8,6 +8,7 @@
 
 #include "attach.h"
 #include "cmd.h"
+#include "ifaddr.h"
 #include "log.h"
 #include "policy.h"
 #include "policy_file.h"
@@ -74,6 +75,7 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	t2 = now_ms();
+	iface_warn_unprotected("attach", argv[optind], &p);
 	printf("picfw: attached to %s (%s XDP), %zu rows, %s mode; "
 	       "compiled in %.1f ms, loaded and written in %.1f ms\n",
 	       argv[optind], mode == XDP_ATTACH_GENERIC ? "generic" : "native", p.nrows,

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "ifaddr.h"
 #include "ifname.h"
 #include "maps.h"
 #include "policy.h"
@@ -40,7 +41,7 @@ static int show_one(const char *ifname)
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64], attached[32], applied[32];
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
-	char ifbuf[IF_NAMESIZE] = "";
+	char ifbuf[IF_NAMESIZE] = "", unprotected[512];
 	struct picfw_meta meta;
 	struct picfw_ctl ctl;
 	struct picfw_maps m;
@@ -54,6 +55,8 @@ static int show_one(const char *ifname)
 	err = maps_read_ctl(&m, &ctl);
 	if (!err)
 		err = maps_read_meta(&m, ctl.active & 1, &meta);
+	if (!err) /* this network namespace's addresses of ifname, against the active maps */
+		iface_unprotected_format(ifname, &m, ctl.active & 1, unprotected, sizeof(unprotected));
 	maps_close(&m);
 	if (err)
 		return cmd_fail("status", "reading the maps of %s: %s", ifname, strerror(-err));
@@ -83,6 +86,8 @@ static int show_one(const char *ifname)
 	printf("  generation  %llu (slot %u)\n", (unsigned long long)meta.generation,
 	       ctl.active & 1);
 	printf("  attached    %s\n", attached);
+	printf("  unprotected %s (unprotected %s)\n", unprotected,
+	       policy_unprotected_name(ctl.gen[ctl.active & 1].unprotected));
 	printf("  digest      ");
 	print_digest(meta.digest, 8);
 	printf(" (FNV-1a 64 of the compiled policy)\n");

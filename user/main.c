@@ -23,7 +23,9 @@ static const struct cmd cmds[] = {
 	{ "attach", cmd_attach, "IFACE POLICY [--mode native|generic]",
 	  "load the filter, fill its maps from POLICY and attach it to IFACE",
 	  "The XDP program is attached through a BPF link pinned in /sys/fs/bpf/picfw/IFACE/\n"
-	  "with its maps beside it; the filter stays after the command exits.\n"
+	  "with its maps beside it; the filter stays after the command exits. The Edge's\n"
+	  "established sessions (its sockets in this network namespace) are kept as flows;\n"
+	  "IFACE's addresses outside the protected set are warned about.\n"
 	  "  -m, --mode MODE   native (the driver's XDP, the default) or generic (skb mode,\n"
 	  "                    any driver, slower)\n" },
 	{ "apply", cmd_apply, "IFACE POLICY [--dry-run]",
@@ -37,11 +39,13 @@ static const struct cmd cmds[] = {
 	  "  -n, --dry-run      show rows added, removed, changed and kept, and prefixes\n"
 	  "                     added and removed per set; change nothing\n" },
 	{ "detach", cmd_detach, "IFACE", "detach the filter from IFACE and remove its pins",
-	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/: only picfw's own\n"
-	  "pins; a directory that holds none of them is left alone.\n" },
+	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/ (only picfw's own\n"
+	  "pins; a directory that holds none of them is left alone), and picfw's own TC\n"
+	  "filter; the clsact qdisc only if attach made it and no other filter is on it.\n" },
 	{ "status", cmd_status, "[IFACE]", "show where picfw is attached, with which policy",
 	  "For every attached interface (or IFACE): XDP mode, policy file, rows, policy\n"
-	  "mode, generation, attach and apply time.\n" },
+	  "mode, generation, attach and apply time, and IFACE's addresses outside the\n"
+	  "protected set (unprotected).\n" },
 	{ "stats", cmd_stats, "IFACE [--json | --prometheus]", "print per-row and per-reason counters",
 	  "Packets and bytes per policy row (keyed by the row's stable name) and per\n"
 	  "reason (no_match, malformed, fragment, icmp_essential, non_ip, unprotected),\n"

@@ -713,3 +713,14 @@ int maps_read_row_meta(const struct picfw_maps *m, uint32_t gen, uint32_t n,
 	}
 	return 0;
 }
+
+int maps_is_protected(const struct picfw_maps *m, uint32_t gen, const struct prefix *addr)
+{
+	struct picfw_lpm6 key = { 0 }; /* large enough for both */
+	uint32_t value;
+
+	lpm_key(addr, gen, &key);
+	if (!bpf_map_lookup_elem(m->fd[addr->family == 4 ? MAP_PROT4 : MAP_PROT6], &key, &value))
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}

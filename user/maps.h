@@ -141,6 +141,12 @@ int maps_for_each_flow(const struct picfw_maps *m,
 /* Add a flow unless its key is there already. 0, -EEXIST, or a negative errno. */
 int maps_add_flow(const struct picfw_maps *m, const struct flow_entry *e);
 
+/*
+ * Is a host address (a prefix of length 32 or 128) in generation gen's
+ * protected set, as the program sees it? 1, 0, or a negative errno.
+ */
+int maps_is_protected(const struct picfw_maps *m, uint32_t gen, const struct prefix *addr);
+
 int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta);
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta);
 /* Counter slots of generation gen's rows 0..n-1. */

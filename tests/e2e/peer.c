@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,7 @@ struct peer_opts {
 	long bytes; /* --bytes (tcp) or --size (udp) */
 	long rate;  /* --rate: bytes/s (tcp-connect), datagrams/s (udp-send); 0: no limit */
 	bool expect_reply;
+	const char *wait_for; /* --wait-for FILE: idle once connected, until FILE exists */
 };
 
 static const char *prog = "peer";
@@ -61,17 +63,20 @@ static void usage(FILE *f)
 		"  tcp-listen  ADDR PORT [--timeout S] [--count N]\n"
 		"      accept N connections (default 1), echo what each sends\n"
 		"  tcp-connect ADDR PORT [--bind ADDR[,PORT]] [--bytes B] [--rate R]\n"
-		"              [--timeout S]\n"
+		"              [--wait-for F] [--timeout S]\n"
 		"      connect, send B bytes (default %d), read them back; with --rate\n"
 		"      send at most R bytes per second (a steady stream)\n"
+		"      With --wait-for F, stay idle once connected until file F exists\n"
+		"      (at most S), then exchange (within S again)\n"
 		"  udp-echo    ADDR PORT [--timeout S] [--count N]\n"
 		"      echo N datagrams (default 1) back to their sender\n"
 		"  udp-send    ADDR PORT [--bind ADDR[,PORT]] [--count N] [--size B]\n"
-		"              [--expect-reply] [--rate R] [--timeout S]\n"
+		"              [--expect-reply [--wait-for F]] [--rate R] [--timeout S]\n"
 		"      send N datagrams (default 1) of B bytes (default %d); with\n"
 		"      --expect-reply wait up to S for the echo of each one. With --rate,\n"
 		"      send R datagrams per second without waiting; echoes are collected\n"
-		"      as they come, and up to S after the last send: one missing fails\n"
+		"      as they come, and up to S after the last send: one missing fails.\n"
+		"      --wait-for F as for tcp-connect (after connecting, with --expect-reply)\n"
 		"\n"
 		"Options:\n"
 		"  -t, --timeout S   how long to wait, seconds (default %.1f; fractions ok)\n"
@@ -81,6 +86,7 @@ static void usage(FILE *f)
 		"  -B, --bind A[,P]  local address and optional port (',' since IPv6\n"
 		"                    addresses hold ':')\n"
 		"  -R, --rate R      TCP bytes or UDP datagrams per second\n"
+		"  -W, --wait-for F  a session open before the test's next step: idle until F\n"
 		"  -r, --expect-reply\n"
 		"  -h, --help\n"
 		"\n"
@@ -435,6 +441,19 @@ static long pace_room(const struct peer_opts *o, long long start, long sent, int
 	return 0;
 }
 
+/* --wait-for: poll for the file every 20 ms until the deadline. 0 or -ETIMEDOUT. */
+static int wait_for_file(const char *path, long long deadline)
+{
+	struct stat st;
+
+	while (stat(path, &st)) {
+		if (!left_ms(deadline))
+			return -ETIMEDOUT;
+		poll(NULL, 0, 20);
+	}
+	return 0;
+}
+
 static int cmd_tcp_connect(const struct peer_opts *o)
 {
 	static unsigned char out[PEER_BUF], in[PEER_BUF];
@@ -451,6 +470,15 @@ static int cmd_tcp_connect(const struct peer_opts *o)
 		fail("connect %s: %s", addr_str(&o->addr, buf, sizeof(buf)), why(err));
 		close(fd);
 		return 1;
+	}
+	if (o->wait_for) {
+		if (wait_for_file(o->wait_for, deadline)) {
+			fail("timed out waiting for %s", o->wait_for);
+			close(fd);
+			return 1;
+		}
+		start = now_ms();
+		deadline = start + o->timeout_ms;
 	}
 	/* Send and receive together so that a large --bytes cannot deadlock. */
 	while (got < o->bytes) {
@@ -727,6 +755,11 @@ static int cmd_udp_send(const struct peer_opts *o)
 		close(fd);
 		return 1;
 	}
+	if (o->wait_for && wait_for_file(o->wait_for, now_ms() + o->timeout_ms)) {
+		fail("timed out waiting for %s", o->wait_for);
+		close(fd);
+		return 1;
+	}
 	if (o->rate) {
 		err = udp_send_paced(fd, o);
 		close(fd);
@@ -794,6 +827,7 @@ int main(int argc, char **argv)
 	    {"bind", required_argument, NULL, 'B'},
 	    {"expect-reply", no_argument, NULL, 'r'},
 	    {"rate", required_argument, NULL, 'R'},
+	    {"wait-for", required_argument, NULL, 'W'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -822,7 +856,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after ADDR PORT (getopt permutes). */
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:W:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (parse_timeout(optarg, &o.timeout_ms))
@@ -853,6 +887,9 @@ int main(int argc, char **argv)
 			if (parse_long(optarg, 1, PEER_MAX_RATE, &o.rate))
 				return bad_usage("bad --rate '%s'", optarg);
 			break;
+		case 'W':
+			o.wait_for = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -877,6 +914,9 @@ int main(int argc, char **argv)
 		return bad_usage("--expect-reply is for udp-send%s", "");
 	if (o.rate && cmd->run != cmd_udp_send && cmd->run != cmd_tcp_connect)
 		return bad_usage("--rate is for tcp-connect and udp-send%s", "");
+	if (o.wait_for && cmd->run != cmd_tcp_connect &&
+	    !(cmd->run == cmd_udp_send && o.expect_reply))
+		return bad_usage("--wait-for is for tcp-connect and udp-send --expect-reply%s", "");
 	if (o.rate && o.expect_reply && o.bytes < (long)sizeof(uint32_t))
 		return bad_usage("--rate with --expect-reply needs --size 4 or more%s", "");
 

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* policy_match.c - addresses and connections against a parsed policy (see policy_match.h). */
+#include <string.h>
+
+#include "policy_match.h"
+
+static const uint8_t v4_mapped_head[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+int prefix_contains(const struct prefix *p, uint8_t family, const uint8_t *addr)
+{
+	unsigned whole = p->len / 8, bits = p->len % 8;
+
+	if (p->family != family || p->len > (family == 4 ? 32 : 128))
+		return 0;
+	if (memcmp(p->addr, addr, whole))
+		return 0;
+	/* The leading `bits` bits of the next byte must agree too. */
+	return !bits || !((p->addr[whole] ^ addr[whole]) & (uint8_t)(0xff00 >> bits));
+}
+
+int policy_set_contains(const struct addr_set *s, uint8_t family, const uint8_t *addr)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprefixes; i++)
+		if (prefix_contains(&s->prefixes[i], family, addr))
+			return 1;
+	return 0;
+}
+
+int policy_is_protected(const struct policy *p, uint8_t family, const uint8_t *addr)
+{
+	if (p->protect < 0 || (size_t)p->protect >= p->nsets)
+		return 0;
+	return policy_set_contains(&p->sets[p->protect], family, addr);
+}
+
+int policy_row_allows(const struct policy *p, const struct row *r, uint8_t family,
+		      uint8_t transport, const uint8_t *remote, uint16_t port)
+{
+	int remote_set = r->direction == PICFW_DIR_IN ? r->src : r->dst;
+
+	if (r->transport != transport || port < r->port_lo || port > r->port_hi)
+		return 0;
+	if (remote_set < 0 || (size_t)remote_set >= p->nsets)
+		return 0;
+	return policy_set_contains(&p->sets[remote_set], family, remote);
+}
+
+int policy_first_row(const struct policy *p, uint8_t dir, uint8_t family, uint8_t transport,
+		     const uint8_t *remote, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrows; i++)
+		if (p->rows[i].direction == dir &&
+		    policy_row_allows(p, &p->rows[i], family, transport, remote, port))
+			return (int)i;
+	return -1;
+}
+
+int policy_conn_needs_flow(const struct policy *p, const struct policy_conn *c)
+{
+	return policy_is_protected(p, c->family, c->local) &&
+	       policy_first_row(p, PICFW_DIR_OUT, c->family, c->transport, c->remote,
+				c->remote_port) >= 0 &&
+	       policy_first_row(p, PICFW_DIR_IN, c->family, c->transport, c->remote,
+				c->local_port) < 0;
+}
+
+int addr_unmap_v4(uint8_t *family, uint8_t addr[16])
+{
+	if (*family != 6 || memcmp(addr, v4_mapped_head, sizeof(v4_mapped_head)))
+		return 0;
+	memmove(addr, addr + 12, 4);
+	memset(addr + 4, 0, 12);
+	*family = 4;
+	return 1;
+}
+
+int addr_is_global_unicast(uint8_t family, const uint8_t *addr)
+{
+	static const uint8_t zero[16], loopback6[16] = { [15] = 1 };
+
+	if (family == 4)
+		/* 0/8 "this network", 127/8 loopback, 169.254/16 link-local, 224/3 multicast,
+		 * reserved and broadcast. */
+		return addr[0] != 0 && addr[0] != 127 && !(addr[0] == 169 && addr[1] == 254) &&
+		       addr[0] < 224;
+	if (family != 6)
+		return 0;
+	return memcmp(addr, zero, 16) && memcmp(addr, loopback6, 16) && addr[0] != 0xff &&
+	       !(addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80) &&
+	       memcmp(addr, v4_mapped_head, sizeof(v4_mapped_head));
+}
