@@ -355,6 +355,7 @@ static void load_picfw(const char *arg)
 		policy_errors_print(stderr, path, &errs);
 		die("%s does not parse", path);
 	}
+	policy_errors_free(&errs); /* warnings */
 	if (compile_policy(&pol, &img, err, sizeof(err)))
 		die("%s does not compile: %s", path, err);
 	t1 = now_ms();

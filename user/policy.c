@@ -114,14 +114,11 @@ static bool tok_is(const char *s, size_t n, const char *word)
  */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-	size_t k = n > QUOTE_MAX ? QUOTE_MAX : n, i;
+	size_t i;
 
-	for (i = 0; i < k; i++)
+	for (i = 0; i < n && i < QUOTE_MAX; i++)
 		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (k < n)
-		memcpy(buf + k, "...", 4);
-	else
-		buf[k] = '\0';
+	memcpy(buf + i, i < n ? "..." : "", i < n ? 4 : 1);
 	return buf;
 }
 
@@ -505,7 +502,9 @@ static int item_parse(struct parser *ps, int line, int col, const char *s, size_
 
 static int set_add(struct addr_set *set, const struct prefix *pf, size_t n)
 {
-	if (set->nprefixes + n > set->cap) {
+	if (!n)
+		return 0;
+	if (set->nprefixes + n > set->cap || !set->prefixes) {
 		size_t cap = set->cap ? 2 * set->cap : 4;
 		struct prefix *v;
 

@@ -1839,6 +1839,7 @@ static int apply_text(const char *text, size_t len, struct policy *pol, char *wh
 		policy_errors_free(&errs);
 		return -1;
 	}
+	policy_errors_free(&errs); /* warnings */
 	if (compile_policy(pol, &img, err, sizeof(err))) {
 		snprintf(why, whylen, "the policy does not compile: %s", err);
 		policy_free(pol);
@@ -2398,6 +2399,7 @@ static int parse_into_ref(const char *name, const char *text, struct ref_policy 
 		policy_errors_free(&errs);
 		return -1;
 	}
+	policy_errors_free(&errs); /* warnings */
 	ret = ref_policy_from_policy(&pol, rp);
 	policy_free(&pol);
 	return ret;
