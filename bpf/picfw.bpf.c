@@ -462,21 +462,27 @@ static __always_inline void flow_count_add(__u32 table, __s64 n)
 		__sync_fetch_and_add(count, (__u64)n);
 }
 
-/* A flow of key, not past its timeout, or NULL; an expired one is removed on sight. */
+/* Is flow f of key past its timeout? Then it is removed on sight. */
+static __always_inline int flow_expired(const struct picfw_gen_cfg *cfg, struct flow_key *k,
+					const struct picfw_flow *f, __u64 now)
+{
+	if (!older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state)))
+		return 0;
+	if (!bpf_map_delete_elem(flow_table(k->table), &k->v4)) {
+		flow_count_add(k->table, -1);
+		count_event(k->table, PICFW_EV_FLOW_EXPIRED);
+	}
+	return 1;
+}
+
+/* A flow of key, not past its timeout, or NULL. */
 static __always_inline struct picfw_flow *flow_find(const struct picfw_gen_cfg *cfg,
 						    struct flow_key *k, __u64 now)
 {
 	struct picfw_flow *f = flow_lookup(k);
 
-	if (!f)
+	if (!f || flow_expired(cfg, k, f, now))
 		return NULL;
-	if (older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state))) {
-		if (!bpf_map_delete_elem(flow_table(k->table), &k->v4)) {
-			flow_count_add(k->table, -1);
-			count_event(k->table, PICFW_EV_FLOW_EXPIRED);
-		}
-		return NULL;
-	}
 	return f;
 }
 
@@ -546,22 +552,27 @@ __attribute__((noinline)) __u32 flow_reply(const struct packet *pkt,
 {
 	struct flow_key key = {};
 	struct picfw_flow *f;
+	__u64 now;
 	int row;
 
 	if (!pkt || !cfg)
 		return NO_SLOT;
 	flow_key_make(&key, pkt->family, pkt->l4proto, pkt->saddr, pkt->sport, pkt->daddr,
 		      pkt->dport);
-	f = flow_find(cfg, &key, flow_clock());
+	f = flow_lookup(&key);
 	if (!f)
+		return NO_SLOT;
+	/* The clock only for a flow found: a miss costs no helper call for it. */
+	now = flow_clock();
+	if (flow_expired(cfg, &key, f, now))
 		return NO_SLOT;
 	row = flow_row(gen, cfg, f, pkt->family, pkt->saddr, pkt->l4proto, pkt->sport);
 	if (row < 0)
 		return NO_SLOT;
 	if (pkt->l4proto == IPPROTO_TCP)
-		flow_touch(f, tcp_state_next(f->tcp_state, pkt->tcp_flags, 0), flow_clock());
+		flow_touch(f, tcp_state_next(f->tcp_state, pkt->tcp_flags, 0), now);
 	else
-		flow_touch(f, f->tcp_state, flow_clock());
+		flow_touch(f, f->tcp_state, now);
 	return count_row(gen, row, bytes);
 }
 
@@ -1001,8 +1012,13 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	nf.binding = picfw_flow_binding(cfg->epoch, row);
 	nf.tcp_state = state;
 	if (f) {
-		/* Expired: take it over in place. */
-		bpf_map_update_elem(flow_table(key.table), &key.v4, &nf, BPF_EXIST);
+		/* Expired: a new flow takes its place (the table's count stays). */
+		if (!bpf_map_update_elem(flow_table(key.table), &key.v4, &nf, BPF_EXIST)) {
+			count_event(key.table, PICFW_EV_FLOW_EXPIRED);
+			count_event(key.table, PICFW_EV_FLOW_CREATED);
+			if (nf.origin == PICFW_ORIGIN_PICKED_UP)
+				count_event(key.table, PICFW_EV_FLOW_PICKED_UP);
+		}
 		return TC_ACT_OK;
 	}
 	flow_create(&key, &nf, pkt.l4proto);
