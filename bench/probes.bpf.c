@@ -43,10 +43,21 @@ struct {
 	__type(value, struct bench_counter);
 } probe_count SEC(".maps");
 
+/* The flow key picfw used before its tables were split per family: 40 bytes. */
+struct probe_key40 {
+	__u8 family;
+	__u8 proto;
+	__u16 remote_port;
+	__u16 local_port;
+	__u16 pad;
+	__u8 remote[16];
+	__u8 local[16];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PICFW_DEFAULT_FLOWS_UDP);
-	__type(key, struct picfw_flow_key);
+	__type(key, struct probe_key40);
 	__type(value, struct picfw_flow);
 } probe_flows40 SEC(".maps");
 
@@ -123,7 +134,7 @@ int probe_ktime_coarse(struct xdp_md *ctx)
 
 static __always_inline int flow40(struct xdp_md *ctx, int insert)
 {
-	struct picfw_flow_key key = {};
+	struct probe_key40 key = {};
 	struct picfw_flow *f, nf = {};
 	struct tcphdr *th;
 	struct iphdr *ip;

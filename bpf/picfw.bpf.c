@@ -247,21 +247,14 @@ struct class_query {
 /*
  * First row (file order) among the port classes' rows whose remote set holds
  * the remote address, or -1. The summary words skip empty 64-row blocks.
- *
- * A global function, so the verifier checks it once, on its own, and not
- * again on every path of each caller (four callers inline it past the
- * verifier's budget of a million instructions). Its pointers may be NULL as
- * far as the verifier knows.
  */
-__attribute__((noinline)) int match_classes(const struct class_query *q,
-					    const struct picfw_gen_cfg *cfg)
+static __always_inline int first_row(const struct class_query *q,
+				     const struct picfw_gen_cfg *cfg)
 {
 	struct picfw_bits *addr, *in = NULL, *out = NULL;
 	__u32 aclass, w;
 	__u64 sum = 0, m;
 
-	if (!q || !cfg)
-		return -1;
 	aclass = remote_class(q->gen, cfg, q->family, q->remote);
 	if (!aclass)
 		return -1;
@@ -303,16 +296,33 @@ __attribute__((noinline)) int match_classes(const struct class_query *q,
 }
 
 /*
+ * The same as a global function, which the verifier checks once, on its own,
+ * and not again on every path of each caller: the rarer callers (a flow's
+ * row matched again after an apply, ICMP errors, the egress program) use it,
+ * so that the XDP program stays within the verifier's budget of a million
+ * instructions while its hot path keeps first_row() inline (a call costs a
+ * return thunk on CPUs with return-stack mitigations). Its pointers may be
+ * NULL as far as the verifier knows.
+ */
+__attribute__((noinline)) int match_classes(const struct class_query *q,
+					    const struct picfw_gen_cfg *cfg)
+{
+	if (!q || !cfg)
+		return -1;
+	return first_row(q, cfg);
+}
+
+/*
  * First row (file order) for a remote address and ports, or -1. Candidates
  * are the AND of the address's class with the port classes asked for:
  * inbound rows by in_port (when use_in), outbound rows by out_port (when
- * use_out). The port lookups and their early exits stay inline: most
- * packets end there without a call.
+ * use_out). The port lookups and their early exits always stay inline:
+ * most packets end there.
  */
-static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
-				      const __u8 *remote,
-				      __u32 transport, __u16 in_port, int use_in, __u16 out_port,
-				      int use_out)
+static __always_inline int match_rows_as(int outlined, __u32 gen,
+					 const struct picfw_gen_cfg *cfg, __u8 family,
+					 const __u8 *remote, __u32 transport, __u16 in_port,
+					 int use_in, __u16 out_port, int use_out)
 {
 	struct class_query q = { .gen = gen, .family = family };
 	struct picfw_port_classes *pc;
@@ -340,7 +350,25 @@ static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg
 	if (oany && !q.iclass)
 		return oany - 1;
 	__builtin_memcpy(q.remote, remote, 16);
-	return match_classes(&q, cfg);
+	return outlined ? match_classes(&q, cfg) : first_row(&q, cfg);
+}
+
+/* The XDP program's inbound match, on every packet: inline. */
+static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
+				      const __u8 *remote, __u32 transport, __u16 in_port,
+				      int use_in, __u16 out_port, int use_out)
+{
+	return match_rows_as(0, gen, cfg, family, remote, transport, in_port, use_in, out_port,
+			     use_out);
+}
+
+/* Everywhere else: through the global function. */
+static __always_inline int match_rows_call(__u32 gen, const struct picfw_gen_cfg *cfg,
+					   __u8 family, const __u8 *remote, __u32 transport,
+					   __u16 in_port, int use_in, __u16 out_port, int use_out)
+{
+	return match_rows_as(1, gen, cfg, family, remote, transport, in_port, use_in, out_port,
+			     use_out);
 }
 
 static __always_inline __u32 transport_of(__u8 l4proto)
@@ -469,7 +497,8 @@ static __always_inline int flow_row(__u32 gen, const struct picfw_gen_cfg *cfg,
 	if ((__u32)(binding >> 32) == cfg->epoch) {
 		row = (__u32)binding;
 	} else {
-		r = match_rows(gen, cfg, family, remote, transport_of(l4proto), 0, 0, remote_port, 1);
+		r = match_rows_call(gen, cfg, family, remote, transport_of(l4proto), 0, 0, remote_port,
+				    1);
 		row = r < 0 ? PICFW_FLOW_NO_ROW : (__u32)r;
 		f->binding = picfw_flow_binding(cfg->epoch, row);
 	}
@@ -508,14 +537,19 @@ static __always_inline void flow_touch(struct picfw_flow *f, __u8 state, __u64 n
 /*
  * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
  * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
+ * A global function, verified once on its own (see match_classes): the XDP
+ * program inlines too much else to stay in the verifier's budget otherwise.
  */
-static __always_inline __u32 flow_reply(__u32 gen, const struct picfw_gen_cfg *cfg,
-					const struct packet *pkt, __u64 bytes)
+__attribute__((noinline)) __u32 flow_reply(const struct packet *pkt,
+					   const struct picfw_gen_cfg *cfg, __u32 gen,
+					   __u64 bytes)
 {
 	struct flow_key key = {};
 	struct picfw_flow *f;
 	int row;
 
+	if (!pkt || !cfg)
+		return NO_SLOT;
 	flow_key_make(&key, pkt->family, pkt->l4proto, pkt->saddr, pkt->sport, pkt->daddr,
 		      pkt->dport);
 	f = flow_find(cfg, &key, flow_clock());
@@ -541,17 +575,21 @@ static __always_inline void frag_key_make(struct picfw_frag_key *k, const struct
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
 }
 
-/* A first fragment passed on slot: let its later fragments follow it. */
-static __always_inline void frag_remember(const struct packet *pkt, __u32 slot)
+/*
+ * A first fragment passed on slot: let its later fragments follow it. Global
+ * (verified once, see match_classes), and called only for first fragments.
+ */
+__attribute__((noinline)) int frag_remember(const struct packet *pkt, __u32 slot)
 {
 	struct picfw_frag_key k = {};
 	struct picfw_frag v = { .slot = slot };
 
-	if (!pkt->frag_more || slot == NO_SLOT)
-		return;
+	if (!pkt || slot == NO_SLOT)
+		return 0;
 	frag_key_make(&k, pkt);
 	v.first_seen = flow_clock();
 	bpf_map_update_elem(&picfw_frags, &k, &v, BPF_ANY);
+	return 0;
 }
 
 /* A later fragment of a datagram whose first fragment passed? Counts it on its slot. */
@@ -674,8 +712,8 @@ static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *c
 		if (f && flow_row(gen, cfg, f, pkt->family, q.daddr, q.l4proto, q.dport) >= 0)
 			return 1;
 	}
-	return match_rows(gen, cfg, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1, q.dport,
-			  cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
+	return match_rows_call(gen, cfg, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1,
+			       q.dport, cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
 }
 
 /* Neighbour and router discovery, RFC 4861 sections 6.1 and 7.1: only from on-link. */
@@ -790,7 +828,8 @@ int picfw_xdp(struct xdp_md *ctx)
 				 pkt.sport, stateless && reply_like);
 		if (row >= 0) {
 			slot = count_row(gen, row, bytes);
-			frag_remember(&pkt, slot);
+			if (pkt.frag_more)
+				frag_remember(&pkt, slot);
 			return XDP_PASS;
 		}
 		/*
@@ -799,9 +838,10 @@ int picfw_xdp(struct xdp_md *ctx)
 		 * Edge sent the SYN): other packets skip the flow table's hash.
 		 */
 		if (!stateless && reply_like && outbound_port(gen, &pkt)) {
-			slot = flow_reply(gen, cfg, &pkt, bytes);
+			slot = flow_reply(&pkt, cfg, gen & 1, bytes);
 			if (slot != NO_SLOT) {
-				frag_remember(&pkt, slot);
+				if (pkt.frag_more)
+					frag_remember(&pkt, slot);
 				return XDP_PASS;
 			}
 		}
@@ -861,8 +901,8 @@ static __always_inline void flow_create(struct flow_key *k, const struct picfw_f
 static __always_inline int answers_inbound(__u32 gen, const struct picfw_gen_cfg *cfg,
 					   const struct packet *pkt)
 {
-	return match_rows(gen, cfg, pkt->family, pkt->daddr, transport_of(pkt->l4proto), pkt->sport,
-			  1, 0, 0) >= 0;
+	return match_rows_call(gen, cfg, pkt->family, pkt->daddr, transport_of(pkt->l4proto),
+			       pkt->sport, 1, 0, 0) >= 0;
 }
 
 /* Egress: record the flows the Edge opens under an outbound row. */
@@ -947,7 +987,8 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	}
 	if (state != PICFW_TCP_SYN_SENT && answers_inbound(gen, cfg, &pkt))
 		return TC_ACT_OK;
-	row = match_rows(gen, cfg, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0, pkt.dport, 1);
+	row = match_rows_call(gen, cfg, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0,
+			      pkt.dport, 1);
 	if (row < 0)
 		return TC_ACT_OK;
 	nf.created = now;
