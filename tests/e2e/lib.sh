@@ -127,8 +127,9 @@ lab_up()
 	lab_bpffs || return 1
 	LAB_OWNS_PINS=1
 
-	LAB_EDGE_NS=picfw-$purpose-edge-$$
-	LAB_NET_NS=picfw-$purpose-net-$$
+	# LAB_NS_PREFIX (optional): a script's own namespace names, e.g. pfs.
+	LAB_EDGE_NS=${LAB_NS_PREFIX:-picfw-$purpose}-edge-$$
+	LAB_NET_NS=${LAB_NS_PREFIX:-picfw-$purpose}-net-$$
 	ip netns add "$LAB_EDGE_NS" || return 1
 	ip netns add "$LAB_NET_NS" || return 1
 	ip link add "$LAB_IFACE" netns "$LAB_EDGE_NS" type veth \
