@@ -4,10 +4,11 @@
 # End-to-end tests of the stateful path on a live Edge (issue 14), picfw on
 # the Edge's own veth (the "Edge host" deployment) in the namespace lab of
 # tests/e2e/lib.sh, with real traffic through the real kernel:
-#   1. renames: a UDP stream and a TCP session the Edge opened keep flowing,
+#   1. remove-then-reuse: a removed row's flow stays dead when a new row
+#      (other remotes) takes its place and counter slot; the stranger's
+#      data never arrives.
+#   2. renames: a UDP stream and a TCP session the Edge opened keep flowing,
 #      nothing dropped, while `apply` renames their rows; counters follow.
-#   2. remove-then-reuse: a removed row's flow stays dead when a new row
-#      (other remotes) takes its place; the stranger's data never arrives.
 #   3. a 100,000-new-UDP-flow flood from the Edge evicts only UDP flows; an
 #      idle partner SIP/TCP session opened before it keeps its flow and works.
 #   4. fragments: a 3,000-byte datagram to 3478 arrives whole (IPv4, IPv6),
@@ -295,7 +296,78 @@ if [[ $rc -ne 0 ]]; then
 fi
 section_done setup
 
-# --- 1. renames under a UDP stream and a TCP session the Edge opened ---------------------
+# --- 1. remove, then a new row in its place: the stranger stays out ---------------------
+# (First, right after attach: the new row then takes the removed row's counter
+# slot, the lowest free one, as in issue 14's report.)
+# The Edge opens TCP to a stranger's 55555 under the RTP-out row (any remote)
+# and exchanges the first half; the row is removed; a row for partners only
+# takes its place. The Edge then sends the second half: the stranger echoes
+# it, and none of it may reach the Edge.
+RU_BYTES=2000
+lab_bg net "$PEER" tcp-listen "$S4" 55555 --count 1 --timeout 20 2>"$TMP/u.srv.err"
+SRV_RU=$LAB_LAST_PID
+lab_bg net "$PEER" tcp-listen "$S4" 55556 --count 2 --timeout 20 2>/dev/null
+SRV_RU2=$LAB_LAST_PID
+lab_bg net "$PEER" tcp-listen "$P4" 55557 --count 2 --timeout 20 2>/dev/null
+SRV_RU3=$LAB_LAST_PID
+lab_wait_listen net tcp 55555 && lab_wait_listen net tcp 55556 && lab_wait_listen net tcp 55557
+lab_bg edge "$PEER" tcp-connect "$S4" 55555 --bind "$E4,40050" --bytes "$RU_BYTES" --idle 15 \
+	--timeout 2 >"$TMP/u.cli.out" 2>"$TMP/u.cli.err"
+CLI_RU=$LAB_LAST_PID
+if wait_line "$TMP/u.cli.out" idle 3; then
+	ok reuse_first_half_under_rtp_row
+else
+	not_ok reuse_first_half_under_rtp_row "the Edge's first $((RU_BYTES / 2)) bytes to $S4:55555" \
+		"were not echoed under $ROW_RTP_OUT" "$(cat "$TMP/u.cli.err")"
+fi
+flows "$TMP/u.flows0.json"
+row0=$(flow_field "$TMP/u.flows0.json" "$S4" 55555 40050 row)
+[[ $row0 == "$ROW_RTP_OUT" ]]
+check reuse_flow_on_rtp_row "$?" "flow $S4:55555 -> $E4:40050 on row '$row0' (want $ROW_RTP_OUT)"
+
+pf apply "$LAB_IFACE" "$POL_NORTP"
+check reuse_apply_without_row "$?" "apply $(basename "$POL_NORTP") failed" "$(cat "$TMP/err")"
+expect_block reuse_removed_row_drops_replies edge tcp-connect "$S4" 55556 --bind "$E4,40051"
+stats "$TMP/u.0.json"
+pf apply "$LAB_IFACE" "$POL_REUSE"
+check reuse_apply_new_row "$?" "apply $(basename "$POL_REUSE") failed" "$(cat "$TMP/err")"
+expect_pass reuse_new_row_serves_partners "$TIMEOUT_OK" edge tcp-connect "$P4" 55557 --bind "$E4,40052"
+sleep 0.3 # the partner's last FIN
+stats "$TMP/u.1.json"
+kill -USR1 "$CLI_RU" 2>/dev/null # the second half
+reap "$CLI_RU"
+rc=$REAPED
+sleep 0.3
+stats "$TMP/u.2.json"
+stop "$SRV_RU"
+stop "$SRV_RU2"
+stop "$SRV_RU3"
+# The blocked connection's ends would go on retransmitting (the stranger its
+# echo, the Edge its FIN), and each drop would count as no_match in the
+# tests below: end both sockets now (ss -K, CONFIG_INET_DIAG_DESTROY).
+in_net ss -K -tn "sport = :55555" >/dev/null 2>&1 || echo "# ss -K failed in the Internet namespace"
+in_edge ss -K -tn "sport = :40050" >/dev/null 2>&1 || echo "# ss -K failed in the Edge namespace"
+sleep 0.2
+got=$(sed -n 's/.*got back \([0-9]*\) of .*/\1/p' "$TMP/u.cli.err")
+if [[ $rc -ne 0 && $got == $((RU_BYTES / 2)) ]]; then
+	ok reuse_stranger_data_blocked
+else
+	not_ok reuse_stranger_data_blocked \
+		"the Edge got back '$got' bytes (want exactly the first half, $((RU_BYTES / 2))), exit $rc:" \
+		"the stranger's echo reached the Edge under a row that does not allow it" \
+		"$(cat "$TMP/u.cli.err")"
+fi
+nm=$(delta "$(reason_val "$TMP/u.1.json" no_match)" "$(reason_val "$TMP/u.2.json" no_match)")
+rp=$(delta "$(row_val "$TMP/u.1.json" rtp-partners packets)" "$(row_val "$TMP/u.2.json" rtp-partners packets)")
+if [[ $nm =~ ^[0-9]+$ && $nm -gt 0 && $rp == 0 ]]; then
+	ok reuse_counted_no_match
+else
+	not_ok reuse_counted_no_match \
+		"while the stranger echoed: no_match +$nm (want > 0), rtp-partners +$rp (want 0)"
+fi
+section_done remove_then_reuse
+
+# --- 2. renames under a UDP stream and a TCP session the Edge opened ---------------------
 # The Edge sends STUN (UDP, to 3478, every datagram echoed) and SIP (TCP to a
 # partner's 5061, every byte echoed), both families, paced over ~5 s, while
 # apply renames the two outbound rows: A -> R1 -> R2 -> A -> R1. The replies
@@ -404,69 +476,6 @@ u_last=$(delta "$(row_val "$TMP/r.4.json" stun-out packets)" "$(row_val "$TMP/r.
 echo "# stun-out: +$u_last packets after its last snapshot; udp flows now:" \
 	"$(jq -r '.flows.tables.udp4.active, .flows.tables.udp6.active' "$TMP/r.end.json" | paste -sd/)"
 section_done renames
-
-# --- 2. remove, then a new row in its place: the stranger stays out ---------------------
-# The Edge opens TCP to a stranger's 55555 under the RTP-out row (any remote)
-# and exchanges the first half; the row is removed; a row for partners only
-# takes its place. The Edge then sends the second half: the stranger echoes
-# it, and none of it may reach the Edge.
-RU_BYTES=2000
-lab_bg net "$PEER" tcp-listen "$S4" 55555 --count 1 --timeout 20 2>"$TMP/u.srv.err"
-SRV_RU=$LAB_LAST_PID
-lab_bg net "$PEER" tcp-listen "$S4" 55556 --count 2 --timeout 20 2>/dev/null
-SRV_RU2=$LAB_LAST_PID
-lab_bg net "$PEER" tcp-listen "$P4" 55557 --count 2 --timeout 20 2>/dev/null
-SRV_RU3=$LAB_LAST_PID
-lab_wait_listen net tcp 55555 && lab_wait_listen net tcp 55556 && lab_wait_listen net tcp 55557
-lab_bg edge "$PEER" tcp-connect "$S4" 55555 --bind "$E4,40050" --bytes "$RU_BYTES" --idle 15 \
-	--timeout 2 >"$TMP/u.cli.out" 2>"$TMP/u.cli.err"
-CLI_RU=$LAB_LAST_PID
-if wait_line "$TMP/u.cli.out" idle 3; then
-	ok reuse_first_half_under_rtp_row
-else
-	not_ok reuse_first_half_under_rtp_row "the Edge's first $((RU_BYTES / 2)) bytes to $S4:55555" \
-		"were not echoed under $ROW_RTP_OUT" "$(cat "$TMP/u.cli.err")"
-fi
-flows "$TMP/u.flows0.json"
-row0=$(flow_field "$TMP/u.flows0.json" "$S4" 55555 40050 row)
-[[ $row0 == "$ROW_RTP_OUT" ]]
-check reuse_flow_on_rtp_row "$?" "flow $S4:55555 -> $E4:40050 on row '$row0' (want $ROW_RTP_OUT)"
-
-pf apply "$LAB_IFACE" "$POL_NORTP"
-check reuse_apply_without_row "$?" "apply $(basename "$POL_NORTP") failed" "$(cat "$TMP/err")"
-expect_block reuse_removed_row_drops_replies edge tcp-connect "$S4" 55556 --bind "$E4,40051"
-stats "$TMP/u.0.json"
-pf apply "$LAB_IFACE" "$POL_REUSE"
-check reuse_apply_new_row "$?" "apply $(basename "$POL_REUSE") failed" "$(cat "$TMP/err")"
-expect_pass reuse_new_row_serves_partners "$TIMEOUT_OK" edge tcp-connect "$P4" 55557 --bind "$E4,40052"
-sleep 0.3 # the partner's last FIN
-stats "$TMP/u.1.json"
-kill -USR1 "$CLI_RU" 2>/dev/null # the second half
-reap "$CLI_RU"
-rc=$REAPED
-sleep 0.3
-stats "$TMP/u.2.json"
-stop "$SRV_RU"
-stop "$SRV_RU2"
-stop "$SRV_RU3"
-got=$(sed -n 's/.*got back \([0-9]*\) of .*/\1/p' "$TMP/u.cli.err")
-if [[ $rc -ne 0 && $got == $((RU_BYTES / 2)) ]]; then
-	ok reuse_stranger_data_blocked
-else
-	not_ok reuse_stranger_data_blocked \
-		"the Edge got back '$got' bytes (want exactly the first half, $((RU_BYTES / 2))), exit $rc:" \
-		"the stranger's echo reached the Edge under a row that does not allow it" \
-		"$(cat "$TMP/u.cli.err")"
-fi
-nm=$(delta "$(reason_val "$TMP/u.1.json" no_match)" "$(reason_val "$TMP/u.2.json" no_match)")
-rp=$(delta "$(row_val "$TMP/u.1.json" rtp-partners packets)" "$(row_val "$TMP/u.2.json" rtp-partners packets)")
-if [[ $nm =~ ^[0-9]+$ && $nm -gt 0 && $rp == 0 ]]; then
-	ok reuse_counted_no_match
-else
-	not_ok reuse_counted_no_match \
-		"while the stranger echoed: no_match +$nm (want > 0), rtp-partners +$rp (want 0)"
-fi
-section_done remove_then_reuse
 
 # --- 3. a flood of new UDP flows from the Edge ------------------------------------------
 # Partner SIP sessions the Edge opened (both families) go idle; the Edge
