@@ -852,8 +852,8 @@ static int udp_send_gso(int fd, const struct peer_opts *o)
 			;
 		fail("%s: timed out: %ld of %ld datagrams (%ld superpackets of %zu x %zu bytes) "
 		     "not echoed within %.1f s (first missing: datagram %ld)",
-		     addr_str(&o->addr, buf, sizeof(buf)), total - echoed, total, o->count, per, seg,
-		     o->timeout_ms / 1000.0, k + 1);
+		     addr_str(&o->addr, buf, sizeof(buf)), total - echoed, total, o->count, per,
+		     seg, o->timeout_ms / 1000.0, k + 1);
 		free(seen);
 		return 1;
 	}
@@ -1118,8 +1118,8 @@ int main(int argc, char **argv)
 		return bad_usage("--gso is for udp-send%s", "");
 	if (o.gso && (o.rate || o.bytes % o.gso || o.bytes / o.gso < 1 ||
 		      o.bytes / o.gso > PEER_MAX_GSO_SEGS))
-		return bad_usage("--gso SEG needs --size a multiple of SEG, 1 to 64 segments, "
-				 "and no --rate%s", "");
+		return bad_usage("--gso SEG needs --size a multiple of SEG, 1 to 64 segments, and "
+				 "no --rate%s", "");
 	if (o.idle_ms && (cmd->run != cmd_tcp_connect || o.rate))
 		return bad_usage("--idle is for tcp-connect, without --rate%s", "");
 	if (o.rate && o.expect_reply && o.bytes < (long)sizeof(uint32_t))

@@ -84,7 +84,7 @@ F6=2001:db8:100::8
 S4=192.0.2.66
 S6=2001:db8:bad::66
 ROW_SIP_IN=access-sip-mtls-tcp-5061-in
-ROW_STUN_IN=a-v-stun-msturn-udp-3478-in
+ROW_STUN_IN='a-v-stun-msturn-udp-3478-in'
 
 TMP=
 TIMEOUT_OK=3

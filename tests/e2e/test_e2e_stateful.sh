@@ -228,9 +228,9 @@ SIP_OUT_LINE='^Access/SIP(MTLS)/TCP/5061  *edge-access'
 STUN_OUT_LINE='^A/V/STUN,MSTURN/UDP/3478  *edge-access'
 RTP_OUT_LINE='^A/V/RTP/TCP/50,000-59,999  *edge-access'
 ROW_SIP_OUT=access-sip-mtls-tcp-5061-out
-ROW_STUN_OUT=a-v-stun-msturn-udp-3478-out
-ROW_STUN_IN=a-v-stun-msturn-udp-3478-in
-ROW_RTP_OUT=a-v-rtp-tcp-50000-59999-out
+ROW_STUN_OUT='a-v-stun-msturn-udp-3478-out'
+ROW_STUN_IN='a-v-stun-msturn-udp-3478-in'
+ROW_RTP_OUT='a-v-rtp-tcp-50000-59999-out'
 
 # --- the lab ------------------------------------------------------------------------
 if ! lab_up stateful; then
@@ -679,7 +679,7 @@ done
 if [[ ${#bad[@]} -eq 0 ]]; then
 	ok gso_tcp_pickup_counted
 else
-	not_ok gso_tcp_pickup_counted "${bad[@]}: picfw flows shows the flows picked-up, stats counts" \
+	not_ok gso_tcp_pickup_counted "${bad[*]}: picfw flows shows the flows picked-up, stats counts" \
 		"no pickup. Data-path bug: picfw_tc_egress's 'Expired: take it over in place'" \
 		"branch updates the entry (BPF_EXIST) without count_event(PICFW_EV_FLOW_PICKED_UP)" \
 		"(or PICFW_EV_FLOW_EXPIRED): a pickup of an expired flow is invisible in stats."
