@@ -5,7 +5,8 @@
  * Every wait is a poll() bounded by --timeout, every loop by --count, so a
  * dropped packet turns into a timeout and a clear message, never a hang.
  * Exit status: 0 the exchange completed, 1 it did not (the reason on
- * stderr: "timed out", "refused", "short", ...), 2 bad usage.
+ * stderr: "timed out", "refused", "short", ...), 2 bad usage, 3 the kernel
+ * lacks a feature asked for (--gso: UDP_SEGMENT).
  */
 #define _GNU_SOURCE /* accept4() */
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/udp.h> /* UDP_SEGMENT */
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,6 +39,9 @@
 /* --rate for TCP: a burst allowance, and the least worth a send() once it is used up. */
 #define PEER_PACE_BURST 16384
 #define PEER_PACE_STEP 4096
+/* udp-send --gso: segments per send (the kernel's UDP_MAX_SEGMENTS is 64 or more). */
+#define PEER_MAX_GSO_SEGS 64
+#define PEER_EXIT_UNSUPPORTED 3
 
 struct peer_opts {
 	struct sockaddr_storage addr; /* ADDR PORT from the command line */
@@ -49,7 +54,18 @@ struct peer_opts {
 	long rate;  /* --rate: bytes/s (tcp-connect), datagrams/s (udp-send); 0: no limit */
 	bool expect_reply;
 	const char *wait_for; /* --wait-for FILE: idle once connected, until FILE exists */
+	bool fragment; /* --fragment: the kernel may fragment (no DF, IPv6 DONTFRAG 0) */
+	long gso;      /* --gso SEG: UDP_SEGMENT, each send split in SEG-byte datagrams */
+	int idle_ms;   /* --idle S: tcp-connect pauses half-way (or until SIGUSR1) */
 };
+
+static volatile sig_atomic_t resume_flag;
+
+static void on_resume(int sig)
+{
+	(void)sig;
+	resume_flag = 1;
+}
 
 static const char *prog = "peer";
 static const char *cmd_name = "";
@@ -63,20 +79,33 @@ static void usage(FILE *f)
 		"  tcp-listen  ADDR PORT [--timeout S] [--count N]\n"
 		"      accept N connections (default 1), echo what each sends\n"
 		"  tcp-connect ADDR PORT [--bind ADDR[,PORT]] [--bytes B] [--rate R]\n"
-		"              [--wait-for F] [--timeout S]\n"
+		"              [--wait-for F] [--idle S] [--timeout S]\n"
 		"      connect, send B bytes (default %d), read them back; with --rate\n"
-		"      send at most R bytes per second (a steady stream)\n"
-		"      With --wait-for F, stay idle once connected until file F exists\n"
-		"      (at most S), then exchange (within S again)\n"
-		"  udp-echo    ADDR PORT [--timeout S] [--count N]\n"
+		"      send at most R bytes per second (a steady stream). With --idle,\n"
+		"      once the first half is echoed print \"idle\" on stdout, send\n"
+		"      nothing for S seconds or until SIGUSR1, then the rest (--timeout\n"
+		"      bounds each half). With --wait-for F, stay idle once connected\n"
+		"      until file F exists (at most S), then exchange (within S again)\n"
+		"  udp-echo    ADDR PORT [--timeout S] [--count N] [--fragment]\n"
 		"      echo N datagrams (default 1) back to their sender\n"
 		"  udp-send    ADDR PORT [--bind ADDR[,PORT]] [--count N] [--size B]\n"
-		"              [--expect-reply [--wait-for F]] [--rate R] [--timeout S]\n"
+		"              [--expect-reply [--wait-for F]] [--rate R] [--fragment]\n"
+		"              [--gso SEG] [--timeout S]\n"
 		"      send N datagrams (default 1) of B bytes (default %d); with\n"
 		"      --expect-reply wait up to S for the echo of each one. With --rate,\n"
 		"      send R datagrams per second without waiting; echoes are collected\n"
 		"      as they come, and up to S after the last send: one missing fails.\n"
 		"      --wait-for F as for tcp-connect (after connecting, with --expect-reply)\n"
+		"      --fragment: a datagram above the path MTU leaves in fragments\n"
+		"      (IPv4 without DF, IPv6 DONTFRAG 0). --gso SEG: each send is one\n"
+		"      UDP_SEGMENT superpacket of B bytes that the kernel splits into\n"
+		"      SEG-byte datagrams (B a multiple of SEG); with --expect-reply every\n"
+		"      one of them must come back within S of the last send\n"
+		"  udp-flood   ADDR PORT [--bind ADDR[,PORT]] [--count N] [--size B]\n"
+		"              [--timeout S]\n"
+		"      one datagram to each of N destinations: ADDR, ADDR+1, ... (the\n"
+		"      address's last 32 bits counted up), PORT; stops at S seconds.\n"
+		"      Prints \"sent N\" on stdout\n"
 		"\n"
 		"Options:\n"
 		"  -t, --timeout S   how long to wait, seconds (default %.1f; fractions ok)\n"
@@ -87,10 +116,14 @@ static void usage(FILE *f)
 		"                    addresses hold ':')\n"
 		"  -R, --rate R      TCP bytes or UDP datagrams per second\n"
 		"  -W, --wait-for F  a session open before the test's next step: idle until F\n"
+		"  -F, --fragment    let the kernel fragment big datagrams\n"
+		"  -G, --gso SEG     UDP_SEGMENT size (udp-send)\n"
+		"  -I, --idle S      pause half-way (tcp-connect)\n"
 		"  -r, --expect-reply\n"
 		"  -h, --help\n"
 		"\n"
-		"Exit status: 0 done, 1 not done (reason on stderr), 2 bad usage.\n",
+		"Exit status: 0 done, 1 not done (reason on stderr), 2 bad usage,\n"
+		"3 the kernel lacks a feature asked for (--gso).\n",
 		PEER_DEFAULT_BYTES, PEER_DEFAULT_BYTES, PEER_DEFAULT_TIMEOUT_MS / 1000.0);
 }
 
@@ -235,6 +268,29 @@ static int set_nonblock(int fd)
 	return 0;
 }
 
+/*
+ * --fragment: a datagram bigger than the path MTU leaves in fragments made by
+ * this kernel (IPv4: no DF; IPv6: no EMSGSIZE), whatever the path MTU state.
+ */
+static int allow_fragments(int fd, int family)
+{
+	int dont = family == AF_INET ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT, zero = 0;
+
+	if (family == AF_INET) {
+		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof(dont)) < 0) {
+			fail("IP_MTU_DISCOVER: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &dont, sizeof(dont)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &zero, sizeof(zero)) < 0) {
+		fail("IPV6_MTU_DISCOVER/IPV6_DONTFRAG: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* A socket of the family of o->addr, bound to --bind (or to ADDR PORT for servers). */
 static int open_socket(const struct peer_opts *o, int type, bool server)
 {
@@ -257,6 +313,8 @@ static int open_socket(const struct peer_opts *o, int type, bool server)
 		fail("SO_REUSEADDR: %s", strerror(errno));
 		goto err;
 	}
+	if (o->fragment && allow_fragments(fd, o->addr.ss_family) < 0)
+		goto err;
 	if (local_len && bind(fd, (const struct sockaddr *)local, local_len) < 0) {
 		fail("bind %s: %s", addr_str(local, buf, sizeof(buf)), strerror(errno));
 		goto err;
@@ -454,11 +512,27 @@ static int wait_for_file(const char *path, long long deadline)
 	return 0;
 }
 
+/*
+ * --idle: the first half has been echoed; say so, and send nothing until
+ * SIGUSR1 or idle_ms have passed.
+ */
+static void tcp_idle(const struct peer_opts *o)
+{
+	long long until = now_ms() + o->idle_ms;
+
+	printf("idle\n");
+	fflush(stdout);
+	while (!resume_flag && left_ms(until) > 0)
+		poll(NULL, 0, left_ms(until) < 20 ? left_ms(until) : 20);
+}
+
 static int cmd_tcp_connect(const struct peer_opts *o)
 {
 	static unsigned char out[PEER_BUF], in[PEER_BUF];
 	long long start = now_ms(), deadline = start + o->timeout_ms;
 	long sent = 0, got = 0;
+	/* --idle: the first half, then a pause, then the rest. */
+	long limit = o->idle_ms ? (o->bytes + 1) / 2 : o->bytes;
 	char buf[64];
 	int fd, err;
 
@@ -483,10 +557,18 @@ static int cmd_tcp_connect(const struct peer_opts *o)
 	/* Send and receive together so that a large --bytes cannot deadlock. */
 	while (got < o->bytes) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int wait = left_ms(deadline);
-		long room = o->bytes - sent;
+		int wait;
+		long room;
 		ssize_t n;
 		int r;
+
+		if (got >= limit && limit < o->bytes) {
+			tcp_idle(o);
+			limit = o->bytes;
+			deadline = now_ms() + o->timeout_ms;
+		}
+		wait = left_ms(deadline);
+		room = limit - sent;
 
 		if (o->rate && room > 0)
 			room = pace_room(o, start, sent, &wait);
@@ -735,6 +817,77 @@ static int udp_send_paced(int fd, const struct peer_opts *o)
 	return err ? 1 : 0;
 }
 
+/*
+ * udp-send --gso: each of N sends is one UDP_SEGMENT superpacket of --size
+ * bytes, which the kernel splits into --gso-byte datagrams, numbered in
+ * sequence across sends. With --expect-reply, every one must come back once,
+ * intact, within --timeout of the last send.
+ */
+static int udp_send_gso(int fd, const struct peer_opts *o)
+{
+	static unsigned char data[PEER_MAX_DATAGRAM];
+	size_t seg = (size_t)o->gso, per = (size_t)o->bytes / seg, j;
+	long total = o->count * (long)per, echoed = 0, i, k;
+	unsigned char *seen = NULL;
+	long long deadline;
+	int gso = (int)o->gso;
+	char buf[64];
+
+	if (setsockopt(fd, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) < 0) {
+		fail("UDP_SEGMENT: %s", strerror(errno));
+		return errno == ENOPROTOOPT || errno == EINVAL ? PEER_EXIT_UNSUPPORTED : 1;
+	}
+	if (o->expect_reply) {
+		seen = calloc((size_t)total, 1);
+		if (!seen) {
+			fail("out of memory");
+			return 1;
+		}
+	}
+	for (i = 0; i < o->count; i++) {
+		for (j = 0; j < per; j++)
+			udp_fill(data + j * seg, i * (long)per + (long)j, seg);
+		if (sendto(fd, data, per * seg, 0,
+			   o->expect_reply ? NULL : (struct sockaddr *)&o->addr,
+			   o->expect_reply ? 0 : o->addr_len) < 0) {
+			int e = errno;
+
+			fail("send %s: %s (superpacket %ld of %zu x %zu bytes)",
+			     addr_str(&o->addr, buf, sizeof(buf)), strerror(e), i + 1, per, seg);
+			free(seen);
+			/* EIO: no checksum offload on the route, so no UDP GSO. */
+			return e == EIO || e == EOPNOTSUPP ? PEER_EXIT_UNSUPPORTED : 1;
+		}
+		if (o->expect_reply)
+			udp_collect(fd, seg, total, seen, &echoed);
+	}
+	if (!o->expect_reply)
+		return 0;
+	deadline = now_ms() + o->timeout_ms;
+	while (echoed < total) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, left_ms(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		udp_collect(fd, seg, total, seen, &echoed);
+	}
+	if (echoed < total) {
+		for (k = 0; k < total && seen[k]; k++)
+			;
+		fail("%s: timed out: %ld of %ld datagrams (%ld superpackets of %zu x %zu bytes) "
+		     "not echoed within %.1f s (first missing: datagram %ld)",
+		     addr_str(&o->addr, buf, sizeof(buf)), total - echoed, total, o->count, per,
+		     seg, o->timeout_ms / 1000.0, k + 1);
+		free(seen);
+		return 1;
+	}
+	free(seen);
+	return 0;
+}
+
 static int cmd_udp_send(const struct peer_opts *o)
 {
 	static unsigned char data[PEER_MAX_DATAGRAM];
@@ -759,6 +912,11 @@ static int cmd_udp_send(const struct peer_opts *o)
 		fail("timed out waiting for %s", o->wait_for);
 		close(fd);
 		return 1;
+	}
+	if (o->gso) {
+		err = udp_send_gso(fd, o);
+		close(fd);
+		return err;
 	}
 	if (o->rate) {
 		err = udp_send_paced(fd, o);
@@ -796,6 +954,66 @@ static int cmd_udp_send(const struct peer_opts *o)
 	return 0;
 }
 
+/* The destination of udp-flood's datagram i: ADDR with i added to its last 32 bits. */
+static void flood_addr(const struct peer_opts *o, long i, struct sockaddr_storage *to)
+{
+	uint32_t *last;
+
+	*to = o->addr;
+	if (to->ss_family == AF_INET)
+		last = (uint32_t *)&((struct sockaddr_in *)to)->sin_addr.s_addr;
+	else
+		last = (uint32_t *)&((struct sockaddr_in6 *)to)->sin6_addr.s6_addr[12];
+	*last = htonl(ntohl(*last) + (uint32_t)i);
+}
+
+/*
+ * udp-flood: one datagram to each of --count destinations, as fast as the
+ * socket takes them, from one socket (one local port), for at most --timeout.
+ * A full queue (ENOBUFS, EAGAIN) is waited out briefly, within the time.
+ */
+static int cmd_udp_flood(const struct peer_opts *o)
+{
+	static unsigned char data[PEER_BUF];
+	long long deadline = now_ms() + o->timeout_ms;
+	struct sockaddr_storage to;
+	size_t len = (size_t)o->bytes;
+	long sent = 0, i;
+	char buf[64];
+	int fd;
+
+	fd = open_socket(o, SOCK_DGRAM, false);
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < o->count; i++) {
+		/* The clock every 256 datagrams: a bound, not a cost. */
+		if (!(i & 255) && !left_ms(deadline))
+			break;
+		flood_addr(o, i, &to);
+		udp_fill(data, i, len);
+		if (sendto(fd, data, len, 0, (struct sockaddr *)&to, o->addr_len) < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
+				poll(NULL, 0, 1);
+				i--;
+				continue;
+			}
+			fail("send %s: %s (datagram %ld)", addr_str(&to, buf, sizeof(buf)),
+			     strerror(errno), i + 1);
+			break;
+		}
+		sent++;
+	}
+	close(fd);
+	printf("sent %ld\n", sent);
+	if (sent < o->count) {
+		if (!left_ms(deadline))
+			fail("timed out: sent %ld of %ld datagrams in %.1f s", sent, o->count,
+			     o->timeout_ms / 1000.0);
+		return 1;
+	}
+	return 0;
+}
+
 struct peer_cmd {
 	const char *name;
 	int (*run)(const struct peer_opts *o);
@@ -807,6 +1025,7 @@ static const struct peer_cmd cmds[] = {
     {"tcp-connect", cmd_tcp_connect, false},
     {"udp-echo", cmd_udp_echo, true},
     {"udp-send", cmd_udp_send, false},
+    {"udp-flood", cmd_udp_flood, false},
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -828,6 +1047,9 @@ int main(int argc, char **argv)
 	    {"expect-reply", no_argument, NULL, 'r'},
 	    {"rate", required_argument, NULL, 'R'},
 	    {"wait-for", required_argument, NULL, 'W'},
+	    {"fragment", no_argument, NULL, 'F'},
+	    {"gso", required_argument, NULL, 'G'},
+	    {"idle", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -856,7 +1078,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after ADDR PORT (getopt permutes). */
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:W:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:W:FG:I:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (parse_timeout(optarg, &o.timeout_ms))
@@ -890,6 +1112,17 @@ int main(int argc, char **argv)
 		case 'W':
 			o.wait_for = optarg;
 			break;
+		case 'F':
+			o.fragment = true;
+			break;
+		case 'G':
+			if (parse_long(optarg, 4, PEER_MAX_DATAGRAM, &o.gso))
+				return bad_usage("bad --gso '%s' (4-65507)", optarg);
+			break;
+		case 'I':
+			if (parse_timeout(optarg, &o.idle_ms))
+				return bad_usage("bad --idle '%s' (seconds, > 0)", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -906,8 +1139,8 @@ int main(int argc, char **argv)
 		return bad_usage("bad address '%s' (IPv4 or IPv6)", argv[optind]);
 	if (cmd->server && o.bind_len)
 		return bad_usage("--bind is for clients; a server binds to ADDR PORT%s", "");
-	if (size_set && cmd->run != cmd_udp_send)
-		return bad_usage("--size is for udp-send%s", "");
+	if (size_set && cmd->run != cmd_udp_send && cmd->run != cmd_udp_flood)
+		return bad_usage("--size is for udp-send and udp-flood%s", "");
 	if (bytes_set && cmd->run != cmd_tcp_connect)
 		return bad_usage("--bytes is for tcp-connect%s", "");
 	if (o.expect_reply && cmd->run != cmd_udp_send)
@@ -917,9 +1150,21 @@ int main(int argc, char **argv)
 	if (o.wait_for && cmd->run != cmd_tcp_connect &&
 	    !(cmd->run == cmd_udp_send && o.expect_reply))
 		return bad_usage("--wait-for is for tcp-connect and udp-send --expect-reply%s", "");
+	if (o.fragment && cmd->run != cmd_udp_send && cmd->run != cmd_udp_echo &&
+	    cmd->run != cmd_udp_flood)
+		return bad_usage("--fragment is for udp-send, udp-echo and udp-flood%s", "");
+	if (o.gso && cmd->run != cmd_udp_send)
+		return bad_usage("--gso is for udp-send%s", "");
+	if (o.gso && (o.rate || o.bytes % o.gso || o.bytes / o.gso < 1 ||
+		      o.bytes / o.gso > PEER_MAX_GSO_SEGS))
+		return bad_usage("--gso SEG needs --size a multiple of SEG, 1 to 64 segments, and "
+				 "no --rate%s", "");
+	if (o.idle_ms && (cmd->run != cmd_tcp_connect || o.rate))
+		return bad_usage("--idle is for tcp-connect, without --rate%s", "");
 	if (o.rate && o.expect_reply && o.bytes < (long)sizeof(uint32_t))
 		return bad_usage("--rate with --expect-reply needs --size 4 or more%s", "");
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_resume);
 	return cmd->run(&o);
 }
