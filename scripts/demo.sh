@@ -37,7 +37,8 @@ cd "$ROOT" || exit 1
 # shellcheck source=tests/e2e/lib.sh
 source "$ROOT/tests/e2e/lib.sh"
 
-trap lab_down EXIT
+DEMO_TMP=$(mktemp -d /tmp/picfw-demo.XXXXXX) || exit 1
+trap 'lab_down; rm -rf "$DEMO_TMP"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -110,11 +111,12 @@ say "    stranger      $LAB_STRANGER4 $LAB_STRANGER6 (a client from anywhere)"
 for port in 22 443 5061; do
 	lab_bg edge "$PEER" tcp-listen :: "$port" --count 100 --timeout 60
 done
+# --fragment: a big echo leaves in fragments, as a big STUN datagram would.
 for port in 3478 5000; do
-	lab_bg edge "$PEER" udp-echo :: "$port" --count 100 --timeout 60
+	lab_bg edge "$PEER" udp-echo :: "$port" --count 100 --timeout 60 --fragment
 done
 lab_bg net "$PEER" tcp-listen "$LAB_PARTNER4" 5061 --count 100 --timeout 60
-lab_bg net "$PEER" udp-echo "$LAB_STRANGER4" 3478 --count 100 --timeout 60
+lab_bg net "$PEER" udp-echo "$LAB_STRANGER4" 3478 --count 100 --timeout 60 --fragment
 ready=1
 for port in 22 443 5061; do lab_wait_listen edge tcp "$port" || ready=0; done
 for port in 3478 5000; do lab_wait_listen edge udp "$port" || ready=0; done
@@ -154,6 +156,10 @@ exchange PASSED "Edge $LAB_EDGE4" "-> client UDP 3478 (STUN), echoed" \
 	edge udp-send "$LAB_STRANGER4" 3478 --count 3 --size 64 --expect-reply
 exchange PASSED "Edge $LAB_EDGE4" "-> partner TCP 5061, replies in" \
 	edge tcp-connect "$LAB_PARTNER4" 5061
+exchange PASSED "client $LAB_STRANGER4" "-> Edge UDP 3478, 3,000 B in fragments" \
+	net udp-send "$LAB_EDGE4" 3478 --bind "$LAB_STRANGER4" --size 3000 --fragment --expect-reply
+exchange PASSED "Edge $LAB_EDGE4:50000" "-> client UDP 3478 (a STUN flow)" \
+	edge udp-send "$LAB_STRANGER4" 3478 --bind "$LAB_EDGE4,50000" --count 3 --size 64 --expect-reply
 
 step "5. Traffic the PIC table refuses (dropped in XDP; 1 s timeout each)"
 exchange BLOCKED "stranger $LAB_STRANGER4" "-> Edge TCP 5061 (not a partner)" \
@@ -166,17 +172,26 @@ exchange BLOCKED "stranger $LAB_STRANGER4" "-> Edge UDP 5000 (no row)" \
 	net udp-send "$LAB_EDGE4" 5000 --bind "$LAB_STRANGER4" --expect-reply
 exchange BLOCKED "stranger $LAB_STRANGER4" "from UDP 3478 -> Edge UDP 5000 (no flow)" \
 	net udp-send "$LAB_EDGE4" 5000 --bind "$LAB_STRANGER4,3478" --expect-reply
+exchange BLOCKED "stranger $LAB_STRANGER4" "-> Edge UDP 5000, 3,000 B in fragments" \
+	net udp-send "$LAB_EDGE4" 5000 --bind "$LAB_STRANGER4" --size 3000 --fragment --expect-reply
 
-step "6. picfw status"
+step "6. A live update: picfw apply renames the STUN-out row (stun-out:)"
+sed 's|^A/V/STUN,MSTURN/UDP/3478          edge-access|stun-out: &|' "$POLICY" >"$DEMO_TMP/pic.policy"
+run in_edge "$PICFW" apply "$LAB_IFACE" "$DEMO_TMP/pic.policy"
+say "  The Edge's STUN flow from :50000 keeps working; its replies now count on stun-out."
+exchange PASSED "Edge $LAB_EDGE4:50000" "-> client UDP 3478, same flow" \
+	edge udp-send "$LAB_STRANGER4" 3478 --bind "$LAB_EDGE4,50000" --count 3 --size 64 --expect-reply
+
+step "7. picfw status"
 run in_edge "$PICFW" status
 
-step "7. picfw stats $LAB_IFACE (per-row and per-reason counters)"
+step "8. picfw stats $LAB_IFACE (per-row and per-reason counters)"
 run in_edge "$PICFW" stats "$LAB_IFACE"
 
-step "8. picfw flows $LAB_IFACE (flows the Edge opened; their replies come back in)"
+step "9. picfw flows $LAB_IFACE (flows the Edge opened; their replies come back in)"
 run in_edge "$PICFW" flows "$LAB_IFACE"
 
-step "9. Detach and clean up"
+step "10. Detach and clean up"
 if run in_edge "$PICFW" detach "$LAB_IFACE" && [[ ! -e $LAB_PIN_DIR ]]; then
 	say "  detached; $LAB_PIN_DIR is gone."
 else
