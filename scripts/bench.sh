@@ -571,8 +571,10 @@ memory_of() { # STATE: every pinned map of the attached filter
 	local pin
 	for pin in "$PICFW_PINS"/*; do
 		[[ $(basename "$pin") == "$PICFW_PIN_LINK_NAME" ]] && continue
+		# The pin's name: the kernel's map names stop at 15 characters
+		# (picfw_flows_tcp4 and picfw_flows_tcp6 would read alike).
 		bpftool -j map show pinned "$pin" 2>/dev/null |
-			jq -r --arg s "$1" '"\($s),\(.name),\(.bytes_memlock)"'
+			jq -r --arg s "$1" --arg n "$(basename "$pin")" '"\($s),\($n),\(.bytes_memlock)"'
 	done >>"$RAW/memory.csv"
 }
 PICFW_PIN_LINK_NAME="link" # the pinned BPF link: not a map
