@@ -28,6 +28,7 @@
 #include "ifname.h"
 #include "log.h"
 #include "maps.h"
+#include "test_hooks.h"
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -47,15 +48,6 @@ static double ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Test hook: PICFW_TEST_APPLY_PAUSE_MS=N sleeps N ms between steps, so a kill lands in each. */
-static void test_pause(void)
-{
-	const char *v = getenv("PICFW_TEST_APPLY_PAUSE_MS");
-
-	if (v && *v)
-		usleep((useconds_t)strtoul(v, NULL, 10) * 1000);
 }
 
 int picfw_lock(const char *ifname)
@@ -209,7 +201,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 			    : maps_write_generation(&m, in, img, slots);
 	if (ret)
 		goto out;
-	test_pause();
+	test_hook_apply_pause();
 	res->write_ms = ms() - t0;
 
 	/* 2. The switch, 3. the grace period. */
@@ -217,7 +209,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	ret = maps_activate(&m, in, &cfg);
 	if (ret)
 		goto out;
-	test_pause();
+	test_hook_apply_pause();
 	ret = maps_sync(&m);
 	if (ret)
 		goto out;
@@ -226,7 +218,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 
 	/* 4. Clear the old generation and mark it clean. */
 	t0 = ms();
-	test_pause();
+	test_hook_apply_pause();
 	ret = maps_clear_generation_used(&m, a, &ctl.gen[a]);
 	if (!ret) {
 		memset(&meta_a, 0, sizeof(meta_a));

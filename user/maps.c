@@ -21,6 +21,7 @@
 
 #include "ifname.h"
 #include "maps.h"
+#include "test_hooks.h"
 
 const char *const map_names[MAP_COUNT] = {
 	[MAP_CTL] = PICFW_MAP_CTL,
@@ -406,9 +407,8 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 	err = lpm_write(m->fd[MAP_SRC4], gen, img->src4, img->nsrc4);
 	if (!err)
 		err = lpm_write(m->fd[MAP_SRC6], gen, img->src6, img->nsrc6);
-	/* Test hook: fail half way through writing, as a full map or ENOMEM would. */
-	if (!err && getenv("PICFW_TEST_FAIL_WRITE"))
-		err = -EIO;
+	if (!err)
+		err = test_hook_fail_write();
 	if (!err)
 		err = lpm_write(m->fd[MAP_PROT4], gen, img->prot4, img->nprot4);
 	if (!err)

@@ -19,7 +19,8 @@
  * "# " lines of passing tests are measurements (packets checked, where the
  * kills landed).
  *
- * The CLI is $PICFW_BIN, else $PICFW_SRCDIR/build/picfw ("." when unset).
+ * The CLI is $PICFW_BIN, else $PICFW_SRCDIR/build/picfw-test ("." when unset),
+ * the CLI built with the test hooks.
  * Needs root (CAP_BPF and CAP_NET_ADMIN): without, every test is a SKIP.
  */
 #define _GNU_SOURCE
@@ -1554,7 +1555,7 @@ static int group_setup(void **state)
 	if (bin && *bin)
 		snprintf(env.cli, sizeof(env.cli), "%s", bin);
 	else
-		snprintf(env.cli, sizeof(env.cli), "%s/build/picfw",
+		snprintf(env.cli, sizeof(env.cli), "%s/build/picfw-test",
 			 srcdir && *srcdir ? srcdir : ".");
 	if (access(env.cli, X_OK))
 		return setup_fail("no picfw CLI at %s (set PICFW_BIN or PICFW_SRCDIR)", env.cli);
