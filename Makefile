@@ -48,8 +48,9 @@ CORE_SRCS := user/policy.c user/policy_match.c user/compile.c user/diff.c user/l
 	user/ifname.c user/policy_file.c user/policy_copy.c
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
+	user/bpffs.c user/log_libbpf.c user/clock.c \
 	user/netlink.c user/tc.c user/ifaddr.c
-CLI_SRCS  := user/main.c $(wildcard user/cmd_*.c)
+CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
