@@ -20,14 +20,20 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
+# CFLAGS is the user's (`make CFLAGS=-O0`); what the build needs is in
+# PICFW_CFLAGS, which a command-line CFLAGS cannot drop (libbpf-bootstrap's
+# INCLUDES habit).
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
+PICFW_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -MMD -MP -DPICFW_VERSION='"$(VERSION)"'
 LDLIBS_BPF := -lbpf -lelf -lz
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
+PICFW_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+PICFW_LDFLAGS := -fsanitize=address,undefined
 endif
+ALL_CFLAGS  = $(PICFW_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(PICFW_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -42,12 +48,20 @@ CORE_SRCS := user/policy.c user/policy_match.c user/compile.c user/diff.c user/l
 	user/ifname.c user/policy_file.c user/policy_copy.c
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
+	user/bpffs.c user/log_libbpf.c user/clock.c \
 	user/netlink.c user/tc.c user/ifaddr.c
-CLI_SRCS  := user/main.c $(wildcard user/cmd_*.c)
+CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+
+# Test hooks (user/test_hooks.h) read the environment only in objects built
+# with -DPICFW_TEST_HOOKS: those the datapath tests and $(BUILD)/picfw-test
+# link, never the installed $(BUILD)/picfw.
+HOOK_SRCS := $(shell grep -l '"test_hooks.h"' $(LIB_SRCS))
+TEST_LIB_OBJS := $(filter-out $(HOOK_SRCS:%.c=$(BUILD)/%.o),$(LIB_OBJS)) \
+	$(HOOK_SRCS:%.c=$(BUILD)/hooks/%.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DP_TESTS   := $(patsubst tests/datapath/%.c,$(BUILD)/tests/%,$(wildcard tests/datapath/test_*.c))
@@ -84,49 +98,54 @@ $(BUILD)/picfw.skel.h: $(BUILD)/picfw.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name picfw_bpf > $@
 
-$(BUILD)/%.bpf.o: tests/bpf/%.bpf.c Makefile
-	$(call msg,CLANG,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
 # Everything in user/ may include the skeleton; generate it first.
 $(BUILD)/user/%.o: user/%.c Makefile | $(BUILD)/picfw.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/hooks/user/%.o: user/%.c Makefile | $(BUILD)/picfw.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -DPICFW_TEST_HOOKS -c $< -o $@
 
 $(BUILD)/picfw: $(CLI_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+
+# The CLI with the test hooks, for the tests that inject faults through it.
+$(BUILD)/picfw-test: $(CLI_OBJS) $(TEST_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
 
 $(BUILD)/tests/%.o: tests/unit/%.c Makefile | $(BUILD)/picfw.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/datapath/%.c Makefile | $(BUILD)/picfw.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/e2e/%.c Makefile
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lcmocka -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcmocka -o $@
 
-$(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/packets.o $(LIB_OBJS)
+$(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/packets.o $(TEST_LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -lcmocka -o $@
 
 $(BUILD)/tests/peer: $(BUILD)/tests/peer.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -o $@
 
-tests-build: $(BUILD)/picfw $(UNIT_TESTS) $(DP_TESTS) $(TEST_TOOLS)
+tests-build: $(BUILD)/picfw $(BUILD)/picfw-test $(UNIT_TESTS) $(DP_TESTS) $(TEST_TOOLS)
 
 # `make demo` and `make test` install what is missing first, so that the two
 # README commands work on a fresh Debian 12 machine.
@@ -160,9 +179,9 @@ clean:
 $(BUILD)/tests/reference.o: tests/reference/reference.c Makefile | $(BUILD)/picfw.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/reference -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/reference -c $< -o $@
 
-$(BUILD)/tests/test_differential.o: CFLAGS += -Itests/reference
+$(BUILD)/tests/test_differential.o: PICFW_CFLAGS += -Itests/reference
 $(BUILD)/tests/test_differential: $(BUILD)/tests/reference.o
 
 # libFuzzer harness of the policy parser and compiler: clang only, its own flags.
@@ -207,19 +226,19 @@ $(BUILD)/bench/%.bpf.o: bench/%.bpf.c Makefile
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/bench/%.o: CFLAGS += -Itests/datapath
+$(BUILD)/bench/%.o: PICFW_CFLAGS += -Itests/datapath
 $(BUILD)/bench/%.o: bench/%.c Makefile | $(BUILD)/picfw.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench/testrun: $(BUILD)/bench/testrun.o $(BUILD)/tests/packets.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
 
 $(BUILD)/bench/sender: $(BUILD)/bench/sender.o $(BUILD)/tests/packets.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -o $@
 
 bench-build: $(BUILD)/picfw $(BENCH_BPF) $(BENCH_TOOLS)
 
@@ -229,4 +248,4 @@ bench:
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)scripts/bench.sh $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -14,69 +14,21 @@
  * not clean waits a grace period before reusing it.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
-#include "ifname.h"
+#include "bpffs.h"
+#include "clock.h"
 #include "log.h"
 #include "maps.h"
+#include "test_hooks.h"
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static double ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Test hook: PICFW_TEST_APPLY_PAUSE_MS=N sleeps N ms between steps, so a kill lands in each. */
-static void test_pause(void)
-{
-	const char *v = getenv("PICFW_TEST_APPLY_PAUSE_MS");
-
-	if (v && *v)
-		usleep((useconds_t)strtoul(v, NULL, 10) * 1000);
-}
-
-int picfw_lock(const char *ifname)
-{
-	char dir[PICFW_PATH_LEN];
-	int fd;
-
-	fd = pin_dir(ifname, dir, sizeof(dir));
-	if (fd)
-		return fd;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
+/* The end of every message of a failure after the lock: nothing was switched. */
+#define STILL_ENFORCED " (the previous policy is still enforced)\n"
 
 /* A flow table size is fixed when attach makes the maps: say so when the policy asks another. */
 static void flow_sizes_note(const struct picfw_maps *m, const char *ifname,
@@ -99,8 +51,7 @@ static void flow_sizes_note(const struct picfw_maps *m, const char *ifname,
 }
 
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
-		const struct policy_image *img, struct apply_result *res, char *err,
-		size_t errlen)
+		const struct policy_image *img, struct apply_result *res)
 {
 	static struct picfw_row_meta old_rows[PICFW_MAX_ROWS];
 	uint32_t old_slots[PICFW_MAX_ROWS], slots[PICFW_MAX_ROWS], a, in, i, nold;
@@ -117,21 +68,21 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	memset(res, 0, sizeof(*res));
 	ret = maps_open_pinned(ifname, &m);
 	if (ret == -ENOENT) {
-		fail(err, errlen, "picfw is not attached to %s", ifname);
-		return -2;
+		pr_warn("picfw apply: picfw is not attached to %s\n", ifname);
+		return ret;
 	}
 	if (ret) {
-		fail(err, errlen, "opening the maps of %s: %s", ifname, strerror(-ret));
-		return -1;
+		pr_warn("picfw apply: opening the maps of %s: %s\n", ifname, strerror(-ret));
+		return ret;
 	}
 	lock = picfw_lock(ifname);
 	if (lock < 0) {
-		fail(err, errlen, "locking %s: %s", ifname, strerror(-lock));
+		pr_warn("picfw apply: locking %s: %s\n", ifname, strerror(-lock));
 		maps_close(&m);
-		return -1;
+		return lock;
 	}
 
-	t0 = ms();
+	t0 = monotonic_ms();
 	ret = maps_read_ctl(&m, &ctl);
 	if (ret)
 		goto out;
@@ -162,17 +113,18 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	}
 
 	if (img->cfg.replies == PICFW_REPLIES_TRACKED && !meta_a.tc_attached) {
-		fail(err, errlen, "%s was attached without the TC egress program that tracks "
-			 "replies; keep 'replies stateless', or detach and attach again", ifname);
-		ret = -1;
-		goto out_msg;
+		pr_warn("picfw apply: %s was attached without the TC egress program that tracks "
+			"replies; keep 'replies stateless', or detach and attach again" STILL_ENFORCED,
+			ifname);
+		ret = -EOPNOTSUPP;
+		goto out_told;
 	}
 	flow_sizes_note(&m, ifname, img);
 	if (compile_plan_slots(old_rows, old_slots, nold, img, slots, fresh)) {
-		fail(err, errlen, "no free counter slots (at most %u rows across an update)",
-		     PICFW_MAX_ROWS);
-		ret = -1;
-		goto out_msg;
+		pr_warn("picfw apply: no free counter slots (at most %u rows across an update)"
+			STILL_ENFORCED, PICFW_MAX_ROWS);
+		ret = -ENOSPC;
+		goto out_told;
 	}
 	for (i = 0; i < img->nrows; i++) {
 		if (fresh[i]) {
@@ -201,7 +153,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	meta_i.nrows = img->nrows;
 	memcpy(meta_i.digest, &digest, sizeof(digest));
 	if (policy_copy_save(ifname, in, p))
-		fprintf(stderr, "picfw apply: warning: could not save a copy of the policy in %s\n",
+		pr_warn("picfw apply: warning: could not save a copy of the policy in %s\n",
 			PICFW_RUN_DIR);
 	ret = maps_write_meta(&m, in, &meta_i);
 	if (!ret)
@@ -209,43 +161,36 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 			    : maps_write_generation(&m, in, img, slots);
 	if (ret)
 		goto out;
-	test_pause();
-	res->write_ms = ms() - t0;
+	test_hook_apply_pause();
+	res->write_ms = monotonic_ms() - t0;
 
 	/* 2. The switch, 3. the grace period. */
-	t0 = ms();
+	t0 = monotonic_ms();
 	ret = maps_activate(&m, in, &cfg);
 	if (ret)
 		goto out;
-	test_pause();
+	test_hook_apply_pause();
 	ret = maps_sync(&m);
 	if (ret)
 		goto out;
-	res->switch_ms = ms() - t0;
+	res->switch_ms = monotonic_ms() - t0;
 	res->generation = meta_i.generation;
 
 	/* 4. Clear the old generation and mark it clean. */
-	t0 = ms();
-	test_pause();
+	t0 = monotonic_ms();
+	test_hook_apply_pause();
 	ret = maps_clear_generation_used(&m, a, &ctl.gen[a]);
 	if (!ret) {
 		memset(&meta_a, 0, sizeof(meta_a));
 		ret = maps_write_meta(&m, a, &meta_a);
 	}
-	res->clear_ms = ms() - t0;
-	if (ret)
-		goto out;
-	ret = 0;
+	res->clear_ms = monotonic_ms() - t0;
 out:
 	if (ret)
-		fail(err, errlen, "updating the maps of %s failed: %s", ifname, strerror(-ret));
-out_msg:
+		pr_warn("picfw apply: updating the maps of %s failed: %s" STILL_ENFORCED, ifname,
+			strerror(-ret));
+out_told:
 	close(lock);
 	maps_close(&m);
-	if (ret) {
-		size_t n = strlen(err);
-
-		snprintf(err + n, errlen > n ? errlen - n : 0, " (the previous policy is still enforced)");
-	}
-	return ret ? -1 : 0;
+	return ret;
 }

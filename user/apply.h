@@ -6,7 +6,6 @@
 #ifndef PICFW_APPLY_H
 #define PICFW_APPLY_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "compile.h"
@@ -22,18 +21,12 @@ struct apply_result {
 };
 
 /*
- * Take the interface's apply lock (flock on its pin directory): concurrent
- * applies and detaches on one interface are serialised; the kernel drops
- * the lock when the process dies. Returns an fd to close, or a negative errno.
- */
-int picfw_lock(const char *ifname);
-
-/*
- * Apply img (compiled from p, read from policy_path). 0, or -1 with err set,
- * or -2 (err set) when picfw is not attached to ifname.
+ * Apply img (compiled from p, read from policy_path) under the interface's
+ * lock (picfw_lock, bpffs.h). 0, or a negative errno (-ENOENT: picfw is not
+ * attached to ifname) after one line "picfw apply: why" through the logging
+ * funnel; a failure before the switch leaves the previous policy enforcing.
  */
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
-		const struct policy_image *img, struct apply_result *res, char *err,
-		size_t errlen);
+		const struct policy_image *img, struct apply_result *res);
 
 #endif /* PICFW_APPLY_H */

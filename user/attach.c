@@ -10,115 +10,33 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <sched.h>
 #include <errno.h>
-#include <limits.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/if_link.h>
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "apply.h"
 #include "attach.h"
+#include "bpffs.h"
 #include "ifname.h"
 #include "log.h"
 #include "picfw.skel.h"
+#include "policy_copy.h"
 #include "seed.h"
 #include "tc.h"
-
-#define BPFFS "/sys/fs/bpf"
 
 /* The kernel's internal "not supported" (524), which some drivers leak to userspace. */
 #ifndef ENOTSUPP
 #define ENOTSUPP 524
 #endif
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Mount bpffs on /sys/fs/bpf of another process's mount namespace (the one
- * outside `ip netns exec`): enter it, mount, come back, restore the cwd.
- */
-static int mount_in_ns_of(int pid)
-{
-	char path[64], cwd[PATH_MAX];
-	int self, other, ret = -1;
-
-	if (!getcwd(cwd, sizeof(cwd)))
-		snprintf(cwd, sizeof(cwd), "/");
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
-	self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	other = open(path, O_RDONLY | O_CLOEXEC);
-	if (self >= 0 && other >= 0 && !setns(other, CLONE_NEWNS)) {
-		ret = mount("bpf", BPFFS, "bpf", 0, "mode=0700");
-		if (setns(self, CLONE_NEWNS) || chdir(cwd))
-			ret = -1;
-	}
-	if (self >= 0)
-		close(self);
-	if (other >= 0)
-		close(other);
-	return ret;
-}
-
-int bpffs_ensure(char *err, size_t errlen)
-{
-	const char *env = getenv("PICFW_BPFFS");
-	char outer[64];
-	int pid, ret;
-
-	pin_root_reset();
-	if (env && *env) {
-		if (is_bpffs(env))
-			return 0;
-		fail(err, errlen, "PICFW_BPFFS=%s is not a bpffs mount", env);
-		return -1;
-	}
-	if (is_bpffs(BPFFS))
-		return 0;
-	pid = outer_mnt_pid();
-	if (pid > 0) {
-		snprintf(outer, sizeof(outer), "/proc/%d/root%s", pid, BPFFS);
-		if (is_bpffs(outer))
-			return 0;
-		ret = mount_in_ns_of(pid);
-	} else {
-		snprintf(outer, sizeof(outer), "%s", BPFFS);
-		if (mkdir(BPFFS, 0700) && errno != EEXIST) {
-			fail(err, errlen, "cannot create %s: %s", BPFFS, strerror(errno));
-			return -1;
-		}
-		ret = mount("bpf", BPFFS, "bpf", 0, "mode=0700");
-	}
-	pin_root_reset();
-	if (ret || !is_bpffs(outer)) {
-		fail(err, errlen, "bpffs is not mounted on %s and cannot be mounted: %s", BPFFS,
-		     strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 int have_bpf_caps(void)
 {
@@ -196,8 +114,7 @@ static int pin_fd(int fd, const char *dir, const char *name)
 }
 
 static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
-		     const struct policy_image *img, enum xdp_attach_mode mode, char *err,
-		     size_t errlen)
+		     const struct policy_image *img, enum xdp_attach_mode mode)
 {
 	struct picfw_gen_cfg cfg = img->cfg;
 	struct picfw_meta meta = { 0 };
@@ -212,8 +129,8 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	if (!ret)
 		ret = maps_from_fds(fds, &m);
 	if (ret) {
-		fail(err, errlen, "mapping the policy maps failed: %s", strerror(-ret));
-		return -1;
+		pr_warn("picfw attach: mapping the policy maps failed: %s\n", strerror(-ret));
+		return ret;
 	}
 	slots = calloc(img->nrows ? img->nrows : 1, sizeof(*slots));
 	if (!slots) {
@@ -239,10 +156,10 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 		ret = maps_activate(&m, 0, &cfg);
 out:
 	if (ret)
-		fail(err, errlen, "writing the policy maps failed: %s", strerror(-ret));
+		pr_warn("picfw attach: writing the policy maps failed: %s\n", strerror(-ret));
 	free(slots);
 	maps_close(&m);
-	return ret ? -1 : 0;
+	return ret;
 }
 
 /* Our egress filter on the clsact qdisc: a fixed handle and priority. */
@@ -365,8 +282,7 @@ static int note_tc(struct picfw_bpf *skel, int attached, int created)
 }
 
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
-		 const struct policy_image *img, enum xdp_attach_mode mode, char *err,
-		 size_t errlen)
+		 const struct policy_image *img, enum xdp_attach_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, query);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
@@ -375,55 +291,60 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	int ifindex, link_fd = -1, i, ret, tc_attached = 0, tc_created = 0;
 
 	if (ifname_check(ifname, NULL, 0) || pin_dir(ifname, dir, sizeof(dir))) {
-		fail(err, errlen, "bad interface name");
-		return -1;
+		pr_warn("picfw attach: bad interface name\n");
+		return -EINVAL;
 	}
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
-		fail(err, errlen, "no interface named '%s'", ifname);
-		return -1;
+		pr_warn("picfw attach: no interface named '%s'\n", ifname);
+		return -ENODEV;
 	}
-	if (bpffs_ensure(err, errlen))
-		return -1;
+	ret = bpffs_ensure("attach");
+	if (ret)
+		return ret;
 	if (mkdir(pin_root(), 0700) && errno != EEXIST) {
-		fail(err, errlen, "cannot create %s: %s", pin_root(), strerror(errno));
-		return -1;
+		ret = -errno;
+		pr_warn("picfw attach: cannot create %s: %s\n", pin_root(), strerror(-ret));
+		return ret;
 	}
 	if (mkdir(dir, 0700)) {
-		if (errno == EEXIST)
-			fail(err, errlen,
-			     "picfw is already attached to %s (change its policy with 'picfw apply', "
-			     "or 'picfw detach %s' first)", ifname, ifname);
+		ret = -errno;
+		if (ret == -EEXIST)
+			pr_warn("picfw attach: picfw is already attached to %s (change its policy with "
+				"'picfw apply', or 'picfw detach %s' first)\n", ifname, ifname);
 		else
-			fail(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			pr_warn("picfw attach: cannot create %s: %s\n", dir, strerror(-ret));
 		rmdir(pin_root());
-		return -1;
+		return ret;
 	}
 
 	ret = bpf_xdp_query(ifindex, 0, &query);
 	if (!ret && query.prog_id) {
-		fail(err, errlen, "%s already has an XDP program (id %u); picfw does not replace it",
-		     ifname, query.prog_id);
+		pr_warn("picfw attach: %s already has an XDP program (id %u); picfw does not "
+			"replace it\n", ifname, query.prog_id);
+		ret = -EBUSY;
 		goto fail;
 	}
 
 	skel = picfw_bpf__open();
 	if (!skel) {
-		fail(err, errlen, "opening the BPF object failed: %s", strerror(errno));
+		ret = -errno;
+		pr_warn("picfw attach: opening the BPF object failed: %s\n", strerror(-ret));
 		goto fail;
 	}
 	ret = flow_tables_size(skel, img);
 	if (ret) {
-		fail(err, errlen, "sizing the flow tables failed: %s", strerror(-ret));
+		pr_warn("picfw attach: sizing the flow tables failed: %s\n", strerror(-ret));
 		goto fail;
 	}
 	ret = picfw_bpf__load(skel);
 	if (ret) {
-		fail(err, errlen, "loading the BPF program failed: %s (run with -vv for the verifier log)",
-		     strerror(-ret));
+		pr_warn("picfw attach: loading the BPF program failed: %s (run with -vv for the "
+			"verifier log)\n", strerror(-ret));
 		goto fail;
 	}
-	if (fill_maps(skel, policy_path, img, mode, err, errlen))
+	ret = fill_maps(skel, policy_path, img, mode);
+	if (ret)
 		goto fail;
 	if (img->cfg.replies == PICFW_REPLIES_TRACKED)
 		seed_sessions(skel, p);
@@ -431,16 +352,16 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	lopts.flags = mode == XDP_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	link_fd = bpf_link_create(bpf_program__fd(skel->progs.picfw_xdp), ifindex, BPF_XDP, &lopts);
 	if (link_fd < 0) {
-		ret = errno;
-		if (mode == XDP_ATTACH_NATIVE && (ret == EOPNOTSUPP || ret == ENOTSUPP))
-			fail(err, errlen,
-			     "the driver of %s does not support native XDP; try --mode generic",
-			     ifname);
-		else if (ret == EBUSY || ret == EEXIST)
-			fail(err, errlen, "%s already has an XDP program; picfw does not replace it",
-			     ifname);
+		ret = -errno;
+		if (mode == XDP_ATTACH_NATIVE && (ret == -EOPNOTSUPP || ret == -ENOTSUPP))
+			pr_warn("picfw attach: the driver of %s does not support native XDP; try "
+				"--mode generic\n", ifname);
+		else if (ret == -EBUSY || ret == -EEXIST)
+			pr_warn("picfw attach: %s already has an XDP program; picfw does not "
+				"replace it\n", ifname);
 		else
-			fail(err, errlen, "attaching XDP to %s failed: %s", ifname, strerror(ret));
+			pr_warn("picfw attach: attaching XDP to %s failed: %s\n", ifname,
+				strerror(-ret));
 		goto fail;
 	}
 
@@ -449,8 +370,8 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 
 		ret = pin_fd(bpf_map__fd(map), dir, map_names[i]);
 		if (ret) {
-			fail(err, errlen, "pinning %s in %s failed: %s", map_names[i], dir,
-			     strerror(-ret));
+			pr_warn("picfw attach: pinning %s in %s failed: %s\n", map_names[i], dir,
+				strerror(-ret));
 			goto fail;
 		}
 	}
@@ -460,10 +381,9 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	 */
 	ret = tc_attach(ifindex, bpf_program__fd(skel->progs.picfw_tc_egress), &tc_created);
 	if (ret && img->cfg.replies == PICFW_REPLIES_TRACKED) {
-		fail(err, errlen,
-		     "attaching the TC egress program to %s failed: %s (it tracks the flows the "
-		     "Edge opens; without it, say 'replies stateless' in the policy)",
-		     ifname, strerror(-ret));
+		pr_warn("picfw attach: attaching the TC egress program to %s failed: %s (it tracks "
+			"the flows the Edge opens; without it, say 'replies stateless' in the "
+			"policy)\n", ifname, strerror(-ret));
 		goto fail;
 	}
 	if (ret)
@@ -473,12 +393,13 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	tc_attached = !ret;
 	ret = note_tc(skel, tc_attached, tc_created);
 	if (ret) {
-		fail(err, errlen, "writing the metadata of %s failed: %s", ifname, strerror(-ret));
+		pr_warn("picfw attach: writing the metadata of %s failed: %s\n", ifname,
+			strerror(-ret));
 		goto fail;
 	}
 	ret = pin_fd(link_fd, dir, PICFW_PIN_LINK);
 	if (ret) {
-		fail(err, errlen, "pinning the link in %s failed: %s", dir, strerror(-ret));
+		pr_warn("picfw attach: pinning the link in %s failed: %s\n", dir, strerror(-ret));
 		goto fail;
 	}
 	close(link_fd);
@@ -495,10 +416,10 @@ fail:
 	if (link_fd >= 0)
 		close(link_fd); /* not pinned: closing it detaches */
 	picfw_bpf__destroy(skel);
-	return -1;
+	return ret;
 }
 
-int picfw_detach(const char *ifname, char *err, size_t errlen)
+int picfw_detach(const char *ifname)
 {
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
 	struct picfw_maps m;
@@ -506,17 +427,17 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 	int fd, lock;
 
 	if (pin_dir(ifname, dir, sizeof(dir))) {
-		fail(err, errlen, "bad interface name");
-		return -1;
+		pr_warn("picfw detach: bad interface name\n");
+		return -EINVAL;
 	}
 	if (lstat(dir, &st)) {
-		fail(err, errlen, "picfw is not attached to %s", ifname);
-		return -1;
+		pr_warn("picfw detach: picfw is not attached to %s\n", ifname);
+		return -ENOENT;
 	}
 	if (!is_pin_dir(dir)) {
-		fail(err, errlen, "%s is not a picfw pin directory (no link or maps of picfw's in "
-		     "it); nothing removed", dir);
-		return -1;
+		pr_warn("picfw detach: %s is not a picfw pin directory (no link or maps of picfw's "
+			"in it); nothing removed\n", dir);
+		return -ENOTDIR;
 	}
 	/* Wait for an apply in progress; the lock goes with the directory. */
 	lock = picfw_lock(ifname);
@@ -544,8 +465,8 @@ int picfw_detach(const char *ifname, char *err, size_t errlen)
 	if (lock >= 0)
 		close(lock);
 	if (!stat(dir, &st)) {
-		fail(err, errlen, "could not remove %s", dir);
-		return -1;
+		pr_warn("picfw detach: could not remove %s\n", dir);
+		return -ENOTEMPTY;
 	}
 	return 0;
 }

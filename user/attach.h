@@ -7,8 +7,7 @@
 #ifndef PICFW_ATTACH_H
 #define PICFW_ATTACH_H
 
-#include <stddef.h>
-
+#include "bpffs.h" /* where attach pins, and its lock */
 #include "compile.h"
 #include "maps.h"
 
@@ -19,9 +18,6 @@ enum xdp_attach_mode {
 
 struct picfw_bpf;
 
-/* Mount bpffs on /sys/fs/bpf when it is not there. 0 or -1 with err set. */
-int bpffs_ensure(char *err, size_t errlen);
-
 /* Does this process have CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN? */
 int have_bpf_caps(void);
 
@@ -30,13 +26,16 @@ int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
 
 /*
  * Load, fill generation 0 with img, attach to ifname and pin. On failure
- * nothing stays: no link, no pins. Returns 0 or -1 with a reason in err.
+ * nothing stays: no link, no pins. 0, or a negative errno after one line
+ * "picfw attach: why" through the logging funnel.
  */
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
-		 const struct policy_image *img, enum xdp_attach_mode mode, char *err,
-		 size_t errlen);
+		 const struct policy_image *img, enum xdp_attach_mode mode);
 
-/* Detach and remove the pins. 0 or -1 with a reason in err. */
-int picfw_detach(const char *ifname, char *err, size_t errlen);
+/*
+ * Detach and remove the pins. 0, or a negative errno (-ENOENT: not attached)
+ * after one line "picfw detach: why" through the logging funnel.
+ */
+int picfw_detach(const char *ifname);
 
 #endif /* PICFW_ATTACH_H */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* cmd_apply.c - picfw apply IFACE POLICY [--dry-run]: a live, atomic policy update. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 #include "ifaddr.h"
 #include "maps.h"
 #include "policy.h"
-#include "policy_file.h"
+#include "policy_copy.h"
 
 static int dry_run(const char *ifname, const struct policy *p)
 {
@@ -23,11 +22,9 @@ static int dry_run(const char *ifname, const struct policy *p)
 	struct policy old;
 	int ret;
 
-	ret = maps_open_pinned(ifname, &m);
-	if (ret == -ENOENT)
-		return cmd_fail("apply", "picfw is not attached to %s", ifname);
-	if (!ret)
-		ret = maps_read_ctl(&m, &ctl);
+	if (cmd_open_pinned("apply", ifname, &m))
+		return EXIT_FAIL;
+	ret = maps_read_ctl(&m, &ctl);
 	maps_close(&m);
 	if (ret)
 		return cmd_fail("apply", "reading the pins of %s: %s", ifname, strerror(-ret));
@@ -47,51 +44,32 @@ static int dry_run(const char *ifname, const struct policy *p)
 
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
+	int dry = 0;
+	const struct cmd_opt opts[] = {
+		{ 'n', "dry-run", NULL, "show rows added, removed, changed and kept, and prefixes\n"
+		  "added and removed per set; change nothing", &dry, 1 },
 		{ 0 },
 	};
 	struct apply_result res;
 	struct policy_image img;
 	struct policy p;
 	char *real = NULL;
-	int opt, ret, dry = 0;
-	double t0, t1;
-	char err[512];
+	double compile_ms;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "nhv", opts, NULL)) != -1) {
-		if (opt == 'n') {
-			dry = 1;
-			continue;
-		}
-		ret = cmd_getopt_common(opt, "apply");
-		if (ret >= 0)
-			return ret;
-	}
-	if (argc - optind != 2)
-		return cmd_usage("apply", 1);
-	ret = cmd_ifname("apply", argv[optind]);
-	if (ret)
+	ret = cmd_parse("apply", argc, argv, opts, 2, 2);
+	if (ret >= 0)
 		return ret;
-
-	/* A bad policy is refused before anything touches the maps. */
-	t0 = now_ms();
-	ret = load_policy("apply", argv[optind + 1], &real, &p, &img);
-	if (ret)
+	ret = cmd_load_iface_policy("apply", argv[optind], argv[optind + 1], &real, &p, &img,
+				    &compile_ms);
+	if (ret >= 0)
 		return ret;
-	t1 = now_ms();
-	if (cmd_need_caps("apply")) {
-		ret = EXIT_FAIL;
-		goto out;
-	}
 	if (dry) {
 		ret = dry_run(argv[optind], &p);
 		goto out;
 	}
-	if (picfw_apply(argv[optind], real, &p, &img, &res, err, sizeof(err))) {
-		ret = cmd_fail("apply", "%s", err);
+	if (picfw_apply(argv[optind], real, &p, &img, &res)) {
+		ret = EXIT_FAIL;
 		goto out;
 	}
 	iface_warn_unprotected("apply", argv[optind], &p);
@@ -99,7 +77,7 @@ int cmd_apply(int argc, char **argv)
 	       "%u removed), %s mode; compiled in %.1f ms, written in %.1f ms, "
 	       "switched in %.1f ms, old generation cleared in %.1f ms\n",
 	       argv[optind + 1], argv[optind], (unsigned long long)res.generation, p.nrows, res.kept,
-	       res.added, res.removed, policy_mode_name(p.mode), t1 - t0, res.write_ms,
+	       res.added, res.removed, policy_mode_name(p.mode), compile_ms, res.write_ms,
 	       res.switch_ms, res.clear_ms);
 	ret = EXIT_OK;
 out:

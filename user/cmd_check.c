@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* cmd_check.c - picfw check POLICY: parse, compile, print the normalised table. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -8,25 +7,15 @@
 #include "policy.h"
 #include "policy_file.h"
 
-static const struct option opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ 0 },
-};
-
 int cmd_check(int argc, char **argv)
 {
 	struct policy_image img;
 	struct policy p;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
-		ret = cmd_getopt_common(opt, "check");
-		if (ret >= 0)
-			return ret;
-	}
-	if (argc - optind != 1)
-		return cmd_usage("check", 1);
+	ret = cmd_parse("check", argc, argv, NULL, 1, 1);
+	if (ret >= 0)
+		return ret;
 	ret = load_policy("check", argv[optind], NULL, &p, &img);
 	if (ret)
 		return ret;

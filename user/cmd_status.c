@@ -2,7 +2,6 @@
 /* cmd_status.c - picfw status [IFACE]: what is attached where, with which policy. */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bpffs.h"
 #include "cmd.h"
 #include "ifaddr.h"
 #include "ifname.h"
@@ -47,11 +47,8 @@ static int show_one(const char *ifname)
 	struct picfw_maps m;
 	int fd, err;
 
-	err = maps_open_pinned(ifname, &m);
-	if (err == -ENOENT)
-		return cmd_fail("status", "picfw is not attached to %s", ifname);
-	if (err)
-		return cmd_fail("status", "reading the pins of %s: %s", ifname, strerror(-err));
+	if (cmd_open_pinned("status", ifname, &m))
+		return EXIT_FAIL;
 	err = maps_read_ctl(&m, &ctl);
 	if (!err)
 		err = maps_read_meta(&m, ctl.active & 1, &meta);
@@ -96,22 +93,13 @@ static int show_one(const char *ifname)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ 0 },
-	};
 	struct dirent *de;
-	int opt, ret, n = 0, worst = EXIT_OK;
+	int ret, n = 0, worst = EXIT_OK;
 	DIR *d;
 
-	while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
-		ret = cmd_getopt_common(opt, "status");
-		if (ret >= 0)
-			return ret;
-	}
-	if (argc - optind > 1)
-		return cmd_usage("status", 1);
+	ret = cmd_parse("status", argc, argv, NULL, 0, 1);
+	if (ret >= 0)
+		return ret;
 	if (argc - optind == 1) {
 		ret = cmd_ifname("status", argv[optind]);
 		if (ret)

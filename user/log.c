@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* log.c - the one logging funnel: everything goes to stderr, filtered by level. */
+/* log.c - the one logging funnel: everything goes to stderr, filtered by level (see log.h). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -7,13 +7,18 @@
 
 int log_verbosity = LOG_INFO;
 
+void log_vprint(enum log_level level, const char *fmt, va_list ap)
+{
+	if ((int)level > log_verbosity)
+		return;
+	vfprintf(stderr, fmt, ap);
+}
+
 void log_print(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if ((int)level > log_verbosity)
-		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vprint(level, fmt, ap);
 	va_end(ap);
 }

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* main.c - picfw's entry point: dispatch to one cmd_<verb>() through a table. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
 
-#include "attach.h"
 #include "cmd.h"
-#include "ifname.h"
 #include "log.h"
 
 static const struct cmd cmds[] = {
@@ -25,9 +22,7 @@ static const struct cmd cmds[] = {
 	  "The XDP program is attached through a BPF link pinned in /sys/fs/bpf/picfw/IFACE/\n"
 	  "with its maps beside it; the filter stays after the command exits. The Edge's\n"
 	  "established sessions (its sockets in this network namespace) are kept as flows;\n"
-	  "IFACE's addresses outside the protected set are warned about.\n"
-	  "  -m, --mode MODE   native (the driver's XDP, the default) or generic (skb mode,\n"
-	  "                    any driver, slower)\n" },
+	  "IFACE's addresses outside the protected set are warned about.\n" },
 	{ "apply", cmd_apply, "IFACE POLICY [--dry-run]",
 	  "replace the policy of an attached filter, live and atomically",
 	  "POLICY is parsed and compiled first; a bad one changes nothing. It is written\n"
@@ -35,9 +30,7 @@ static const struct cmd cmds[] = {
 	  "one map update, and the old one is cleared once no CPU can still use it. The\n"
 	  "program is never reloaded or detached. Rows whose stable name is in both\n"
 	  "policies keep their counters; new rows start at 0. Applies on one interface\n"
-	  "are serialised.\n"
-	  "  -n, --dry-run      show rows added, removed, changed and kept, and prefixes\n"
-	  "                     added and removed per set; change nothing\n" },
+	  "are serialised.\n" },
 	{ "detach", cmd_detach, "IFACE", "detach the filter from IFACE and remove its pins",
 	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/ (only picfw's own\n"
 	  "pins; a directory that holds none of them is left alone), and picfw's own TC\n"
@@ -49,21 +42,18 @@ static const struct cmd cmds[] = {
 	{ "stats", cmd_stats, "IFACE [--json | --prometheus]", "print per-row and per-reason counters",
 	  "Packets and bytes per policy row (keyed by the row's stable name) and per\n"
 	  "reason (no_match, malformed, fragment, icmp_essential, non_ip, unprotected),\n"
-	  "plus would-drop counters of audit mode. Counters are summed over CPUs.\n"
-	  "  -j, --json         one JSON document with stable field names\n"
-	  "  -p, --prometheus   Prometheus text exposition format\n" },
+	  "plus would-drop counters of audit mode. Counters are summed over CPUs.\n" },
 	{ "flows", cmd_flows, "IFACE [--json]", "list the flows the Edge opened, as tracked",
 	  "Flows recorded by the TC egress program under an outbound row, keyed as their\n"
 	  "replies arrive: transport, remote and local address and port, the row that\n"
 	  "created the flow (its replies count there), TCP state, age, idle time and\n"
-	  "time left before the flow's timeout.\n"
-	  "  -j, --json         one JSON document\n" },
+	  "time left before the flow's timeout.\n" },
 	{ "help", cmd_help, "[COMMAND]", "show this help, or a command's", "" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const struct cmd *find_cmd(const char *name)
+const struct cmd *cmd_find(const char *name)
 {
 	size_t i;
 
@@ -88,85 +78,26 @@ static void usage_all(FILE *f)
 		   "See picfw(8).\n");
 }
 
-int cmd_usage(const char *verb, int bad)
-{
-	const struct cmd *c = find_cmd(verb);
-	FILE *f = bad ? stderr : stdout;
-
-	if (!c)
-		return EXIT_USAGE;
-	fprintf(f, "Usage: picfw %s %s\n\n%s.\n", c->name, c->args, c->summary);
-	if (c->help[0])
-		fprintf(f, "\n%s", c->help);
-	fprintf(f, "  -h, --help         this help\n  -v, --verbose      more output\n");
-	return bad ? EXIT_USAGE : EXIT_OK;
-}
-
-int cmd_getopt_common(int opt, const char *verb)
-{
-	switch (opt) {
-	case 'h':
-		return cmd_usage(verb, 0);
-	case 'v':
-		log_verbosity++;
-		return -1;
-	default:
-		return cmd_usage(verb, 1);
-	}
-}
-
-int cmd_fail(const char *verb, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "picfw %s: ", verb);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_FAIL;
-}
-
-int cmd_need_caps(const char *verb)
-{
-	if (have_bpf_caps())
-		return 0;
-	cmd_fail(verb, "needs root (CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN)");
-	return -1;
-}
-
-int cmd_ifname(const char *verb, const char *name)
-{
-	char why[64], shown[16];
-
-	if (!ifname_check(name, why, sizeof(why)))
-		return 0;
-	fprintf(stderr, "picfw %s: bad interface name '%s%s': %s\n", verb,
-		ifname_sanitise(name, shown), strlen(name) > 15 ? "..." : "", why);
-	return EXIT_USAGE;
-}
-
+/* `picfw help VERB` is `picfw VERB --help`. */
 int cmd_help(int argc, char **argv)
 {
+	static char prog[32], help[] = "--help";
+	const struct cmd *c;
+
 	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
-		if (!find_cmd(argv[1])) {
-			fprintf(stderr, "picfw help: unknown command '%s'\n", argv[1]);
+		c = cmd_find(argv[1]);
+		if (!c) {
+			pr_warn("picfw help: unknown command '%s'\n", argv[1]);
 			return EXIT_USAGE;
 		}
-		return cmd_usage(argv[1], 0);
+		if (c->fn == cmd_help) /* its own usage, not the list of commands */
+			return cmd_usage(c->name, NULL, 0);
+		snprintf(prog, sizeof(prog), "picfw %s", c->name);
+		optind = 1;
+		return c->fn(2, (char *[]){ prog, help, NULL });
 	}
 	usage_all(stdout);
 	return EXIT_OK;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* libbpf's warnings (the verifier log among them) at -v, the rest at -vv. */
-	int want = level == LIBBPF_WARN ? LOG_DEBUG : LOG_DEBUG + 1;
-
-	if (log_verbosity < want)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 int main(int argc, char **argv)
@@ -188,7 +119,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-vv")) {
 			log_verbosity += 2;
 		} else {
-			fprintf(stderr, "picfw: unknown option '%s'\n", argv[i]);
+			pr_warn("picfw: unknown option '%s'\n", argv[i]);
 			usage_all(stderr);
 			return EXIT_USAGE;
 		}
@@ -197,12 +128,12 @@ int main(int argc, char **argv)
 		usage_all(stderr);
 		return EXIT_USAGE;
 	}
-	c = find_cmd(argv[i]);
+	c = cmd_find(argv[i]);
 	if (!c) {
-		fprintf(stderr, "picfw: unknown command '%s' (see 'picfw help')\n", argv[i]);
+		pr_warn("picfw: unknown command '%s' (see 'picfw help')\n", argv[i]);
 		return EXIT_USAGE;
 	}
-	libbpf_set_print(libbpf_print);
+	log_route_libbpf();
 	/* getopt names argv[0] in its messages: "picfw check: unrecognized option". */
 	snprintf(prog, sizeof(prog), "picfw %s", c->name);
 	argv[i] = prog;

@@ -11,16 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/magic.h>
 
-#include "ifname.h"
+#include "bpffs.h"
 #include "maps.h"
+#include "test_hooks.h"
 
 const char *const map_names[MAP_COUNT] = {
 	[MAP_CTL] = PICFW_MAP_CTL,
@@ -52,92 +50,6 @@ const char *const map_names[MAP_COUNT] = {
 #define BITS_BYTES ((size_t)PICFW_GENERATIONS * PICFW_MAX_CLASSES * sizeof(struct picfw_bits))
 #define SLOT_ROWS_BYTES \
 	((size_t)PICFW_GENERATIONS * PICFW_MAX_ROWS * sizeof(struct picfw_slot_row))
-
-static char pin_root_buf[PICFW_PATH_LEN];
-
-int is_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
-}
-
-/*
- * `ip netns exec` runs a command in a private mount namespace with a fresh
- * /sys, where /sys/fs/bpf is no bpffs, and whatever is mounted there dies
- * with the command. Pins must outlive it, so they go to the bpffs of the
- * mount namespace outside: that of the nearest ancestor process living in
- * another mount namespace (the shell that ran `ip netns exec`), reached
- * through /proc/PID/root. 0 when we are not in such a namespace.
- */
-int outer_mnt_pid(void)
-{
-	struct stat self, st;
-	char path[64], line[128];
-	int pid = getppid(), depth, ppid;
-	FILE *f;
-
-	if (stat("/proc/self/ns/mnt", &self))
-		return 0;
-	for (depth = 0; depth < 32 && pid > 0; depth++) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
-		if (!stat(path, &st) && (st.st_ino != self.st_ino || st.st_dev != self.st_dev))
-			return pid;
-		snprintf(path, sizeof(path), "/proc/%d/status", pid);
-		f = fopen(path, "r");
-		if (!f)
-			return 0;
-		ppid = 0;
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "PPid:", 5)) {
-				ppid = (int)strtol(line + 5, NULL, 10);
-				break;
-			}
-		fclose(f);
-		pid = ppid;
-	}
-	return 0;
-}
-
-const char *pin_root(void)
-{
-	const char *env = getenv("PICFW_BPFFS");
-	char outer[64];
-	int pid;
-
-	if (pin_root_buf[0])
-		return pin_root_buf;
-	if (env && *env) {
-		snprintf(pin_root_buf, sizeof(pin_root_buf), "%s/picfw", env);
-		return pin_root_buf;
-	}
-	if (!is_bpffs("/sys/fs/bpf") && (pid = outer_mnt_pid()) > 0) {
-		snprintf(outer, sizeof(outer), "/proc/%d/root/sys/fs/bpf", pid);
-		if (is_bpffs(outer)) {
-			snprintf(pin_root_buf, sizeof(pin_root_buf), "%s/picfw", outer);
-			return pin_root_buf;
-		}
-	}
-	/* Mounted, or not (yet): the documented place, so that messages name it. */
-	return PICFW_PIN_ROOT;
-}
-
-void pin_root_reset(void)
-{
-	pin_root_buf[0] = 0;
-}
-
-int pin_dir(const char *ifname, char *buf, size_t len)
-{
-	int n;
-
-	/* A name is never a path: no "..", no '/'. */
-	if (ifname_check(ifname, NULL, 0))
-		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s", pin_root(), ifname);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
 
 static size_t page_round(size_t n)
 {
@@ -406,9 +318,8 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 	err = lpm_write(m->fd[MAP_SRC4], gen, img->src4, img->nsrc4);
 	if (!err)
 		err = lpm_write(m->fd[MAP_SRC6], gen, img->src6, img->nsrc6);
-	/* Test hook: fail half way through writing, as a full map or ENOMEM would. */
-	if (!err && getenv("PICFW_TEST_FAIL_WRITE"))
-		err = -EIO;
+	if (!err)
+		err = test_hook_fail_write();
 	if (!err)
 		err = lpm_write(m->fd[MAP_PROT4], gen, img->prot4, img->nprot4);
 	if (!err)

@@ -48,22 +48,6 @@ struct picfw_maps {
 	struct picfw_slot_row *slot_rows_mem;
 };
 
-/*
- * Where pins live: PICFW_PIN_ROOT, i.e. picfw/ in the host's bpffs (found even
- * from `ip netns exec`'s private mount namespace), or in $PICFW_BPFFS.
- */
-const char *pin_root(void);
-void pin_root_reset(void);
-int is_bpffs(const char *path);
-/* The nearest ancestor in another mount namespace (`ip netns exec`), or 0. */
-int outer_mnt_pid(void);
-
-/*
- * Directory of an interface's pins: pin_root() "/" ifname. The only way such
- * a path is built; -EINVAL for a name ifname_check() refuses.
- */
-int pin_dir(const char *ifname, char *buf, size_t len);
-
 /* Open the maps pinned for ifname. Returns 0 or a negative errno. */
 int maps_open_pinned(const char *ifname, struct picfw_maps *m);
 /* Take fds owned by someone else (the skeleton), in enum map_id order. */

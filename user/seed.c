@@ -12,12 +12,12 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "clock.h"
 #include "log.h"
 #include "netlink.h"
 #include "seed.h"
@@ -148,13 +148,11 @@ static int seed_one(const struct policy_conn *c, void *arg)
 int seed_flows(const struct picfw_maps *m, const struct policy *p, struct seed_result *res)
 {
 	struct seed_ctx s = { .m = m, .p = p, .res = res };
-	struct timespec ts;
 
 	memset(res, 0, sizeof(*res));
-	/* The program's clock: bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE. */
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts))
+	s.now = flow_clock_ns();
+	if (!s.now)
 		return -errno;
-	s.now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	return sockdiag_for_each(seed_one, &s);
 }
 

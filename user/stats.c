@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* stats.c - kernel counters to a table, JSON or Prometheus text (see stats.h). */
+/* stats.c - kernel counters and flows to a table, JSON or Prometheus text (see stats.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -369,4 +371,160 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 	fprintf(f, "picfw_audit_mode{interface=\"");
 	prom_label(f, s->ifname);
 	fprintf(f, "\"} %u\n", stats_mode(s) == PICFW_MODE_AUDIT);
+}
+
+/* --- Flows ----------------------------------------------------------------------- */
+
+static const char *const tcp_state_names[] = {
+	[PICFW_TCP_NONE] = "-",
+	[PICFW_TCP_SYN_SENT] = "syn-sent",
+	[PICFW_TCP_ESTABLISHED] = "established",
+	[PICFW_TCP_CLOSING] = "closing",
+};
+
+static const char *const origin_names[] = {
+	[PICFW_ORIGIN_OPENED] = "opened",
+	[PICFW_ORIGIN_PICKED_UP] = "picked-up",
+	[PICFW_ORIGIN_SEEDED] = "seeded",
+};
+
+enum picfw_timeout flow_timeout_kind(uint8_t tcp_state)
+{
+	if (tcp_state == PICFW_TCP_NONE)
+		return PICFW_TIMEOUT_UDP;
+	if (tcp_state == PICFW_TCP_ESTABLISHED)
+		return PICFW_TIMEOUT_TCP;
+	return PICFW_TIMEOUT_TCP_TRANSITORY;
+}
+
+int flows_read_view(const struct picfw_maps *m, struct flows_view *v)
+{
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	err = maps_read_ctl(m, &v->ctl);
+	if (!err)
+		err = maps_read_row_meta(m, v->ctl.active & 1,
+					 v->ctl.gen[v->ctl.active & 1].nrows % (PICFW_MAX_ROWS + 1),
+					 v->rows);
+	v->now = flow_clock_ns();
+	return err;
+}
+
+/* One flow as the listings show it. */
+struct flow_text {
+	const char *transport, *row, *state, *origin;
+	char remote[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN];
+	double age, idle, left; /* seconds; left <= 0: expired */
+};
+
+static void addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+/*
+ * The row a flow's replies count on: remembered under the active policy's
+ * epoch, or matched again by the program at the flow's next reply.
+ */
+static const char *flow_row_name(const struct flows_view *v, const struct picfw_flow *f)
+{
+	const struct picfw_gen_cfg *cfg = &v->ctl.gen[v->ctl.active & 1];
+	uint32_t epoch = (uint32_t)(f->binding >> 32), row = (uint32_t)f->binding;
+
+	if (epoch != cfg->epoch)
+		return "(next reply)";
+	if (row == PICFW_FLOW_NO_ROW || row >= cfg->nrows || row >= PICFW_MAX_ROWS)
+		return "(no row)";
+	return v->rows[row].name;
+}
+
+static void flow_text(const struct flows_view *v, const struct flow_entry *e,
+		      struct flow_text *t)
+{
+	const struct picfw_gen_cfg *cfg = &v->ctl.gen[v->ctl.active & 1];
+	const struct picfw_flow *f = &e->flow;
+
+	t->transport = e->proto == IPPROTO_TCP ? "tcp" : "udp";
+	addr_text(e->family, e->remote, t->remote, sizeof(t->remote));
+	addr_text(e->family, e->local, t->local, sizeof(t->local));
+	t->row = flow_row_name(v, f);
+	t->state = f->tcp_state <= PICFW_TCP_CLOSING ? tcp_state_names[f->tcp_state] : "?";
+	t->origin = f->origin <= PICFW_ORIGIN_SEEDED ? origin_names[f->origin] : "?";
+	t->age = v->now > f->created ? (double)(v->now - f->created) / 1e9 : 0;
+	t->idle = v->now > f->last_seen ? (double)(v->now - f->last_seen) / 1e9 : 0;
+	t->left = (double)cfg->timeout_ns[flow_timeout_kind(f->tcp_state)] / 1e9 - t->idle;
+}
+
+struct flows_out {
+	FILE *f;
+	const struct flows_view *v;
+	unsigned n;
+};
+
+static int flow_table_line(const struct flow_entry *e, void *arg)
+{
+	struct flows_out *o = arg;
+	char r[80], l[80], left[16];
+	struct flow_text t;
+
+	flow_text(o->v, e, &t);
+	snprintf(r, sizeof(r), e->family == 6 ? "[%s]:%u" : "%s:%u", t.remote, e->remote_port);
+	snprintf(l, sizeof(l), e->family == 6 ? "[%s]:%u" : "%s:%u", t.local, e->local_port);
+	if (t.left > 0)
+		snprintf(left, sizeof(left), "%.0f", t.left);
+	else
+		snprintf(left, sizeof(left), "expired");
+	fprintf(o->f, "%-5s %-42s %-42s %-30s %-12s %-9s %8.0f %8.0f %8s\n", t.transport, r, l,
+		t.row, t.state, t.origin, t.age, t.idle, left);
+	o->n++;
+	return 0;
+}
+
+int flows_print_table(FILE *f, const struct flows_view *v, const struct picfw_maps *m)
+{
+	struct flows_out o = { .f = f, .v = v };
+	int err;
+
+	fprintf(f, "%-5s %-42s %-42s %-30s %-12s %-9s %8s %8s %8s\n", "PROTO", "REMOTE", "LOCAL",
+		"ROW", "STATE", "ORIGIN", "AGE(s)", "IDLE(s)", "LEFT(s)");
+	err = maps_for_each_flow(m, flow_table_line, &o);
+	if (!o.n)
+		fprintf(f, "(no flows)\n");
+	return err;
+}
+
+static int flow_json(const struct flow_entry *e, void *arg)
+{
+	struct flows_out *o = arg;
+	struct flow_text t;
+
+	flow_text(o->v, e, &t);
+	fprintf(o->f, "%s{\"transport\":\"%s\",\"family\":%u,\"remote\":\"%s\","
+		      "\"remote_port\":%u,\"local\":\"%s\",\"local_port\":%u,\"row\":",
+		o->n ? "," : "", t.transport, e->family, t.remote, e->remote_port, t.local,
+		e->local_port);
+	json_string(o->f, t.row);
+	fprintf(o->f, ",\"state\":\"%s\",\"origin\":\"%s\",\"age_s\":%.1f,"
+		      "\"idle_s\":%.1f,\"expires_s\":%.1f}",
+		e->flow.tcp_state == PICFW_TCP_NONE ? "none" : t.state, t.origin, t.age, t.idle,
+		t.left > 0 ? t.left : 0);
+	o->n++;
+	return 0;
+}
+
+int flows_print_json(FILE *f, const char *ifname, const struct flows_view *v,
+		     const struct picfw_maps *m)
+{
+	struct flows_out o = { .f = f, .v = v };
+	int err;
+
+	fprintf(f, "{\"interface\":");
+	json_string(f, ifname);
+	fprintf(f, ",\"replies\":\"%s\",\"flows\":[",
+		policy_replies_name(v->ctl.gen[v->ctl.active & 1].replies));
+	err = maps_for_each_flow(m, flow_json, &o);
+	fprintf(f, "]}\n");
+	return err;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * stats.h - kernel counters to a table, JSON or Prometheus text. A new output
- * format is a new function here.
+ * stats.h - kernel counters and flows to a table, JSON or Prometheus text. A
+ * new output format is a new function here.
  */
 #ifndef PICFW_STATS_H
 #define PICFW_STATS_H
@@ -38,6 +38,30 @@ unsigned stats_mode(const struct stats_snapshot *s);
 void stats_print_table(FILE *f, const struct stats_snapshot *s);
 void stats_print_json(FILE *f, const struct stats_snapshot *s);
 void stats_print_prometheus(FILE *f, const struct stats_snapshot *s);
+
+/*
+ * Which timeout applies to a flow in TCP state tcp_state (PICFW_TCP_NONE for
+ * UDP): the programs' choice (bpf/picfw.bpf.c, flow_timeout()), said once here.
+ */
+enum picfw_timeout flow_timeout_kind(uint8_t tcp_state);
+
+/* What a listing of the flows reads beside them: the active settings and rows, the time. */
+struct flows_view {
+	struct picfw_ctl ctl;
+	struct picfw_row_meta rows[PICFW_MAX_ROWS]; /* the active generation's */
+	uint64_t now;                               /* flow_clock_ns() when read */
+};
+
+/* Read the view of one attached interface. 0 or a negative errno. */
+int flows_read_view(const struct picfw_maps *m, struct flows_view *v);
+
+/*
+ * Every flow of m, as a table or as one JSON document (closed also when
+ * reading the flow tables fails half way). 0 or a negative errno.
+ */
+int flows_print_table(FILE *f, const struct flows_view *v, const struct picfw_maps *m);
+int flows_print_json(FILE *f, const char *ifname, const struct flows_view *v,
+		     const struct picfw_maps *m);
 
 /* Print s as a JSON string, quotes included. */
 void json_string(FILE *f, const char *s);

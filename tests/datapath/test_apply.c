@@ -19,7 +19,8 @@
  * "# " lines of passing tests are measurements (packets checked, where the
  * kills landed).
  *
- * The CLI is $PICFW_BIN, else $PICFW_SRCDIR/build/picfw ("." when unset).
+ * The CLI is $PICFW_BIN, else $PICFW_SRCDIR/build/picfw-test ("." when unset),
+ * the CLI built with the test hooks.
  * Needs root (CAP_BPF and CAP_NET_ADMIN): without, every test is a SKIP.
  */
 #define _GNU_SOURCE
@@ -536,14 +537,11 @@ static int probe(const char *tag, const struct policy_image *img, const struct p
 static void apply_lib(const char *tag, enum pol_id id, struct apply_result *res)
 {
 	struct apply_result r;
-	char err[512];
 
 	if (!res)
 		res = &r;
-	err[0] = 0;
-	check(!picfw_apply(env.ifname, pol_file[id], &env.pol[id], &env.img[id], res, err,
-			   sizeof(err)),
-	      tag, "picfw_apply(%s): %s", pol_file[id], err);
+	check(!picfw_apply(env.ifname, pol_file[id], &env.pol[id], &env.img[id], res), tag,
+	      "picfw_apply(%s) failed (its reason is on stderr)", pol_file[id]);
 }
 
 static void tmp_path(char *buf, size_t len, const char *name)
@@ -953,14 +951,12 @@ static void __attribute__((noreturn)) atomic_child(uint64_t gen0)
 {
 	struct apply_result res;
 	enum pol_id id;
-	char err[512];
 	int i;
 
 	for (i = 0; i < ATOMIC_APPLIES; i++) {
 		id = i % 2 ? POL_X : POL_Y;
-		if (picfw_apply(env.ifname, pol_file[id], &env.pol[id], &env.img[id], &res, err,
-				sizeof(err))) {
-			printf("# atomic-child-apply: apply %d (%s): %s\n", i, pol_file[id], err);
+		if (picfw_apply(env.ifname, pol_file[id], &env.pol[id], &env.img[id], &res)) {
+			printf("# atomic-child-apply: apply %d (%s) failed\n", i, pol_file[id]);
 			fflush(stdout);
 			_exit(1);
 		}
@@ -1546,7 +1542,7 @@ static int write_first_policy(const struct policy_image *img)
 static int group_setup(void **state)
 {
 	const char *bin = getenv("PICFW_BIN"), *srcdir = getenv("PICFW_SRCDIR");
-	char err[256], path[PICFW_PATH_LEN + 64];
+	char path[PICFW_PATH_LEN + 64];
 	int fds[MAP_COUNT], ret, i;
 	struct stat st;
 
@@ -1554,7 +1550,7 @@ static int group_setup(void **state)
 	if (bin && *bin)
 		snprintf(env.cli, sizeof(env.cli), "%s", bin);
 	else
-		snprintf(env.cli, sizeof(env.cli), "%s/build/picfw",
+		snprintf(env.cli, sizeof(env.cli), "%s/build/picfw-test",
 			 srcdir && *srcdir ? srcdir : ".");
 	if (access(env.cli, X_OK))
 		return setup_fail("no picfw CLI at %s (set PICFW_BIN or PICFW_SRCDIR)", env.cli);
@@ -1583,8 +1579,8 @@ static int group_setup(void **state)
 	env.maps_ok = 1;
 
 	/* Looks attached: bpffs, the pins under a name no interface has. */
-	if (bpffs_ensure(err, sizeof(err)))
-		return setup_fail("%s", err);
+	if (bpffs_ensure("test_apply"))
+		return setup_fail("no bpffs (the reason is on stderr)");
 	snprintf(env.ifname, sizeof(env.ifname), "pfapply%d", (int)getpid());
 	env.run_dir_existed = !stat(PICFW_RUN_DIR, &st);
 	if (mkdir(pin_root(), 0700) && errno != EEXIST)

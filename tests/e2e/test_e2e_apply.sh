@@ -644,7 +644,7 @@ for d in "${KILL_DELAYS[@]}"; do
 		real_target=$REAL_A
 	fi
 	PICFW_TEST_APPLY_PAUSE_MS=50 nsenter --net="/run/netns/$LAB_EDGE_NS" -- \
-		"$PICFW" apply "$LAB_IFACE" "$target" >/dev/null 2>"$TMP/kill.err" &
+		"$PICFW-test" apply "$LAB_IFACE" "$target" >/dev/null 2>"$TMP/kill.err" &
 	KILL_PID=$!
 	if [[ $d == switch ]]; then
 		for ((i = 0; i < 100; i++)); do # <= 1 s or so

@@ -13,7 +13,7 @@ if [[ $# -ne 1 ]]; then
 fi
 BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
+PICFW=$(realpath -m "$BUILD/picfw-test") # with the test hooks: PICFW_TEST_FAIL_WRITE
 PEER=$(realpath -m "$BUILD/tests/peer")
 POLICY=$ROOT/etc/pic.policy
 
