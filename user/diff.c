@@ -26,41 +26,16 @@ static const struct addr_set *find_set(const struct policy *p, const char *name)
 	return NULL;
 }
 
-/* A row's endpoint as text: set name or normalised inline prefixes. */
-static void endpoint(const struct policy *p, int idx, char *buf, size_t len)
-{
-	const struct addr_set *s = &p->sets[idx];
-	size_t i, n = 0;
-
-	if (s->name) {
-		snprintf(buf, len, "%s", s->name);
-		return;
-	}
-	if (s->nprefixes == 2 && !s->prefixes[0].len && !s->prefixes[1].len) {
-		snprintf(buf, len, "any");
-		return;
-	}
-	buf[0] = 0;
-	for (i = 0; i < s->nprefixes && n + 1 < len; i++) {
-		char pf[64];
-
-		prefix_format(&s->prefixes[i], pf, sizeof(pf));
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", pf);
-	}
-}
-
+/* What a row allows, as text: two rows that read alike are the same row. */
 static void describe(const struct policy *p, const struct row *r, char *buf, size_t len)
 {
-	char src[128], dst[128];
+	char ports[PORTS_TEXT_LEN], src[PREFIX_TEXT_LEN], dst[PREFIX_TEXT_LEN];
 
-	endpoint(p, r->src, src, sizeof(src));
-	endpoint(p, r->dst, dst, sizeof(dst));
-	if (r->port_lo == r->port_hi)
-		snprintf(buf, len, "%s %s %u %s -> %s", policy_direction_name(r->direction),
-			 policy_transport_name(r->transport), r->port_lo, src, dst);
-	else
-		snprintf(buf, len, "%s %s %u-%u %s -> %s", policy_direction_name(r->direction),
-			 policy_transport_name(r->transport), r->port_lo, r->port_hi, src, dst);
+	snprintf(buf, len, "%s %s %s %s -> %s", policy_direction_name(r->direction),
+		 policy_transport_name(r->transport),
+		 ports_format(r->port_lo, r->port_hi, ports, sizeof(ports)),
+		 policy_endpoint_text(p, r->src, src, sizeof(src)),
+		 policy_endpoint_text(p, r->dst, dst, sizeof(dst)));
 }
 
 static int same_notes(const char *a, const char *b)
@@ -98,7 +73,7 @@ static void set_diff(FILE *f, const char *name, const struct addr_set *o, const 
 	size_t no, nn, i = 0, j = 0, k, shown = 0;
 	struct prefix *vo = sorted(o, &no), *vn = sorted(n, &nn);
 	unsigned add = 0, del = 0;
-	char pf[64], *lines = NULL;
+	char pf[PREFIX_TEXT_LEN], *lines = NULL;
 	size_t lsize = 0;
 	FILE *l;
 

@@ -98,7 +98,7 @@ static const char *v4_in_v6(const struct prefix *pf, struct prefix *v4)
 int item_parse(struct parser *ps, int line, int col, const char *s, size_t n,
 		      struct prefix pf[2], size_t *npf)
 {
-	char qb[QUOTE_BUF], fix[INET6_ADDRSTRLEN + 8];
+	char qb[QUOTE_BUF], fix[PREFIX_TEXT_LEN];
 	struct prefix v4;
 	const char *form;
 

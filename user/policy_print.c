@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* policy_print.c - a policy as text: option words, the check table, normalised source. */
-#include <arpa/inet.h>
+/* policy_print.c - a policy as text: option words, ports, endpoints, the check table, normalised source. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,41 +56,83 @@ static void print_options(FILE *f, const struct policy *p)
 		fprintf(f, "flows %s %u\n", policy_transport_name(k), p->flows[k]);
 }
 
-/* Exactly 0.0.0.0/0 and ::/0: what `any` makes. */
-static bool set_is_any(const struct addr_set *s)
+/*
+ * Exactly 0.0.0.0/0 then ::/0, what `any` makes: written back as `any`. (A set
+ * that holds both beside other prefixes is written as it is: see
+ * policy_set_holds_all() for the set that matches every address.)
+ */
+static bool set_is_exactly_any(const struct addr_set *s)
 {
 	return s->nprefixes == 2 && s->prefixes[0].family == 4 && s->prefixes[0].len == 0 &&
 	       s->prefixes[1].family == 6 && s->prefixes[1].len == 0;
 }
 
-/* A row's SOURCE or DESTINATION: the set name, `any` or the inline prefix. */
-static const char *endpoint_text(const struct policy *p, int idx, char *buf, size_t len)
+const char *ports_format(unsigned lo, unsigned hi, char *buf, size_t len)
+{
+	if (lo == hi)
+		snprintf(buf, len, "%u", lo);
+	else
+		snprintf(buf, len, "%u-%u", lo, hi);
+	return buf;
+}
+
+/* An inline endpoint is one address or prefix, or `any`: never more (item_parse()). */
+const char *policy_endpoint_text(const struct policy *p, int idx, char *buf, size_t len)
 {
 	const struct addr_set *s = &p->sets[idx];
 
 	if (s->name)
 		return s->name;
-	if (set_is_any(s) || !s->nprefixes)
+	if (set_is_exactly_any(s) || !s->nprefixes)
 		return "any";
 	prefix_format(&s->prefixes[0], buf, len);
 	return buf;
 }
 
+/* `protect NAME`, if the policy has one. */
+static void print_protect(FILE *f, const struct policy *p)
+{
+	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
+		fprintf(f, "protect %s\n", p->sets[p->protect].name);
+}
+
+/*
+ * `set NAME = ITEM, ...` for each named set. wrap: a continuation line every
+ * 32 items, which keeps policy_write()'s lines far below the 4096-byte limit.
+ */
+static void print_sets(FILE *f, const struct policy *p, bool wrap)
+{
+	char pf[PREFIX_TEXT_LEN];
+	size_t i, j;
+
+	for (i = 0; i < p->nsets; i++) {
+		const struct addr_set *s = &p->sets[i];
+
+		if (!s->name)
+			continue;
+		fprintf(f, "set %s = ", s->name);
+		if (set_is_exactly_any(s))
+			fputs("any", f);
+		for (j = 0; !set_is_exactly_any(s) && j < s->nprefixes; j++) {
+			prefix_format(&s->prefixes[j], pf, sizeof(pf));
+			fprintf(f, "%s%s", !j ? "" : wrap && j % 32 == 0 ? ",\n  " : ", ", pf);
+		}
+		fputc('\n', f);
+	}
+}
+
 enum { C_NAME, C_DIR, C_TRANSPORT, C_PORTS, C_SRC, C_DST, C_NOTES, NCOLS };
 
 static void row_cells(const struct policy *p, const struct row *r, const char *cell[NCOLS],
-		      char ports[16], char src[64], char dst[64])
+		      char ports[PORTS_TEXT_LEN], char src[PREFIX_TEXT_LEN],
+		      char dst[PREFIX_TEXT_LEN])
 {
-	if (r->port_hi != r->port_lo)
-		snprintf(ports, 16, "%u-%u", r->port_lo, r->port_hi);
-	else
-		snprintf(ports, 16, "%u", r->port_lo);
 	cell[C_NAME] = r->name ? r->name : "";
 	cell[C_DIR] = policy_direction_name(r->direction);
 	cell[C_TRANSPORT] = policy_transport_name(r->transport);
-	cell[C_PORTS] = ports;
-	cell[C_SRC] = endpoint_text(p, r->src, src, 64);
-	cell[C_DST] = endpoint_text(p, r->dst, dst, 64);
+	cell[C_PORTS] = ports_format(r->port_lo, r->port_hi, ports, PORTS_TEXT_LEN);
+	cell[C_SRC] = policy_endpoint_text(p, r->src, src, PREFIX_TEXT_LEN);
+	cell[C_DST] = policy_endpoint_text(p, r->dst, dst, PREFIX_TEXT_LEN);
 	cell[C_NOTES] = r->notes ? r->notes : "";
 }
 
@@ -101,30 +142,14 @@ void policy_print(FILE *f, const struct policy *p)
 		"NAME", "DIR", "TRANSPORT", "PORTS", "SOURCE", "DESTINATION", "NOTES",
 	};
 	const char *cell[NCOLS];
-	char ports[16], src[64], dst[64], pf[INET6_ADDRSTRLEN + 8];
+	char ports[PORTS_TEXT_LEN], src[PREFIX_TEXT_LEN], dst[PREFIX_TEXT_LEN];
 	size_t width[NCOLS], i, j;
 	int c;
 
 	fprintf(f, "mode %s\n", policy_mode_name(p->mode));
 	print_options(f, p);
-	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
-		fprintf(f, "protect %s\n", p->sets[p->protect].name);
-	for (i = 0; i < p->nsets; i++) {
-		const struct addr_set *s = &p->sets[i];
-
-		if (!s->name)
-			continue;
-		fprintf(f, "set %s = ", s->name);
-		if (set_is_any(s)) {
-			fputs("any", f);
-		} else {
-			for (j = 0; j < s->nprefixes; j++) {
-				prefix_format(&s->prefixes[j], pf, sizeof(pf));
-				fprintf(f, "%s%s", j ? ", " : "", pf);
-			}
-		}
-		fputc('\n', f);
-	}
+	print_protect(f, p);
+	print_sets(f, p, false);
 	if (!p->nrows)
 		return;
 
@@ -166,16 +191,13 @@ static void write_quoted(FILE *f, const char *s)
 /* One row as policy_write writes it, without the newline. */
 static void write_row(FILE *f, const struct policy *p, const struct row *r)
 {
-	char buf[64];
+	char ports[PORTS_TEXT_LEN], buf[PREFIX_TEXT_LEN];
 
-	fprintf(f, "%s: %s/%s/%s/", r->name, r->role, r->protocol,
-		r->transport == PICFW_TCP ? "TCP" : "UDP");
-	if (r->port_lo == r->port_hi)
-		fprintf(f, "%u", r->port_lo);
-	else
-		fprintf(f, "%u-%u", r->port_lo, r->port_hi);
-	fprintf(f, " %s", endpoint_text(p, r->src, buf, sizeof(buf)));
-	fprintf(f, " %s", endpoint_text(p, r->dst, buf, sizeof(buf)));
+	fprintf(f, "%s: %s/%s/%s/%s", r->name, r->role, r->protocol,
+		r->transport == PICFW_TCP ? "TCP" : "UDP",
+		ports_format(r->port_lo, r->port_hi, ports, sizeof(ports)));
+	fprintf(f, " %s", policy_endpoint_text(p, r->src, buf, sizeof(buf)));
+	fprintf(f, " %s", policy_endpoint_text(p, r->dst, buf, sizeof(buf)));
 	if (r->notes) {
 		fputc(' ', f);
 		write_quoted(f, r->notes);
@@ -198,28 +220,12 @@ size_t row_written_len(const struct policy *p, const struct row *r)
 
 void policy_write(FILE *f, const struct policy *p)
 {
-	char pf[INET6_ADDRSTRLEN + 8];
-	size_t i, j;
+	size_t i;
 
 	fprintf(f, "# normalised by picfw\nmode %s\n", policy_mode_name(p->mode));
 	print_options(f, p);
-	for (i = 0; i < p->nsets; i++) {
-		const struct addr_set *s = &p->sets[i];
-
-		if (!s->name)
-			continue;
-		fprintf(f, "set %s = ", s->name);
-		if (set_is_any(s))
-			fputs("any", f);
-		/* Continuation lines keep every line far below the 4096-byte limit. */
-		for (j = 0; !set_is_any(s) && j < s->nprefixes; j++) {
-			prefix_format(&s->prefixes[j], pf, sizeof(pf));
-			fprintf(f, "%s%s", j ? (j % 32 ? ", " : ",\n  ") : "", pf);
-		}
-		fputc('\n', f);
-	}
-	if (p->protect >= 0 && (size_t)p->protect < p->nsets && p->sets[p->protect].name)
-		fprintf(f, "protect %s\n", p->sets[p->protect].name);
+	print_sets(f, p, true);
+	print_protect(f, p);
 	for (i = 0; i < p->nrows; i++) {
 		write_row(f, p, &p->rows[i]);
 		fputc('\n', f);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /* policy_resolve.c - after the last line: set names resolved, rows given direction and name. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,7 @@ static char *slug(char *o, const char *s, size_t n)
 static char *derive_name(const struct row *r)
 {
 	size_t cap = strlen(r->role) + strlen(r->protocol) + 64;
-	char *buf = malloc(cap), *o = buf, *mark;
+	char *buf = malloc(cap), *o = buf, *mark, ports[PORTS_TEXT_LEN];
 
 	if (!buf)
 		return NULL;
@@ -46,9 +45,8 @@ static char *derive_name(const struct row *r)
 		o--; /* empty protocol slug: no second '-' */
 	if (o > buf)
 		*o++ = '-';
-	o += sprintf(o, "%s-%u", policy_transport_name(r->transport), r->port_lo);
-	if (r->port_hi != r->port_lo)
-		o += sprintf(o, "-%u", r->port_hi);
+	o += sprintf(o, "%s-%s", policy_transport_name(r->transport),
+		     ports_format(r->port_lo, r->port_hi, ports, sizeof(ports)));
 	sprintf(o, "-%s", policy_direction_name(r->direction));
 	return buf;
 }
@@ -60,7 +58,7 @@ static char *derive_name(const struct row *r)
  */
 static void protect_width_check(struct parser *ps, const struct addr_set *s)
 {
-	char pf[INET6_ADDRSTRLEN + 8];
+	char pf[PREFIX_TEXT_LEN];
 	size_t i;
 
 	for (i = 0; i < s->nprefixes; i++) {
