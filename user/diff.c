@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "policy_match.h"
 
 static const struct row *find_row(const struct policy *p, const char *name)
 {
@@ -16,14 +17,11 @@ static const struct row *find_row(const struct policy *p, const char *name)
 	return NULL;
 }
 
-static const struct addr_set *find_set(const struct policy *p, const char *name)
+static const struct addr_set *named_set(const struct policy *p, const char *name)
 {
-	size_t i;
+	long i = policy_find_set(p, name, strlen(name));
 
-	for (i = 0; i < p->nsets; i++)
-		if (p->sets[i].name && !strcmp(p->sets[i].name, name))
-			return &p->sets[i];
-	return NULL;
+	return i < 0 ? NULL : &p->sets[i];
 }
 
 /* What a row allows, as text: two rows that read alike are the same row. */
@@ -43,14 +41,9 @@ static int same_notes(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static int prefix_order(const void *x, const void *y)
+static int prefix_order(const void *a, const void *b)
 {
-	const struct prefix *a = x, *b = y;
-	int r = (int)a->family - (int)b->family;
-
-	if (!r)
-		r = memcmp(a->addr, b->addr, 16);
-	return r ? r : (int)a->len - (int)b->len;
+	return prefix_cmp(a, b);
 }
 
 static struct prefix *sorted(const struct addr_set *s, size_t *n)
@@ -81,13 +74,13 @@ static void set_diff(FILE *f, const char *name, const struct addr_set *o, const 
 	if (!vo || !vn || !l)
 		goto out;
 	while (i < no || j < nn) {
-		int r = i == no ? 1 : j == nn ? -1 : prefix_order(&vo[i], &vn[j]);
+		int r = i == no ? 1 : j == nn ? -1 : prefix_cmp(&vo[i], &vn[j]);
 
 		if (r == 0) {
 			k = i;
-			while (i < no && !prefix_order(&vo[i], &vo[k]))
+			while (i < no && !prefix_cmp(&vo[i], &vo[k]))
 				i++;
-			while (j < nn && !prefix_order(&vn[j], &vo[k]))
+			while (j < nn && !prefix_cmp(&vn[j], &vo[k]))
 				j++;
 			continue;
 		}
@@ -164,10 +157,10 @@ struct policy_diff_counts policy_diff(FILE *f, const struct policy *old, const s
 	fprintf(f, "sets:\n");
 	for (i = 0; i < new->nsets; i++)
 		if (new->sets[i].name)
-			set_diff(f, new->sets[i].name, find_set(old, new->sets[i].name),
+			set_diff(f, new->sets[i].name, named_set(old, new->sets[i].name),
 				 &new->sets[i], &c);
 	for (i = 0; i < old->nsets; i++)
-		if (old->sets[i].name && !find_set(new, old->sets[i].name))
+		if (old->sets[i].name && !named_set(new, old->sets[i].name))
 			set_diff(f, old->sets[i].name, &old->sets[i], NULL, &c);
 	fprintf(f, "summary: %u rows added, %u removed, %u changed, %u kept; "
 		   "%u prefixes added, %u removed\n",

@@ -107,6 +107,9 @@ const char *policy_direction_name(unsigned d);
 const char *policy_mode_name(unsigned m);
 const char *policy_unprotected_name(unsigned u); /* "pass"/"drop" */
 
+/* The index of the named set name[0..n) in p->sets, or -1. */
+long policy_find_set(const struct policy *p, const char *name, size_t n);
+
 /* Text of a prefix ("198.51.100.0/24", "2001:db8::/32", host addresses without /len). */
 #define PREFIX_TEXT_LEN 64 /* a buffer for it: at most 45 bytes of IPv6, "/128", NUL */
 void prefix_format(const struct prefix *p, char *buf, size_t len);

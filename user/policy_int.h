@@ -116,7 +116,6 @@ int item_parse(struct parser *ps, int line, int col, const char *s, size_t n,
 	       struct prefix pf[2], size_t *npf);
 
 /* policy_sets.c: set statements. */
-long find_set(const struct policy *p, const char *name, size_t n);
 int set_add(struct addr_set *set, const struct prefix *pf, size_t n);
 long set_new(struct parser *ps, const char *name, size_t n, int line, int col);
 void items_parse(struct parser *ps, int ln, const char *line, size_t i, size_t end,

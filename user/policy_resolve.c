@@ -86,7 +86,7 @@ void resolve(struct parser *ps)
 	size_t i, j;
 
 	if (ps->protect_name) {
-		long idx = find_set(p, ps->protect_name, strlen(ps->protect_name));
+		long idx = policy_find_set(p, ps->protect_name, strlen(ps->protect_name));
 
 		if (idx < 0) {
 			perr(ps, ps->protect_line, ps->protect_col, "unknown set '%s'",
@@ -106,7 +106,7 @@ void resolve(struct parser *ps)
 		long idx;
 
 		if (pos->src_named) {
-			idx = find_set(p, r->src_text, strlen(r->src_text));
+			idx = policy_find_set(p, r->src_text, strlen(r->src_text));
 			if (idx < 0) {
 				perr(ps, r->line, pos->src_col, "unknown set '%s'",
 				     quote(qb, r->src_text, strlen(r->src_text)));
@@ -115,7 +115,7 @@ void resolve(struct parser *ps)
 			r->src = (int)idx;
 		}
 		if (pos->dst_named) {
-			idx = find_set(p, r->dst_text, strlen(r->dst_text));
+			idx = policy_find_set(p, r->dst_text, strlen(r->dst_text));
 			if (idx < 0) {
 				perr(ps, r->line, pos->dst_col, "unknown set '%s'",
 				     quote(qb, r->dst_text, strlen(r->dst_text)));

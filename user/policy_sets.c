@@ -5,7 +5,7 @@
 
 #include "policy_int.h"
 
-long find_set(const struct policy *p, const char *name, size_t n)
+long policy_find_set(const struct policy *p, const char *name, size_t n)
 {
 	size_t i;
 
@@ -225,7 +225,7 @@ void parse_set(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 	}
 	i++;
 	if (!reported) {
-		first = find_set(ps->p, line + ns, nn);
+		first = policy_find_set(ps->p, line + ns, nn);
 		if (first >= 0) {
 			perr(ps, ln, (int)ns + 1, "duplicate set '%s' (first defined at line %d)",
 			     quote(qb, line + ns, nn), ps->p->sets[first].line);
