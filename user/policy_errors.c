@@ -37,30 +37,36 @@ errs_add(struct policy_errors *e, int line, int col, const char *fmt, ...)
 	va_end(ap);
 }
 
-__attribute__((format(printf, 4, 5))) void
-perr(struct parser *ps, int line, int col, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	if (ps->stop)
-		return;
-	va_start(ap, fmt);
-	ret = errs_vadd(ps->errs, line, col, fmt, ap);
-	va_end(ap);
-	ps->last_err_line = line;
-	if (ret) {
-		ps->oom = true;
-		ps->stop = true;
-	} else if (ps->errs->n >= POLICY_MAX_ERRORS) {
-		ps->stop = true;
-	}
-}
-
 void nomem(struct parser *ps)
 {
 	ps->oom = true;
 	ps->stop = true;
+}
+
+/* A diagnostic of the parser: false if out of memory (then parsing stops). */
+static bool parser_vadd(struct parser *ps, int line, int col, const char *fmt, va_list ap)
+{
+	if (errs_vadd(ps->errs, line, col, fmt, ap)) {
+		nomem(ps);
+		return false;
+	}
+	return true;
+}
+
+__attribute__((format(printf, 4, 5))) void
+perr(struct parser *ps, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	bool kept;
+
+	if (ps->stop)
+		return;
+	va_start(ap, fmt);
+	kept = parser_vadd(ps, line, col, fmt, ap);
+	va_end(ap);
+	ps->last_err_line = line;
+	if (kept && ps->errs->n >= POLICY_MAX_ERRORS)
+		ps->stop = true;
 }
 
 /* A warning: printed, but the policy is still taken. */
@@ -68,16 +74,14 @@ __attribute__((format(printf, 4, 5))) void
 pwarn(struct parser *ps, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
-	int ret;
+	bool kept;
 
 	if (ps->stop)
 		return;
 	va_start(ap, fmt);
-	ret = errs_vadd(ps->errs, line, col, fmt, ap);
+	kept = parser_vadd(ps, line, col, fmt, ap);
 	va_end(ap);
-	if (ret)
-		nomem(ps);
-	else
+	if (kept)
 		ps->errs->v[ps->errs->n - 1].warning = 1;
 }
 

@@ -77,21 +77,28 @@ static void protect_width_check(struct parser *ps, const struct addr_set *s)
 	}
 }
 
+/* The set a statement names at line:col, or -1 after the error. */
+static long set_named(struct parser *ps, const char *name, int line, int col)
+{
+	long idx = policy_find_set(ps->p, name, strlen(name));
+	char qb[QUOTE_BUF];
+
+	if (idx < 0)
+		perr(ps, line, col, "unknown set '%s'", quote(qb, name, strlen(name)));
+	return idx;
+}
+
 /* Step 3: what needs the whole file. */
 void resolve(struct parser *ps)
 {
 	struct policy *p = ps->p;
 	const char *pname = NULL;
-	char qb[QUOTE_BUF];
 	size_t i, j;
 
 	if (ps->protect_name) {
-		long idx = policy_find_set(p, ps->protect_name, strlen(ps->protect_name));
+		long idx = set_named(ps, ps->protect_name, ps->protect_line, ps->protect_col);
 
-		if (idx < 0) {
-			perr(ps, ps->protect_line, ps->protect_col, "unknown set '%s'",
-			     quote(qb, ps->protect_name, strlen(ps->protect_name)));
-		} else {
+		if (idx >= 0) {
 			p->protect = (int)idx;
 			p->sets[idx].used = 1;
 			pname = p->sets[idx].name;
@@ -106,21 +113,15 @@ void resolve(struct parser *ps)
 		long idx;
 
 		if (pos->src_named) {
-			idx = policy_find_set(p, r->src_text, strlen(r->src_text));
-			if (idx < 0) {
-				perr(ps, r->line, pos->src_col, "unknown set '%s'",
-				     quote(qb, r->src_text, strlen(r->src_text)));
+			idx = set_named(ps, r->src_text, r->line, pos->src_col);
+			if (idx < 0)
 				continue;
-			}
 			r->src = (int)idx;
 		}
 		if (pos->dst_named) {
-			idx = policy_find_set(p, r->dst_text, strlen(r->dst_text));
-			if (idx < 0) {
-				perr(ps, r->line, pos->dst_col, "unknown set '%s'",
-				     quote(qb, r->dst_text, strlen(r->dst_text)));
+			idx = set_named(ps, r->dst_text, r->line, pos->dst_col);
+			if (idx < 0)
 				continue;
-			}
 			r->dst = (int)idx;
 		}
 		p->sets[r->src].used = 1;

@@ -50,47 +50,17 @@ static void parse_protect(struct parser *ps, int ln, const char *line, size_t n,
 	ps->protect_col = t[1].col;
 }
 
-/* mode enforce|audit */
-static void parse_mode(struct parser *ps, int ln, const char *line, size_t n, size_t i)
-{
-	struct tok t[3];
-	size_t endp;
-	int nt = tokenize(line, n, i, t, 3, &endp);
-	char qb[QUOTE_BUF];
-	uint32_t mode;
-
-	if (nt < 2) {
-		perr(ps, ln, (int)endp + 1, "missing mode after 'mode'");
-		return;
-	}
-	if (tok_is(t[1].s, t[1].n, "enforce")) {
-		mode = PICFW_MODE_ENFORCE;
-	} else if (tok_is(t[1].s, t[1].n, "audit")) {
-		mode = PICFW_MODE_AUDIT;
-	} else {
-		perr(ps, ln, t[1].col, "unknown mode '%s' (use enforce or audit)",
-		     quote(qb, t[1].s, t[1].n));
-		return;
-	}
-	if (nt > 2) {
-		perr(ps, ln, t[2].col, "unexpected '%s'", quote(qb, t[2].s, t[2].n));
-		return;
-	}
-	if (ps->mode_line) {
-		perr(ps, ln, t[0].col, "mode given twice (first at line %d)", ps->mode_line);
-		return;
-	}
-	ps->p->mode = mode;
-	ps->mode_line = ln;
-}
+_Static_assert(PICFW_MODE_AUDIT == 1 && PICFW_REPLIES_STATELESS == 1 &&
+		       PICFW_UNPROTECTED_DROP == 1,
+	       "parse_choice() stores the index of the word: enforce, tracked, pass are 0");
 
 /*
- * `KEYWORD WORD` statements with a fixed choice of words: replies, icmp,
- * unprotected.
+ * `KEYWORD WORD` statements with a fixed choice of two words: mode, replies,
+ * icmp, unprotected. what names the word in "missing WHAT after 'KEYWORD'".
  * Sets *out to the index of the word in words[]; *seen_line guards repeats.
  */
 static void parse_choice(struct parser *ps, int ln, const char *line, size_t n, size_t i,
-			 const char *keyword, const char *const *words, int nwords,
+			 const char *keyword, const char *what, const char *const words[2],
 			 uint32_t *out, int *seen_line)
 {
 	struct tok t[3];
@@ -99,13 +69,13 @@ static void parse_choice(struct parser *ps, int ln, const char *line, size_t n, 
 	char qb[QUOTE_BUF];
 
 	if (nt < 2) {
-		perr(ps, ln, (int)endp + 1, "missing value after '%s'", keyword);
+		perr(ps, ln, (int)endp + 1, "missing %s after '%s'", what, keyword);
 		return;
 	}
-	for (k = 0; k < nwords; k++)
+	for (k = 0; k < 2; k++)
 		if (tok_is(t[1].s, t[1].n, words[k]))
 			break;
-	if (k == nwords) {
+	if (k == 2) {
 		perr(ps, ln, t[1].col, "unknown %s '%s' (use %s or %s)", keyword,
 		     quote(qb, t[1].s, t[1].n), words[0], words[1]);
 		return;
@@ -142,56 +112,6 @@ static long duration_parse(const char *s, size_t n)
 	return v * unit;
 }
 
-/* timeout udp|tcp|tcp-transitory DURATION */
-static void parse_timeout(struct parser *ps, int ln, const char *line, size_t n, size_t i)
-{
-	struct tok t[4];
-	size_t endp;
-	int nt = tokenize(line, n, i, t, 4, &endp), k;
-	char qb[QUOTE_BUF];
-	long v;
-
-	if (nt < 2) {
-		perr(ps, ln, (int)endp + 1, "missing kind after 'timeout' (udp, tcp or tcp-transitory)");
-		return;
-	}
-	for (k = 0; k < PICFW_TIMEOUTS; k++)
-		if (tok_is(t[1].s, t[1].n, policy_timeout_name((unsigned)k)))
-			break;
-	if (k == PICFW_TIMEOUTS) {
-		perr(ps, ln, t[1].col, "unknown timeout '%s' (use udp, tcp or tcp-transitory)",
-		     quote(qb, t[1].s, t[1].n));
-		return;
-	}
-	if (nt < 3) {
-		perr(ps, ln, (int)endp + 1, "missing duration after 'timeout %s'",
-		     policy_timeout_name((unsigned)k));
-		return;
-	}
-	v = duration_parse(t[2].s, t[2].n);
-	if (v < 0) {
-		perr(ps, ln, t[2].col, "bad duration '%s' (e.g. 60, 90s, 5m, 2h)",
-		     quote(qb, t[2].s, t[2].n));
-		return;
-	}
-	if (v < 1 || v > PICFW_MAX_TIMEOUT) {
-		perr(ps, ln, t[2].col, "timeout %ld s is out of range (1 s to %d s)", v,
-		     PICFW_MAX_TIMEOUT);
-		return;
-	}
-	if (nt > 3) {
-		perr(ps, ln, t[3].col, "unexpected '%s'", quote(qb, t[3].s, t[3].n));
-		return;
-	}
-	if (ps->timeout_line[k]) {
-		perr(ps, ln, t[0].col, "timeout %s given twice (first at line %d)",
-		     policy_timeout_name((unsigned)k), ps->timeout_line[k]);
-		return;
-	}
-	ps->p->timeout[k] = (uint32_t)v;
-	ps->timeout_line[k] = ln;
-}
-
 /* A count: digits, or 1-3 digits then groups of ",ddd" (131,072). -1 if bad. */
 static long count_parse(const char *s, size_t n)
 {
@@ -215,55 +135,114 @@ static long count_parse(const char *s, size_t n)
 	return v;
 }
 
-/* flows tcp|udp N: the size of each family's flow table of that transport. */
-static void parse_flows(struct parser *ps, int ln, const char *line, size_t n, size_t i)
+/* The DURATION of `timeout KIND DURATION`, checked: seconds, or -1 after its error. */
+static long timeout_value(struct parser *ps, int ln, const struct tok *t, unsigned kind)
+{
+	char qb[QUOTE_BUF];
+	long v = duration_parse(t->s, t->n);
+
+	(void)kind;
+	if (v < 0) {
+		perr(ps, ln, t->col, "bad duration '%s' (e.g. 60, 90s, 5m, 2h)",
+		     quote(qb, t->s, t->n));
+		return -1;
+	}
+	if (v < 1 || v > PICFW_MAX_TIMEOUT) {
+		perr(ps, ln, t->col, "timeout %ld s is out of range (1 s to %d s)", v,
+		     PICFW_MAX_TIMEOUT);
+		return -1;
+	}
+	return v;
+}
+
+/* The SIZE of `flows TRANSPORT SIZE`, checked: flows, or -1 after its error. */
+static long flows_value(struct parser *ps, int ln, const struct tok *t, unsigned kind)
+{
+	char qb[QUOTE_BUF];
+	long v = count_parse(t->s, t->n);
+
+	if (v < 0) {
+		perr(ps, ln, t->col, "bad flow table size '%s' (a number, e.g. 65536 or 131,072)",
+		     quote(qb, t->s, t->n));
+		return -1;
+	}
+	if (v < PICFW_MIN_FLOWS || v > PICFW_MAX_FLOWS_PER_TABLE) {
+		perr(ps, ln, t->col, "flows %s %ld is out of range (%u to %u)",
+		     policy_transport_name(kind), v, PICFW_MIN_FLOWS, PICFW_MAX_FLOWS_PER_TABLE);
+		return -1;
+	}
+	return v;
+}
+
+/* A `KEYWORD KIND VALUE` statement: one value per kind. */
+struct keyed_statement {
+	const char *keyword;
+	const char *kind;  /* what the kinds are, in "missing KIND after 'KEYWORD'" */
+	const char *table; /* what one kind sets, in "unknown TABLE 'WORD'" */
+	const char *kinds; /* the kinds, for a hint */
+	unsigned nkinds;
+	const char *(*kind_name)(unsigned k);
+	const char *value; /* in "missing VALUE after 'KEYWORD KIND'" */
+	long (*value_parse)(struct parser *ps, int ln, const struct tok *t, unsigned kind);
+};
+
+static const struct keyed_statement timeout_statement = {
+	"timeout", "kind", "timeout", "udp, tcp or tcp-transitory", PICFW_TIMEOUTS,
+	policy_timeout_name, "duration", timeout_value,
+};
+
+static const struct keyed_statement flows_statement = {
+	"flows", "transport", "flow table", "tcp or udp", PICFW_TRANSPORTS,
+	policy_transport_name, "size", flows_value,
+};
+
+/*
+ * timeout udp|tcp|tcp-transitory DURATION, flows tcp|udp N (the size of each
+ * family's flow table of that transport): out[kind] and seen_line[kind] (which
+ * guards repeats) of the kind named.
+ */
+static void parse_keyed(struct parser *ps, int ln, const char *line, size_t n, size_t i,
+			const struct keyed_statement *st, uint32_t *out, int *seen_line)
 {
 	struct tok t[4];
 	size_t endp;
-	int nt = tokenize(line, n, i, t, 4, &endp), k;
+	int nt = tokenize(line, n, i, t, 4, &endp);
 	char qb[QUOTE_BUF];
+	unsigned k;
 	long v;
 
 	if (nt < 2) {
-		perr(ps, ln, (int)endp + 1, "missing transport after 'flows' (tcp or udp)");
+		perr(ps, ln, (int)endp + 1, "missing %s after '%s' (%s)", st->kind, st->keyword,
+		     st->kinds);
 		return;
 	}
-	for (k = 0; k < PICFW_TRANSPORTS; k++)
-		if (tok_is(t[1].s, t[1].n, policy_transport_name((unsigned)k)))
+	for (k = 0; k < st->nkinds; k++)
+		if (tok_is(t[1].s, t[1].n, st->kind_name(k)))
 			break;
-	if (k == PICFW_TRANSPORTS) {
-		perr(ps, ln, t[1].col, "unknown flow table '%s' (use tcp or udp)",
-		     quote(qb, t[1].s, t[1].n));
+	if (k == st->nkinds) {
+		perr(ps, ln, t[1].col, "unknown %s '%s' (use %s)", st->table,
+		     quote(qb, t[1].s, t[1].n), st->kinds);
 		return;
 	}
 	if (nt < 3) {
-		perr(ps, ln, (int)endp + 1, "missing size after 'flows %s'",
-		     policy_transport_name((unsigned)k));
+		perr(ps, ln, (int)endp + 1, "missing %s after '%s %s'", st->value, st->keyword,
+		     st->kind_name(k));
 		return;
 	}
-	v = count_parse(t[2].s, t[2].n);
-	if (v < 0) {
-		perr(ps, ln, t[2].col, "bad flow table size '%s' (a number, e.g. 65536 or 131,072)",
-		     quote(qb, t[2].s, t[2].n));
+	v = st->value_parse(ps, ln, &t[2], k);
+	if (v < 0)
 		return;
-	}
-	if (v < PICFW_MIN_FLOWS || v > PICFW_MAX_FLOWS_PER_TABLE) {
-		perr(ps, ln, t[2].col, "flows %s %ld is out of range (%u to %u)",
-		     policy_transport_name((unsigned)k), v, PICFW_MIN_FLOWS,
-		     PICFW_MAX_FLOWS_PER_TABLE);
-		return;
-	}
 	if (nt > 3) {
 		perr(ps, ln, t[3].col, "unexpected '%s'", quote(qb, t[3].s, t[3].n));
 		return;
 	}
-	if (ps->flows_line[k]) {
-		perr(ps, ln, t[0].col, "flows %s given twice (first at line %d)",
-		     policy_transport_name((unsigned)k), ps->flows_line[k]);
+	if (seen_line[k]) {
+		perr(ps, ln, t[0].col, "%s %s given twice (first at line %d)", st->keyword,
+		     st->kind_name(k), seen_line[k]);
 		return;
 	}
-	ps->p->flows[k] = (uint32_t)v;
-	ps->flows_line[k] = ln;
+	out[k] = (uint32_t)v;
+	seen_line[k] = ln;
 }
 
 /* One physical line, without its newline (and the CR before it). */
@@ -299,20 +278,26 @@ void parse_line(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 	else if (tok_is(line + i, w - i, "protect"))
 		parse_protect(ps, ln, line, n, i);
 	else if (tok_is(line + i, w - i, "mode"))
-		parse_mode(ps, ln, line, n, i);
+		parse_choice(ps, ln, line, n, i, "mode", "mode",
+			     (const char *const[]){ "enforce", "audit" }, &ps->p->mode,
+			     &ps->mode_line);
 	else if (tok_is(line + i, w - i, "replies"))
-		parse_choice(ps, ln, line, n, i, "replies", (const char *const[]){ "tracked", "stateless" },
-			     2, &ps->p->replies, &ps->replies_line);
+		parse_choice(ps, ln, line, n, i, "replies", "value",
+			     (const char *const[]){ "tracked", "stateless" }, &ps->p->replies,
+			     &ps->replies_line);
 	else if (tok_is(line + i, w - i, "icmp"))
-		parse_choice(ps, ln, line, n, i, "icmp", (const char *const[]){ "permissive", "strict" },
-			     2, &ps->p->icmp_strict, &ps->icmp_line);
+		parse_choice(ps, ln, line, n, i, "icmp", "value",
+			     (const char *const[]){ "permissive", "strict" }, &ps->p->icmp_strict,
+			     &ps->icmp_line);
 	else if (tok_is(line + i, w - i, "timeout"))
-		parse_timeout(ps, ln, line, n, i);
+		parse_keyed(ps, ln, line, n, i, &timeout_statement, ps->p->timeout,
+			    ps->timeout_line);
 	else if (tok_is(line + i, w - i, "unprotected"))
-		parse_choice(ps, ln, line, n, i, "unprotected", (const char *const[]){ "pass", "drop" },
-			     2, &ps->p->unprotected, &ps->unprotected_line);
+		parse_choice(ps, ln, line, n, i, "unprotected", "value",
+			     (const char *const[]){ "pass", "drop" }, &ps->p->unprotected,
+			     &ps->unprotected_line);
 	else if (tok_is(line + i, w - i, "flows"))
-		parse_flows(ps, ln, line, n, i);
+		parse_keyed(ps, ln, line, n, i, &flows_statement, ps->p->flows, ps->flows_line);
 	else
 		parse_row(ps, ln, line, n, i);
 }
