@@ -43,30 +43,39 @@ void nomem(struct parser *ps)
 	ps->stop = true;
 }
 
-/* A diagnostic of the parser: false if out of memory (then parsing stops). */
-static bool parser_vadd(struct parser *ps, int line, int col, const char *fmt, va_list ap)
+/*
+ * An error or a warning of the parser, unless it has stopped. An error marks
+ * its line (one per line) and stops the parser at the cap, as running out of
+ * memory does.
+ */
+static void parser_vadd(struct parser *ps, bool warning, int line, int col, const char *fmt,
+			va_list ap)
 {
-	if (errs_vadd(ps->errs, line, col, fmt, ap)) {
+	bool kept;
+
+	if (ps->stop)
+		return;
+	kept = !errs_vadd(ps->errs, line, col, fmt, ap);
+	if (!kept)
 		nomem(ps);
-		return false;
+	if (warning) {
+		if (kept)
+			ps->errs->v[ps->errs->n - 1].warning = 1;
+		return;
 	}
-	return true;
+	ps->last_err_line = line;
+	if (kept && ps->errs->n >= POLICY_MAX_ERRORS)
+		ps->stop = true;
 }
 
 __attribute__((format(printf, 4, 5))) void
 perr(struct parser *ps, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
-	bool kept;
 
-	if (ps->stop)
-		return;
 	va_start(ap, fmt);
-	kept = parser_vadd(ps, line, col, fmt, ap);
+	parser_vadd(ps, false, line, col, fmt, ap);
 	va_end(ap);
-	ps->last_err_line = line;
-	if (kept && ps->errs->n >= POLICY_MAX_ERRORS)
-		ps->stop = true;
 }
 
 /* A warning: printed, but the policy is still taken. */
@@ -74,15 +83,10 @@ __attribute__((format(printf, 4, 5))) void
 pwarn(struct parser *ps, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
-	bool kept;
 
-	if (ps->stop)
-		return;
 	va_start(ap, fmt);
-	kept = parser_vadd(ps, line, col, fmt, ap);
+	parser_vadd(ps, true, line, col, fmt, ap);
 	va_end(ap);
-	if (kept)
-		ps->errs->v[ps->errs->n - 1].warning = 1;
 }
 
 size_t errs_count(const struct policy_errors *e)
