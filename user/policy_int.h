@@ -96,6 +96,11 @@ const char *quote(char *buf, const char *s, size_t n);
 int text_check(struct parser *ps, const unsigned char *t, size_t len);
 int tokenize(const char *line, size_t n, size_t i, struct tok *t, int max, size_t *endp);
 bool name_ok(const char *s, size_t n, bool digit_first);
+/*
+ * A number: digits, or 1-3 digits then groups of ",ddd" (50,000, 131,072).
+ * Its value, or max if it is larger; -1 if it is not a number.
+ */
+long number_parse(const char *s, size_t n, long max);
 bool addr_like(const char *s, size_t n);
 
 /* policy_errors.c: the diagnostics list. */

@@ -142,6 +142,33 @@ int tokenize(const char *line, size_t n, size_t i, struct tok *t, int max, size_
 	return nt;
 }
 
+long number_parse(const char *s, size_t n, long max)
+{
+	size_t i, lead = 0;
+	long v = 0;
+
+	while (lead < n && is_digit(s[lead]))
+		lead++;
+	if (lead == 0)
+		return -1;
+	if (lead < n) {
+		/* Thousands separators: 1-3 digits first, then exactly 3 per group. */
+		if (lead > 3 || (n - lead) % 4)
+			return -1;
+		for (i = lead; i < n; i++)
+			if ((i - lead) % 4 == 0 ? s[i] != ',' : !is_digit(s[i]))
+				return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			continue;
+		v = v * 10 + (s[i] - '0');
+		if (v > max)
+			v = max;
+	}
+	return v;
+}
+
 /* [A-Za-z][A-Za-z0-9_.-]* (sets) or [A-Za-z0-9][A-Za-z0-9_.-]* (rows), at most 95 bytes */
 bool name_ok(const char *s, size_t n, bool digit_first)
 {

@@ -6,42 +6,11 @@
 
 #include "policy_int.h"
 
-/*
- * One port number: digits, or 1-3 digits then groups of ",ddd" (50,000).
- * Returns the value (at most 65536, so that too big stays too big) or -1.
- */
-static long port_number(const char *s, size_t n)
-{
-	size_t i, lead = 0;
-	long v = 0;
-
-	while (lead < n && is_digit(s[lead]))
-		lead++;
-	if (lead == 0)
-		return -1;
-	if (lead < n) {
-		/* Thousands separators: 1-3 digits first, then exactly 3 per group. */
-		if (lead > 3 || (n - lead) % 4)
-			return -1;
-		for (i = lead; i < n; i++)
-			if ((i - lead) % 4 == 0 ? s[i] != ',' : !is_digit(s[i]))
-				return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			continue;
-		v = v * 10 + (s[i] - '0');
-		if (v > PICFW_PORTS)
-			v = PICFW_PORTS;
-	}
-	return v;
-}
-
 /* A port number, checked; s is at column col. */
 static int port_parse(struct parser *ps, int ln, int col, const char *s, size_t n, uint16_t *out)
 {
 	char qb[QUOTE_BUF], digits[QUOTE_BUF];
-	long v = port_number(s, n);
+	long v = number_parse(s, n, PICFW_PORTS); /* 65536: too big stays too big */
 	size_t i, k = 0;
 
 	if (v < 0) {

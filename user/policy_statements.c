@@ -112,27 +112,15 @@ static long duration_parse(const char *s, size_t n)
 	return v * unit;
 }
 
+/* Counts above this are bad numbers, not out of range. */
+#define COUNT_MAX 1000000009L
+
 /* A count: digits, or 1-3 digits then groups of ",ddd" (131,072). -1 if bad. */
 static long count_parse(const char *s, size_t n)
 {
-	size_t i, lead = 0;
-	long v = 0;
+	long v = number_parse(s, n, COUNT_MAX + 1);
 
-	while (lead < n && is_digit(s[lead]))
-		lead++;
-	if (!lead || (lead < n && (lead > 3 || (n - lead) % 4)))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (i >= lead && (i - lead) % 4 == 0) {
-			if (s[i] != ',')
-				return -1;
-			continue;
-		}
-		if (!is_digit(s[i]) || v > 100000000)
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
+	return v > COUNT_MAX ? -1 : v;
 }
 
 /* The DURATION of `timeout KIND DURATION`, checked: seconds, or -1 after its error. */
