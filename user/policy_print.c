@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* policy_print.c - a policy as text: option words, ports, endpoints, the check table, normalised source. */
+/* policy_print.c - a policy as text: option words, ports, endpoints, table, normalised source. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
