@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "policy_match.h"
 
 #define CLASS_HASH_SIZE (2 * PICFW_MAX_CLASSES)
 
@@ -106,16 +107,6 @@ static int32_t classes_intern(struct classes *c, const struct picfw_bits *b)
 	return (int32_t)c->n++;
 }
 
-static int prefix_cmp(const struct prefix *a, const struct prefix *b)
-{
-	size_t n = a->family == 4 ? 4 : 16;
-	int r = memcmp(a->addr, b->addr, n);
-
-	if (r)
-		return r;
-	return (int)a->len - (int)b->len;
-}
-
 static int remote_entry_cmp(const void *a, const void *b)
 {
 	return prefix_cmp(&((const struct remote_entry *)a)->p,
@@ -126,39 +117,6 @@ static int image_prefix_cmp(const void *a, const void *b)
 {
 	return prefix_cmp(&((const struct image_prefix *)a)->p,
 			  &((const struct image_prefix *)b)->p);
-}
-
-/* Does a contain b? Both of one family, a->len <= b->len. */
-static int prefix_covers(const struct prefix *a, const struct prefix *b)
-{
-	unsigned full = a->len / 8, rest = a->len % 8;
-
-	if (a->len > b->len)
-		return 0;
-	if (memcmp(a->addr, b->addr, full))
-		return 0;
-	if (rest) {
-		uint8_t mask = (uint8_t)(0xff << (8 - rest));
-
-		if ((a->addr[full] & mask) != (b->addr[full] & mask))
-			return 0;
-	}
-	return 1;
-}
-
-/* Does the set hold 0.0.0.0/0 and ::/0, so every address of both families? */
-static int set_is_any(const struct addr_set *s)
-{
-	int v4 = 0, v6 = 0;
-	size_t i;
-
-	for (i = 0; i < s->nprefixes; i++) {
-		if (s->prefixes[i].len == 0 && s->prefixes[i].family == 4)
-			v4 = 1;
-		if (s->prefixes[i].len == 0 && s->prefixes[i].family == 6)
-			v6 = 1;
-	}
-	return v4 && v6;
 }
 
 /* The remote trie of one family: prefixes with their inherited row classes. */
@@ -321,7 +279,8 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 				    r->port_lo <= lo && lo <= r->port_hi) {
 					/* The class's first row covers every address: no lookup. */
 					if (bits_empty(&rows) &&
-					    set_is_any(&p->sets[dir == PICFW_DIR_IN ? r->src : r->dst]))
+					    policy_set_matches_all(
+						    &p->sets[dir == PICFW_DIR_IN ? r->src : r->dst]))
 						any = (uint16_t)(i + 1);
 					bits_set(&rows, (unsigned)i);
 				}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "policy_match.h"
 
 static const struct row *find_row(const struct policy *p, const char *name)
 {
@@ -16,51 +17,23 @@ static const struct row *find_row(const struct policy *p, const char *name)
 	return NULL;
 }
 
-static const struct addr_set *find_set(const struct policy *p, const char *name)
+static const struct addr_set *named_set(const struct policy *p, const char *name)
 {
-	size_t i;
+	long i = policy_find_set(p, name, strlen(name));
 
-	for (i = 0; i < p->nsets; i++)
-		if (p->sets[i].name && !strcmp(p->sets[i].name, name))
-			return &p->sets[i];
-	return NULL;
+	return i < 0 ? NULL : &p->sets[i];
 }
 
-/* A row's endpoint as text: set name or normalised inline prefixes. */
-static void endpoint(const struct policy *p, int idx, char *buf, size_t len)
-{
-	const struct addr_set *s = &p->sets[idx];
-	size_t i, n = 0;
-
-	if (s->name) {
-		snprintf(buf, len, "%s", s->name);
-		return;
-	}
-	if (s->nprefixes == 2 && !s->prefixes[0].len && !s->prefixes[1].len) {
-		snprintf(buf, len, "any");
-		return;
-	}
-	buf[0] = 0;
-	for (i = 0; i < s->nprefixes && n + 1 < len; i++) {
-		char pf[64];
-
-		prefix_format(&s->prefixes[i], pf, sizeof(pf));
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", pf);
-	}
-}
-
+/* What a row allows, as text: two rows that read alike are the same row. */
 static void describe(const struct policy *p, const struct row *r, char *buf, size_t len)
 {
-	char src[128], dst[128];
+	char ports[PORTS_TEXT_LEN], src[PREFIX_TEXT_LEN], dst[PREFIX_TEXT_LEN];
 
-	endpoint(p, r->src, src, sizeof(src));
-	endpoint(p, r->dst, dst, sizeof(dst));
-	if (r->port_lo == r->port_hi)
-		snprintf(buf, len, "%s %s %u %s -> %s", policy_direction_name(r->direction),
-			 policy_transport_name(r->transport), r->port_lo, src, dst);
-	else
-		snprintf(buf, len, "%s %s %u-%u %s -> %s", policy_direction_name(r->direction),
-			 policy_transport_name(r->transport), r->port_lo, r->port_hi, src, dst);
+	snprintf(buf, len, "%s %s %s %s -> %s", policy_direction_name(r->direction),
+		 policy_transport_name(r->transport),
+		 ports_format(r->port_lo, r->port_hi, ports, sizeof(ports)),
+		 policy_endpoint_text(p, r->src, src, sizeof(src)),
+		 policy_endpoint_text(p, r->dst, dst, sizeof(dst)));
 }
 
 static int same_notes(const char *a, const char *b)
@@ -68,14 +41,9 @@ static int same_notes(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static int prefix_order(const void *x, const void *y)
+static int prefix_order(const void *a, const void *b)
 {
-	const struct prefix *a = x, *b = y;
-	int r = (int)a->family - (int)b->family;
-
-	if (!r)
-		r = memcmp(a->addr, b->addr, 16);
-	return r ? r : (int)a->len - (int)b->len;
+	return prefix_cmp(a, b);
 }
 
 static struct prefix *sorted(const struct addr_set *s, size_t *n)
@@ -98,7 +66,7 @@ static void set_diff(FILE *f, const char *name, const struct addr_set *o, const 
 	size_t no, nn, i = 0, j = 0, k, shown = 0;
 	struct prefix *vo = sorted(o, &no), *vn = sorted(n, &nn);
 	unsigned add = 0, del = 0;
-	char pf[64], *lines = NULL;
+	char pf[PREFIX_TEXT_LEN], *lines = NULL;
 	size_t lsize = 0;
 	FILE *l;
 
@@ -106,13 +74,13 @@ static void set_diff(FILE *f, const char *name, const struct addr_set *o, const 
 	if (!vo || !vn || !l)
 		goto out;
 	while (i < no || j < nn) {
-		int r = i == no ? 1 : j == nn ? -1 : prefix_order(&vo[i], &vn[j]);
+		int r = i == no ? 1 : j == nn ? -1 : prefix_cmp(&vo[i], &vn[j]);
 
 		if (r == 0) {
 			k = i;
-			while (i < no && !prefix_order(&vo[i], &vo[k]))
+			while (i < no && !prefix_cmp(&vo[i], &vo[k]))
 				i++;
-			while (j < nn && !prefix_order(&vn[j], &vo[k]))
+			while (j < nn && !prefix_cmp(&vn[j], &vo[k]))
 				j++;
 			continue;
 		}
@@ -189,10 +157,10 @@ struct policy_diff_counts policy_diff(FILE *f, const struct policy *old, const s
 	fprintf(f, "sets:\n");
 	for (i = 0; i < new->nsets; i++)
 		if (new->sets[i].name)
-			set_diff(f, new->sets[i].name, find_set(old, new->sets[i].name),
+			set_diff(f, new->sets[i].name, named_set(old, new->sets[i].name),
 				 &new->sets[i], &c);
 	for (i = 0; i < old->nsets; i++)
-		if (old->sets[i].name && !find_set(new, old->sets[i].name))
+		if (old->sets[i].name && !named_set(new, old->sets[i].name))
 			set_diff(f, old->sets[i].name, &old->sets[i], NULL, &c);
 	fprintf(f, "summary: %u rows added, %u removed, %u changed, %u kept; "
 		   "%u prefixes added, %u removed\n",

@@ -107,8 +107,23 @@ const char *policy_direction_name(unsigned d);
 const char *policy_mode_name(unsigned m);
 const char *policy_unprotected_name(unsigned u); /* "pass"/"drop" */
 
+/* The index of the named set name[0..n) in p->sets, or -1. */
+long policy_find_set(const struct policy *p, const char *name, size_t n);
+
 /* Text of a prefix ("198.51.100.0/24", "2001:db8::/32", host addresses without /len). */
+#define PREFIX_TEXT_LEN 64 /* a buffer for it: at most 45 bytes of IPv6, "/128", NUL */
 void prefix_format(const struct prefix *p, char *buf, size_t len);
+
+/* Text of a row's ports: "5061", or "50000-59999" for a range. Returns buf. */
+#define PORTS_TEXT_LEN 12 /* "65535-65535" and its NUL */
+const char *ports_format(unsigned lo, unsigned hi, char *buf, size_t len);
+
+/*
+ * Text of a row's SOURCE or DESTINATION, the set p->sets[idx]: its name, or
+ * what the row wrote inline (`any`, or the address or prefix), as a row of
+ * policy_write() holds it. Returns the name or buf (at least PREFIX_TEXT_LEN).
+ */
+const char *policy_endpoint_text(const struct policy *p, int idx, char *buf, size_t len);
 
 /* The normalised table, as `picfw check` prints it. */
 void policy_print(FILE *f, const struct policy *p);

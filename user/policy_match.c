@@ -18,6 +18,20 @@ int prefix_contains(const struct prefix *p, uint8_t family, const uint8_t *addr)
 	return !bits || !((p->addr[whole] ^ addr[whole]) & (uint8_t)(0xff00 >> bits));
 }
 
+int prefix_covers(const struct prefix *a, const struct prefix *b)
+{
+	return a->len <= b->len && prefix_contains(a, b->family, b->addr);
+}
+
+int prefix_cmp(const struct prefix *a, const struct prefix *b)
+{
+	int r = (int)a->family - (int)b->family;
+
+	if (!r)
+		r = memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16);
+	return r ? r : (int)a->len - (int)b->len;
+}
+
 int policy_set_contains(const struct addr_set *s, uint8_t family, const uint8_t *addr)
 {
 	size_t i;
@@ -26,6 +40,20 @@ int policy_set_contains(const struct addr_set *s, uint8_t family, const uint8_t 
 		if (prefix_contains(&s->prefixes[i], family, addr))
 			return 1;
 	return 0;
+}
+
+int policy_set_matches_all(const struct addr_set *s)
+{
+	int v4 = 0, v6 = 0;
+	size_t i;
+
+	for (i = 0; i < s->nprefixes; i++) {
+		if (s->prefixes[i].len == 0 && s->prefixes[i].family == 4)
+			v4 = 1;
+		if (s->prefixes[i].len == 0 && s->prefixes[i].family == 6)
+			v6 = 1;
+	}
+	return v4 && v6;
 }
 
 int policy_is_protected(const struct policy *p, uint8_t family, const uint8_t *addr)

@@ -30,8 +30,23 @@ struct policy_conn {
 /* Is addr (family 4 or 6) inside prefix p? A prefix of the other family never holds it. */
 int prefix_contains(const struct prefix *p, uint8_t family, const uint8_t *addr);
 
+/* Does prefix a hold every address of prefix b (a prefix of the other family never does)? */
+int prefix_covers(const struct prefix *a, const struct prefix *b);
+
+/*
+ * Prefixes in order: by family, then address, then length; so a prefix comes
+ * before the longer ones it covers (a trie's pre-order). <0, 0, >0 as memcmp.
+ */
+int prefix_cmp(const struct prefix *a, const struct prefix *b);
+
 /* Is addr in the set? */
 int policy_set_contains(const struct addr_set *s, uint8_t family, const uint8_t *addr);
+
+/*
+ * Does every address of both families match the set: does it hold 0.0.0.0/0
+ * and ::/0 (beside anything else)?
+ */
+int policy_set_matches_all(const struct addr_set *s);
 
 /* Is addr in the policy's protected set (nothing is without `protect`)? */
 int policy_is_protected(const struct policy *p, uint8_t family, const uint8_t *addr);

@@ -121,14 +121,6 @@ unsigned stats_mode(const struct stats_snapshot *s)
 	return s->ctl.gen[s->ctl.active & 1].mode;
 }
 
-static void ports_text(const struct picfw_row_meta *r, char *buf, size_t len)
-{
-	if (r->port_lo == r->port_hi)
-		snprintf(buf, len, "%u", r->port_lo);
-	else
-		snprintf(buf, len, "%u-%u", r->port_lo, r->port_hi);
-}
-
 void stats_print_table(FILE *f, const struct stats_snapshot *s)
 {
 	unsigned i, audit = stats_mode(s) == PICFW_MODE_AUDIT;
@@ -148,7 +140,7 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 	for (i = 0; i < s->nrows; i++) {
 		const struct picfw_row_meta *r = &s->rows[i];
 
-		ports_text(r, ports, sizeof(ports));
+		ports_format(r->port_lo, r->port_hi, ports, sizeof(ports));
 		fprintf(f, "%-*s  %-3s  %-9s  %-11s  %14llu  %16llu\n", w, r->name,
 			policy_direction_name(r->direction), policy_transport_name(r->transport),
 			ports, (unsigned long long)s->row_counters[i].packets,
@@ -222,7 +214,7 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 	for (i = 0; i < s->nrows; i++) {
 		const struct picfw_row_meta *r = &s->rows[i];
 
-		ports_text(r, ports, sizeof(ports));
+		ports_format(r->port_lo, r->port_hi, ports, sizeof(ports));
 		fprintf(f, "%s{\"name\":", sep);
 		json_string(f, r->name);
 		fprintf(f, ",\"direction\":\"%s\",\"transport\":\"%s\",\"ports\":\"%s\","
@@ -290,7 +282,7 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 			const struct picfw_row_meta *r = &s->rows[i];
 			const struct picfw_counter *c = &s->row_counters[i];
 
-			ports_text(r, ports, sizeof(ports));
+			ports_format(r->port_lo, r->port_hi, ports, sizeof(ports));
 			fprintf(f, "picfw_row_%s_total{interface=\"", what[k]);
 			prom_label(f, s->ifname);
 			fprintf(f, "\",row=\"");

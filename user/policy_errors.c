@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* policy_errors.c - the diagnostics list: errors and warnings, sorted, printed. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_int.h"
+
+static int errs_vadd(struct policy_errors *e, int line, int col, const char *fmt, va_list ap)
+{
+	struct policy_error *err;
+
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 8;
+		struct policy_error *v = realloc(e->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		e->v = v;
+		e->cap = cap;
+	}
+	err = &e->v[e->n++];
+	err->line = line;
+	err->col = col;
+	err->warning = 0;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return 0;
+}
+
+__attribute__((format(printf, 4, 5))) void
+errs_add(struct policy_errors *e, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errs_vadd(e, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void nomem(struct parser *ps)
+{
+	ps->oom = true;
+	ps->stop = true;
+}
+
+/*
+ * An error or a warning of the parser, unless it has stopped. An error marks
+ * its line (one per line) and stops the parser at the cap, as running out of
+ * memory does.
+ */
+static void parser_vadd(struct parser *ps, bool warning, int line, int col, const char *fmt,
+			va_list ap)
+{
+	bool kept;
+
+	if (ps->stop)
+		return;
+	kept = !errs_vadd(ps->errs, line, col, fmt, ap);
+	if (!kept)
+		nomem(ps);
+	if (warning) {
+		if (kept)
+			ps->errs->v[ps->errs->n - 1].warning = 1;
+		return;
+	}
+	ps->last_err_line = line;
+	if (kept && ps->errs->n >= POLICY_MAX_ERRORS)
+		ps->stop = true;
+}
+
+__attribute__((format(printf, 4, 5))) void
+perr(struct parser *ps, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	parser_vadd(ps, false, line, col, fmt, ap);
+	va_end(ap);
+}
+
+/* A warning: printed, but the policy is still taken. */
+__attribute__((format(printf, 4, 5))) void
+pwarn(struct parser *ps, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	parser_vadd(ps, true, line, col, fmt, ap);
+	va_end(ap);
+}
+
+size_t errs_count(const struct policy_errors *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->n; i++)
+		n += !e->v[i].warning;
+	return n;
+}
+
+/* By line, then column; stable (insertion sort: at most POLICY_MAX_ERRORS). */
+void errs_sort(struct policy_errors *e)
+{
+	size_t i, j;
+
+	for (i = 1; i < e->n; i++) {
+		struct policy_error x = e->v[i];
+
+		for (j = i; j > 0 && (e->v[j - 1].line > x.line ||
+				      (e->v[j - 1].line == x.line && e->v[j - 1].col > x.col)); j--)
+			e->v[j] = e->v[j - 1];
+		e->v[j] = x;
+	}
+}
+
+void policy_errors_free(struct policy_errors *errs)
+{
+	free(errs->v);
+	memset(errs, 0, sizeof(*errs));
+}
+
+void policy_errors_print(FILE *f, const char *file, const struct policy_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		const struct policy_error *e = &errs->v[i];
+
+		const char *kind = e->warning ? "warning" : "error";
+
+		if (e->line > 0)
+			fprintf(f, "%s:%d:%d: %s: %s\n", file, e->line, e->col, kind, e->msg);
+		else
+			fprintf(f, "%s: %s: %s\n", file, kind, e->msg);
+	}
+}
