@@ -49,6 +49,7 @@ struct parser {
 	long warned_set;       /* the last set warned about `any` with other items */
 	long count_set;        /* the set count[] is of, -1 if none */
 	size_t count[2];       /* its IPv4 and IPv6 prefixes */
+	bool has_all[2];       /* it holds the IPv4 (IPv6) /0 */
 	size_t all_count[2];   /* IPv4 and IPv6 prefixes in all named sets */
 	struct row_pos *pos; /* beside p->rows */
 	size_t nnamed;       /* named sets */

@@ -49,19 +49,21 @@ static int set_add_item(struct parser *ps, long target, const struct prefix *pf,
 	bool redundant = false;
 	size_t k, i;
 
+	/* Counted once per set, then kept up to date: no scan per item. */
 	if (ps->count_set != target) {
 		ps->count_set = target;
 		ps->count[0] = ps->count[1] = 0;
-		for (i = 0; i < set->nprefixes; i++)
+		ps->has_all[0] = ps->has_all[1] = false;
+		for (i = 0; i < set->nprefixes; i++) {
 			ps->count[set->prefixes[i].family == 6]++;
+			if (!set->prefixes[i].len)
+				ps->has_all[set->prefixes[i].family == 6] = true;
+		}
 	}
 	for (k = 0; k < npf; k++) {
 		int f = pf[k].family == 6;
-		bool has_all = false;
 
-		for (i = 0; i < set->nprefixes && !has_all; i++)
-			has_all = set->prefixes[i].family == pf[k].family && !set->prefixes[i].len;
-		if (has_all || (!pf[k].len && ps->count[f]))
+		if (ps->has_all[f] || (!pf[k].len && ps->count[f]))
 			redundant = true;
 		if (ps->count[f] >= POLICY_MAX_SET_PREFIXES) {
 			perr(ps, ln, col, "set '%s' holds more than %u IPv%c prefixes", set->name,
@@ -79,6 +81,8 @@ static int set_add_item(struct parser *ps, long target, const struct prefix *pf,
 		}
 		ps->count[f]++;
 		ps->all_count[f]++;
+		if (!pf[k].len)
+			ps->has_all[f] = true;
 	}
 	if (redundant && ps->warned_set != target) {
 		ps->warned_set = target;
