@@ -172,7 +172,7 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 	test_hook_apply_pause();
 	ret = maps_sync(&m);
 	if (ret)
-		goto out;
+		goto out_switched;
 	res->switch_ms = monotonic_ms() - t0;
 	res->generation = meta_i.generation;
 
@@ -185,6 +185,18 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		ret = maps_write_meta(&m, a, &meta_a);
 	}
 	res->clear_ms = monotonic_ms() - t0;
+out_switched:
+	/*
+	 * After the switch the new policy enforces: a failure from here on is
+	 * the cleanup's, which the next apply redoes (it finds the old
+	 * generation unclean, waits a grace period and rewrites it whole).
+	 */
+	if (ret)
+		pr_warn("picfw apply: warning: %s enforces %s, but clearing the old generation "
+			"failed: %s (the next apply clears it)\n", ifname, policy_path,
+			strerror(-ret));
+	ret = 0; /* the new policy is applied */
+	goto out_told;
 out:
 	if (ret)
 		pr_warn("picfw apply: updating the maps of %s failed: %s" STILL_ENFORCED, ifname,
