@@ -2,12 +2,14 @@
 /*
  * parsing.h - header parsers for the XDP program.
  *
- * The contract, once for every parse_*() below: each takes the cursor, checks
- * that the whole header it reads lies before data_end (the `ptr + 1 > end`
- * form, right before the access), advances the cursor past it, and returns 0,
- * or PARSE_MALFORMED when the packet ends early or the header is inconsistent.
- * Nothing is ever read past data_end. Loops have the constant bounds of
- * include/picfw.h.
+ * The contract, once for every parse_*() below: each takes the cursor at the
+ * start of its header, checks that what it reads lies before data_end (the
+ * `ptr + 1 > end` form, right before the access), advances the cursor past
+ * the header, and returns 0; or PARSE_FRAGMENT (the IP layers) for a
+ * non-first fragment, which has no transport header, after advancing past
+ * the IP headers; or PARSE_MALFORMED when the packet ends early or a header
+ * is inconsistent, leaving the cursor anywhere. Nothing is ever read past
+ * data_end. Loops have the constant bounds of include/picfw.h.
  */
 #ifndef PICFW_PARSING_H
 #define PICFW_PARSING_H
@@ -283,7 +285,12 @@ static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt,
 	return 0;
 }
 
-/* TCP, UDP, ICMP, ICMPv6: the fixed header must lie inside frame and datagram. */
+/*
+ * TCP (with its options), UDP, ICMP and ICMPv6 (type, code, checksum and the
+ * 4 bytes before an error's quote): the header must lie inside frame and
+ * datagram. After an ICMP header the cursor is at the quoted packet. Any
+ * other transport is not read: 0, the cursor where it was.
+ */
 static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const void *ip_end)
 {
 	struct tcphdr *tcp;
@@ -300,6 +307,8 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 		pkt->sport = bpf_ntohs(tcp->source);
 		pkt->dport = bpf_ntohs(tcp->dest);
 		pkt->tcp_flags = ((__u8 *)tcp)[13];
+		/* Options may reach into bytes beyond (TC); nothing reads past them. */
+		c->pos += tcp->doff * 4;
 		return 0;
 	case IPPROTO_UDP:
 		udp = c->pos;
@@ -307,6 +316,7 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 			return PARSE_MALFORMED;
 		pkt->sport = bpf_ntohs(udp->source);
 		pkt->dport = bpf_ntohs(udp->dest);
+		c->pos = udp + 1;
 		return 0;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -315,6 +325,7 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 			return PARSE_MALFORMED;
 		pkt->icmp_type = icmp->type;
 		pkt->icmp_code = icmp->code;
+		c->pos = icmp + 1;
 		return 0;
 	}
 	return 0;

@@ -645,15 +645,16 @@ struct quoted {
 };
 
 /*
- * Parse the IP header and the first 4 bytes of TCP or UDP quoted after the
- * 8-byte ICMP header at c->pos (RFC 792 and 4443 quote at least that much).
- * IPv6 extension headers in the quote are not walked. The quote must lie
- * inside the ICMP datagram (ip_end), not in the frame's padding. 0 or -1.
+ * Parse the IP header and the first 4 bytes of TCP or UDP quoted by an ICMP
+ * error, at c->pos (parse_l4() leaves the cursor there, after the ICMP
+ * header; RFC 792 and 4443 quote at least that much). IPv6 extension headers
+ * in the quote are not walked. The quote must lie inside the ICMP datagram
+ * (ip_end), not in the frame's padding. 0 or -1.
  */
-static __always_inline int parse_quoted(struct cursor *c, const void *ip_end, __u8 family,
+static __always_inline int parse_quoted(const struct cursor *c, const void *ip_end, __u8 family,
 					struct quoted *q)
 {
-	void *pos = c->pos + 8;
+	void *pos = c->pos;
 	__be16 *ports;
 
 	if (family == 4) {
