@@ -712,7 +712,7 @@ static __always_inline int icmp_is_error(const struct packet *pkt)
  * packet went from the Edge to a remote.
  */
 static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
-					struct cursor *c, const void *ip_end, const struct packet *pkt)
+					const struct cursor *c, const void *ip_end, const struct packet *pkt)
 {
 	struct quoted q = {};
 
@@ -742,33 +742,139 @@ static __always_inline int icmp_essential(const struct packet *pkt)
 	       !pkt->fragmented;
 }
 
-/*
- * Ethernet, IP and transport headers into pkt. Returns 0, PARSE_MALFORMED or
- * PARSE_FRAGMENT; *l3_ok says whether the fixed IP header was read (so the
- * addresses are valid), *proto is the EtherType.
- */
-static __always_inline int parse_packet(struct cursor *c, struct packet *pkt, __be16 *proto,
-					void **ip_end, int *l3_ok)
+/* What parse_packet() could read of a packet: what may judge it. */
+enum parsed {
+	PKT_NOT_IP,         /* not IPv4 or IPv6 (ARP, LLDP, ...) */
+	PKT_MALFORMED,      /* Ethernet or the IP header cut short or inconsistent: no addresses */
+	PKT_MALFORMED_L4,   /* addresses read; an extension or transport header is not right */
+	PKT_LATER_FRAGMENT, /* a non-first fragment: addresses, transport, identification */
+	PKT_WHOLE,          /* every header: addresses and the transport's fields */
+};
+
+/* Ethernet, IP and transport headers into pkt; *ip_end is the datagram's end. */
+static __always_inline enum parsed parse_packet(struct cursor *c, struct packet *pkt,
+						void **ip_end)
 {
+	__be16 proto;
 	int ret;
 
-	*l3_ok = 0;
-	if (parse_ethhdr(c, pkt, proto) < 0)
-		return PARSE_MALFORMED;
-	if (*proto == bpf_htons(ETH_P_IP))
+	if (parse_ethhdr(c, pkt, &proto))
+		return PKT_MALFORMED;
+	if (proto == bpf_htons(ETH_P_IP))
 		ret = parse_ipv4(c, pkt, ip_end);
-	else if (*proto == bpf_htons(ETH_P_IPV6))
+	else if (proto == bpf_htons(ETH_P_IPV6))
 		ret = parse_ipv6(c, pkt, ip_end);
 	else
-		return 0;
+		return PKT_NOT_IP;
 	if (ret == PARSE_MALFORMED)
-		return ret;
-	*l3_ok = 1;
+		return PKT_MALFORMED;
 	if (ret == 0 && pkt->family == 6)
 		ret = parse_ipv6_ext(c, pkt, *ip_end);
+	if (ret == PARSE_FRAGMENT)
+		return PKT_LATER_FRAGMENT;
 	if (ret == 0)
 		ret = parse_l4(c, pkt, *ip_end);
-	return ret;
+	return ret ? PKT_MALFORMED_L4 : PKT_WHOLE;
+}
+
+/* The XDP verdicts, each counted by reason or on its row's slot. */
+static __always_inline int pass(__u32 reason, __u64 bytes)
+{
+	count_reason(reason, bytes);
+	return XDP_PASS;
+}
+
+/* What the policy refuses: dropped, or in audit mode passed and counted as would-drop. */
+static __always_inline int drop(const struct picfw_gen_cfg *cfg, __u32 reason, __u64 bytes)
+{
+	int audit = cfg->mode == PICFW_MODE_AUDIT;
+
+	count_reason(audit ? PICFW_REASONS + reason : reason, bytes);
+	return audit ? XDP_PASS : XDP_DROP;
+}
+
+/* Passed, counted on a row's slot: a first fragment's later fragments may follow it. */
+static __always_inline int pass_on_slot(const struct packet *pkt, __u32 slot)
+{
+	if (pkt->frag_more)
+		frag_remember(pkt, slot);
+	return XDP_PASS;
+}
+
+/*
+ * A destination outside the protected set. A filter in front of the Edge
+ * passes others' traffic. On the Edge's own host (`unprotected drop`) only
+ * what no address of it answers alone passes: multicast, broadcast and
+ * link-local destinations, neighbour and router discovery.
+ */
+static __always_inline int verdict_unprotected(const struct picfw_gen_cfg *cfg,
+					       const struct packet *pkt, enum parsed parsed,
+					       __u64 bytes)
+{
+	if (cfg->unprotected == PICFW_UNPROTECTED_PASS)
+		return pass(PICFW_R_UNPROTECTED, bytes);
+	if (dst_local_scope(pkt))
+		return pass(PICFW_R_LOCAL_SCOPE, bytes);
+	if (parsed == PKT_WHOLE && icmp_essential(pkt))
+		return pass(PICFW_R_ICMP_ESSENTIAL, bytes);
+	return drop(cfg, PICFW_R_UNPROTECTED, bytes);
+}
+
+/*
+ * TCP or UDP to a protected address: the first inbound row that allows it
+ * (with `replies stateless`, also an outbound row it may answer), else the
+ * outbound row of the tracked flow it replies to.
+ */
+static __always_inline int verdict_transport(__u32 gen, const struct picfw_gen_cfg *cfg,
+					     const struct packet *pkt, __u64 bytes)
+{
+	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
+	/* A reply of TCP carries an ACK (the Edge sent the SYN); any datagram may be one. */
+	int reply_like = pkt->l4proto == IPPROTO_UDP || (pkt->tcp_flags & TCP_FLAG_ACK);
+	__u32 slot;
+	int row;
+
+	/*
+	 * Inbound rows first: they are cheap, and a tracked reply goes to an
+	 * Edge port (ephemeral) that no inbound row names, while the Edge's
+	 * answers to inbound flows open no flow (see the egress program).
+	 */
+	row = match_rows(gen, cfg, pkt->family, pkt->saddr, transport_of(pkt->l4proto), pkt->dport,
+			 1, pkt->sport, stateless && reply_like);
+	if (row >= 0)
+		return pass_on_slot(pkt, count_row(gen, row, bytes));
+	/*
+	 * A tracked reply comes from a port some outbound row names (flows
+	 * are made under those rows only): other packets skip the flow table's hash.
+	 */
+	if (!stateless && reply_like && outbound_port(gen, pkt)) {
+		slot = flow_reply(pkt, cfg, gen, bytes);
+		if (slot != NO_SLOT)
+			return pass_on_slot(pkt, slot);
+	}
+	return drop(cfg, PICFW_R_NO_MATCH, bytes);
+}
+
+/* ICMP or ICMPv6 to a protected address; c is at the ICMP error's quote. */
+static __always_inline int verdict_icmp(__u32 gen, const struct picfw_gen_cfg *cfg,
+					const struct cursor *c, const void *ip_end,
+					const struct packet *pkt, __u64 bytes)
+{
+	if (icmp_essential(pkt))
+		return pass(PICFW_R_ICMP_ESSENTIAL, bytes);
+	if (!icmp_is_error(pkt))
+		return drop(cfg, PICFW_R_NO_MATCH, bytes);
+	if (icmp_related(gen, cfg, c, ip_end, pkt))
+		return pass(PICFW_R_ICMP_RELATED, bytes);
+	if (!cfg->icmp_strict)
+		return pass(PICFW_R_ICMP_UNRELATED, bytes);
+	return drop(cfg, PICFW_R_ICMP_UNRELATED, bytes);
+}
+
+/* ICMP in IPv4, ICMPv6 in IPv6: not the other way round. */
+static __always_inline int is_icmp(const struct packet *pkt)
+{
+	return pkt->l4proto == (pkt->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 }
 
 SEC("xdp")
@@ -779,12 +885,11 @@ int picfw_xdp(struct xdp_md *ctx)
 	struct cursor c = { .pos = data, .end = data_end };
 	struct packet pkt = {};
 	__u64 bytes = data_end - data;
-	__u32 zero = 0, gen, reason, slot;
 	struct picfw_gen_cfg *cfg;
 	struct picfw_ctl *ctl;
 	void *ip_end = data_end;
-	int ret, row, l3_ok;
-	__be16 proto;
+	__u32 zero = 0, gen;
+	enum parsed parsed;
 
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
@@ -793,103 +898,22 @@ int picfw_xdp(struct xdp_md *ctx)
 	gen = ctl->active & 1;
 	cfg = &ctl->gen[gen];
 
-	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
-	if (!l3_ok) {
-		if (ret == PARSE_MALFORMED) {
-			reason = PICFW_R_MALFORMED;
-			goto drop;
-		}
-		count_reason(PICFW_R_NON_IP, bytes);
-		return XDP_PASS;
-	}
-	if (!is_protected(gen, cfg, pkt.family, pkt.daddr)) {
-		/* A filter in front of the Edge: others' traffic is not ours. */
-		if (cfg->unprotected == PICFW_UNPROTECTED_PASS) {
-			count_reason(PICFW_R_UNPROTECTED, bytes);
-			return XDP_PASS;
-		}
-		/* The Edge's own host: only what no address of it answers alone passes. */
-		if (dst_local_scope(&pkt)) {
-			count_reason(PICFW_R_LOCAL_SCOPE, bytes);
-			return XDP_PASS;
-		}
-		if (ret == 0 && icmp_essential(&pkt)) {
-			count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
-			return XDP_PASS;
-		}
-		reason = PICFW_R_UNPROTECTED;
-		goto drop;
-	}
-	if (ret == PARSE_FRAGMENT) {
-		if (frag_follows(&pkt, bytes))
-			return XDP_PASS;
-		reason = PICFW_R_FRAGMENT;
-		goto drop;
-	}
-	if (ret < 0) {
-		reason = PICFW_R_MALFORMED;
-		goto drop;
-	}
-
-	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP) {
-		int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
-
-		int reply_like = pkt.l4proto == IPPROTO_UDP || (pkt.tcp_flags & TCP_FLAG_ACK);
-
-		/*
-		 * Inbound rows first: they are cheap, and a tracked reply goes to an
-		 * Edge port (ephemeral) that no inbound row names, while the Edge's
-		 * answers to inbound flows open no flow (see the egress program).
-		 */
-		row = match_rows(gen, cfg, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
-				 pkt.sport, stateless && reply_like);
-		if (row >= 0) {
-			slot = count_row(gen, row, bytes);
-			if (pkt.frag_more)
-				frag_remember(&pkt, slot);
-			return XDP_PASS;
-		}
-		/*
-		 * A tracked reply comes from a port some outbound row names (flows
-		 * are made under those rows only), and for TCP carries an ACK (the
-		 * Edge sent the SYN): other packets skip the flow table's hash.
-		 */
-		if (!stateless && reply_like && outbound_port(gen, &pkt)) {
-			slot = flow_reply(&pkt, cfg, gen & 1, bytes);
-			if (slot != NO_SLOT) {
-				if (pkt.frag_more)
-					frag_remember(&pkt, slot);
-				return XDP_PASS;
-			}
-		}
-	} else if ((pkt.family == 4 && pkt.l4proto == IPPROTO_ICMP) ||
-		   (pkt.family == 6 && pkt.l4proto == IPPROTO_ICMPV6)) {
-		if (icmp_essential(&pkt)) {
-			count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
-			return XDP_PASS;
-		}
-		if (icmp_is_error(&pkt)) {
-			if (icmp_related(gen, cfg, &c, ip_end, &pkt)) {
-				count_reason(PICFW_R_ICMP_RELATED, bytes);
-				return XDP_PASS;
-			}
-			if (!cfg->icmp_strict) {
-				count_reason(PICFW_R_ICMP_UNRELATED, bytes);
-				return XDP_PASS;
-			}
-			reason = PICFW_R_ICMP_UNRELATED;
-			goto drop;
-		}
-	}
-	reason = PICFW_R_NO_MATCH;
-
-drop:
-	if (cfg->mode == PICFW_MODE_AUDIT) {
-		count_reason(PICFW_REASONS + reason, bytes);
-		return XDP_PASS;
-	}
-	count_reason(reason, bytes);
-	return XDP_DROP;
+	parsed = parse_packet(&c, &pkt, &ip_end);
+	if (parsed == PKT_NOT_IP)
+		return pass(PICFW_R_NON_IP, bytes);
+	if (parsed == PKT_MALFORMED)
+		return drop(cfg, PICFW_R_MALFORMED, bytes);
+	if (!is_protected(gen, cfg, pkt.family, pkt.daddr))
+		return verdict_unprotected(cfg, &pkt, parsed, bytes);
+	if (parsed == PKT_LATER_FRAGMENT)
+		return frag_follows(&pkt, bytes) ? XDP_PASS : drop(cfg, PICFW_R_FRAGMENT, bytes);
+	if (parsed == PKT_MALFORMED_L4)
+		return drop(cfg, PICFW_R_MALFORMED, bytes);
+	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP)
+		return verdict_transport(gen, cfg, &pkt, bytes);
+	if (is_icmp(&pkt))
+		return verdict_icmp(gen, cfg, &c, ip_end, &pkt, bytes);
+	return drop(cfg, PICFW_R_NO_MATCH, bytes);
 }
 
 /* A new flow in its table; counts it, and the eviction a full table makes. */
@@ -934,11 +958,10 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	struct cursor c;
 	__u32 zero = 0, gen;
 	__u64 linear;
-	int ret, row, l3_ok;
 	void *ip_end;
 	__u64 now;
-	__be16 proto;
 	__u8 state;
+	int row;
 
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
@@ -961,8 +984,8 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	c.beyond = skb->len > linear ? skb->len - (__u32)linear : 0;
 	ip_end = c.end;
 
-	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
-	if (ret || !l3_ok || (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
+	if (parse_packet(&c, &pkt, &ip_end) != PKT_WHOLE ||
+	    (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
 		return TC_ACT_OK;
 	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))
 		return TC_ACT_OK;
