@@ -336,4 +336,43 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 	return 0;
 }
 
+/* What parse_packet() could read of a packet: what may judge it. */
+enum parsed {
+	PKT_NOT_IP,         /* not IPv4 or IPv6 (ARP, LLDP, ...) */
+	PKT_MALFORMED,      /* Ethernet or the IP header cut short or inconsistent: no addresses */
+	PKT_MALFORMED_L4,   /* addresses read; an extension or transport header is not right */
+	PKT_LATER_FRAGMENT, /* a non-first fragment: addresses, transport, identification */
+	PKT_WHOLE,          /* every header: addresses and the transport's fields */
+};
+
+/*
+ * The whole chain, for both programs: Ethernet, IP and transport headers into
+ * pkt, *ip_end at the datagram's end, the cursor after the last header read
+ * (at an ICMP error's quote). The one place a parser's result is decoded.
+ */
+static __always_inline enum parsed parse_packet(struct cursor *c, struct packet *pkt,
+						void **ip_end)
+{
+	__be16 proto;
+	int ret;
+
+	if (parse_ethhdr(c, pkt, &proto))
+		return PKT_MALFORMED;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(c, pkt, ip_end);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(c, pkt, ip_end);
+	else
+		return PKT_NOT_IP;
+	if (ret == PARSE_MALFORMED)
+		return PKT_MALFORMED;
+	if (ret == 0 && pkt->family == 6)
+		ret = parse_ipv6_ext(c, pkt, *ip_end);
+	if (ret == PARSE_FRAGMENT)
+		return PKT_LATER_FRAGMENT;
+	if (ret == 0)
+		ret = parse_l4(c, pkt, *ip_end);
+	return ret ? PKT_MALFORMED_L4 : PKT_WHOLE;
+}
+
 #endif /* PICFW_PARSING_H */

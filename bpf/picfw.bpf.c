@@ -824,41 +824,6 @@ static __always_inline int icmp_essential(const struct packet *pkt)
 	       !pkt->fragmented;
 }
 
-/* What parse_packet() could read of a packet: what may judge it. */
-enum parsed {
-	PKT_NOT_IP,         /* not IPv4 or IPv6 (ARP, LLDP, ...) */
-	PKT_MALFORMED,      /* Ethernet or the IP header cut short or inconsistent: no addresses */
-	PKT_MALFORMED_L4,   /* addresses read; an extension or transport header is not right */
-	PKT_LATER_FRAGMENT, /* a non-first fragment: addresses, transport, identification */
-	PKT_WHOLE,          /* every header: addresses and the transport's fields */
-};
-
-/* Ethernet, IP and transport headers into pkt; *ip_end is the datagram's end. */
-static __always_inline enum parsed parse_packet(struct cursor *c, struct packet *pkt,
-						void **ip_end)
-{
-	__be16 proto;
-	int ret;
-
-	if (parse_ethhdr(c, pkt, &proto))
-		return PKT_MALFORMED;
-	if (proto == bpf_htons(ETH_P_IP))
-		ret = parse_ipv4(c, pkt, ip_end);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_ipv6(c, pkt, ip_end);
-	else
-		return PKT_NOT_IP;
-	if (ret == PARSE_MALFORMED)
-		return PKT_MALFORMED;
-	if (ret == 0 && pkt->family == 6)
-		ret = parse_ipv6_ext(c, pkt, *ip_end);
-	if (ret == PARSE_FRAGMENT)
-		return PKT_LATER_FRAGMENT;
-	if (ret == 0)
-		ret = parse_l4(c, pkt, *ip_end);
-	return ret ? PKT_MALFORMED_L4 : PKT_WHOLE;
-}
-
 /* The XDP verdicts, each counted by reason or on its row's slot. */
 static __always_inline int pass(__u32 reason, __u64 bytes)
 {
