@@ -12,7 +12,8 @@
 #include "compile.h"
 #include "maps.h"
 
-enum xdp_attach_mode {
+/* How the XDP program is attached (not libxdp's enum picfw_xdp_mode). */
+enum picfw_xdp_mode {
 	XDP_ATTACH_NATIVE = 0,
 	XDP_ATTACH_GENERIC = 1,
 };
@@ -25,7 +26,10 @@ int bpffs_ensure(char *err, size_t errlen);
 /* Does this process have CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN? */
 int have_bpf_caps(void);
 
-/* The skeleton's map fds, in enum map_id order. */
+/*
+ * The skeleton's map fds, in enum map_id order; -ENOENT when the object's
+ * maps are not PICFW_MAPS (user/maps.h).
+ */
 int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
 
 /*
@@ -33,7 +37,7 @@ int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
  * nothing stays: no link, no pins. Returns 0 or -1 with a reason in err.
  */
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
-		 const struct policy_image *img, enum xdp_attach_mode mode, char *err,
+		 const struct policy_image *img, enum picfw_xdp_mode mode, char *err,
 		 size_t errlen);
 
 /* Detach and remove the pins. 0 or -1 with a reason in err. */

@@ -29,7 +29,7 @@ int cmd_attach(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	enum xdp_attach_mode mode = XDP_ATTACH_NATIVE;
+	enum picfw_xdp_mode mode = XDP_ATTACH_NATIVE;
 	struct policy_image img;
 	struct policy p;
 	char *real = NULL;
