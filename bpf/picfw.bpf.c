@@ -426,6 +426,27 @@ static __always_inline int outbound_row(__u32 gen, const struct picfw_gen_cfg *c
 }
 
 /*
+ * The first row a packet of the Edge's belongs to, or -1: an inbound row
+ * whose flow it answers (its source port in the row's ports, the remote in
+ * the row's Source), or, when outbound is set, an outbound row it may open
+ * a flow of (the remote and its port in the row's Destination and ports).
+ */
+static __always_inline int edge_packet_row(__u32 gen, const struct picfw_gen_cfg *cfg,
+					   const struct packet *pkt, int outbound)
+{
+	struct row_query q = { .gen = gen,
+			       .family = pkt->family,
+			       .transport = transport_of(pkt->l4proto),
+			       .remote = pkt->daddr,
+			       .inbound = 1,
+			       .edge_port = pkt->sport,
+			       .outbound = outbound,
+			       .remote_port = pkt->dport };
+
+	return match_rows_call(&q, cfg);
+}
+
+/*
  * Flow times: CLOCK_MONOTONIC_COARSE (jiffies), a few ms fine, which is all
  * timeouts of seconds need, and much cheaper than the precise clock in a VM.
  * Compared signed: another CPU may write a last_seen a tick after this one
@@ -788,7 +809,6 @@ static __always_inline int icmp_is_error(const struct packet *pkt)
 static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
 					const struct cursor *c, const void *ip_end, const struct packet *pkt)
 {
-	struct row_query rq = { .gen = gen, .inbound = 1 };
 	struct packet q = {};
 
 	if (parse_quoted(c, ip_end, pkt->family, &q))
@@ -805,14 +825,8 @@ static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *c
 		if (f && flow_row(gen, cfg, f, &q, 1) >= 0)
 			return 1;
 	}
-	/* The Edge's side of an inbound row's flow; stateless, an outbound row's. */
-	rq.family = q.family;
-	rq.transport = transport_of(q.l4proto);
-	rq.remote = q.daddr;
-	rq.edge_port = q.sport;
-	rq.outbound = cfg->replies == PICFW_REPLIES_STATELESS;
-	rq.remote_port = q.dport;
-	return match_rows_call(&rq, cfg) >= 0;
+	/* The Edge's side of an inbound row's flow; stateless, also an outbound row's. */
+	return edge_packet_row(gen, cfg, &q, cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
 }
 
 /* Neighbour and router discovery, RFC 4861 sections 6.1 and 7.1: only from on-link. */
@@ -1000,20 +1014,6 @@ static __always_inline void flow_create(struct flow_key *k, const struct picfw_f
 	}
 }
 
-/*
- * Does the Edge's packet answer an inbound row (its source port is the
- * row's port, the remote in the row's Source)? Such a packet opens nothing.
- */
-static __always_inline int answers_inbound(__u32 gen, const struct picfw_gen_cfg *cfg,
-					   const struct packet *pkt)
-{
-	struct row_query q = { .gen = gen, .family = pkt->family,
-			       .transport = transport_of(pkt->l4proto), .remote = pkt->daddr,
-			       .inbound = 1, .edge_port = pkt->sport };
-
-	return match_rows_call(&q, cfg) >= 0;
-}
-
 /* Egress: record the flows the Edge opens under an outbound row. */
 SEC("tc")
 int picfw_tc_egress(struct __sk_buff *skb)
@@ -1034,7 +1034,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
 		return TC_ACT_OK;
-	gen = ctl->active & 1;
+	gen = ctl->active & 1; /* read once, bounded: see picfw_xdp */
 	cfg = &ctl->gen[gen];
 	if (cfg->replies != PICFW_REPLIES_TRACKED)
 		return TC_ACT_OK;
@@ -1075,7 +1075,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	 */
 	if (!flow_opens(&pkt, &state))
 		return TC_ACT_OK;
-	if (state != PICFW_TCP_SYN_SENT && answers_inbound(gen, cfg, &pkt))
+	if (state != PICFW_TCP_SYN_SENT && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
 		return TC_ACT_OK;
 	row = outbound_row(gen, cfg, &pkt, 1);
 	if (row < 0)
