@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * maps.h - the XDP program's maps. Names come from include/picfw.h's macros
- * (the map's C name is the macro's value), keys and values from its structs.
- * Policy maps hold both generations; picfw_ctl says which one is active.
+ * maps.h - the programs' maps, keys and values from include/picfw.h's
+ * structs. A map's C name is also its kernel name and its pin's name; the
+ * skeleton carries them to userspace, whose list (PICFW_MAPS in user/maps.h)
+ * is checked against this file's at every load. Policy maps hold both
+ * generations; picfw_ctl says which one is active.
  */
-#ifndef PICFW_MAPS_H
-#define PICFW_MAPS_H
+#ifndef PICFW_BPF_MAPS_H
+#define PICFW_BPF_MAPS_H
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -217,4 +219,4 @@ struct {
 	__array(values, struct picfw_sync_inner);
 } picfw_sync SEC(".maps");
 
-#endif /* PICFW_MAPS_H */
+#endif /* PICFW_BPF_MAPS_H */

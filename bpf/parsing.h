@@ -2,12 +2,14 @@
 /*
  * parsing.h - header parsers for the XDP program.
  *
- * The contract, once for every parse_*() below: each takes the cursor, checks
- * that the whole header it reads lies before data_end (the `ptr + 1 > end`
- * form, right before the access), advances the cursor past it, and returns 0,
- * or PARSE_MALFORMED when the packet ends early or the header is inconsistent.
- * Nothing is ever read past data_end. Loops have the constant bounds of
- * include/picfw.h.
+ * The contract, once for every parse_*() below: each takes the cursor at the
+ * start of its header, checks that what it reads lies before data_end (the
+ * `ptr + 1 > end` form, right before the access), advances the cursor past
+ * the header, and returns 0; or PARSE_FRAGMENT (the IP layers) for a
+ * non-first fragment, which has no transport header, after advancing past
+ * the IP headers; or PARSE_MALFORMED when the packet ends early or a header
+ * is inconsistent, leaving the cursor anywhere. Nothing is ever read past
+ * data_end. Loops have the constant bounds of include/picfw.h.
  */
 #ifndef PICFW_PARSING_H
 #define PICFW_PARSING_H
@@ -162,6 +164,11 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *pkt, void
 	pkt->hop_limit = iph->ttl;
 	__builtin_memcpy(pkt->saddr, &iph->saddr, 4);
 	__builtin_memcpy(pkt->daddr, &iph->daddr, 4);
+	/*
+	 * tot_len is at most 0xffff already; the mask says so to the verifier,
+	 * which otherwise tracks a wider range on the TC path (bytes beyond) and
+	 * walks more states for the pointer.
+	 */
 	*ip_end = (void *)iph + (tot_len & 0xffff);
 	c->pos = (void *)iph + hlen;
 
@@ -193,7 +200,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *pkt, void
 	plen = bpf_ntohs(ip6h->payload_len);
 	if (plen == 0 && c->beyond)
 		plen = bytes_from(c, ip6h + 1) > 0xffff ? 0xffff : bytes_from(c, ip6h + 1);
-	if (plen == 0 || (void *)(ip6h + 1) > c->end || plen > bytes_from(c, ip6h + 1))
+	if (plen == 0 || plen > bytes_from(c, ip6h + 1))
 		return PARSE_MALFORMED;
 
 	pkt->family = 6;
@@ -201,7 +208,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *pkt, void
 	pkt->hop_limit = ip6h->hop_limit;
 	__builtin_memcpy(pkt->saddr, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->daddr, &ip6h->daddr, 16);
-	*ip_end = (void *)(ip6h + 1) + (plen & 0xffff);
+	*ip_end = (void *)(ip6h + 1) + (plen & 0xffff); /* the verifier's bound: see parse_ipv4 */
 	c->pos = ip6h + 1;
 	return 0;
 }
@@ -283,7 +290,12 @@ static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt,
 	return 0;
 }
 
-/* TCP, UDP, ICMP, ICMPv6: the fixed header must lie inside frame and datagram. */
+/*
+ * TCP (with its options), UDP, ICMP and ICMPv6 (type, code, checksum and the
+ * 4 bytes before an error's quote): the header must lie inside frame and
+ * datagram. After an ICMP header the cursor is at the quoted packet. Any
+ * other transport is not read: 0, the cursor where it was.
+ */
 static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const void *ip_end)
 {
 	struct tcphdr *tcp;
@@ -300,6 +312,8 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 		pkt->sport = bpf_ntohs(tcp->source);
 		pkt->dport = bpf_ntohs(tcp->dest);
 		pkt->tcp_flags = ((__u8 *)tcp)[13];
+		/* Options may reach into bytes beyond (TC); nothing reads past them. */
+		c->pos += tcp->doff * 4;
 		return 0;
 	case IPPROTO_UDP:
 		udp = c->pos;
@@ -307,6 +321,7 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 			return PARSE_MALFORMED;
 		pkt->sport = bpf_ntohs(udp->source);
 		pkt->dport = bpf_ntohs(udp->dest);
+		c->pos = udp + 1;
 		return 0;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -315,9 +330,49 @@ static __always_inline int parse_l4(struct cursor *c, struct packet *pkt, const 
 			return PARSE_MALFORMED;
 		pkt->icmp_type = icmp->type;
 		pkt->icmp_code = icmp->code;
+		c->pos = icmp + 1;
 		return 0;
 	}
 	return 0;
+}
+
+/* What parse_packet() could read of a packet: what may judge it. */
+enum parsed {
+	PKT_NOT_IP,         /* not IPv4 or IPv6 (ARP, LLDP, ...) */
+	PKT_MALFORMED,      /* Ethernet or the IP header cut short or inconsistent: no addresses */
+	PKT_MALFORMED_L4,   /* addresses read; an extension or transport header is not right */
+	PKT_LATER_FRAGMENT, /* a non-first fragment: addresses, transport, identification */
+	PKT_WHOLE,          /* every header: addresses and the transport's fields */
+};
+
+/*
+ * The whole chain, for both programs: Ethernet, IP and transport headers into
+ * pkt, *ip_end at the datagram's end, the cursor after the last header read
+ * (at an ICMP error's quote). The one place a parser's result is decoded.
+ */
+static __always_inline enum parsed parse_packet(struct cursor *c, struct packet *pkt,
+						void **ip_end)
+{
+	__be16 proto;
+	int ret;
+
+	if (parse_ethhdr(c, pkt, &proto))
+		return PKT_MALFORMED;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(c, pkt, ip_end);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(c, pkt, ip_end);
+	else
+		return PKT_NOT_IP;
+	if (ret == PARSE_MALFORMED)
+		return PKT_MALFORMED;
+	if (ret == 0 && pkt->family == 6)
+		ret = parse_ipv6_ext(c, pkt, *ip_end);
+	if (ret == PARSE_FRAGMENT)
+		return PKT_LATER_FRAGMENT;
+	if (ret == 0)
+		ret = parse_l4(c, pkt, *ip_end);
+	return ret ? PKT_MALFORMED_L4 : PKT_WHOLE;
 }
 
 #endif /* PICFW_PARSING_H */

@@ -73,7 +73,11 @@ static __always_inline void count_slot(__u32 slot, __u64 bytes)
 
 #define NO_SLOT PICFW_MAX_ROWS
 
-/* Count a packet on row's counter slot; returns the slot (NO_SLOT if none). */
+/*
+ * Count a packet on row's counter slot (picfw_slots, the one place a row's
+ * slot is looked up); returns the slot (NO_SLOT if none). The mask keeps any
+ * row inside generation gen's part of the map.
+ */
 static __always_inline __u32 count_row(__u32 gen, __u32 row, __u64 bytes)
 {
 	__u32 key = gen * PICFW_MAX_ROWS + (row & (PICFW_MAX_ROWS - 1));
@@ -125,6 +129,7 @@ static __always_inline __u32 lowest_bit(__u64 x)
 	return n;
 }
 
+/* A class's row bitmap; the mask keeps a class read from a map inside generation gen. */
 static __always_inline struct picfw_bits *class_bits(__u32 gen, __u32 class)
 {
 	__u32 key = gen * PICFW_MAX_CLASSES + (class & (PICFW_MAX_CLASSES - 1));
@@ -177,11 +182,12 @@ static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *c
 	}
 }
 
-/* The address class of a remote address: the rows whose remote set holds it. */
 /*
  * The 256-ary trie: one array lookup per address byte until a leaf, at most
  * 4 for IPv4 and 16 for IPv6 (the compiler expands prefixes to byte
- * boundaries, so the leaf reached is the longest match's class).
+ * boundaries, so the leaf reached is the longest match's class). The loop
+ * has the constant bound 16 and stops at the family's length inside, so the
+ * verifier sees a bounded loop; the mask keeps a child inside generation gen.
  */
 static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr)
 {
@@ -203,6 +209,7 @@ static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr
 	return 0; /* a child below the last byte: the compiler never makes one */
 }
 
+/* The address class of a remote address: the rows whose remote set holds it. */
 static __always_inline __u32 remote_class(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
 					  const __u8 *addr)
 {
@@ -233,7 +240,7 @@ static __always_inline struct picfw_port_classes *port_classes(__u32 gen, __u32 
 	return bpf_map_lookup_elem(&picfw_ports, &key);
 }
 
-/* The address half of a row match: what match_rows asks match_classes. */
+/* The address half of a row match (struct row_query): what match_classes answers. */
 struct class_query {
 	__u32 gen;
 	__u8 family;
@@ -313,30 +320,45 @@ __attribute__((noinline)) int match_classes(const struct class_query *q,
 }
 
 /*
- * First row (file order) for a remote address and ports, or -1. Candidates
- * are the AND of the address's class with the port classes asked for:
- * inbound rows by in_port (when use_in), outbound rows by out_port (when
- * use_out). The port lookups and their early exits always stay inline:
- * most packets end there.
+ * A row match asks which rows of generation gen hold a remote address and
+ * the ports of a packet between it and the Edge. Inbound rows are asked by
+ * the Edge's port (their ports are the Edge's), outbound rows by the
+ * remote's; a query says which it asks. The answer is the first such row
+ * (file order), or -1: the AND of the address's class with the port
+ * classes asked for.
  */
-static __always_inline int match_rows_as(int outlined, __u32 gen,
-					 const struct picfw_gen_cfg *cfg, __u8 family,
-					 const __u8 *remote, __u32 transport, __u16 in_port,
-					 int use_in, __u16 out_port, int use_out)
+struct row_query {
+	__u32 gen;
+	__u32 transport;  /* enum picfw_transport */
+	__u8 family;
+	__u8 inbound;     /* ask inbound rows, by edge_port */
+	__u8 outbound;    /* ask outbound rows, by remote_port */
+	__u16 edge_port;
+	__u16 remote_port;
+	const __u8 *remote;
+};
+
+/*
+ * The port lookups and their early exits always stay inline: most packets
+ * end there. The address half is first_row(), inline when outlined is 0
+ * (the XDP hot path), else the global match_classes().
+ */
+static __always_inline int match_rows_as(int outlined, const struct row_query *rq,
+					 const struct picfw_gen_cfg *cfg)
 {
-	struct class_query q = { .gen = gen, .family = family };
+	struct class_query q = { .gen = rq->gen, .family = rq->family };
 	struct picfw_port_classes *pc;
 	__u16 iany = 0, oany = 0;
 
-	if (use_in) {
-		pc = port_classes(gen, transport, in_port);
+	if (rq->inbound) {
+		pc = port_classes(rq->gen, rq->transport, rq->edge_port);
 		if (pc) {
 			q.iclass = pc->dst_class;
 			iany = pc->dst_any;
 		}
 	}
-	if (use_out) {
-		pc = port_classes(gen, transport, out_port);
+	if (rq->outbound) {
+		pc = port_classes(rq->gen, rq->transport, rq->remote_port);
 		if (pc) {
 			q.oclass = pc->src_class;
 			oany = pc->src_any;
@@ -349,31 +371,79 @@ static __always_inline int match_rows_as(int outlined, __u32 gen,
 		return iany - 1;
 	if (oany && !q.iclass)
 		return oany - 1;
-	__builtin_memcpy(q.remote, remote, 16);
+	__builtin_memcpy(q.remote, rq->remote, 16);
 	return outlined ? match_classes(&q, cfg) : first_row(&q, cfg);
 }
 
 /* The XDP program's inbound match, on every packet: inline. */
-static __always_inline int match_rows(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
-				      const __u8 *remote, __u32 transport, __u16 in_port,
-				      int use_in, __u16 out_port, int use_out)
+static __always_inline int match_rows(const struct row_query *q, const struct picfw_gen_cfg *cfg)
 {
-	return match_rows_as(0, gen, cfg, family, remote, transport, in_port, use_in, out_port,
-			     use_out);
+	return match_rows_as(0, q, cfg);
 }
 
 /* Everywhere else: through the global function. */
-static __always_inline int match_rows_call(__u32 gen, const struct picfw_gen_cfg *cfg,
-					   __u8 family, const __u8 *remote, __u32 transport,
-					   __u16 in_port, int use_in, __u16 out_port, int use_out)
+static __always_inline int match_rows_call(const struct row_query *q,
+					   const struct picfw_gen_cfg *cfg)
 {
-	return match_rows_as(1, gen, cfg, family, remote, transport, in_port, use_in, out_port,
-			     use_out);
+	return match_rows_as(1, q, cfg);
 }
 
 static __always_inline __u32 transport_of(__u8 l4proto)
 {
 	return l4proto == IPPROTO_TCP ? PICFW_TCP : PICFW_UDP;
+}
+
+/*
+ * A packet between the Edge and a remote: the Edge's (from_edge: on egress,
+ * or quoted by an ICMP error) or the remote's. Its remote end:
+ */
+static __always_inline const __u8 *remote_addr(const struct packet *pkt, int from_edge)
+{
+	return from_edge ? pkt->daddr : pkt->saddr;
+}
+
+static __always_inline __u16 remote_port(const struct packet *pkt, int from_edge)
+{
+	return from_edge ? pkt->dport : pkt->sport;
+}
+
+/*
+ * The first outbound row that allows pkt's flow (remote address in its
+ * Destination, the transport, the remote port in its ports), or -1: the row
+ * the egress program makes a flow under, and a flow's row after an apply.
+ */
+static __always_inline int outbound_row(__u32 gen, const struct picfw_gen_cfg *cfg,
+					const struct packet *pkt, int from_edge)
+{
+	struct row_query q = { .gen = gen,
+			       .family = pkt->family,
+			       .transport = transport_of(pkt->l4proto),
+			       .remote = remote_addr(pkt, from_edge),
+			       .outbound = 1,
+			       .remote_port = remote_port(pkt, from_edge) };
+
+	return match_rows_call(&q, cfg);
+}
+
+/*
+ * The first row a packet of the Edge's belongs to, or -1: an inbound row
+ * whose flow it answers (its source port in the row's ports, the remote in
+ * the row's Source), or, when outbound is set, an outbound row it may open
+ * a flow of (the remote and its port in the row's Destination and ports).
+ */
+static __always_inline int edge_packet_row(__u32 gen, const struct picfw_gen_cfg *cfg,
+					   const struct packet *pkt, int outbound)
+{
+	struct row_query q = { .gen = gen,
+			       .family = pkt->family,
+			       .transport = transport_of(pkt->l4proto),
+			       .remote = pkt->daddr,
+			       .inbound = 1,
+			       .edge_port = pkt->sport,
+			       .outbound = outbound,
+			       .remote_port = pkt->dport };
+
+	return match_rows_call(&q, cfg);
 }
 
 /*
@@ -407,6 +477,10 @@ static __always_inline __u32 flow_table_id(__u8 family, __u8 l4proto)
 	return (family == 6 ? PICFW_FT_TCP6 : PICFW_FT_TCP4) + (l4proto == IPPROTO_UDP);
 }
 
+/*
+ * A switch, not an array of map pointers: the verifier must know which map
+ * each lookup is on, and a constant per path is what it can follow.
+ */
 static __always_inline void *flow_table(__u32 table)
 {
 	switch (table) {
@@ -430,21 +504,23 @@ struct flow_key {
 	};
 };
 
-/* The key of a flow as its replies arrive: remote is the reply's source. */
-static __always_inline void flow_key_make(struct flow_key *k, __u8 family, __u8 l4proto,
-					  const __u8 *remote, __u16 remote_port, const __u8 *local,
-					  __u16 local_port)
+/* The key of pkt's flow, as its replies arrive: the remote is the reply's source. */
+static __always_inline void flow_key_of(struct flow_key *k, const struct packet *pkt,
+					int from_edge)
 {
-	k->table = flow_table_id(family, l4proto);
-	if (family == 4) {
-		__builtin_memcpy(k->v4.remote, remote, 4);
+	const __u8 *local = from_edge ? pkt->saddr : pkt->daddr;
+	__u16 local_port = from_edge ? pkt->sport : pkt->dport;
+
+	k->table = flow_table_id(pkt->family, pkt->l4proto);
+	if (pkt->family == 4) {
+		__builtin_memcpy(k->v4.remote, remote_addr(pkt, from_edge), 4);
 		__builtin_memcpy(k->v4.local, local, 4);
-		k->v4.remote_port = remote_port;
+		k->v4.remote_port = remote_port(pkt, from_edge);
 		k->v4.local_port = local_port;
 	} else {
-		__builtin_memcpy(k->v6.remote, remote, 16);
+		__builtin_memcpy(k->v6.remote, remote_addr(pkt, from_edge), 16);
 		__builtin_memcpy(k->v6.local, local, 16);
-		k->v6.remote_port = remote_port;
+		k->v6.remote_port = remote_port(pkt, from_edge);
 		k->v6.local_port = local_port;
 	}
 }
@@ -462,28 +538,33 @@ static __always_inline void flow_count_add(__u32 table, __s64 n)
 		__sync_fetch_and_add(count, (__u64)n);
 }
 
-/* Is flow f of key past its timeout? Then it is removed on sight. */
-static __always_inline int flow_expired(const struct picfw_gen_cfg *cfg, struct flow_key *k,
+/* Is flow f past the timeout of its state, at now? */
+static __always_inline int flow_expired(const struct picfw_gen_cfg *cfg,
 					const struct picfw_flow *f, __u64 now)
 {
-	if (!older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state)))
-		return 0;
+	return older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state));
+}
+
+/*
+ * The flow of key, or NULL when there is none or it is past its timeout: then
+ * it is removed on sight. *now is the clock, read only for a flow found (a
+ * miss costs no helper call for it).
+ */
+static __always_inline struct picfw_flow *flow_find(const struct picfw_gen_cfg *cfg,
+						    struct flow_key *k, __u64 *now)
+{
+	struct picfw_flow *f = flow_lookup(k);
+
+	if (!f)
+		return NULL;
+	*now = flow_clock();
+	if (!flow_expired(cfg, f, *now))
+		return f;
 	if (!bpf_map_delete_elem(flow_table(k->table), &k->v4)) {
 		flow_count_add(k->table, -1);
 		count_event(k->table, PICFW_EV_FLOW_EXPIRED);
 	}
-	return 1;
-}
-
-/* A flow of key, not past its timeout, or NULL. */
-static __always_inline struct picfw_flow *flow_find(const struct picfw_gen_cfg *cfg,
-						    struct flow_key *k, __u64 now)
-{
-	struct picfw_flow *f = flow_lookup(k);
-
-	if (!f || flow_expired(cfg, k, f, now))
-		return NULL;
-	return f;
+	return NULL;
 }
 
 /*
@@ -493,8 +574,7 @@ static __always_inline struct picfw_flow *flow_find(const struct picfw_gen_cfg *
  * and apply; the binding is one 64-bit store, never half written.
  */
 static __always_inline int flow_row(__u32 gen, const struct picfw_gen_cfg *cfg,
-				    struct picfw_flow *f, __u8 family, const __u8 *remote,
-				    __u8 l4proto, __u16 remote_port)
+				    struct picfw_flow *f, const struct packet *pkt, int from_edge)
 {
 	__u64 binding = f->binding;
 	__u32 row;
@@ -503,11 +583,11 @@ static __always_inline int flow_row(__u32 gen, const struct picfw_gen_cfg *cfg,
 	if ((__u32)(binding >> 32) == cfg->epoch) {
 		row = (__u32)binding;
 	} else {
-		r = match_rows_call(gen, cfg, family, remote, transport_of(l4proto), 0, 0, remote_port,
-				    1);
+		r = outbound_row(gen, cfg, pkt, from_edge);
 		row = r < 0 ? PICFW_FLOW_NO_ROW : (__u32)r;
 		f->binding = picfw_flow_binding(cfg->epoch, row);
 	}
+	/* The mask: a binding is memory, and a row must stay a row. */
 	return row == PICFW_FLOW_NO_ROW ? -1 : (int)(row & (PICFW_MAX_ROWS - 1));
 }
 
@@ -519,7 +599,10 @@ static __always_inline int outbound_port(__u32 gen, const struct packet *pkt)
 	return pc && pc->src_class;
 }
 
-/* TCP state after a packet with these flags (the Edge's or the remote's). */
+/*
+ * The one place TCP states are derived: the state after a packet with these
+ * flags, the Edge's (from_edge) or the remote's, on a flow in state.
+ */
 static __always_inline __u8 tcp_state_next(__u8 state, __u8 flags, int from_edge)
 {
 	if (flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
@@ -531,9 +614,35 @@ static __always_inline __u8 tcp_state_next(__u8 state, __u8 flags, int from_edge
 	return state;
 }
 
-/* Follow a flow's state and refresh last_seen at most every few seconds: no write per packet. */
-static __always_inline void flow_touch(struct picfw_flow *f, __u8 state, __u64 now)
+/*
+ * Would the Edge's packet open a flow, and in which state? A UDP datagram
+ * opens one; a TCP SYN opens one, SYN_SENT; a later packet of the Edge's
+ * connection picks it up, ESTABLISHED, as conntrack does mid-stream. A
+ * SYN-ACK answers a remote's SYN, and a FIN or RST closes: they open nothing.
+ */
+static __always_inline int flow_opens(const struct packet *pkt, __u8 *state)
 {
+	__u8 flags = pkt->tcp_flags;
+
+	if (pkt->l4proto != IPPROTO_TCP) {
+		*state = PICFW_TCP_NONE;
+		return 1;
+	}
+	*state = tcp_state_next(PICFW_TCP_ESTABLISHED, flags, 1);
+	return *state != PICFW_TCP_CLOSING && !((flags & TCP_FLAG_SYN) && (flags & TCP_FLAG_ACK));
+}
+
+/*
+ * A packet of flow f, the Edge's or the remote's: follow its TCP state, and
+ * refresh last_seen at most every few seconds (no write per packet).
+ */
+static __always_inline void flow_follow(struct picfw_flow *f, const struct packet *pkt,
+					int from_edge, __u64 now)
+{
+	__u8 state = f->tcp_state;
+
+	if (pkt->l4proto == IPPROTO_TCP)
+		state = tcp_state_next(state, pkt->tcp_flags, from_edge);
 	if (state != f->tcp_state)
 		f->tcp_state = state;
 	if (older_than(now, f->last_seen, PICFW_FLOW_REFRESH_NS))
@@ -557,22 +666,14 @@ __attribute__((noinline)) __u32 flow_reply(const struct packet *pkt,
 
 	if (!pkt || !cfg)
 		return NO_SLOT;
-	flow_key_make(&key, pkt->family, pkt->l4proto, pkt->saddr, pkt->sport, pkt->daddr,
-		      pkt->dport);
-	f = flow_lookup(&key);
+	flow_key_of(&key, pkt, 0);
+	f = flow_find(cfg, &key, &now);
 	if (!f)
 		return NO_SLOT;
-	/* The clock only for a flow found: a miss costs no helper call for it. */
-	now = flow_clock();
-	if (flow_expired(cfg, &key, f, now))
-		return NO_SLOT;
-	row = flow_row(gen, cfg, f, pkt->family, pkt->saddr, pkt->l4proto, pkt->sport);
+	row = flow_row(gen, cfg, f, pkt, 0);
 	if (row < 0)
 		return NO_SLOT;
-	if (pkt->l4proto == IPPROTO_TCP)
-		flow_touch(f, tcp_state_next(f->tcp_state, pkt->tcp_flags, 0), now);
-	else
-		flow_touch(f, f->tcp_state, now);
+	flow_follow(f, pkt, 0, now);
 	return count_row(gen, row, bytes);
 }
 
@@ -635,25 +736,18 @@ static __always_inline int dst_local_scope(const struct packet *pkt)
 	return d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80);
 }
 
-/* The header quoted by an ICMP error: addresses and ports of the Edge's packet. */
-struct quoted {
-	__u8 l4proto;
-	__u16 sport;
-	__u16 dport;
-	__u8 saddr[16];
-	__u8 daddr[16];
-};
-
 /*
- * Parse the IP header and the first 4 bytes of TCP or UDP quoted after the
- * 8-byte ICMP header at c->pos (RFC 792 and 4443 quote at least that much).
- * IPv6 extension headers in the quote are not walked. The quote must lie
- * inside the ICMP datagram (ip_end), not in the frame's padding. 0 or -1.
+ * Parse the IP header and the first 4 bytes of TCP or UDP quoted by an ICMP
+ * error, at c->pos (parse_l4() leaves the cursor there, after the ICMP
+ * header; RFC 792 and 4443 quote at least that much). IPv6 extension headers
+ * in the quote are not walked. The quote must lie inside the ICMP datagram
+ * (ip_end), not in the frame's padding. q: the quoted header, a packet of
+ * the Edge's (addresses, transport and ports only). 0 or -1.
  */
-static __always_inline int parse_quoted(struct cursor *c, const void *ip_end, __u8 family,
-					struct quoted *q)
+static __always_inline int parse_quoted(const struct cursor *c, const void *ip_end, __u8 family,
+					struct packet *q)
 {
-	void *pos = c->pos + 8;
+	void *pos = c->pos;
 	__be16 *ports;
 
 	if (family == 4) {
@@ -664,6 +758,7 @@ static __always_inline int parse_quoted(struct cursor *c, const void *ip_end, __
 			return -1;
 		if (bpf_ntohs(iph->frag_off) & IP_OFFSET)
 			return -1;
+		q->family = 4;
 		q->l4proto = iph->protocol;
 		__builtin_memcpy(q->saddr, &iph->saddr, 4);
 		__builtin_memcpy(q->daddr, &iph->daddr, 4);
@@ -673,6 +768,7 @@ static __always_inline int parse_quoted(struct cursor *c, const void *ip_end, __
 
 		if ((void *)(ip6h + 1) > c->end || (void *)(ip6h + 1) > ip_end || ip6h->version != 6)
 			return -1;
+		q->family = 6;
 		q->l4proto = ip6h->nexthdr;
 		__builtin_memcpy(q->saddr, &ip6h->saddr, 16);
 		__builtin_memcpy(q->daddr, &ip6h->daddr, 16);
@@ -711,25 +807,26 @@ static __always_inline int icmp_is_error(const struct packet *pkt)
  * packet went from the Edge to a remote.
  */
 static __always_inline int icmp_related(__u32 gen, const struct picfw_gen_cfg *cfg,
-					struct cursor *c, const void *ip_end, const struct packet *pkt)
+					const struct cursor *c, const void *ip_end, const struct packet *pkt)
 {
-	struct quoted q = {};
+	struct packet q = {};
 
 	if (parse_quoted(c, ip_end, pkt->family, &q))
 		return 0;
-	if (!is_protected(gen, cfg, pkt->family, q.saddr))
+	if (!is_protected(gen, cfg, q.family, q.saddr))
 		return 0;
 	if (cfg->replies == PICFW_REPLIES_TRACKED) {
 		struct flow_key key = {};
 		struct picfw_flow *f;
+		__u64 now;
 
-		flow_key_make(&key, pkt->family, q.l4proto, q.daddr, q.dport, q.saddr, q.sport);
-		f = flow_find(cfg, &key, flow_clock());
-		if (f && flow_row(gen, cfg, f, pkt->family, q.daddr, q.l4proto, q.dport) >= 0)
+		flow_key_of(&key, &q, 1);
+		f = flow_find(cfg, &key, &now);
+		if (f && flow_row(gen, cfg, f, &q, 1) >= 0)
 			return 1;
 	}
-	return match_rows_call(gen, cfg, pkt->family, q.daddr, transport_of(q.l4proto), q.sport, 1,
-			       q.dport, cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
+	/* The Edge's side of an inbound row's flow; stateless, also an outbound row's. */
+	return edge_packet_row(gen, cfg, &q, cfg->replies == PICFW_REPLIES_STATELESS) >= 0;
 }
 
 /* Neighbour and router discovery, RFC 4861 sections 6.1 and 7.1: only from on-link. */
@@ -741,33 +838,111 @@ static __always_inline int icmp_essential(const struct packet *pkt)
 	       !pkt->fragmented;
 }
 
-/*
- * Ethernet, IP and transport headers into pkt. Returns 0, PARSE_MALFORMED or
- * PARSE_FRAGMENT; *l3_ok says whether the fixed IP header was read (so the
- * addresses are valid), *proto is the EtherType.
- */
-static __always_inline int parse_packet(struct cursor *c, struct packet *pkt, __be16 *proto,
-					void **ip_end, int *l3_ok)
+/* The XDP verdicts, each counted by reason or on its row's slot. */
+static __always_inline int pass(__u32 reason, __u64 bytes)
 {
-	int ret;
+	count_reason(reason, bytes);
+	return XDP_PASS;
+}
 
-	*l3_ok = 0;
-	if (parse_ethhdr(c, pkt, proto) < 0)
-		return PARSE_MALFORMED;
-	if (*proto == bpf_htons(ETH_P_IP))
-		ret = parse_ipv4(c, pkt, ip_end);
-	else if (*proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_ipv6(c, pkt, ip_end);
-	else
-		return 0;
-	if (ret == PARSE_MALFORMED)
-		return ret;
-	*l3_ok = 1;
-	if (ret == 0 && pkt->family == 6)
-		ret = parse_ipv6_ext(c, pkt, *ip_end);
-	if (ret == 0)
-		ret = parse_l4(c, pkt, *ip_end);
-	return ret;
+/* What the policy refuses: dropped, or in audit mode passed and counted as would-drop. */
+static __always_inline int drop(const struct picfw_gen_cfg *cfg, __u32 reason, __u64 bytes)
+{
+	int audit = cfg->mode == PICFW_MODE_AUDIT;
+
+	count_reason(audit ? PICFW_REASONS + reason : reason, bytes);
+	return audit ? XDP_PASS : XDP_DROP;
+}
+
+/* Passed, counted on a row's slot: a first fragment's later fragments may follow it. */
+static __always_inline int pass_on_slot(const struct packet *pkt, __u32 slot)
+{
+	if (pkt->frag_more)
+		frag_remember(pkt, slot);
+	return XDP_PASS;
+}
+
+/*
+ * A destination outside the protected set. A filter in front of the Edge
+ * passes others' traffic. On the Edge's own host (`unprotected drop`) only
+ * what no address of it answers alone passes: multicast, broadcast and
+ * link-local destinations, neighbour and router discovery.
+ */
+static __always_inline int verdict_unprotected(const struct picfw_gen_cfg *cfg,
+					       const struct packet *pkt, enum parsed parsed,
+					       __u64 bytes)
+{
+	if (cfg->unprotected == PICFW_UNPROTECTED_PASS)
+		return pass(PICFW_R_UNPROTECTED, bytes);
+	if (dst_local_scope(pkt))
+		return pass(PICFW_R_LOCAL_SCOPE, bytes);
+	if (parsed == PKT_WHOLE && icmp_essential(pkt))
+		return pass(PICFW_R_ICMP_ESSENTIAL, bytes);
+	return drop(cfg, PICFW_R_UNPROTECTED, bytes);
+}
+
+/*
+ * TCP or UDP to a protected address: the first inbound row that allows it
+ * (with `replies stateless`, also an outbound row it may answer), else the
+ * outbound row of the tracked flow it replies to.
+ */
+static __always_inline int verdict_transport(__u32 gen, const struct picfw_gen_cfg *cfg,
+					     const struct packet *pkt, __u64 bytes)
+{
+	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
+	/* A reply of TCP carries an ACK (the Edge sent the SYN); any datagram may be one. */
+	int reply_like = pkt->l4proto == IPPROTO_UDP || (pkt->tcp_flags & TCP_FLAG_ACK);
+	struct row_query q = { .gen = gen,
+			       .family = pkt->family,
+			       .transport = transport_of(pkt->l4proto),
+			       .remote = pkt->saddr,
+			       .inbound = 1,
+			       .edge_port = pkt->dport,
+			       .outbound = stateless && reply_like,
+			       .remote_port = pkt->sport };
+	__u32 slot;
+	int row;
+
+	/*
+	 * Inbound rows first: they are cheap, and a tracked reply goes to an
+	 * Edge port (ephemeral) that no inbound row names, while the Edge's
+	 * answers to inbound flows open no flow (see the egress program).
+	 */
+	row = match_rows(&q, cfg);
+	if (row >= 0)
+		return pass_on_slot(pkt, count_row(gen, row, bytes));
+	/*
+	 * A tracked reply comes from a port some outbound row names (flows
+	 * are made under those rows only): other packets skip the flow table's hash.
+	 */
+	if (!stateless && reply_like && outbound_port(gen, pkt)) {
+		slot = flow_reply(pkt, cfg, gen, bytes);
+		if (slot != NO_SLOT)
+			return pass_on_slot(pkt, slot);
+	}
+	return drop(cfg, PICFW_R_NO_MATCH, bytes);
+}
+
+/* ICMP or ICMPv6 to a protected address; c is at the ICMP error's quote. */
+static __always_inline int verdict_icmp(__u32 gen, const struct picfw_gen_cfg *cfg,
+					const struct cursor *c, const void *ip_end,
+					const struct packet *pkt, __u64 bytes)
+{
+	if (icmp_essential(pkt))
+		return pass(PICFW_R_ICMP_ESSENTIAL, bytes);
+	if (!icmp_is_error(pkt))
+		return drop(cfg, PICFW_R_NO_MATCH, bytes);
+	if (icmp_related(gen, cfg, c, ip_end, pkt))
+		return pass(PICFW_R_ICMP_RELATED, bytes);
+	if (!cfg->icmp_strict)
+		return pass(PICFW_R_ICMP_UNRELATED, bytes);
+	return drop(cfg, PICFW_R_ICMP_UNRELATED, bytes);
+}
+
+/* ICMP in IPv4, ICMPv6 in IPv6: not the other way round. */
+static __always_inline int is_icmp(const struct packet *pkt)
+{
+	return pkt->l4proto == (pkt->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 }
 
 SEC("xdp")
@@ -778,147 +953,65 @@ int picfw_xdp(struct xdp_md *ctx)
 	struct cursor c = { .pos = data, .end = data_end };
 	struct packet pkt = {};
 	__u64 bytes = data_end - data;
-	__u32 zero = 0, gen, reason, slot;
 	struct picfw_gen_cfg *cfg;
 	struct picfw_ctl *ctl;
 	void *ip_end = data_end;
-	int ret, row, l3_ok;
-	__be16 proto;
+	__u32 zero = 0, gen;
+	enum parsed parsed;
 
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
 		return XDP_ABORTED; /* an array's index 0 always exists */
-	/* Read once: every lookup of this packet uses the same generation. */
+	/*
+	 * Read once: every lookup of this packet uses the same generation. The
+	 * mask bounds the index into ctl->gen[] for the verifier.
+	 */
 	gen = ctl->active & 1;
 	cfg = &ctl->gen[gen];
 
-	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
-	if (!l3_ok) {
-		if (ret == PARSE_MALFORMED) {
-			reason = PICFW_R_MALFORMED;
-			goto drop;
-		}
-		count_reason(PICFW_R_NON_IP, bytes);
-		return XDP_PASS;
-	}
-	if (!is_protected(gen, cfg, pkt.family, pkt.daddr)) {
-		/* A filter in front of the Edge: others' traffic is not ours. */
-		if (cfg->unprotected == PICFW_UNPROTECTED_PASS) {
-			count_reason(PICFW_R_UNPROTECTED, bytes);
-			return XDP_PASS;
-		}
-		/* The Edge's own host: only what no address of it answers alone passes. */
-		if (dst_local_scope(&pkt)) {
-			count_reason(PICFW_R_LOCAL_SCOPE, bytes);
-			return XDP_PASS;
-		}
-		if (ret == 0 && icmp_essential(&pkt)) {
-			count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
-			return XDP_PASS;
-		}
-		reason = PICFW_R_UNPROTECTED;
-		goto drop;
-	}
-	if (ret == PARSE_FRAGMENT) {
-		if (frag_follows(&pkt, bytes))
-			return XDP_PASS;
-		reason = PICFW_R_FRAGMENT;
-		goto drop;
-	}
-	if (ret < 0) {
-		reason = PICFW_R_MALFORMED;
-		goto drop;
-	}
-
-	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP) {
-		int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
-
-		int reply_like = pkt.l4proto == IPPROTO_UDP || (pkt.tcp_flags & TCP_FLAG_ACK);
-
-		/*
-		 * Inbound rows first: they are cheap, and a tracked reply goes to an
-		 * Edge port (ephemeral) that no inbound row names, while the Edge's
-		 * answers to inbound flows open no flow (see the egress program).
-		 */
-		row = match_rows(gen, cfg, pkt.family, pkt.saddr, transport_of(pkt.l4proto), pkt.dport, 1,
-				 pkt.sport, stateless && reply_like);
-		if (row >= 0) {
-			slot = count_row(gen, row, bytes);
-			if (pkt.frag_more)
-				frag_remember(&pkt, slot);
-			return XDP_PASS;
-		}
-		/*
-		 * A tracked reply comes from a port some outbound row names (flows
-		 * are made under those rows only), and for TCP carries an ACK (the
-		 * Edge sent the SYN): other packets skip the flow table's hash.
-		 */
-		if (!stateless && reply_like && outbound_port(gen, &pkt)) {
-			slot = flow_reply(&pkt, cfg, gen & 1, bytes);
-			if (slot != NO_SLOT) {
-				if (pkt.frag_more)
-					frag_remember(&pkt, slot);
-				return XDP_PASS;
-			}
-		}
-	} else if ((pkt.family == 4 && pkt.l4proto == IPPROTO_ICMP) ||
-		   (pkt.family == 6 && pkt.l4proto == IPPROTO_ICMPV6)) {
-		if (icmp_essential(&pkt)) {
-			count_reason(PICFW_R_ICMP_ESSENTIAL, bytes);
-			return XDP_PASS;
-		}
-		if (icmp_is_error(&pkt)) {
-			if (icmp_related(gen, cfg, &c, ip_end, &pkt)) {
-				count_reason(PICFW_R_ICMP_RELATED, bytes);
-				return XDP_PASS;
-			}
-			if (!cfg->icmp_strict) {
-				count_reason(PICFW_R_ICMP_UNRELATED, bytes);
-				return XDP_PASS;
-			}
-			reason = PICFW_R_ICMP_UNRELATED;
-			goto drop;
-		}
-	}
-	reason = PICFW_R_NO_MATCH;
-
-drop:
-	if (cfg->mode == PICFW_MODE_AUDIT) {
-		count_reason(PICFW_REASONS + reason, bytes);
-		return XDP_PASS;
-	}
-	count_reason(reason, bytes);
-	return XDP_DROP;
+	parsed = parse_packet(&c, &pkt, &ip_end);
+	if (parsed == PKT_NOT_IP)
+		return pass(PICFW_R_NON_IP, bytes);
+	if (parsed == PKT_MALFORMED)
+		return drop(cfg, PICFW_R_MALFORMED, bytes);
+	if (!is_protected(gen, cfg, pkt.family, pkt.daddr))
+		return verdict_unprotected(cfg, &pkt, parsed, bytes);
+	if (parsed == PKT_LATER_FRAGMENT)
+		return frag_follows(&pkt, bytes) ? XDP_PASS : drop(cfg, PICFW_R_FRAGMENT, bytes);
+	if (parsed == PKT_MALFORMED_L4)
+		return drop(cfg, PICFW_R_MALFORMED, bytes);
+	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP)
+		return verdict_transport(gen, cfg, &pkt, bytes);
+	if (is_icmp(&pkt))
+		return verdict_icmp(gen, cfg, &c, ip_end, &pkt, bytes);
+	return drop(cfg, PICFW_R_NO_MATCH, bytes);
 }
 
-/* A new flow in its table; counts it, and the eviction a full table makes. */
+/*
+ * A new flow in its table, counted: in place of an expired one (the table's
+ * count stays), or added, when a full table makes the LRU evict one.
+ */
 static __always_inline void flow_create(struct flow_key *k, const struct picfw_flow *nf,
-					__u8 l4proto)
+					__u8 l4proto, int expired)
 {
 	__u64 *count;
 
-	if (bpf_map_update_elem(flow_table(k->table), &k->v4, nf, BPF_NOEXIST))
+	if (bpf_map_update_elem(flow_table(k->table), &k->v4, nf,
+				expired ? BPF_EXIST : BPF_NOEXIST))
 		return;
+	if (expired)
+		count_event(k->table, PICFW_EV_FLOW_EXPIRED);
 	count_event(k->table, PICFW_EV_FLOW_CREATED);
 	if (nf->origin == PICFW_ORIGIN_PICKED_UP)
 		count_event(k->table, PICFW_EV_FLOW_PICKED_UP);
+	if (expired)
+		return;
 	count = bpf_map_lookup_elem(&picfw_flow_count, &k->table);
 	if (count && __sync_fetch_and_add(count, 1) >= flows_max[transport_of(l4proto)]) {
 		/* The LRU made room by evicting a flow: the count stays. */
 		__sync_fetch_and_add(count, (__u64)-1);
 		count_event(k->table, PICFW_EV_FLOW_EVICTIONS);
 	}
-}
-
-/*
- * Does the Edge's packet answer an inbound row (its source port is the
- * row's port, the remote in the row's Source)? Such a packet opens nothing.
- */
-static __always_inline int answers_inbound(__u32 gen, const struct picfw_gen_cfg *cfg,
-					   const struct packet *pkt)
-{
-	return match_rows_call(gen, cfg, pkt->family, pkt->daddr, transport_of(pkt->l4proto),
-			       pkt->sport, 1, 0, 0) >= 0;
 }
 
 /* Egress: record the flows the Edge opens under an outbound row. */
@@ -933,16 +1026,15 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	struct cursor c;
 	__u32 zero = 0, gen;
 	__u64 linear;
-	int ret, row, l3_ok;
 	void *ip_end;
 	__u64 now;
-	__be16 proto;
 	__u8 state;
+	int row;
 
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
 		return TC_ACT_OK;
-	gen = ctl->active & 1;
+	gen = ctl->active & 1; /* read once, bounded: see picfw_xdp */
 	cfg = &ctl->gen[gen];
 	if (cfg->replies != PICFW_REPLIES_TRACKED)
 		return TC_ACT_OK;
@@ -960,67 +1052,39 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	c.beyond = skb->len > linear ? skb->len - (__u32)linear : 0;
 	ip_end = c.end;
 
-	ret = parse_packet(&c, &pkt, &proto, &ip_end, &l3_ok);
-	if (ret || !l3_ok || (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
+	if (parse_packet(&c, &pkt, &ip_end) != PKT_WHOLE ||
+	    (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
 		return TC_ACT_OK;
 	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))
 		return TC_ACT_OK;
 
-	flow_key_make(&key, pkt.family, pkt.l4proto, pkt.daddr, pkt.dport, pkt.saddr, pkt.sport);
+	flow_key_of(&key, &pkt, 1);
 	now = flow_clock();
 	f = flow_lookup(&key);
-	if (f && !older_than(now, f->last_seen, flow_timeout(cfg, f->tcp_state))) {
-		/* A known flow: follow its state, refresh at most every few seconds. */
-		state = f->tcp_state;
-		if (pkt.l4proto == IPPROTO_TCP)
-			state = tcp_state_next(state, pkt.tcp_flags, 1);
-		flow_touch(f, state, now);
+	if (f && !flow_expired(cfg, f, now)) {
+		flow_follow(f, &pkt, 1, now);
 		return TC_ACT_OK;
 	}
 
 	/*
 	 * A new flow, an expired or an evicted one, or one open before attach:
-	 * only one the Edge opened. A TCP SYN opens; a later packet of the
-	 * Edge's connection picks the flow up, as conntrack does mid-stream,
-	 * unless it answers an inbound row (a SYN-ACK or data from 5061 to a
-	 * partner's ephemeral port in 50,000-59,999, say). A closing packet
-	 * opens nothing. A UDP datagram that answers an inbound row's flow (the
-	 * Edge's STUN from 3478 back to a client's 3478) is no new flow either.
+	 * only one the Edge opened (flow_opens), and not one that answers an
+	 * inbound row: data from 5061 to a partner's ephemeral port in
+	 * 50,000-59,999, say, or the Edge's STUN from 3478 back to a client's
+	 * 3478. A SYN is the Edge's own opening.
 	 */
-	nf.origin = PICFW_ORIGIN_OPENED;
-	state = PICFW_TCP_NONE;
-	if (pkt.l4proto == IPPROTO_TCP) {
-		if (pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
-			return TC_ACT_OK;
-		if (pkt.tcp_flags & TCP_FLAG_SYN) {
-			if (pkt.tcp_flags & TCP_FLAG_ACK)
-				return TC_ACT_OK;
-			state = PICFW_TCP_SYN_SENT;
-		} else {
-			state = PICFW_TCP_ESTABLISHED;
-			nf.origin = PICFW_ORIGIN_PICKED_UP;
-		}
-	}
-	if (state != PICFW_TCP_SYN_SENT && answers_inbound(gen, cfg, &pkt))
+	if (!flow_opens(&pkt, &state))
 		return TC_ACT_OK;
-	row = match_rows_call(gen, cfg, pkt.family, pkt.daddr, transport_of(pkt.l4proto), 0, 0,
-			      pkt.dport, 1);
+	if (state != PICFW_TCP_SYN_SENT && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
+		return TC_ACT_OK;
+	row = outbound_row(gen, cfg, &pkt, 1);
 	if (row < 0)
 		return TC_ACT_OK;
 	nf.created = now;
 	nf.last_seen = now;
 	nf.binding = picfw_flow_binding(cfg->epoch, row);
 	nf.tcp_state = state;
-	if (f) {
-		/* Expired: a new flow takes its place (the table's count stays). */
-		if (!bpf_map_update_elem(flow_table(key.table), &key.v4, &nf, BPF_EXIST)) {
-			count_event(key.table, PICFW_EV_FLOW_EXPIRED);
-			count_event(key.table, PICFW_EV_FLOW_CREATED);
-			if (nf.origin == PICFW_ORIGIN_PICKED_UP)
-				count_event(key.table, PICFW_EV_FLOW_PICKED_UP);
-		}
-		return TC_ACT_OK;
-	}
-	flow_create(&key, &nf, pkt.l4proto);
+	nf.origin = state == PICFW_TCP_ESTABLISHED ? PICFW_ORIGIN_PICKED_UP : PICFW_ORIGIN_OPENED;
+	flow_create(&key, &nf, pkt.l4proto, f != NULL);
 	return TC_ACT_OK;
 }

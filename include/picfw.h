@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * picfw.h - the one contract between the XDP program (bpf/) and userspace
- * (user/, tests/): map names, keys and values, counter indexes and limits.
+ * (user/, tests/): keys and values of the maps, counter indexes and limits.
  *
  * No libc includes here: the BPF side compiles this with UAPI headers only.
  *
@@ -62,31 +62,12 @@
 #define PICFW_VLAN_MAX 2
 #define PICFW_IPV6_EXT_MAX 8
 
-/* Pinned object names, beside each other in /sys/fs/bpf/picfw/IFACE/. */
+/*
+ * Pinned objects, beside each other in /sys/fs/bpf/picfw/IFACE/: the link,
+ * and each map under its own name (bpf/maps.h).
+ */
 #define PICFW_PIN_ROOT "/sys/fs/bpf/picfw"
 #define PICFW_PIN_LINK "link"
-#define PICFW_MAP_CTL "picfw_ctl"
-#define PICFW_MAP_SRC4 "picfw_src4"
-#define PICFW_MAP_SRC6 "picfw_src6"
-#define PICFW_MAP_PROT4 "picfw_prot4"
-#define PICFW_MAP_PROT6 "picfw_prot6"
-#define PICFW_MAP_PORTS "picfw_ports"
-#define PICFW_MAP_BITS "picfw_bits"
-#define PICFW_MAP_SLOTS "picfw_slots"
-#define PICFW_MAP_ROW_STATS "picfw_row_stats"
-#define PICFW_MAP_REASON_STATS "picfw_reason_stats"
-#define PICFW_MAP_ROW_META "picfw_row_meta"
-#define PICFW_MAP_META "picfw_meta"
-#define PICFW_MAP_SYNC "picfw_sync"
-#define PICFW_MAP_SLOT_ROWS "picfw_slot_rows"
-#define PICFW_MAP_FLOWS_TCP4 "picfw_flows_tcp4"
-#define PICFW_MAP_FLOWS_UDP4 "picfw_flows_udp4"
-#define PICFW_MAP_FLOWS_TCP6 "picfw_flows_tcp6"
-#define PICFW_MAP_FLOWS_UDP6 "picfw_flows_udp6"
-#define PICFW_MAP_FLOW_COUNT "picfw_flow_count"
-#define PICFW_MAP_FRAGS "picfw_frags"
-#define PICFW_MAP_EVENTS "picfw_events"
-#define PICFW_MAP_TRIE "picfw_trie"
 
 /* Transports that rows can name; also the index into picfw_ports. */
 enum picfw_transport {

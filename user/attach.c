@@ -57,31 +57,69 @@ int have_bpf_caps(void)
 	return (eff >> 12 & 1) && ((eff >> 21 & 1) || (eff >> 39 & 1));
 }
 
-int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT])
+/*
+ * The skeleton's handles of PICFW_MAPS (user/maps.h), in enum map_id order,
+ * held against the object's own list: a map of bpf/maps.h missing from
+ * PICFW_MAPS would be neither pinned, nor reopened, nor removed by detach.
+ * .rodata is the object's, set before load and never pinned. 0 or -ENOENT.
+ */
+static int skel_maps(struct picfw_bpf *skel, struct bpf_map *maps[MAP_COUNT])
 {
 	struct bpf_map *map;
-	int i;
+	int i, n = 0;
 
-	for (i = 0; i < MAP_COUNT; i++) {
-		map = bpf_object__find_map_by_name(skel->obj, map_names[i]);
-		if (!map)
+#define PICFW_MAP_HANDLE(id, name) maps[id] = skel->maps.name;
+	PICFW_MAPS(PICFW_MAP_HANDLE)
+#undef PICFW_MAP_HANDLE
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		for (i = 0; i < MAP_COUNT && maps[i] != map; i++)
+			;
+		if (i == MAP_COUNT) {
+			pr_warn("picfw: map %s of the BPF object is missing from PICFW_MAPS "
+				"(user/maps.h)\n", bpf_map__name(map));
 			return -ENOENT;
-		fds[i] = bpf_map__fd(map);
+		}
+		n++;
+	}
+	if (n != MAP_COUNT) {
+		pr_warn("picfw: PICFW_MAPS (user/maps.h) names a map twice or an internal one\n");
+		return -ENOENT;
 	}
 	return 0;
 }
 
+int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT])
+{
+	struct bpf_map *maps[MAP_COUNT];
+	int i, ret;
+
+	ret = skel_maps(skel, maps);
+	for (i = 0; !ret && i < MAP_COUNT; i++)
+		fds[i] = bpf_map__fd(maps[i]);
+	return ret;
+}
+
 /*
- * Remove picfw's own pins from dir (the link and the maps, by name: never
- * whatever else is there), then dir and the root if they are empty.
+ * picfw's own pins in an interface's directory: the maps, by their names,
+ * then the link. Nothing else there is ever removed.
  */
+#define PIN_COUNT (MAP_COUNT + 1)
+
+static const char *pin_name(int i)
+{
+	return i < MAP_COUNT ? map_names[i] : PICFW_PIN_LINK;
+}
+
+/* Remove picfw's own pins from dir, then dir and the root if they are empty. */
 static void unpin_all(const char *dir)
 {
 	char path[PICFW_PATH_LEN + 64];
 	int i;
 
-	for (i = 0; i <= MAP_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, i < MAP_COUNT ? map_names[i] : PICFW_PIN_LINK);
+	for (i = 0; i < PIN_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_name(i));
 		unlink(path);
 	}
 	rmdir(dir);
@@ -97,8 +135,8 @@ static int is_pin_dir(const char *dir)
 
 	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
 		return 0;
-	for (i = 0; i <= MAP_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, i < MAP_COUNT ? map_names[i] : PICFW_PIN_LINK);
+	for (i = 0; i < PIN_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_name(i));
 		if (!lstat(path, &st) && S_ISREG(st.st_mode))
 			return 1;
 	}
@@ -113,8 +151,33 @@ static int pin_fd(int fd, const char *dir, const char *name)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
+/* Pin each map in dir under its name. On failure, unpin_all() takes back what was pinned. */
+static int pin_maps(struct picfw_bpf *skel, const char *dir)
+{
+	char path[PICFW_PATH_LEN + 64];
+	struct bpf_map *maps[MAP_COUNT];
+	int i, ret;
+
+	ret = skel_maps(skel, maps);
+	if (ret) {
+		pr_warn("picfw attach: the BPF object's maps are not picfw's list: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
+		ret = bpf_map__pin(maps[i], path);
+		if (ret) {
+			pr_warn("picfw attach: pinning %s in %s failed: %s\n", map_names[i], dir,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
-		     const struct policy_image *img, enum xdp_attach_mode mode)
+		     const struct policy_image *img, enum picfw_xdp_mode mode)
 {
 	struct picfw_gen_cfg cfg = img->cfg;
 	struct picfw_meta meta = { 0 };
@@ -282,13 +345,13 @@ static int note_tc(struct picfw_bpf *skel, int attached, int created)
 }
 
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
-		 const struct policy_image *img, enum xdp_attach_mode mode)
+		 const struct policy_image *img, enum picfw_xdp_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, query);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct picfw_bpf *skel = NULL;
 	char dir[PICFW_PATH_LEN];
-	int ifindex, link_fd = -1, i, ret, tc_attached = 0, tc_created = 0;
+	int ifindex, link_fd = -1, ret, tc_attached = 0, tc_created = 0;
 
 	if (ifname_check(ifname, NULL, 0) || pin_dir(ifname, dir, sizeof(dir))) {
 		pr_warn("picfw attach: bad interface name\n");
@@ -365,16 +428,9 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		goto fail;
 	}
 
-	for (i = 0; i < MAP_COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, map_names[i]);
-
-		ret = pin_fd(bpf_map__fd(map), dir, map_names[i]);
-		if (ret) {
-			pr_warn("picfw attach: pinning %s in %s failed: %s\n", map_names[i], dir,
-				strerror(-ret));
-			goto fail;
-		}
-	}
+	ret = pin_maps(skel, dir);
+	if (ret)
+		goto fail;
 	/*
 	 * The egress program records the flows the Edge opens. Without it only
 	 * stateless replies can work: refuse, unless the policy asks for those.

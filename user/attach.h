@@ -11,7 +11,8 @@
 #include "compile.h"
 #include "maps.h"
 
-enum xdp_attach_mode {
+/* How the XDP program is attached (not libxdp's enum picfw_xdp_mode). */
+enum picfw_xdp_mode {
 	XDP_ATTACH_NATIVE = 0,
 	XDP_ATTACH_GENERIC = 1,
 };
@@ -21,7 +22,10 @@ struct picfw_bpf;
 /* Does this process have CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN? */
 int have_bpf_caps(void);
 
-/* The skeleton's map fds, in enum map_id order. */
+/*
+ * The skeleton's map fds, in enum map_id order; -ENOENT when the object's
+ * maps are not PICFW_MAPS (user/maps.h).
+ */
 int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
 
 /*
@@ -30,7 +34,7 @@ int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
  * "picfw attach: why" through the logging funnel.
  */
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
-		 const struct policy_image *img, enum xdp_attach_mode mode);
+		 const struct policy_image *img, enum picfw_xdp_mode mode);
 
 /*
  * Detach and remove the pins. 0, or a negative errno (-ENOENT: not attached)

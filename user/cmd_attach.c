@@ -36,7 +36,7 @@ int cmd_attach(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	load_ms = monotonic_ms();
-	if (picfw_attach(argv[optind], real, &p, &img, (enum xdp_attach_mode)mode)) {
+	if (picfw_attach(argv[optind], real, &p, &img, (enum picfw_xdp_mode)mode)) {
 		ret = EXIT_FAIL;
 		goto out;
 	}

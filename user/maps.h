@@ -3,8 +3,8 @@
  * maps.h - map images to the kernel and counters back. The only file with
  * bpf syscalls on maps; it knows nothing of the policy text.
  */
-#ifndef PICFW_MAPS_H
-#define PICFW_MAPS_H
+#ifndef PICFW_USER_MAPS_H
+#define PICFW_USER_MAPS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,32 +12,53 @@
 #include "picfw.h"
 #include "compile.h"
 
+/*
+ * Every map of bpf/maps.h, once: its index in userspace (enum map_id) and
+ * its name, which is at once the skeleton's handle (skel->maps.NAME), the
+ * kernel's map name and the name of its pin beside the link. The names of
+ * enum map_id, map_names[] (what `picfw detach` removes, and no more) and
+ * skel_map_fds() all come from here. skel_map_fds() holds the list against
+ * the BPF object both ways: a name not in the skeleton does not compile, and
+ * a map of the object missing here fails every load, naming it.
+ */
+#define PICFW_MAPS(X)                                                                 \
+	X(MAP_CTL, picfw_ctl)                                                         \
+	X(MAP_SRC4, picfw_src4)                                                       \
+	X(MAP_SRC6, picfw_src6)                                                       \
+	X(MAP_PROT4, picfw_prot4)                                                     \
+	X(MAP_PROT6, picfw_prot6)                                                     \
+	X(MAP_PORTS, picfw_ports)                                                     \
+	X(MAP_BITS, picfw_bits)                                                       \
+	X(MAP_SLOTS, picfw_slots)                                                     \
+	X(MAP_ROW_STATS, picfw_row_stats)                                             \
+	X(MAP_REASON_STATS, picfw_reason_stats)                                       \
+	X(MAP_ROW_META, picfw_row_meta)                                               \
+	X(MAP_META, picfw_meta)                                                       \
+	X(MAP_GRACE, picfw_sync)                                                      \
+	X(MAP_SLOT_ROWS, picfw_slot_rows)                                             \
+	/* the flow tables, in enum picfw_flow_table order: MAP_FLOWS_TCP4 + table */ \
+	X(MAP_FLOWS_TCP4, picfw_flows_tcp4)                                           \
+	X(MAP_FLOWS_UDP4, picfw_flows_udp4)                                           \
+	X(MAP_FLOWS_TCP6, picfw_flows_tcp6)                                           \
+	X(MAP_FLOWS_UDP6, picfw_flows_udp6)                                           \
+	X(MAP_FLOW_COUNT, picfw_flow_count)                                           \
+	X(MAP_FRAGS, picfw_frags)                                                     \
+	X(MAP_EVENTS, picfw_events)                                                   \
+	X(MAP_TRIE, picfw_trie)
+
+#define PICFW_MAP_ID(id, name) id,
 enum map_id {
-	MAP_CTL,
-	MAP_SRC4,
-	MAP_SRC6,
-	MAP_PROT4,
-	MAP_PROT6,
-	MAP_PORTS,
-	MAP_BITS,
-	MAP_SLOTS,
-	MAP_ROW_STATS,
-	MAP_REASON_STATS,
-	MAP_ROW_META,
-	MAP_META,
-	MAP_GRACE,
-	MAP_SLOT_ROWS,
-	MAP_FLOWS_TCP4, /* the flow tables, in enum picfw_flow_table order */
-	MAP_FLOWS_UDP4,
-	MAP_FLOWS_TCP6,
-	MAP_FLOWS_UDP6,
-	MAP_FLOW_COUNT,
-	MAP_FRAGS,
-	MAP_EVENTS,
-	MAP_TRIE,
+	PICFW_MAPS(PICFW_MAP_ID)
 	MAP_COUNT,
 };
+#undef PICFW_MAP_ID
 
+_Static_assert(MAP_FLOWS_UDP4 == MAP_FLOWS_TCP4 + PICFW_FT_UDP4 &&
+		   MAP_FLOWS_TCP6 == MAP_FLOWS_TCP4 + PICFW_FT_TCP6 &&
+		   MAP_FLOWS_UDP6 == MAP_FLOWS_TCP4 + PICFW_FT_UDP6,
+	       "the flow tables' ids follow enum picfw_flow_table");
+
+/* The maps' names, in enum map_id order (pins, map names, skeleton handles). */
 extern const char *const map_names[MAP_COUNT];
 
 struct picfw_maps {
@@ -139,4 +160,4 @@ int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32
 int maps_read_row_meta(const struct picfw_maps *m, uint32_t gen, uint32_t n,
 		       struct picfw_row_meta *rows);
 
-#endif /* PICFW_MAPS_H */
+#endif /* PICFW_USER_MAPS_H */
