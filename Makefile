@@ -118,7 +118,9 @@ $(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lcmocka -o $@
 
-$(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/packets.o $(LIB_OBJS)
+# packets.o builds frames, common.o holds what the datapath tests share.
+$(DP_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/packets.o $(BUILD)/tests/common.o \
+	$(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -lcmocka -o $@
 

@@ -56,6 +56,7 @@
 #include "apply.h"
 #include "picfw.skel.h"
 #include "packets.h"
+#include "common.h"
 
 /* ---------------------------------------------------------------------------
  * Policies. Addresses are documentation ranges: the Edge 203.0.113.10 and
@@ -219,21 +220,6 @@ struct counters {
 
 static struct counters cnt_before, cnt_after;
 
-/* A TAP diagnostic line, flushed before cmocka prints the verdict. */
-static void note(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(const char *tag, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# %s: ", tag);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 /* Fail the test with "# tag: ..." unless ok. */
 static void check(int ok, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -244,12 +230,9 @@ static void check(int ok, const char *tag, const char *fmt, ...)
 
 	if (ok)
 		return;
-	printf("# %s: ", tag);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vnote(tag, fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 	fail();
 }
 
@@ -267,19 +250,6 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static const char *verdict_name(int v)
-{
-	switch (v) {
-	case XDP_ABORTED:
-		return "ABORTED";
-	case XDP_DROP:
-		return "DROP";
-	case XDP_PASS:
-		return "PASS";
-	}
-	return "?";
 }
 
 /* ---------------------------------------------------------------------------
@@ -1669,14 +1639,6 @@ static int parse_policies(void)
 	return 0;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fprintf(stderr, "# ");
-	return vfprintf(stderr, fmt, ap);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1692,7 +1654,7 @@ int main(void)
 	int ret, id;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(test_libbpf_print);
 	env.main_pid = getpid();
 
 	if (!have_bpf_caps()) {
