@@ -35,6 +35,9 @@
  * Environment:
  *   PICFW_DIFF_SECONDS  time for the random test (default 3)
  *   PICFW_DIFF_SEED     seed (default: from the clock; printed)
+ *   PICFW_DIFF_POLICIES run exactly this many random policies (with their
+ *                       updates) instead of for a time: a failure prints the
+ *                       seed and the count that replays it on any machine
  *   PICFW_DIFF_SAVE     where mismatches are saved as cases (default
  *                       BUILD/diff-cases, beside this binary's directory)
  *   PICFW_DIFF_REPLAY   a case file (or directory) to replay instead of
@@ -2677,9 +2680,12 @@ static void ref_sort(struct ref_policy *rp)
 static void test_differential_random(void **state)
 {
 	const char *sec = getenv("PICFW_DIFF_SECONDS"), *seed_env = getenv("PICFW_DIFF_SEED");
+	const char *npol = getenv("PICFW_DIFF_POLICIES");
 	double seconds = sec && *sec ? strtod(sec, NULL) : DEFAULT_SECONDS, t0 = now_s(), last;
 	unsigned long packets = 0, egress = 0, policies = 0, applies = 0, mismatches = 0,
-		      parser_bad = 0;
+		      parser_bad = 0, first_bad = 0, clock_clears = 0;
+	/* A count of policies, not a time: the run is the same on any machine. */
+	unsigned long max_policies = npol && *npol ? strtoul(npol, NULL, 0) : 0;
 	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
 	unsigned long paths[4] = {0}; /* inline protected; LPM for IPv4, IPv6; big sets */
 	uint64_t seed;
@@ -2698,15 +2704,22 @@ static void test_differential_random(void **state)
 	memset(via_counts, 0, sizeof(via_counts));
 	memset(egress_counts, 0, sizeof(egress_counts));
 	orphan_replies = 0;
-	note(NULL, "random: seed %llu for %.1f s (PICFW_DIFF_SEED=%llu PICFW_DIFF_SECONDS=%.0f to rerun)",
-	     (unsigned long long)seed, seconds, (unsigned long long)seed, seconds);
+	if (max_policies)
+		note(NULL, "random: seed %llu for %lu policies (PICFW_DIFF_SEED=%llu "
+		     "PICFW_DIFF_POLICIES=%lu to rerun)", (unsigned long long)seed, max_policies,
+		     (unsigned long long)seed, max_policies);
+	else
+		note(NULL, "random: seed %llu for %.1f s (PICFW_DIFF_SEED=%llu "
+		     "PICFW_DIFF_SECONDS=%.0f to rerun)", (unsigned long long)seed, seconds,
+		     (unsigned long long)seed, seconds);
 	last = t0;
 
-	while (now_s() - t0 < seconds) {
+	while (max_policies ? policies < max_policies : now_s() - t0 < seconds) {
 		random_policy(g);
 		policies++;
 		state_clear(); /* flows and fragments live through a policy's updates */
-		for (u = 0; u <= UPDATES_PER_POLICY && now_s() - t0 < seconds; u++) {
+		for (u = 0; u <= UPDATES_PER_POLICY && (max_policies || now_s() - t0 < seconds);
+		     u++) {
 			struct text t = {0};
 			struct ref_policy rp, parsed;
 			struct policy pol;
@@ -2716,8 +2729,14 @@ static void test_differential_random(void **state)
 
 			if (u)
 				mutate_policy(g);
-			if (now_s() - env.state_since > STATE_SECONDS)
-				state_clear(); /* never near a timeout: see state_clear() */
+			if (now_s() - env.state_since > STATE_SECONDS) {
+				/* Never near a timeout (see state_clear()); by the clock, so said. */
+				state_clear();
+				clock_clears++;
+				note(NULL, "seed %llu policy %lu update %u: flows and fragments "
+				     "emptied after %.0f s (a rerun may not do it here)",
+				     (unsigned long long)seed, policies, u, STATE_SECONDS);
+			}
 			policy_text(g, &t);
 			history_reset();
 			if (apply_text(t.s, t.n, &pol, why, sizeof(why))) {
@@ -2726,6 +2745,8 @@ static void test_differential_random(void **state)
 				save_case(t.s, (const uint8_t *)"", 0,
 					  "a random policy the library refused", why, "-", "-");
 				parser_bad++;
+				if (!first_bad)
+					first_bad = policies;
 				free(t.s);
 				break;
 			}
@@ -2779,6 +2800,8 @@ static void test_differential_random(void **state)
 			snprintf(origin, sizeof(origin), "seed %llu policy %lu update %u",
 				 (unsigned long long)seed, policies, u);
 			mismatches += (unsigned long)check_stray(origin);
+			if ((mismatches || parser_bad) && !first_bad)
+				first_bad = policies;
 			ref_policy_free(&rp);
 			policy_free(&pol);
 			free(t.s);
@@ -2827,9 +2850,11 @@ static void test_differential_random(void **state)
 	printf("DIFF-STATS policies=%lu applies=%lu frames=%lu mismatches=%lu refused=%lu\n",
 	       policies, applies, packets, mismatches, parser_bad);
 	if (mismatches || parser_bad) {
-		note(NULL, "random: FAILED with seed %llu: rerun with PICFW_DIFF_SEED=%llu "
-		     "PICFW_DIFF_SECONDS=%.0f",
-		     (unsigned long long)seed, (unsigned long long)seed, seconds);
+		note(NULL, "random: FAILED with seed %llu, first in policy %lu: rerun with "
+		     "PICFW_DIFF_SEED=%llu PICFW_DIFF_POLICIES=%lu%s",
+		     (unsigned long long)seed, first_bad, (unsigned long long)seed, first_bad,
+		     clock_clears ? " (the clock emptied the flows during this run: a rerun may "
+				    "differ there)" : "");
 		fail();
 	}
 }
