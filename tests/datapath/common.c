@@ -3,8 +3,10 @@
 #include <stdio.h>
 
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #include "common.h"
+#include "maps.h"
 
 void vnote(const char *tag, const char *fmt, va_list ap)
 {
@@ -56,4 +58,23 @@ int test_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap
 		return 0;
 	fprintf(stderr, "# ");
 	return vfprintf(stderr, fmt, ap);
+}
+
+void flows_empty(const struct picfw_maps *m)
+{
+	struct picfw_flow6_key key; /* the larger key serves every table */
+	struct picfw_frag_key fkey;
+	uint64_t zero = 0;
+	uint32_t t;
+
+	/* A delete that fails would find the same first key again: stop there. */
+	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
+		while (!bpf_map_get_next_key(m->fd[MAP_FLOWS_TCP4 + t], NULL, &key))
+			if (bpf_map_delete_elem(m->fd[MAP_FLOWS_TCP4 + t], &key))
+				break;
+		bpf_map_update_elem(m->fd[MAP_FLOW_COUNT], &t, &zero, BPF_ANY);
+	}
+	while (!bpf_map_get_next_key(m->fd[MAP_FRAGS], NULL, &fkey))
+		if (bpf_map_delete_elem(m->fd[MAP_FRAGS], &fkey))
+			break;
 }

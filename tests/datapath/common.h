@@ -33,4 +33,9 @@ const char *verdict_name(int verdict);
 /* For libbpf_set_print(): warnings and info as TAP diagnostics on stderr, no debug. */
 int test_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 
+struct picfw_maps;
+
+/* Empty every flow table and its count, and the fragment table. */
+void flows_empty(const struct picfw_maps *m);
+
 #endif /* PICFW_TEST_COMMON_H */

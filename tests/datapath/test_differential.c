@@ -1701,20 +1701,7 @@ static void env_teardown(void)
 
 static void state_clear(void)
 {
-	struct picfw_flow6_key key; /* the larger key serves every table */
-	struct picfw_frag_key fkey;
-	uint64_t zero = 0;
-	uint32_t t;
-
-	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
-		while (!bpf_map_get_next_key(env.maps.fd[MAP_FLOWS_TCP4 + t], NULL, &key))
-			if (bpf_map_delete_elem(env.maps.fd[MAP_FLOWS_TCP4 + t], &key))
-				break;
-		bpf_map_update_elem(env.maps.fd[MAP_FLOW_COUNT], &t, &zero, BPF_ANY);
-	}
-	while (!bpf_map_get_next_key(env.maps.fd[MAP_FRAGS], NULL, &fkey))
-		if (bpf_map_delete_elem(env.maps.fd[MAP_FRAGS], &fkey))
-			break;
+	flows_empty(&env.maps);
 	ref_state_clear(&env.st);
 	mem.nsent = mem.nfirsts = mem.nflows = 0;
 	env.state_since = now_s();

@@ -125,28 +125,11 @@ static void switch_policy(const char *text, const uint32_t *slots_in)
 	policy_free(&p);
 }
 
-/* Empty every flow table, their counts, and the fragment table. */
-static void flush_flows(void)
-{
-	struct picfw_flow6_key key; /* the larger key serves every table */
-	struct picfw_frag_key fkey;
-	uint64_t zero = 0;
-	uint32_t t;
-
-	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
-		while (!bpf_map_get_next_key(env.maps.fd[MAP_FLOWS_TCP4 + t], NULL, &key))
-			bpf_map_delete_elem(env.maps.fd[MAP_FLOWS_TCP4 + t], &key);
-		bpf_map_update_elem(env.maps.fd[MAP_FLOW_COUNT], &t, &zero, BPF_ANY);
-	}
-	while (!bpf_map_get_next_key(env.maps.fd[MAP_FRAGS], NULL, &fkey))
-		bpf_map_delete_elem(env.maps.fd[MAP_FRAGS], &fkey);
-}
-
 /* Load text into the inactive generation, switch to it, and empty the flow tables. */
 static void load_policy(const char *text)
 {
 	switch_policy(text, NULL);
-	flush_flows();
+	flows_empty(&env.maps);
 }
 
 static int build(const struct pkt_spec *spec, uint8_t *buf)
@@ -615,7 +598,7 @@ static void test_flows_flood_evicts_only_its_table(void **state)
 	assert_int_equal(after.table_flows[PICFW_FT_TCP6], 1);
 	PASS_ROW("sip_flow_survives_udp_flood", &synack, 1);
 	PASS_ROW("sip6_flow_survives_udp_flood", &synack6, 1);
-	flush_flows();
+	flows_empty(&env.maps);
 }
 
 /* Variants of the PIC policy, for applies in the middle of flows. */
@@ -761,7 +744,7 @@ static void test_flows_pickup_from_non_syn(void **state)
 	PASS_ROW("data_in_after_pickup", &data_in, 1);
 	PASS_ROW("data_in6_after_pickup", &data_in6, 1);
 	/* The flow was evicted: the Edge's next packet brings it back. */
-	flush_flows();
+	flows_empty(&env.maps);
 	DROP("data_in_after_eviction", &data_in, PICFW_R_NO_MATCH);
 	egress(&data_out);
 	PASS_ROW("data_in_after_second_pickup", &data_in, 1);
