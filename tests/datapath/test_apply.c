@@ -15,7 +15,9 @@
  * Tests: a series of applies, each checked right after it returns; atomicity
  * under a concurrent stream of applies; SIGKILL at every point of a CLI
  * apply; refused policies; counters across applies; concurrent CLIs and the
- * apply lock. Each failed check prints "# <tag>: ..." with a unique tag; the
+ * apply lock; protected prefixes gone two applies later; a map writer that
+ * fails at each of its calls in turn (linked with --wrap: see section 8,
+ * deterministic where the kills are left to chance). Each failed check prints "# <tag>: ..." with a unique tag; the
  * "# " lines of passing tests are measurements (packets checked, where the
  * kills landed).
  *
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -57,6 +60,7 @@
 #include "apply.h"
 #include "picfw.skel.h"
 #include "packets.h"
+#include "common.h"
 
 /* ---------------------------------------------------------------------------
  * Policies. Addresses are documentation ranges: the Edge 203.0.113.10 and
@@ -82,6 +86,10 @@ enum pol_id {
 	POL_C1,
 	POL_C2,
 	POL_C3,
+	/* Protected prefixes, not host addresses: in picfw_prot4/6, not inline. */
+	POL_P1,
+	POL_P2,
+	POL_P3,
 	/* PICFW_MAX_ROWS rows, all new: compiles, but no apply can find them slots. */
 	POL_FULL,
 	POL_COUNT,
@@ -156,6 +164,13 @@ static const char *const pol_text[POL_COUNT] = {
 		"cnt-a: T/A/TCP/7001-7002 partners edge\n"
 		"cnt-c: T/C/UDP/7200      partners edge\n"
 		"cnt-d: T/D/UDP/7300      partners edge\n",
+	/* Three Edges in a row, each a /28 and a /64 that the others do not cover. */
+	[POL_P1] = S_HEAD("203.0.113.0/28, 2001:db8:e:1::/64", "198.51.100.0/24, 2001:db8:100::/48")
+		"sip:   Access/SIP(MTLS)/TCP/5061 partners edge\n",
+	[POL_P2] = S_HEAD("203.0.113.16/28, 2001:db8:e:2::/64", "198.51.100.0/24, 2001:db8:100::/48")
+		"sip:   Access/SIP(MTLS)/TCP/5061 partners edge\n",
+	[POL_P3] = S_HEAD("203.0.113.32/28, 2001:db8:e:3::/64", "198.51.100.0/24, 2001:db8:100::/48")
+		"sip:   Access/SIP(MTLS)/TCP/5061 partners edge\n",
 	[POL_FULL] = NULL, /* generated: full_policy_text() */
 };
 
@@ -164,7 +179,8 @@ static const char *const pol_file[POL_COUNT] = {
 	[POL_S3] = "step3.policy", [POL_S4] = "step4.policy", [POL_S5] = "step5.policy",
 	[POL_X] = "x.policy",	   [POL_Y] = "y.policy",      [POL_K0] = "k0.policy",
 	[POL_K1] = "k1.policy",	   [POL_C1] = "c1.policy",    [POL_C2] = "c2.policy",
-	[POL_C3] = "c3.policy",	   [POL_FULL] = "full.policy",
+	[POL_C3] = "c3.policy",	   [POL_P1] = "p1.policy",    [POL_P2] = "p2.policy",
+	[POL_P3] = "p3.policy",	   [POL_FULL] = "full.policy",
 };
 
 /* Refused by the CLI: the line and the words its FILE:LINE:COL message must hold. */
@@ -220,21 +236,6 @@ struct counters {
 
 static struct counters cnt_before, cnt_after;
 
-/* A TAP diagnostic line, flushed before cmocka prints the verdict. */
-static void note(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(const char *tag, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# %s: ", tag);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 /* Fail the test with "# tag: ..." unless ok. */
 static void check(int ok, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -245,12 +246,9 @@ static void check(int ok, const char *tag, const char *fmt, ...)
 
 	if (ok)
 		return;
-	printf("# %s: ", tag);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vnote(tag, fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 	fail();
 }
 
@@ -268,19 +266,6 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static const char *verdict_name(int v)
-{
-	switch (v) {
-	case XDP_ABORTED:
-		return "ABORTED";
-	case XDP_DROP:
-		return "DROP";
-	case XDP_PASS:
-		return "PASS";
-	}
-	return "?";
 }
 
 /* ---------------------------------------------------------------------------
@@ -686,7 +671,7 @@ static void vector_text(const int *v, char *buf, size_t len)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < NVEC && n + 2 < len; i++)
+	for (i = 0; i < NVEC && n + 1 < len; i++)
 		buf[n++] = v[i] == XDP_PASS ? 'P' : v[i] == XDP_DROP ? 'D' : '?';
 	buf[n] = 0;
 }
@@ -1487,6 +1472,231 @@ static void test_apply_concurrent_serialised(void **state)
 }
 
 /* ---------------------------------------------------------------------------
+ * 7. Protected prefixes across three applies. An apply clears the generation
+ * it leaves and marks it clean; the apply after next writes into it without
+ * walking its tries again. P1, P2 and P3 protect prefixes (picfw_prot4/6, not
+ * the inline host addresses): after P1, P2, P3 the generation P3 went into
+ * held P1, and P1's prefixes must be gone from it.
+ */
+struct prefix_probe {
+	const char *what;
+	struct pkt_spec pkt;
+	struct want want; /* under P3 */
+};
+
+static const struct prefix_probe p3_probes[] = {
+	{ "p1-edge-v4-unprotected", PKT_TCP4("198.51.100.7", "203.0.113.5", 80), UNPROT },
+	{ "p1-edge-v6-unprotected", PKT_TCP6("2001:db8:100::7", "2001:db8:e:1::5", 80), UNPROT },
+	{ "p1-edge-v4-sip-unprotected", PKT_TCP4("198.51.100.7", "203.0.113.5", 5061), UNPROT },
+	{ "p2-edge-v4-unprotected", PKT_TCP4("198.51.100.7", "203.0.113.20", 80), UNPROT },
+	{ "p2-edge-v6-unprotected", PKT_TCP6("2001:db8:100::7", "2001:db8:e:2::5", 80), UNPROT },
+	{ "p3-edge-v4-no-match", PKT_TCP4("198.51.100.7", "203.0.113.40", 80), NO_MATCH },
+	{ "p3-edge-v6-no-match", PKT_TCP6("2001:db8:100::7", "2001:db8:e:3::5", 80), NO_MATCH },
+	{ "p3-edge-v4-sip", PKT_TCP4("198.51.100.7", "203.0.113.40", 5061), ON_ROW("sip") },
+	{ "p3-edge-v6-sip", PKT_TCP6("2001:db8:100::7", "2001:db8:e:3::5", 5061), ON_ROW("sip") },
+};
+
+#define NP3 (sizeof(p3_probes) / sizeof(p3_probes[0]))
+
+static void test_apply_protected_prefixes_cleared(void **state)
+{
+	const struct pkt_spec p1_edge = PKT_TCP4("198.51.100.7", "203.0.113.5", 80);
+	const struct want no_match = NO_MATCH;
+	uint32_t gen, gen_p1, nrows;
+	char tag[96];
+	size_t k;
+	int fails = 0;
+
+	(void)state;
+	check(!env.img[POL_P1].cfg.prot_inline && !env.img[POL_P3].cfg.prot_inline,
+	      "prefixes-not-inline", "table error: P1 and P3 must protect prefixes, not hosts");
+	apply_lib("prefixes-p1", POL_P1, NULL);
+	/* P1 is enforced: its Edge is protected. */
+	check(!probe("prefixes-p1-protected", &env.img[POL_P1], &p1_edge, &no_match),
+	      "prefixes-p1-protected", "P1 does not protect 203.0.113.5");
+	active_gen("prefixes-p1-gen", &gen_p1, &nrows, NULL);
+	apply_lib("prefixes-p2", POL_P2, NULL);
+	apply_lib("prefixes-p3", POL_P3, NULL);
+	active_gen("prefixes-p3-gen", &gen, &nrows, NULL);
+	check(gen == gen_p1, "prefixes-p3-gen", "P3 went into generation %u, P1 was in %u", gen,
+	      gen_p1);
+	for (k = 0; k < NP3; k++) {
+		snprintf(tag, sizeof(tag), "prefixes-p3-%s", p3_probes[k].what);
+		fails += probe(tag, &env.img[POL_P3], &p3_probes[k].pkt, &p3_probes[k].want);
+	}
+	check(!fails, "prefixes-p3", "P3 does not answer as the table says: a prefix of an "
+	      "earlier policy is still protected");
+}
+
+/* ---------------------------------------------------------------------------
+ * 8. A failing writer, deterministically. The test binary is linked with
+ * --wrap for the calls that write maps (bpf_map_update_elem,
+ * bpf_map_delete_elem, and mmap for writing): while armed, the K-th such call
+ * fails. A first apply K0 -> K1 counts the calls; then for every K an apply
+ * fails at call K, and the datapath must answer as K0 whole with picfw_ctl
+ * and the active generation's picfw_meta unchanged, or, when the failure came
+ * after the switch, as K1 whole. The next apply must then work. Both ways
+ * into the inactive generation are covered: clean (the last apply cleared
+ * it) and dirty (a writer died in it, leaving another policy's entries).
+ */
+static struct {
+	int armed;
+	int fail_at; /* the call that fails, counted from 0; -1: none */
+	int calls;   /* map-writing calls since armed */
+} inject = { .fail_at = -1 };
+
+static int inject_now(void)
+{
+	return inject.armed && inject.calls++ == inject.fail_at;
+}
+
+int __real_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
+int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
+int __real_bpf_map_delete_elem(int fd, const void *key);
+int __wrap_bpf_map_delete_elem(int fd, const void *key);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+
+int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags)
+{
+	if (inject_now()) {
+		errno = ENOSPC;
+		return -ENOSPC;
+	}
+	return __real_bpf_map_update_elem(fd, key, value, flags);
+}
+
+int __wrap_bpf_map_delete_elem(int fd, const void *key)
+{
+	if (inject_now()) {
+		errno = EIO;
+		return -EIO;
+	}
+	return __real_bpf_map_delete_elem(fd, key);
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if ((prot & PROT_WRITE) && fd >= 0 && inject_now()) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	return __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+/*
+ * picfw_apply() of id with the K-th map write failing (-1: none): its return
+ * value (its reason goes to stderr, through the logging funnel).
+ */
+static int apply_failing_at(enum pol_id id, int k, int *calls)
+{
+	struct apply_result res;
+	int ret;
+
+	inject.calls = 0;
+	inject.fail_at = k;
+	inject.armed = 1;
+	ret = picfw_apply(env.ifname, pol_file[id], &env.pol[id], &env.img[id], &res);
+	inject.armed = 0;
+	inject.fail_at = -1;
+	if (calls)
+		*calls = inject.calls;
+	return ret;
+}
+
+/*
+ * The inactive generation as a writer killed half way leaves it: another
+ * policy's entries (X's) and metadata that does not say clean.
+ */
+static void make_inactive_dirty(const char *tag)
+{
+	static uint32_t slots[PICFW_MAX_ROWS];
+	struct picfw_meta meta;
+	uint32_t gen, nrows, i;
+	int err;
+
+	active_gen(tag, &gen, &nrows, NULL);
+	for (i = 0; i < env.img[POL_X].nrows; i++)
+		slots[i] = PICFW_MAX_ROWS - 1 - i;
+	err = maps_write_generation(&env.maps, gen ^ 1, &env.img[POL_X], slots);
+	check(!err, tag, "writing X into generation %u: %s", gen ^ 1, strerror(-err));
+	err = maps_read_meta(&env.maps, gen, &meta);
+	check(!err, tag, "reading picfw_meta[%u]: %s", gen, strerror(-err));
+	meta.generation++;
+	err = maps_write_meta(&env.maps, gen ^ 1, &meta);
+	check(!err, tag, "writing picfw_meta[%u]: %s", gen ^ 1, strerror(-err));
+}
+
+/* Fewer calls than this in a whole apply: the wrappers no longer see the writes. */
+#define MIN_WRITE_CALLS 12
+
+static void test_apply_failing_writer(void **state)
+{
+	static const char *const ways[] = { "clean", "dirty" };
+	int way, k, n, ret, before = 0, after = 0;
+	struct picfw_meta meta0[2], meta1[2];
+	struct picfw_ctl ctl0, ctl1;
+	char tag[96];
+	uint32_t a;
+
+	(void)state;
+	apply_lib("writer-start", POL_K0, NULL);
+	expect_k("writer-start-k0", 0);
+	for (way = 0; way < 2; way++) {
+		/* Count the calls of a whole apply, then put K0 back. */
+		snprintf(tag, sizeof(tag), "writer-%s-count", ways[way]);
+		if (way)
+			make_inactive_dirty(tag);
+		ret = apply_failing_at(POL_K1, -1, &n);
+		check(!ret, tag, "picfw_apply(K1): %s", strerror(-ret));
+		check(n >= MIN_WRITE_CALLS, tag,
+		      "an apply made %d map-writing calls that the wrappers saw, expected %d or "
+		      "more: does the library still write through bpf_map_update_elem()?",
+		      n, MIN_WRITE_CALLS);
+		expect_k(tag, 1);
+		apply_lib(tag, POL_K0, NULL);
+
+		for (k = 0; k < n; k++) {
+			snprintf(tag, sizeof(tag), "writer-%s-%d", ways[way], k);
+			if (way)
+				make_inactive_dirty(tag);
+			snapshot(tag, &ctl0, meta0);
+			a = ctl0.active & 1;
+			ret = apply_failing_at(POL_K1, k, NULL);
+			snapshot(tag, &ctl1, meta1);
+			if ((ctl1.active & 1) == a) {
+				/* Not switched: a failure, the active generation untouched, K0 whole. */
+				check(ret < 0, tag, "picfw_apply(K1) failing at map write %d of %d "
+				      "returned %d before the switch, expected a negative errno",
+				      k, n, ret);
+				check(!memcmp(&ctl0.gen[a], &ctl1.gen[a], sizeof(ctl0.gen[a])) &&
+					      !memcmp(&meta0[a], &meta1[a], sizeof(meta0[a])),
+				      tag, "failing at map write %d of %d: the active generation's "
+				      "settings or metadata changed", k, n);
+				expect_k(tag, 0);
+				before++;
+			} else {
+				/*
+				 * Switched, then the cleanup failed (the grace period, the
+				 * clear): K1 is applied and whole, so the apply succeeded
+				 * (with a warning); the next apply clears the old generation.
+				 */
+				check(ret == 0, tag, "picfw_apply(K1) failing at map write %d of %d "
+				      "after the switch returned %d, expected 0 (applied)", k, n, ret);
+				expect_k(tag, 1);
+				after++;
+			}
+			snprintf(tag, sizeof(tag), "writer-%s-%d-next", ways[way], k);
+			apply_lib(tag, POL_K0, NULL);
+			expect_k(tag, 0);
+		}
+	}
+	printf("# failing writer: %d failures left K0 enforced, %d came after the switch "
+	       "(K1 enforced whole)\n", before, after);
+	fflush(stdout);
+}
+
+/* ---------------------------------------------------------------------------
  * Setup: load, pin, write the first policy as `picfw attach` does.
  */
 static int setup_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1665,14 +1875,6 @@ static int parse_policies(void)
 	return 0;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fprintf(stderr, "# ");
-	return vfprintf(stderr, fmt, ap);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1682,13 +1884,15 @@ int main(void)
 		cmocka_unit_test(test_apply_bad_policy_keeps_old),
 		cmocka_unit_test(test_apply_counters_survive),
 		cmocka_unit_test(test_apply_concurrent_serialised),
+		cmocka_unit_test(test_apply_protected_prefixes_cleared),
+		cmocka_unit_test(test_apply_failing_writer),
 	};
 	size_t n = sizeof(tests) / sizeof(tests[0]), i;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret, id;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(test_libbpf_print);
 	env.main_pid = getpid();
 
 	if (!have_bpf_caps()) {

@@ -45,15 +45,11 @@
 #include "maps.h"
 #include "attach.h"
 #include "picfw.skel.h"
+#include "stats.h"
 #include "packets.h"
+#include "common.h"
 
-/* Addresses of etc/pic.policy. */
-#define EDGE4 "203.0.113.10"
-#define EDGE6 "2001:db8:e::10"
-#define PARTNER4 "198.51.100.7"   /* pic-partners */
-#define PARTNER6 "2001:db8:100::7"
-#define STRANGER4 "192.0.2.66"    /* only in `any` */
-#define STRANGER6 "2001:db8:bad::66"
+/* More addresses of etc/pic.policy (EDGE4, PARTNER4, STRANGER4 ...: common.h). */
 #define UNPROT4 "203.0.113.99"    /* not in the protected set */
 #define UNPROT6 "2001:db8:e::99"
 #define LINKLOCAL6 "fe80::2"
@@ -900,52 +896,6 @@ struct counters {
 	struct picfw_counter reasons[PICFW_REASON_SLOTS];
 };
 
-static const char *const reason_names[PICFW_REASONS] = {
-	[PICFW_R_NO_MATCH] = "no_match",
-	[PICFW_R_MALFORMED] = "malformed",
-	[PICFW_R_FRAGMENT] = "fragment",
-	[PICFW_R_ICMP_ESSENTIAL] = "icmp_essential",
-	[PICFW_R_NON_IP] = "non_ip",
-	[PICFW_R_UNPROTECTED] = "unprotected",
-	[PICFW_R_ICMP_RELATED] = "icmp_related",
-	[PICFW_R_ICMP_UNRELATED] = "icmp_unrelated",
-};
-
-/* A TAP diagnostic line, flushed before cmocka prints the verdict. */
-static void note(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(const char *tag, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# %s: ", tag);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static const char *verdict_name(int v)
-{
-	static char buf[32];
-
-	switch (v) {
-	case XDP_ABORTED:
-		return "XDP_ABORTED";
-	case XDP_DROP:
-		return "XDP_DROP";
-	case XDP_PASS:
-		return "XDP_PASS";
-	case XDP_TX:
-		return "XDP_TX";
-	case XDP_REDIRECT:
-		return "XDP_REDIRECT";
-	}
-	snprintf(buf, sizeof(buf), "verdict %d", v);
-	return buf;
-}
-
 static void slot_name(int on_row, unsigned slot, char *buf, size_t len)
 {
 	const struct policy_image *img = env.loaded >= 0 ? &env.img[env.loaded] : NULL;
@@ -1302,14 +1252,6 @@ static const struct named_test extra_tests[] = {
 
 #define NEXTRA (sizeof(extra_tests) / sizeof(extra_tests[0]))
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fprintf(stderr, "# ");
-	return vfprintf(stderr, fmt, ap);
-}
-
 /* The many-rows policy's text (see MANY_PORT0); NULL when out of memory. */
 static char *many_policy_text(size_t *len)
 {
@@ -1414,7 +1356,7 @@ int main(void)
 	int err, ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(test_libbpf_print);
 
 	tests = calloc(n, sizeof(*tests));
 	if (!tests)

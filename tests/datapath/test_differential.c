@@ -35,6 +35,9 @@
  * Environment:
  *   PICFW_DIFF_SECONDS  time for the random test (default 3)
  *   PICFW_DIFF_SEED     seed (default: from the clock; printed)
+ *   PICFW_DIFF_POLICIES run exactly this many random policies (with their
+ *                       updates) instead of for a time: a failure prints the
+ *                       seed and the count that replays it on any machine
  *   PICFW_DIFF_SAVE     where mismatches are saved as cases (default
  *                       BUILD/diff-cases, beside this binary's directory)
  *   PICFW_DIFF_REPLAY   a case file (or directory) to replay instead of
@@ -82,6 +85,7 @@
 #include "picfw.skel.h"
 #include "packets.h"
 #include "reference.h"
+#include "common.h"
 
 #define DEFAULT_SECONDS 3.0
 #define MAX_SAVED 20   /* case files per run */
@@ -115,20 +119,6 @@ static int chance(unsigned percent)
 /* ---------------------------------------------------------------- output */
 
 static int quiet;
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static double now_s(void)
 {
@@ -1711,20 +1701,7 @@ static void env_teardown(void)
 
 static void state_clear(void)
 {
-	struct picfw_flow6_key key; /* the larger key serves every table */
-	struct picfw_frag_key fkey;
-	uint64_t zero = 0;
-	uint32_t t;
-
-	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
-		while (!bpf_map_get_next_key(env.maps.fd[MAP_FLOWS_TCP4 + t], NULL, &key))
-			if (bpf_map_delete_elem(env.maps.fd[MAP_FLOWS_TCP4 + t], &key))
-				break;
-		bpf_map_update_elem(env.maps.fd[MAP_FLOW_COUNT], &t, &zero, BPF_ANY);
-	}
-	while (!bpf_map_get_next_key(env.maps.fd[MAP_FRAGS], NULL, &fkey))
-		if (bpf_map_delete_elem(env.maps.fd[MAP_FRAGS], &fkey))
-			break;
+	flows_empty(&env.maps);
 	ref_state_clear(&env.st);
 	mem.nsent = mem.nfirsts = mem.nflows = 0;
 	env.state_since = now_s();
@@ -1920,36 +1897,19 @@ static int check_stray(const char *origin)
 	int bad = 0;
 
 	if (snapshot(&now, 1)) {
-		note("%s: reading counters failed", origin);
+		note(NULL, "%s: reading counters failed", origin);
 		return 1;
 	}
 	for (i = env.span; i < PICFW_MAX_ROWS; i++) {
 		if (now.rows[i].packets != env.snap.rows[i].packets ||
 		    now.rows[i].bytes != env.snap.rows[i].bytes) {
-			note("MISMATCH %s: slot %u, which no row of the policy counts in, moved",
+			note(NULL, "MISMATCH %s: slot %u, which no row of the policy counts in, moved",
 			     origin, i);
 			bad = 1;
 		}
 	}
 	env.snap = now;
 	return bad;
-}
-
-static const char *verdict_name(int v)
-{
-	switch (v) {
-	case XDP_ABORTED:
-		return "aborted";
-	case XDP_DROP:
-		return "drop";
-	case XDP_PASS:
-		return "pass";
-	case XDP_TX:
-		return "tx";
-	case XDP_REDIRECT:
-		return "redirect";
-	}
-	return "?";
 }
 
 static void outcome_format(const struct outcome *o, char *buf, size_t len)
@@ -2013,7 +1973,7 @@ static void save_case(const char *policy, const uint8_t *frame, size_t len, cons
 		 env.saved);
 	f = fopen(path, "w");
 	if (!f) {
-		note("cannot save %s: %s", path, strerror(errno));
+		note(NULL, "cannot save %s: %s", path, strerror(errno));
 		return;
 	}
 	fprintf(f,
@@ -2042,7 +2002,7 @@ static void save_case(const char *policy, const uint8_t *frame, size_t len, cons
 	}
 	fclose(f);
 	env.saved++;
-	note("saved %s", path);
+	note(NULL, "saved %s", path);
 }
 
 /* Mismatches by kind: the oracle's outcome and the program's, without lengths. */
@@ -2121,7 +2081,7 @@ static int check_frame(const struct ref_policy *rp, const char *policy, const ui
 	/* A later fragment may count on a slot the active policy no longer uses. */
 	err = run_prog(env.prog_fd, frame, len, &o, want.on_slot && want.slot >= env.span);
 	if (err) {
-		note("%s: BPF_PROG_TEST_RUN on %zu bytes: %s", origin, len, strerror(-err));
+		note(NULL, "%s: BPF_PROG_TEST_RUN on %zu bytes: %s", origin, len, strerror(-err));
 		return 1;
 	}
 	if (agree(&want, &o, len))
@@ -2136,11 +2096,11 @@ static int check_frame(const struct ref_policy *rp, const char *policy, const ui
 	if (env.detailed < MAX_DETAILED) {
 		env.detailed++;
 		hex(frame, len, hexbuf);
-		note("MISMATCH %s, %zu bytes", origin, len);
-		note("  reference: %s", w);
-		note("  picfw:     %s", g);
-		note("  packet:    %s", p);
-		note("  frame:     %s", hexbuf);
+		note(NULL, "MISMATCH %s, %zu bytes", origin, len);
+		note(NULL, "  reference: %s", w);
+		note(NULL, "  picfw:     %s", g);
+		note(NULL, "  packet:    %s", p);
+		note(NULL, "  frame:     %s", hexbuf);
 	}
 	save_case(policy, frame, len, origin, w, g, p);
 	return 1;
@@ -2180,7 +2140,7 @@ static int check_egress(const struct ref_policy *rp, const char *policy, const u
 	}
 	err = run_prog(env.tc_fd, frame, len, &o, 0);
 	if (err) {
-		note("%s: BPF_PROG_TEST_RUN (egress) on %zu bytes: %s", origin, len,
+		note(NULL, "%s: BPF_PROG_TEST_RUN (egress) on %zu bytes: %s", origin, len,
 		     strerror(-err));
 		return 1;
 	}
@@ -2240,11 +2200,11 @@ static int check_egress(const struct ref_policy *rp, const char *policy, const u
 	if (env.detailed < MAX_DETAILED) {
 		env.detailed++;
 		hex(frame, len, hexbuf);
-		note("MISMATCH %s (egress), %zu bytes", origin, len);
-		note("  reference: %s", want);
-		note("  picfw:     %s", got);
-		note("  packet:    %s", p);
-		note("  frame:     %s", hexbuf);
+		note(NULL, "MISMATCH %s (egress), %zu bytes", origin, len);
+		note(NULL, "  reference: %s", want);
+		note(NULL, "  picfw:     %s", got);
+		note(NULL, "  packet:    %s", p);
+		note(NULL, "  frame:     %s", hexbuf);
 	}
 	save_case(policy, frame, len, origin, want, got, p);
 	return 1;
@@ -2431,7 +2391,7 @@ static unsigned reference_rules(void)
 		return 1;
 	}
 	if (rpu.unprotected != PICFW_UNPROTECTED_DROP || rp.unprotected != PICFW_UNPROTECTED_PASS) {
-		note("rules: `unprotected drop` not read");
+		note(NULL, "rules: `unprotected drop` not read");
 		fails++;
 	}
 	for (i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
@@ -2441,7 +2401,7 @@ static unsigned reference_rules(void)
 		int len = pkt_build(&c->pkt, frame, sizeof(frame), err, sizeof(err));
 
 		if (len < 0) {
-			note("%s: building the frame: %s", c->name, err);
+			note(NULL, "%s: building the frame: %s", c->name, err);
 			fails++;
 			continue;
 		}
@@ -2456,7 +2416,7 @@ static unsigned reference_rules(void)
 		    (want.row < 0 && got.slot != want.slot)) {
 			ref_result_format(&want, a, sizeof(a));
 			ref_result_format(&got, b, sizeof(b));
-			note("%s: expected %s, the reference says %s (%s)", c->name, a, b, got.why);
+			note(NULL, "%s: expected %s, the reference says %s (%s)", c->name, a, b, got.why);
 			fails++;
 		}
 		/* Audit: the same, but a drop is a pass counted as would-drop. */
@@ -2468,7 +2428,7 @@ static unsigned reference_rules(void)
 		    (want.row < 0 && got_audit.slot != want.slot)) {
 			ref_result_format(&want, a, sizeof(a));
 			ref_result_format(&got_audit, b, sizeof(b));
-			note("%s (audit): expected %s, the reference says %s", c->name, a, b);
+			note(NULL, "%s (audit): expected %s, the reference says %s", c->name, a, b);
 			fails++;
 		}
 	}
@@ -2531,7 +2491,7 @@ static int case_load(const char *path, struct case_file *c)
 
 	memset(c, 0, sizeof(*c));
 	if (!f) {
-		note("%s: %s", path, strerror(errno));
+		note(NULL, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (getline(&line, &cap, f) > 0) {
@@ -2557,7 +2517,7 @@ static int case_load(const char *path, struct case_file *c)
 			c->egress = e;
 			c->egress[c->n] = eg;
 			if (unhex(line + (eg ? 7 : 6), c->frames[c->n], PKT_MAX, &c->lens[c->n])) {
-				note("%s: bad frame line", path);
+				note(NULL, "%s: bad frame line", path);
 				ok = 0;
 				break;
 			}
@@ -2568,7 +2528,7 @@ static int case_load(const char *path, struct case_file *c)
 	fclose(f);
 	c->policy = pol.s ? pol.s : strdup("");
 	if (!ok || !c->n) {
-		note("%s: needs a '--- policy' ... '--- end' block and 'frame HEX' (or 'egress "
+		note(NULL, "%s: needs a '--- policy' ... '--- end' block and 'frame HEX' (or 'egress "
 		     "HEX') "
 		     "lines",
 		     path);
@@ -2592,7 +2552,7 @@ static unsigned replay_case(const char *path)
 	if (case_load(path, &c))
 		return 1;
 	if (apply_text(c.policy, strlen(c.policy), &pol, why, sizeof(why))) {
-		note("%s: %s", path, why);
+		note(NULL, "%s: %s", path, why);
 		case_free(&c);
 		return 1;
 	}
@@ -2605,7 +2565,7 @@ static unsigned replay_case(const char *path)
 	for (i = 0; i < c.n; i++) {
 		snprintf(origin, sizeof(origin), "%s frame %zu", path, i);
 		if (c.lens[i] < 14) {
-			note("%s: shorter than Ethernet, the kernel refuses it", origin);
+			note(NULL, "%s: shorter than Ethernet, the kernel refuses it", origin);
 			bad++;
 			continue;
 		}
@@ -2649,7 +2609,7 @@ static void test_differential_saved_cases(void **state)
 	(void)state;
 	if (replay && *replay && !stat(replay, &st) && !S_ISDIR(st.st_mode)) {
 		bad = replay_case(replay);
-		note("replayed %s: %u mismatches", replay, bad);
+		note(NULL, "replayed %s: %u mismatches", replay, bad);
 		if (bad)
 			fail();
 		return;
@@ -2661,7 +2621,7 @@ static void test_differential_saved_cases(void **state)
 			 srcdir && *srcdir ? srcdir : ".");
 	d = opendir(dir);
 	if (!d) {
-		note("no saved cases in %s: %s", dir, strerror(errno));
+		note(NULL, "no saved cases in %s: %s", dir, strerror(errno));
 		return;
 	}
 	while ((de = readdir(d)) && n < 1024)
@@ -2675,12 +2635,12 @@ static void test_differential_saved_cases(void **state)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		b = replay_case(path);
 		if (b)
-			note("%s: %u mismatches", path, b);
+			note(NULL, "%s: %u mismatches", path, b);
 		bad += b;
 		files++;
 		free(names[i]);
 	}
-	note("saved cases: %u files in %s, %u mismatches", files, dir, bad);
+	note(NULL, "saved cases: %u files in %s, %u mismatches", files, dir, bad);
 	if (bad)
 		fail();
 }
@@ -2707,9 +2667,12 @@ static void ref_sort(struct ref_policy *rp)
 static void test_differential_random(void **state)
 {
 	const char *sec = getenv("PICFW_DIFF_SECONDS"), *seed_env = getenv("PICFW_DIFF_SEED");
+	const char *npol = getenv("PICFW_DIFF_POLICIES");
 	double seconds = sec && *sec ? strtod(sec, NULL) : DEFAULT_SECONDS, t0 = now_s(), last;
 	unsigned long packets = 0, egress = 0, policies = 0, applies = 0, mismatches = 0,
-		      parser_bad = 0;
+		      parser_bad = 0, first_bad = 0, clock_clears = 0;
+	/* A count of policies, not a time: the run is the same on any machine. */
+	unsigned long max_policies = npol && *npol ? strtoul(npol, NULL, 0) : 0;
 	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
 	unsigned long paths[4] = {0}; /* inline protected; LPM for IPv4, IPv6; big sets */
 	uint64_t seed;
@@ -2728,15 +2691,22 @@ static void test_differential_random(void **state)
 	memset(via_counts, 0, sizeof(via_counts));
 	memset(egress_counts, 0, sizeof(egress_counts));
 	orphan_replies = 0;
-	note("random: seed %llu for %.1f s (PICFW_DIFF_SEED=%llu PICFW_DIFF_SECONDS=%.0f to rerun)",
-	     (unsigned long long)seed, seconds, (unsigned long long)seed, seconds);
+	if (max_policies)
+		note(NULL, "random: seed %llu for %lu policies (PICFW_DIFF_SEED=%llu "
+		     "PICFW_DIFF_POLICIES=%lu to rerun)", (unsigned long long)seed, max_policies,
+		     (unsigned long long)seed, max_policies);
+	else
+		note(NULL, "random: seed %llu for %.1f s (PICFW_DIFF_SEED=%llu "
+		     "PICFW_DIFF_SECONDS=%.0f to rerun)", (unsigned long long)seed, seconds,
+		     (unsigned long long)seed, seconds);
 	last = t0;
 
-	while (now_s() - t0 < seconds) {
+	while (max_policies ? policies < max_policies : now_s() - t0 < seconds) {
 		random_policy(g);
 		policies++;
 		state_clear(); /* flows and fragments live through a policy's updates */
-		for (u = 0; u <= UPDATES_PER_POLICY && now_s() - t0 < seconds; u++) {
+		for (u = 0; u <= UPDATES_PER_POLICY && (max_policies || now_s() - t0 < seconds);
+		     u++) {
 			struct text t = {0};
 			struct ref_policy rp, parsed;
 			struct policy pol;
@@ -2746,16 +2716,24 @@ static void test_differential_random(void **state)
 
 			if (u)
 				mutate_policy(g);
-			if (now_s() - env.state_since > STATE_SECONDS)
-				state_clear(); /* never near a timeout: see state_clear() */
+			if (now_s() - env.state_since > STATE_SECONDS) {
+				/* Never near a timeout (see state_clear()); by the clock, so said. */
+				state_clear();
+				clock_clears++;
+				note(NULL, "seed %llu policy %lu update %u: flows and fragments "
+				     "emptied after %.0f s (a rerun may not do it here)",
+				     (unsigned long long)seed, policies, u, STATE_SECONDS);
+			}
 			policy_text(g, &t);
 			history_reset();
 			if (apply_text(t.s, t.n, &pol, why, sizeof(why))) {
-				note("seed %llu policy %lu update %u: %s", (unsigned long long)seed,
+				note(NULL, "seed %llu policy %lu update %u: %s", (unsigned long long)seed,
 				     policies, u, why);
 				save_case(t.s, (const uint8_t *)"", 0,
 					  "a random policy the library refused", why, "-", "-");
 				parser_bad++;
+				if (!first_bad)
+					first_bad = policies;
 				free(t.s);
 				break;
 			}
@@ -2774,7 +2752,7 @@ static void test_differential_random(void **state)
 				model_to_ref(g, &sorted);
 				ref_sort(&sorted);
 				if (!ref_policy_equal(&sorted, &parsed)) {
-					note("seed %llu policy %lu update %u: the parser read "
+					note(NULL, "seed %llu policy %lu update %u: the parser read "
 					     "something else than was written",
 					     (unsigned long long)seed, policies, u);
 					save_case(t.s, (const uint8_t *)"", 0, "parser disagrees",
@@ -2809,13 +2787,15 @@ static void test_differential_random(void **state)
 			snprintf(origin, sizeof(origin), "seed %llu policy %lu update %u",
 				 (unsigned long long)seed, policies, u);
 			mismatches += (unsigned long)check_stray(origin);
+			if ((mismatches || parser_bad) && !first_bad)
+				first_bad = policies;
 			ref_policy_free(&rp);
 			policy_free(&pol);
 			free(t.s);
 		}
 		if (!quiet && now_s() - last > 30) {
 			last = now_s();
-			note("random: seed %llu, %.0f s, %lu policies, %lu applies, %lu frames, "
+			note(NULL, "random: seed %llu, %.0f s, %lu policies, %lu applies, %lu frames, "
 			     "%lu mismatches",
 			     (unsigned long long)seed, last - t0, policies, applies, packets,
 			     mismatches);
@@ -2824,7 +2804,7 @@ static void test_differential_random(void **state)
 	for (i = 0; i < G_MAX_SETS; i++)
 		free(g->sets[i].v);
 	free(g);
-	note("random: seed %llu, %.1f s: %lu policies, %lu applies (updates included, %lu of "
+	note(NULL, "random: seed %llu, %.1f s: %lu policies, %lu applies (updates included, %lu of "
 	     "them over 1024 rows across old and new: slots afresh), %lu frames, %lu mismatches, "
 	     "%lu policies refused or misread",
 	     (unsigned long long)seed, now_s() - t0, policies, applies, env.resets, packets,
@@ -2841,38 +2821,32 @@ static void test_differential_random(void **state)
 						      i >= PICFW_REASONS ? "would-drop " : "",
 						      ref_reason_name(i % PICFW_REASONS),
 						      counts[1 + i]);
-		note("%s", line);
+		note(NULL, "%s", line);
 	}
-	note("random: tracked replies passed %lu (%lu more of a known flow that no outbound row "
+	note(NULL, "random: tracked replies passed %lu (%lu more of a known flow that no outbound row "
 	     "allows now), later fragments passed %lu; egress frames %lu: "
 	     "flows opened %lu, picked up %lu, refreshed %lu, nothing %lu",
 	     via_counts[REF_VIA_FLOW], orphan_replies, via_counts[REF_VIA_FRAG], egress,
 	     egress_counts[REF_EG_OPENED], egress_counts[REF_EG_PICKED_UP],
 	     egress_counts[REF_EG_REFRESHED], egress_counts[REF_EG_NOTHING]);
-	note("random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
+	note(NULL, "random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
 	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu",
 	     paths[0], paths[1], paths[2], paths[3]);
 	for (i = 0; i < nkinds; i++)
-		note("random: %lu mismatches of the kind: %s", kinds[i].n, kinds[i].kind);
+		note(NULL, "random: %lu mismatches of the kind: %s", kinds[i].n, kinds[i].kind);
 	printf("DIFF-STATS policies=%lu applies=%lu frames=%lu mismatches=%lu refused=%lu\n",
 	       policies, applies, packets, mismatches, parser_bad);
 	if (mismatches || parser_bad) {
-		note("random: FAILED with seed %llu: rerun with PICFW_DIFF_SEED=%llu "
-		     "PICFW_DIFF_SECONDS=%.0f",
-		     (unsigned long long)seed, (unsigned long long)seed, seconds);
+		note(NULL, "random: FAILED with seed %llu, first in policy %lu: rerun with "
+		     "PICFW_DIFF_SEED=%llu PICFW_DIFF_POLICIES=%lu%s",
+		     (unsigned long long)seed, first_bad, (unsigned long long)seed, first_bad,
+		     clock_clears ? " (the clock emptied the flows during this run: a rerun may "
+				    "differ there)" : "");
 		fail();
 	}
 }
 
 /* ------------------------------------------------------------------ main */
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fprintf(stderr, "# ");
-	return vfprintf(stderr, fmt, ap);
-}
 
 /* BUILD/diff-cases, BUILD being the directory above this binary's. */
 static const char *default_save_dir(void)
@@ -2908,7 +2882,7 @@ int main(void)
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(test_libbpf_print);
 	quiet = q && *q == '1';
 	env.save_dir = save && *save ? save : default_save_dir();
 	env_setup();

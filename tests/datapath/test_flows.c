@@ -32,16 +32,12 @@
 #include "compile.h"
 #include "maps.h"
 #include "packets.h"
+#include "common.h"
 #include "picfw.skel.h"
 #include "policy.h"
 
-#define EDGE4 "203.0.113.10"
-#define EDGE6 "2001:db8:e::10"
-#define PARTNER4 "198.51.100.7"
+/* EDGE4, PARTNER4, STRANGER4 ...: common.h. */
 #define PARTNER4B "198.51.100.8"
-#define PARTNER6 "2001:db8:100::7"
-#define CLIENT4 "192.0.2.66"
-#define CLIENT6 "2001:db8:bad::66"
 
 /* Rows: 0 sip-in, 1 sip-out, 2 tls-in, 3 rtp-out, 4 stun-out, 5 stun-in (etc/pic.policy). */
 #define PIC_BODY                                                                   \
@@ -55,14 +51,11 @@
 	"A/V/STUN,MSTURN/UDP/3478 edge any\n"                                      \
 	"A/V/STUN,MSTURN/UDP/3478 any edge\n"
 
-/* cmocka's TAP output drops FAIL()'s text: print it as a TAP diagnostic first. */
-#define FAIL(...)                          \
-	do {                               \
-		printf("# ");              \
-		printf(__VA_ARGS__);       \
-		printf("\n");              \
-		fflush(stdout);            \
-		fail();                    \
+/* cmocka's TAP output drops fail_msg()'s text: print it as a TAP diagnostic first. */
+#define FAIL(...)                      \
+	do {                           \
+		note(NULL, __VA_ARGS__); \
+		fail();                \
 	} while (0)
 
 static struct {
@@ -132,28 +125,11 @@ static void switch_policy(const char *text, const uint32_t *slots_in)
 	policy_free(&p);
 }
 
-/* Empty every flow table, their counts, and the fragment table. */
-static void flush_flows(void)
-{
-	struct picfw_flow6_key key; /* the larger key serves every table */
-	struct picfw_frag_key fkey;
-	uint64_t zero = 0;
-	uint32_t t;
-
-	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
-		while (!bpf_map_get_next_key(env.maps.fd[MAP_FLOWS_TCP4 + t], NULL, &key))
-			bpf_map_delete_elem(env.maps.fd[MAP_FLOWS_TCP4 + t], &key);
-		bpf_map_update_elem(env.maps.fd[MAP_FLOW_COUNT], &t, &zero, BPF_ANY);
-	}
-	while (!bpf_map_get_next_key(env.maps.fd[MAP_FRAGS], NULL, &fkey))
-		bpf_map_delete_elem(env.maps.fd[MAP_FRAGS], &fkey);
-}
-
 /* Load text into the inactive generation, switch to it, and empty the flow tables. */
 static void load_policy(const char *text)
 {
 	switch_policy(text, NULL);
-	flush_flows();
+	flows_empty(&env.maps);
 }
 
 static int build(const struct pkt_spec *spec, uint8_t *buf)
@@ -357,9 +333,9 @@ static void test_flows_tcp_reply_twins_dropped(void **state)
 static void test_flows_egress_not_under_an_outbound_row(void **state)
 {
 	/* To a stranger on 5061 (not a partner), and from an unprotected source. */
-	struct pkt_spec to_stranger = tcp(4, EDGE4, CLIENT4, 40000, 5061, TH_SYN);
+	struct pkt_spec to_stranger = tcp(4, EDGE4, STRANGER4, 40000, 5061, TH_SYN);
 	struct pkt_spec from_other = tcp(4, "203.0.113.99", PARTNER4, 40000, 5061, TH_SYN);
-	struct pkt_spec reply = tcp(4, CLIENT4, EDGE4, 5061, 40000, TH_SYN | TH_ACK);
+	struct pkt_spec reply = tcp(4, STRANGER4, EDGE4, 5061, 40000, TH_SYN | TH_ACK);
 
 	(void)state;
 	load_policy(PIC_BODY);
@@ -371,11 +347,11 @@ static void test_flows_egress_not_under_an_outbound_row(void **state)
 
 static void test_flows_udp_stun_reply(void **state)
 {
-	struct pkt_spec out4 = udp(4, EDGE4, CLIENT4, 50000, 3478);
-	struct pkt_spec reply4 = udp(4, CLIENT4, EDGE4, 3478, 50000);
-	struct pkt_spec wrong4 = udp(4, CLIENT4, EDGE4, 3479, 50000);
-	struct pkt_spec out6 = udp(6, EDGE6, CLIENT6, 50002, 3478);
-	struct pkt_spec reply6 = udp(6, CLIENT6, EDGE6, 3478, 50002);
+	struct pkt_spec out4 = udp(4, EDGE4, STRANGER4, 50000, 3478);
+	struct pkt_spec reply4 = udp(4, STRANGER4, EDGE4, 3478, 50000);
+	struct pkt_spec wrong4 = udp(4, STRANGER4, EDGE4, 3479, 50000);
+	struct pkt_spec out6 = udp(6, EDGE6, STRANGER6, 50002, 3478);
+	struct pkt_spec reply6 = udp(6, STRANGER6, EDGE6, 3478, 50002);
 
 	(void)state;
 	load_policy(PIC_BODY);
@@ -390,9 +366,9 @@ static void test_flows_udp_stun_reply(void **state)
 /* What the stateless rule let in and tracking does not: a stranger's source port. */
 static void test_flows_stranger_from_3478_and_5061(void **state)
 {
-	struct pkt_spec udp_probe = udp(4, CLIENT4, EDGE4, 3478, 9999);
+	struct pkt_spec udp_probe = udp(4, STRANGER4, EDGE4, 3478, 9999);
 	struct pkt_spec tcp_probe = tcp(4, PARTNER4, EDGE4, 5061, 22, TH_ACK);
-	struct pkt_spec udp_probe6 = udp(6, CLIENT6, EDGE6, 3478, 9999);
+	struct pkt_spec udp_probe6 = udp(6, STRANGER6, EDGE6, 3478, 9999);
 
 	(void)state;
 	load_policy(PIC_BODY);
@@ -412,8 +388,8 @@ static void test_flows_answers_to_inbound_open_no_flow(void **state)
 	struct pkt_spec synack_out = tcp(4, EDGE4, PARTNER4, 5061, 55555, TH_SYN | TH_ACK);
 	struct pkt_spec ack_in = tcp(4, PARTNER4, EDGE4, 55555, 5061, TH_ACK);
 	/* STUN in from a client's 3478, answered from the Edge's 3478. */
-	struct pkt_spec stun_in = udp(4, CLIENT4, EDGE4, 3478, 3478);
-	struct pkt_spec stun_answer = udp(4, EDGE4, CLIENT4, 3478, 3478);
+	struct pkt_spec stun_in = udp(4, STRANGER4, EDGE4, 3478, 3478);
+	struct pkt_spec stun_answer = udp(4, EDGE4, STRANGER4, 3478, 3478);
 
 	(void)state;
 	load_policy(PIC_BODY);
@@ -430,8 +406,8 @@ static void test_flows_ipv6_tcp(void **state)
 {
 	struct pkt_spec syn = tcp(6, EDGE6, PARTNER6, 40010, 5061, TH_SYN);
 	struct pkt_spec synack = tcp(6, PARTNER6, EDGE6, 5061, 40010, TH_SYN | TH_ACK);
-	struct pkt_spec rtp_out = tcp(6, EDGE6, CLIENT6, 40011, 55555, TH_SYN);
-	struct pkt_spec rtp_reply = tcp(6, CLIENT6, EDGE6, 55555, 40011, TH_SYN | TH_ACK);
+	struct pkt_spec rtp_out = tcp(6, EDGE6, STRANGER6, 40011, 55555, TH_SYN);
+	struct pkt_spec rtp_reply = tcp(6, STRANGER6, EDGE6, 55555, 40011, TH_SYN | TH_ACK);
 
 	(void)state;
 	load_policy(PIC_BODY);
@@ -443,8 +419,8 @@ static void test_flows_ipv6_tcp(void **state)
 
 static void test_flows_udp_expiry(void **state)
 {
-	struct pkt_spec out = udp(4, EDGE4, CLIENT4, 50000, 3478);
-	struct pkt_spec reply = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct pkt_spec out = udp(4, EDGE4, STRANGER4, 50000, 3478);
+	struct pkt_spec reply = udp(4, STRANGER4, EDGE4, 3478, 50000);
 	struct counters before, after;
 
 	(void)state;
@@ -490,8 +466,8 @@ static void test_flows_tcp_transitory_and_established(void **state)
 
 static void test_flows_row_removed_by_update(void **state)
 {
-	struct pkt_spec out = udp(4, EDGE4, CLIENT4, 50000, 3478);
-	struct pkt_spec reply = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct pkt_spec out = udp(4, EDGE4, STRANGER4, 50000, 3478);
+	struct pkt_spec reply = udp(4, STRANGER4, EDGE4, 3478, 50000);
 	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40030, 5061, TH_SYN);
 	struct pkt_spec synack = tcp(4, PARTNER4, EDGE4, 5061, 40030, TH_SYN | TH_ACK);
 	struct policy_errors errs = { 0 };
@@ -532,9 +508,9 @@ static void test_flows_row_removed_by_update(void **state)
 static void test_flows_icmp_errors(void **state)
 {
 	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40040, 5061, TH_SYN);
-	struct pkt_spec out6 = udp(6, EDGE6, CLIENT6, 50040, 3478);
-	struct pkt_spec tls_reply = tcp(4, EDGE4, CLIENT4, 443, 51000, TH_SYN | TH_ACK);
-	struct pkt_spec unknown = tcp(4, EDGE4, CLIENT4, 40041, 8080, TH_SYN);
+	struct pkt_spec out6 = udp(6, EDGE6, STRANGER6, 50040, 3478);
+	struct pkt_spec tls_reply = tcp(4, EDGE4, STRANGER4, 443, 51000, TH_SYN | TH_ACK);
+	struct pkt_spec unknown = tcp(4, EDGE4, STRANGER4, 40041, 8080, TH_SYN);
 	struct pkt_spec not_edge = tcp(4, "203.0.113.99", PARTNER4, 40040, 5061, TH_SYN);
 	uint8_t frame[PKT_MAX];
 	int len;
@@ -622,7 +598,7 @@ static void test_flows_flood_evicts_only_its_table(void **state)
 	assert_int_equal(after.table_flows[PICFW_FT_TCP6], 1);
 	PASS_ROW("sip_flow_survives_udp_flood", &synack, 1);
 	PASS_ROW("sip6_flow_survives_udp_flood", &synack6, 1);
-	flush_flows();
+	flows_empty(&env.maps);
 }
 
 /* Variants of the PIC policy, for applies in the middle of flows. */
@@ -635,8 +611,8 @@ static void test_flows_flood_evicts_only_its_table(void **state)
 /* A renamed row gets a new slot; its flows keep working, counted on it, no loss. */
 static void test_flows_rename_keeps_replies(void **state)
 {
-	struct pkt_spec out = udp(4, EDGE4, CLIENT4, 50000, 3478);
-	struct pkt_spec reply = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct pkt_spec out = udp(4, EDGE4, STRANGER4, 50000, 3478);
+	struct pkt_spec reply = udp(4, STRANGER4, EDGE4, 3478, 50000);
 	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40050, 5061, TH_SYN);
 	struct pkt_spec synack = tcp(4, PARTNER4, EDGE4, 5061, 40050, TH_SYN | TH_ACK);
 	/* Rows as PIC_BODY, sip-out and stun-out given names; they move to slots 6 and 7. */
@@ -675,8 +651,8 @@ static void test_flows_rename_keeps_replies(void **state)
  */
 static void test_flows_removed_row_not_revived_by_slot_reuse(void **state)
 {
-	struct pkt_spec syn = tcp(4, EDGE4, CLIENT4, 40050, 55555, TH_SYN);
-	struct pkt_spec ack = tcp(4, CLIENT4, EDGE4, 55555, 40050, TH_ACK);
+	struct pkt_spec syn = tcp(4, EDGE4, STRANGER4, 40050, 55555, TH_SYN);
+	struct pkt_spec ack = tcp(4, STRANGER4, EDGE4, 55555, 40050, TH_ACK);
 	struct pkt_spec psyn = tcp(4, EDGE4, PARTNER4, 40051, 55556, TH_SYN);
 	struct pkt_spec pack = tcp(4, PARTNER4, EDGE4, 55556, 40051, TH_ACK);
 	static const uint32_t slots_without[] = { 0, 1, 2, 4, 5 };
@@ -768,7 +744,7 @@ static void test_flows_pickup_from_non_syn(void **state)
 	PASS_ROW("data_in_after_pickup", &data_in, 1);
 	PASS_ROW("data_in6_after_pickup", &data_in6, 1);
 	/* The flow was evicted: the Edge's next packet brings it back. */
-	flush_flows();
+	flows_empty(&env.maps);
 	DROP("data_in_after_eviction", &data_in, PICFW_R_NO_MATCH);
 	egress(&data_out);
 	PASS_ROW("data_in_after_second_pickup", &data_in, 1);
@@ -778,7 +754,7 @@ static void test_flows_pickup_from_non_syn(void **state)
 static void test_flows_seeded_matched_on_first_reply(void **state)
 {
 	struct pkt_spec data_in = tcp(4, PARTNER4, EDGE4, 5061, 40080, TH_ACK);
-	struct pkt_spec stranger_in = tcp(4, CLIENT4, EDGE4, 5061, 40081, TH_ACK);
+	struct pkt_spec stranger_in = tcp(4, STRANGER4, EDGE4, 5061, 40081, TH_ACK);
 	struct flow_entry e = { .family = 4, .proto = IPPROTO_TCP, .remote_port = 5061,
 				.local_port = 40080 };
 
@@ -799,7 +775,7 @@ static void test_flows_seeded_matched_on_first_reply(void **state)
 	assert_int_equal(maps_add_flow(&env.maps, &e), 0);
 	assert_int_equal(maps_add_flow(&env.maps, &e), -EEXIST);
 	/* A stranger's socket on 5061: no outbound row allows it, whatever the binding says. */
-	inet_pton(AF_INET, CLIENT4, e.remote);
+	inet_pton(AF_INET, STRANGER4, e.remote);
 	e.local_port = 40081;
 	assert_int_equal(maps_add_flow(&env.maps, &e), 0);
 	PASS_ROW("seeded_partner_reply", &data_in, 1);
@@ -809,19 +785,19 @@ static void test_flows_seeded_matched_on_first_reply(void **state)
 /* Later fragments follow their first fragment's verdict and row. */
 static void test_flows_fragments_follow_the_first(void **state)
 {
-	struct pkt_spec first = udp(4, CLIENT4, EDGE4, 40000, 3478);
-	struct pkt_spec later = { .family = 4, .src = CLIENT4, .dst = EDGE4, .proto = IPPROTO_UDP,
+	struct pkt_spec first = udp(4, STRANGER4, EDGE4, 40000, 3478);
+	struct pkt_spec later = { .family = 4, .src = STRANGER4, .dst = EDGE4, .proto = IPPROTO_UDP,
 				  .no_l4 = 1, .frag_offset = 185, .payload_len = 100 };
 	struct pkt_spec orphan = later;
-	struct pkt_spec closed_first = udp(4, CLIENT4, EDGE4, 40000, 9999);
+	struct pkt_spec closed_first = udp(4, STRANGER4, EDGE4, 40000, 9999);
 	struct pkt_spec closed_later = later;
-	struct pkt_spec first6 = udp(6, CLIENT6, EDGE6, 40000, 3478);
-	struct pkt_spec later6 = { .family = 6, .src = CLIENT6, .dst = EDGE6, .proto = IPPROTO_UDP,
+	struct pkt_spec first6 = udp(6, STRANGER6, EDGE6, 40000, 3478);
+	struct pkt_spec later6 = { .family = 6, .src = STRANGER6, .dst = EDGE6, .proto = IPPROTO_UDP,
 				   .no_l4 = 1, PKT_EXT(IPPROTO_FRAGMENT), .frag_offset = 181,
 				   .payload_len = 100 };
-	struct pkt_spec reply_first = udp(4, CLIENT4, EDGE4, 3478, 50000);
+	struct pkt_spec reply_first = udp(4, STRANGER4, EDGE4, 3478, 50000);
 	struct pkt_spec reply_later = later;
-	struct pkt_spec out = udp(4, EDGE4, CLIENT4, 50000, 3478);
+	struct pkt_spec out = udp(4, EDGE4, STRANGER4, 50000, 3478);
 
 	(void)state;
 	load_policy(PIC_BODY);
@@ -870,7 +846,7 @@ static void test_flows_fragments_follow_the_first(void **state)
 	reply_first.more_frags = 1;
 	reply_first.frag_id = 0x6666;
 	reply_later.frag_id = 0x6666;
-	reply_later.src = CLIENT4;
+	reply_later.src = STRANGER4;
 	PASS_ROW("first_fragment_tracked_reply", &reply_first, 4);
 	PASS_ROW("later_fragment_tracked_reply", &reply_later, 4);
 }
@@ -878,18 +854,18 @@ static void test_flows_fragments_follow_the_first(void **state)
 /* `unprotected drop`: the Edge's host, every address of it guarded. */
 static void test_flows_unprotected_drop(void **state)
 {
-	struct pkt_spec other = udp(4, CLIENT4, "203.0.113.99", 40000, 3478);
-	struct pkt_spec other6 = tcp(6, CLIENT6, "2001:db8:e::99", 40000, 443, TH_SYN);
-	struct pkt_spec mcast = udp(4, CLIENT4, "224.0.0.251", 5353, 5353);
+	struct pkt_spec other = udp(4, STRANGER4, "203.0.113.99", 40000, 3478);
+	struct pkt_spec other6 = tcp(6, STRANGER6, "2001:db8:e::99", 40000, 443, TH_SYN);
+	struct pkt_spec mcast = udp(4, STRANGER4, "224.0.0.251", 5353, 5353);
 	struct pkt_spec bcast = udp(4, "0.0.0.0", "255.255.255.255", 68, 67);
-	struct pkt_spec l2bcast = udp(4, CLIENT4, "203.0.113.255", 40000, 137);
+	struct pkt_spec l2bcast = udp(4, STRANGER4, "203.0.113.255", 40000, 137);
 	struct pkt_spec ll4 = udp(4, "169.254.1.1", "169.254.1.2", 40000, 5000);
 	struct pkt_spec ll6 = udp(6, "fe80::1", "fe80::2", 40000, 5000);
 	struct pkt_spec mcast6 = udp(6, "fe80::1", "ff02::fb", 5353, 5353);
 	struct pkt_spec ns = { .family = 6, .src = "fe80::1", .dst = "2001:db8:e::99",
 			       .proto = IPPROTO_ICMPV6, .icmp_type = 135, .ttl = 255,
 			       .payload_len = 16 };
-	struct pkt_spec edge = tcp(4, CLIENT4, EDGE4, 40000, 443, TH_SYN);
+	struct pkt_spec edge = tcp(4, STRANGER4, EDGE4, 40000, 443, TH_SYN);
 
 	(void)state;
 	l2bcast.eth_broadcast = 1;
@@ -940,6 +916,7 @@ int main(void)
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
+	libbpf_set_print(test_libbpf_print);
 	if (geteuid() != 0) {
 		printf("1..1\nok 1 - test_flows # SKIP needs root to load BPF programs\n");
 		return 0;

@@ -44,6 +44,17 @@ LAB_NET_NS=
 LAB_OWNS_PINS=0
 LAB_PIDS=()
 
+# lab_names PREFIX: interfaces PREFIX-edge0 and PREFIX-net0 instead of pf-*.
+# picfw's pins (/sys/fs/bpf/picfw/IFACE) and policy copies
+# (/run/picfw/IFACE.policy) are named by interface, host-wide whatever the
+# namespace: a test that runs beside the default lab must name its own.
+lab_names()
+{
+	LAB_IFACE=$1-edge0
+	LAB_NET_IFACE=$1-net0
+	LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
+}
+
 lab_log()
 {
 	printf '# lab: %s\n' "$*" >&2

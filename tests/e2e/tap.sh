@@ -1,7 +1,74 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 # tap.sh - TAP lines and picfw helpers shared by the end-to-end scripts.
-# The caller sets TAP_PREFIX (e.g. test_e2e_) and TMP, and sources lib.sh.
+# The caller sets ROOT (the source tree) and TAP_PREFIX (e.g. test_e2e_),
+# sources this file, then starts as every script does:
+#   e2e_args "$@"                  BUILD_DIR: BUILD, PICFW, PEER, POLICY
+#   e2e_need_root WHY; e2e_need_tools TOOL...; e2e_need_bins
+#   source lib.sh (the namespace lab), if it uses it
+#   cleanup() { ...; }; e2e_begin NAME     traps, and the scratch directory TMP
 # shellcheck shell=bash
+
+# e2e_args "$@": the one argument, BUILD_DIR (holding picfw and tests/peer).
+e2e_args()
+{
+	if [[ $# -ne 1 ]]; then
+		echo "usage: $0 BUILD_DIR" >&2
+		exit 2
+	fi
+	BUILD=$1
+	PICFW=$(realpath -m "$BUILD/picfw")
+	PEER=$(realpath -m "$BUILD/tests/peer")
+	# shellcheck disable=SC2034 # the scripts' policy
+	POLICY=$ROOT/etc/pic.policy
+}
+
+# e2e_need_root WHY: SKIP the whole script unless root (WHY: what for, or "").
+e2e_need_root()
+{
+	local why=$1
+
+	if [[ $EUID -ne 0 ]]; then
+		echo "ok - ${TAP_PREFIX}all # SKIP needs root${why:+ $why}"
+		exit 0
+	fi
+}
+
+# e2e_need_tools TOOL...: SKIP the whole script when one is missing.
+e2e_need_tools()
+{
+	local tool
+
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "ok - ${TAP_PREFIX}all # SKIP missing $tool (scripts/deps.sh installs it)"
+			exit 0
+		fi
+	done
+}
+
+# e2e_need_bins: picfw and the peer tool must be built.
+e2e_need_bins()
+{
+	local bin
+
+	for bin in "$PICFW" "$PEER"; do
+		if [[ ! -x $bin ]]; then
+			echo "not ok - ${TAP_PREFIX}all"
+			echo "# $bin is missing: make tests-build"
+			exit 1
+		fi
+	done
+}
+
+# e2e_begin NAME: the caller's cleanup() on exit (and on INT and TERM), and a
+# scratch directory TMP=/tmp/NAME.XXXXXX.
+e2e_begin()
+{
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	TMP=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
+}
 
 PASSED=0
 FAILED=0

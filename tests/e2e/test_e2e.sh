@@ -10,39 +10,17 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in ip nsenter ss jq; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_all # SKIP missing $tool (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-for bin in "$PICFW" "$PEER"; do
-	if [[ ! -x $bin ]]; then
-		echo "not ok - test_e2e_all"
-		echo "# $bin is missing: make tests-build"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
+e2e_args "$@"
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter ss jq
+e2e_need_bins
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
 
 TMP=
 TIMEOUT_OK=2    # seconds an allowed exchange may take
@@ -53,11 +31,7 @@ cleanup()
 	lab_down
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/picfw-e2e.XXXXXX) || exit 1
+e2e_begin picfw-e2e
 
 # Print a file as diagnostics, at most 10 lines.
 diag_file()

@@ -13,47 +13,19 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-RUN_DIR=/run/picfw # picfw's copies of the active policies
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_apply_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in ip nsenter ss jq timeout awk; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_apply_all # SKIP missing $tool (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-for bin in "$PICFW" "$PEER"; do
-	if [[ ! -x $bin ]]; then
-		echo "not ok - test_e2e_apply_all"
-		echo "# $bin is missing: make tests-build"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_apply_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
-# Our own interface names: picfw's pins (/sys/fs/bpf/picfw/IFACE) and policy
-# copies (/run/picfw/IFACE.policy) are named by interface in the host's
-# bpffs and /run, whatever the namespace, so a lab with the default pf-edge0
-# running at the same time (test_e2e.sh, the demo) would share them.
-LAB_IFACE=pfa-edge0
-LAB_NET_IFACE=pfa-net0
-LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
+e2e_args "$@"
+RUN_DIR=/run/picfw # picfw's copies of the active policies
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter ss jq timeout awk
+e2e_need_bins
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
+lab_names pfa # not the default pf-edge0 of test_e2e.sh and the demo
 
 TMP=
 TIMEOUT_OK=2    # seconds an allowed exchange may take
@@ -91,11 +63,7 @@ cleanup()
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 	TMP=
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/picfw-e2e-apply.XXXXXX) || exit 1
+e2e_begin picfw-e2e-apply
 
 # nx ARGS...: the same through `ip netns exec` (a private mount namespace).
 nx()

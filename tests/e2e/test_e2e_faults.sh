@@ -7,29 +7,17 @@
 # Usage: tests/e2e/test_e2e_faults.sh BUILD_DIR   (root; TAP lines on stdout)
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw-test") # with the test hooks: PICFW_TEST_FAIL_WRITE
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_faults_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_faults_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
-LAB_IFACE=pff-edge0
-LAB_NET_IFACE=pff-net0
-LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
+e2e_args "$@"
+PICFW=$(realpath -m "$BUILD/picfw-test") # with the test hooks: PICFW_TEST_FAIL_WRITE
+e2e_need_root "(network namespaces, XDP)"
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
+lab_names pff
 
 TMP=
 RO_MOUNT=
@@ -39,10 +27,7 @@ cleanup()
 	lab_down
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-TMP=$(mktemp -d /tmp/picfw-faults.XXXXXX) || exit 1
+e2e_begin picfw-faults
 
 attached_xdp()
 {

@@ -11,32 +11,19 @@
 # Usage: tests/e2e/test_e2e_hostile.sh BUILD_DIR   (root; TAP lines on stdout)
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-POLICY=$ROOT/etc/pic.policy
 TAP_PREFIX=test_e2e_hostile_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - ${TAP_PREFIX}all # SKIP needs root"
-	exit 0
-fi
+e2e_args "$@"
+e2e_need_root ""
 
 TMP=
 cleanup()
 {
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-TMP=$(mktemp -d /tmp/h13-hostile.XXXXXX) || exit 1
+e2e_begin h13-hostile
 chmod 755 "$TMP"
 
 # p ARGS...: picfw with the pin root in the scratch directory.

@@ -20,43 +20,19 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_live_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in ip nsenter ss jq tc timeout; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_live_all # SKIP missing $tool (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-for bin in "$PICFW" "$PEER"; do
-	if [[ ! -x $bin ]]; then
-		echo "not ok - test_e2e_live_all"
-		echo "# $bin is missing: make tests-build"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_live_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
+e2e_args "$@"
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter ss jq tc timeout
+e2e_need_bins
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
 # Our own names (pins and policy copies are named by interface, host-wide).
-LAB_IFACE=pfl-edge0
-LAB_NET_IFACE=pfl-net0
-LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
+lab_names pfl
 LAB_NS_PREFIX=pfl
 
 EDGE2_4=203.0.113.99 # the Edge's second address, outside `protect`
@@ -70,11 +46,7 @@ cleanup()
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 	TMP=
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/picfw-e2e-live.XXXXXX) || exit 1
+e2e_begin picfw-e2e-live
 
 if ! lab_up live; then
 	not_ok lab_up "could not build the namespace lab"

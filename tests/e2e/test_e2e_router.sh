@@ -27,40 +27,18 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-RUN_DIR=/run/picfw
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_router_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in ip nsenter ss jq timeout awk sysctl; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_router_all # SKIP missing $tool (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-for bin in "$PICFW" "$PEER"; do
-	if [[ ! -x $bin ]]; then
-		echo "not ok - test_e2e_router_all"
-		echo "# $bin is missing: make tests-build"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh" # LAB_BPFFS, lab_bpffs, lab_log
 TAP_PREFIX=test_e2e_router_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
+e2e_args "$@"
+RUN_DIR=/run/picfw
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter ss jq timeout awk sysctl
+e2e_need_bins
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh" # LAB_BPFFS, lab_bpffs, lab_log
 
 IFACE=pfr-ext0
 PIN_DIR=$LAB_BPFFS/picfw/$IFACE
@@ -133,11 +111,7 @@ cleanup()
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 	TMP=
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/picfw-e2e-router.XXXXXX) || exit 1
+e2e_begin picfw-e2e-router
 
 in_ns() # NS CMD...
 {
@@ -197,21 +171,8 @@ expect_pass() # NAME TIMEOUT NS PEER-ARGS...
 	fi
 }
 
-# expect_block NAME NS PEER-ARGS...: must time out (tap.sh's takes edge|net).
-expect_block()
-{
-	local name=$1 rc
-	shift
-	ex "$@" --timeout "$TIMEOUT_BLOCK"
-	rc=$?
-	if [[ $rc -eq 1 ]] && grep -q 'timed out' "$TMP/peer.err"; then
-		ok "$name"
-	elif [[ $rc -eq 0 ]]; then
-		not_ok "$name" "expected to be dropped, but it passed: peer $*"
-	else
-		not_ok "$name" "expected a timeout: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
+# expect_block NAME NS PEER-ARGS...: tap.sh's, which runs the peer through the
+# ex() above, so here NS is a namespace of this lab (not edge|net).
 
 stats() # FILE
 {

@@ -24,45 +24,20 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-RUN_DIR=/run/picfw # picfw's copies of the active policies
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_stateful_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in ip nsenter ss jq timeout awk; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_stateful_all # SKIP missing $tool (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-for bin in "$PICFW" "$PEER"; do
-	if [[ ! -x $bin ]]; then
-		echo "not ok - test_e2e_stateful_all"
-		echo "# $bin is missing: make tests-build"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_stateful_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
-# Our own names: picfw's pins and policy copies are named by interface in the
-# host's bpffs and /run, so a lab running beside this one must not share them.
-LAB_IFACE=pfs-edge0
-LAB_NET_IFACE=pfs-net0
-LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
+e2e_args "$@"
+RUN_DIR=/run/picfw # picfw's copies of the active policies
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter ss jq timeout awk
+e2e_need_bins
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
+# Our own names (pins and policy copies are named by interface, host-wide).
+lab_names pfs
 LAB_NS_PREFIX=pfs
 
 TMP=
@@ -81,11 +56,7 @@ cleanup()
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
 	TMP=
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d /tmp/picfw-e2e-stateful.XXXXXX) || exit 1
+e2e_begin picfw-e2e-stateful
 
 # elapsed SINCE: seconds since a `date +%s.%N`, two decimals.
 elapsed()

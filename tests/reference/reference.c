@@ -123,6 +123,7 @@
 
 #include "reference.h"
 #include "policy.h"
+#include "stats.h"
 
 #define ETH_HLEN 14
 #define TPID_8021Q 0x8100
@@ -954,21 +955,10 @@ int ref_policy_equal(const struct ref_policy *a, const struct ref_policy *b)
 	return 1;
 }
 
+/* The library's names (user/stats.c), as `picfw stats` prints them. */
 const char *ref_reason_name(unsigned reason)
 {
-	static const char *const names[PICFW_REASONS] = {
-	    [PICFW_R_NO_MATCH] = "no_match",
-	    [PICFW_R_MALFORMED] = "malformed",
-	    [PICFW_R_FRAGMENT] = "fragment",
-	    [PICFW_R_ICMP_ESSENTIAL] = "icmp_essential",
-	    [PICFW_R_NON_IP] = "non_ip",
-	    [PICFW_R_UNPROTECTED] = "unprotected",
-	    [PICFW_R_ICMP_RELATED] = "icmp_related",
-	    [PICFW_R_ICMP_UNRELATED] = "icmp_unrelated",
-	    [PICFW_R_LOCAL_SCOPE] = "local_scope",
-	};
-
-	return reason < PICFW_REASONS && names[reason] ? names[reason] : "?";
+	return reason < PICFW_REASONS && reason_names[reason] ? reason_names[reason] : "?";
 }
 
 void ref_result_format(const struct ref_result *r, char *buf, size_t len)

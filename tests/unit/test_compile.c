@@ -495,6 +495,65 @@ static void test_compile_trie_falls_back_when_too_big(void **state)
 	free(text);
 }
 
+/*
+ * The flow timeouts reach the program in nanoseconds (picfw_gen_cfg): the
+ * defaults and the largest a policy may give, each compared with the exact
+ * 64-bit value. A product in 32 bits (timeout * 1000000000U) would give
+ * 60 s as 4.1 s and 7200 s as 1.6 s; the tests that wait for an expiry use
+ * 1 s timeouts, which such a product leaves intact.
+ */
+static void test_compile_timeouts_in_nanoseconds(void **state)
+{
+	static const struct {
+		const char *tag;
+		const char *settings; /* put in front of the policy */
+		uint64_t want_s[PICFW_TIMEOUTS]; /* udp, tcp, tcp-transitory */
+	} cases[] = {
+		{ "defaults", "",
+		  { PICFW_DEFAULT_TIMEOUT_UDP, PICFW_DEFAULT_TIMEOUT_TCP,
+		    PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY } },
+		{ "maximum", "timeout udp 604800s\ntimeout tcp 168h\ntimeout tcp-transitory 10080m\n",
+		  { PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT } },
+		{ "shortest", "timeout udp 1\ntimeout tcp 1s\ntimeout tcp-transitory 1\n", { 1, 1, 1 } },
+		/* Just past 2^32 ns (4.29 s): the first value a 32-bit product gets wrong. */
+		{ "past-32-bits", "timeout udp 5\ntimeout tcp 4s\ntimeout tcp-transitory 5s\n",
+		  { 5, 4, 5 } },
+	};
+	/* The defaults as written in the header, in nanoseconds, by hand. */
+	static const uint64_t default_ns[PICFW_TIMEOUTS] = {
+		60000000000ULL, 7200000000000ULL, 30000000000ULL
+	};
+	char text[512];
+	size_t i;
+	unsigned t;
+
+	(void)state;
+	assert_int_equal(PICFW_MAX_TIMEOUT, 604800);
+	for (t = 0; t < PICFW_TIMEOUTS; t++)
+		assert_true(cases[0].want_s[t] * 1000000000ULL == default_ns[t]);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture fx = { 0 };
+
+		snprintf(text, sizeof(text),
+			 "%sset edge = 203.0.113.10\nprotect edge\nA/X/TCP/1 any edge\n",
+			 cases[i].settings);
+		compile_text(&fx, text);
+		for (t = 0; t < PICFW_TIMEOUTS; t++) {
+			uint64_t want = cases[i].want_s[t] * 1000000000ULL;
+
+			if (fx.img.cfg.timeout_ns[t] != want) {
+				print_error("# %s: timeout %u: %llu ns, expected %llu ns\n",
+					    cases[i].tag, t,
+					    (unsigned long long)fx.img.cfg.timeout_ns[t],
+					    (unsigned long long)want);
+				release(&fx);
+				fail();
+			}
+		}
+		release(&fx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_compile_plan_slots_runs_out),
 		cmocka_unit_test(test_compile_digest_follows_content),
 		cmocka_unit_test(test_compile_normalised_source_round_trips),
+		cmocka_unit_test(test_compile_timeouts_in_nanoseconds),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
