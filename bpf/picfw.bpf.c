@@ -652,10 +652,10 @@ static __always_inline void flow_follow(struct picfw_flow *f, const struct packe
 /*
  * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
  * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
- * A global function, verified once on its own (see match_classes): the XDP
- * program inlines too much else to stay in the verifier's budget otherwise.
+ * Inline: a call costs a return thunk here, and the XDP program verifies in
+ * about 710,000 instructions with it inline (670,000 as a global function).
  */
-__attribute__((noinline)) __u32 flow_reply(const struct packet *pkt,
+static __always_inline __u32 flow_reply(const struct packet *pkt,
 					   const struct picfw_gen_cfg *cfg, __u32 gen,
 					   __u64 bytes)
 {

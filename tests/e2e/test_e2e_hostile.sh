@@ -104,7 +104,7 @@ chmod 644 "$good"
 mkdir -m 1777 "$TMP/race"
 evil=$TMP/race/evil.policy
 # If root ever parses this file, the error names the marker.
-printf 'set edge = 203.0.113.10\nset h13-evil = h13-evil-marker\nprotect edge\n' \
+printf 'set edge = 203.0.113.10\nset h13-evil = h13-evil-marker\nprotect edge\n%s\n' \
 	'A/X/TCP/1 any edge' >"$evil"
 chown nobody "$evil"
 chmod 644 "$evil"
