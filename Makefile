@@ -162,10 +162,14 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/peer
 	$(Q)scripts/demo.sh $(BUILD)/picfw
 
-# With SANITIZE=1: the unit and datapath layers, under ASan and UBSan.
+# With SANITIZE=1: the unit and datapath layers, under ASan and UBSan. The
+# datapath tests drive the plain test CLI (build/picfw-test, an ASan CLI would
+# add its own leak reports to what they read): build it too, even on a fresh
+# clone where build/ does not exist yet.
 test:
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory tests-build
+	$(if $(filter 1,$(SANITIZE)),$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=build build/picfw-test)
 	$(Q)tests/run.sh $(BUILD) $(if $(filter 1,$(SANITIZE)),unit datapath)
 
 test-unit test-datapath test-e2e: tests-build
