@@ -575,6 +575,32 @@ int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw
 	return bpf_map_update_elem(m->fd[MAP_META], &gen, meta, BPF_ANY) ? -errno : 0;
 }
 
+int maps_read_applies(const struct picfw_maps *m, struct picfw_applies *a)
+{
+	uint32_t key = 0;
+
+	return bpf_map_lookup_elem(m->fd[MAP_APPLIES], &key, a) ? -errno : 0;
+}
+
+int maps_count_apply(const struct picfw_maps *m, int ok, uint64_t now)
+{
+	struct picfw_applies a;
+	uint32_t key = 0;
+	int err;
+
+	err = maps_read_applies(m, &a);
+	if (err)
+		return err;
+	if (ok) {
+		a.ok++;
+		a.last_ok = now;
+	} else {
+		a.refused++;
+		a.last_refused = now;
+	}
+	return bpf_map_update_elem(m->fd[MAP_APPLIES], &key, &a, BPF_ANY) ? -errno : 0;
+}
+
 int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32_t *slots)
 {
 	uint32_t i, key;
