@@ -22,8 +22,8 @@ int cmd_exporter(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (exporter_parse_listen(listen, &l)) {
-		pr_warn("picfw exporter: bad --listen '%s' (ADDR:PORT or [ADDR6]:PORT, "
-				"numeric)\n", listen);
+		pr_warn("picfw exporter: bad --listen '%s' (ADDR:PORT or [ADDR6]:PORT, numeric)\n",
+			listen);
 		return EXIT_USAGE;
 	}
 	if (cmd_need_caps("exporter"))
