@@ -285,6 +285,14 @@ render() {
 		echo '```'
 		sed -n '/^3\. picfw apply/,/^4\. Goals/p' "$OUT/results.txt" | sed '$d' | sed '/^$/d'
 		echo '```'
+		if grep -q '^5\. picfw exporter' "$OUT/results.txt"; then
+			echo
+			echo "**\`picfw exporter\`**, one scrape of /metrics:"
+			echo
+			echo '```'
+			sed -n '/^5\. picfw exporter/,/^$/p' "$OUT/results.txt" | sed '/^$/d'
+			echo '```'
+		fi
 		echo
 		echo "**Goals** of the benchmark issue, from the same run (every packet kind's line is"
 		echo "in \`results.txt\`):"
