@@ -117,6 +117,14 @@ struct {
 	__type(value, struct picfw_meta);
 } picfw_meta SEC(".maps");
 
+/* Apply outcomes since attach (userspace only: `picfw apply` writes, the exporter reads). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct picfw_applies);
+} picfw_applies SEC(".maps");
+
 /*
  * Remote addresses to address class: the 256-ary trie, per generation
  * (see PICFW_TRIE_NODES). Mmapable: userspace writes whole nodes.

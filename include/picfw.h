@@ -387,4 +387,16 @@ struct picfw_meta {
 	__u8 digest[32];
 };
 
+/*
+ * picfw_applies[0]: what `picfw apply` did since attach, for the exporter
+ * (picfw_policy_applies_total). Written by apply under the interface's lock;
+ * the programs never read it.
+ */
+struct picfw_applies {
+	__u64 ok;             /* applies that switched to a new policy */
+	__u64 refused;        /* applies that left the previous policy enforcing */
+	__u64 last_ok;        /* seconds since the epoch, 0 if none */
+	__u64 last_refused;   /* seconds since the epoch, 0 if none */
+};
+
 #endif /* PICFW_H */

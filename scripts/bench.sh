@@ -22,6 +22,9 @@
 #    XDP_DROP, picfw (etc/pic.policy), nftables `inet` (bench/pic-inet.nft),
 #    nftables `netdev` ingress (bench/pic-netdev.nft), and no filter.
 # 3. `picfw apply` latency (PIC policy, 100,000 prefixes) and map memory.
+# 4. `picfw exporter`: time of a /metrics scrape (curl's time_total, on
+#    loopback in the receiver's namespace) with the PIC policy and with 1,024
+#    rows (scripts/gen-policy.sh 1024 1000).
 #
 # Results in BUILD_DIR/bench/: results.txt (tables, goals), results.csv,
 # results.png, README-section.md; raw data under raw/. Takes 4-6 minutes.
@@ -31,7 +34,8 @@
 #   BENCH_REPEAT       BPF_PROG_TEST_RUN repetitions per measurement (1000000)
 #   BENCH_E2E_SECONDS  seconds per end-to-end measurement (2)
 #   BENCH_CPU          the CPU everything runs on (the last one)
-#   BENCH_SKIP         parts to leave out: any of testrun e2e apply xdp-filter nft
+#   BENCH_SKIP         parts to leave out: any of testrun e2e apply scrape xdp-filter nft
+#   BENCH_SCRAPES      exporter scrapes timed per policy and round (20)
 #
 # Network safety (doc: design.md): frames are sent only inside the two
 # namespaces made here, on their veth pair, with documentation addresses
@@ -70,13 +74,14 @@ SENDER=
 BIG=r1024-p100000 # "the 100,000-prefix policy" of the apply and scale goals
 
 # Names: distinct from the tests' lab (pf-edge0), so both can run at once.
-NS_TX=picfw-bench-tx-$$
-NS_RX=picfw-bench-rx-$$
-NS_XF=picfw-bench-xdpf-$$
-IF_TX=pfb-tx0
-IF_RX=pfb-rx0
-IF_XF_PORTS=pfb-xf0
-IF_XF_IP=pfb-xf1
+# BENCH_NS_PREFIX, BENCH_IF_PREFIX: other names, to run a part beside someone else's lab.
+NS_TX=${BENCH_NS_PREFIX:-picfw-bench}-tx-$$
+NS_RX=${BENCH_NS_PREFIX:-picfw-bench}-rx-$$
+NS_XF=${BENCH_NS_PREFIX:-picfw-bench}-xdpf-$$
+IF_TX=${BENCH_IF_PREFIX:-pfb}-tx0
+IF_RX=${BENCH_IF_PREFIX:-pfb}-rx0
+IF_XF_PORTS=${BENCH_IF_PREFIX:-pfb}-xf0
+IF_XF_IP=${BENCH_IF_PREFIX:-pfb}-xf1
 BPFFS=/sys/fs/bpf
 PICFW_PINS=$BPFFS/picfw/$IF_RX
 OWN_PIN_DIR=$BPFFS/picfw-bench-$$
@@ -101,6 +106,12 @@ ns_exists() { [[ -e /run/netns/$1 ]]; }
 
 cleanup() {
 	local ifc i
+
+	if [[ -n ${EXPORTER_PID:-} ]]; then
+		kill "$EXPORTER_PID" 2>/dev/null
+		wait "$EXPORTER_PID" 2>/dev/null
+		EXPORTER_PID=
+	fi
 
 	if ns_exists "$NS_XF"; then
 		for ifc in "${XDPF_LOADED[@]}"; do
@@ -168,11 +179,29 @@ render() {
 	for f in testrun e2e apply memory; do
 		[[ -s $RAW/$f.csv ]] && inputs+=("$RAW/$f.csv")
 	done
-	[[ ${#inputs[@]} -gt 0 ]] || die "nothing was measured"
-	awk -f bench/report.awk -v csv="$OUT/results.csv" -v plotdat="$RAW/plot.dat" \
+	[[ ${#inputs[@]} -gt 0 || -s $RAW/scrape.csv ]] || die "nothing was measured"
+	: >"$OUT/results.txt"
+	[[ ${#inputs[@]} -eq 0 ]] || awk -f bench/report.awk -v csv="$OUT/results.csv" -v plotdat="$RAW/plot.dat" \
 		-v readme="$RAW/readme-table.md" -v goals="$RAW/goals.md" -v when="$WHEN" -v kernel="$KERNEL" \
 		-v cpu="$CPU_MODEL" -v ncpu="$NCPU" -v e2e_note="$E2E_NOTE" "${inputs[@]}" \
 		>"$OUT/results.txt" || die "report.awk failed"
+	if [[ -s $RAW/scrape.csv ]]; then
+		awk -F, 'NR > 1 { v[$2] = v[$2] " " $3 }
+		END {
+			print "5. picfw exporter: one GET /metrics (curl time_total, loopback, ms), all rounds"
+			for (p in v) {
+				n = split(substr(v[p], 2), a, " ")
+				for (i = 1; i <= n; i++)
+					for (j = i + 1; j <= n; j++)
+						if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+				goal = p == "pic" ? 10 : 50
+				printf "   %-6s  median %7.3f  min %7.3f  max %7.3f  (%d scrapes; goal < %d ms: %s)\n",
+					p, a[int((n + 1) / 2)], a[1], a[n], n, goal,
+					a[int((n + 1) / 2)] < goal ? "met" : "NOT met"
+			}
+			print ""
+		}' "$RAW/scrape.csv" >>"$OUT/results.txt"
+	fi
 	if [[ -s $RAW/picfw_xdp.calls.txt ]]; then
 		{
 			echo "   Helper calls left in picfw's program after the verifier (static count; array"
@@ -256,6 +285,14 @@ render() {
 		echo '```'
 		sed -n '/^3\. picfw apply/,/^4\. Goals/p' "$OUT/results.txt" | sed '$d' | sed '/^$/d'
 		echo '```'
+		if grep -q '^5\. picfw exporter' "$OUT/results.txt"; then
+			echo
+			echo "**\`picfw exporter\`**, one scrape of /metrics:"
+			echo
+			echo '```'
+			sed -n '/^5\. picfw exporter/,/^$/p' "$OUT/results.txt" | sed '/^$/d'
+			echo '```'
+		fi
 		echo
 		echo "**Goals** of the benchmark issue, from the same run (every packet kind's line is"
 		echo "in \`results.txt\`):"
@@ -462,7 +499,7 @@ lab_up() {
 	return 1
 }
 
-if ! skipped e2e || ! skipped apply; then
+if ! skipped e2e || ! skipped apply || ! skipped scrape; then
 	lab_up || die "setting up the namespaces failed"
 fi
 
@@ -605,6 +642,46 @@ if ! skipped apply; then
 	in_rx "$PICFW" detach "$IF_RX" >/dev/null 2>&1 || log "picfw detach failed"
 	log "3/3 done ($((SECONDS - START)) s)"
 fi
+# --- 4. exporter scrape time -----------------------------------------------------
+
+# scrape_times ROUND POLICY-NAME: BENCH_SCRAPES scrapes of /metrics, one CSV line each.
+scrape_times() {
+	local i t
+	for ((i = 1; i <= SCRAPES; i++)); do
+		t=$(in_rx curl -sS -m 5 -o /dev/null -w '%{time_total}' http://127.0.0.1:9724/metrics) ||
+			die "scraping the exporter failed"
+		printf '%s,%s,%s\n' "$1" "$2" "$(awk -v t="$t" 'BEGIN { printf "%.3f", t * 1000 }')"
+	done >>"$RAW/scrape.csv"
+}
+SCRAPES=${BENCH_SCRAPES:-20}
+[[ $SCRAPES =~ ^[0-9]+$ && $SCRAPES -ge 1 && $SCRAPES -le 1000 ]] || die "BENCH_SCRAPES must be 1..1000"
+
+if ! skipped scrape; then
+	command -v curl >/dev/null || die "missing command: curl (scripts/deps.sh)"
+	log "4/4 picfw exporter: $ROUNDS rounds of $SCRAPES scrapes, PIC policy and 1,024 rows"
+	in_rx "$PICFW" attach "$IF_RX" etc/pic.policy >"$RAW/attach-scrape.txt" 2>&1 ||
+		die "picfw attach failed: $(cat "$RAW/attach-scrape.txt")"
+	nsenter --net="/run/netns/$NS_RX" -- "$PICFW" exporter >"$RAW/exporter.log" 2>&1 &
+	EXPORTER_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -n $(in_rx ss -Hltn 'sport = :9724' 2>/dev/null) ]] && break
+		sleep 0.05
+	done
+	echo "round,policy,ms" >"$RAW/scrape.csv"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		in_rx "$PICFW" apply "$IF_RX" etc/pic.policy >/dev/null 2>&1 || die "picfw apply pic failed"
+		scrape_times "$r" pic
+		in_rx "$PICFW" apply "$IF_RX" "$RAW/policies/r1024-p1000.policy" >/dev/null 2>&1 ||
+			die "picfw apply r1024-p1000 failed"
+		scrape_times "$r" r1024
+	done
+	kill "$EXPORTER_PID" 2>/dev/null
+	wait "$EXPORTER_PID" 2>/dev/null
+	EXPORTER_PID=
+	in_rx "$PICFW" detach "$IF_RX" >/dev/null 2>&1 || log "picfw detach failed"
+	log "4/4 done ($((SECONDS - START)) s)"
+fi
+
 # Everything measured: the lab goes now, the work directory after the report.
 KEEP_WORK=1
 cleanup

@@ -3,7 +3,8 @@
 # Valgrind memcheck over the CLI commands that need no kernel: `picfw check`
 # on etc/pic.policy, the test policies (tests/fuzz/corpus/, one of them full
 # of errors), a generated policy of 1,024 rows, a missing file; `help`,
-# `help check`, `check --help`, `--version`, and bad usage. Every run must end
+# `help check`, `check --help`, `exporter --help`, `--version`, and bad usage
+# (`exporter --listen nonsense` among them). Every run must end
 # with no memcheck error and no leak (definite, indirect or possible), and
 # with the exit status the command documents (0, 1 or 2).
 #
@@ -73,6 +74,8 @@ vg 0 check --help
 vg 0 --version
 vg 2 check
 vg 2 no-such-command
+vg 0 exporter --help
+vg 2 exporter --listen nonsense
 
 echo "valgrind: $runs runs, $bad not clean"
 [ "$bad" -eq 0 ]

@@ -50,6 +50,25 @@ static void flow_sizes_note(const struct picfw_maps *m, const char *ifname,
 	}
 }
 
+int apply_count_refused(const char *ifname)
+{
+	struct picfw_maps m;
+	int lock, ret;
+
+	ret = maps_open_pinned(ifname, &m);
+	if (ret)
+		return ret;
+	lock = picfw_lock(ifname);
+	if (lock < 0) {
+		maps_close(&m);
+		return lock;
+	}
+	ret = maps_count_apply(&m, 0, (uint64_t)time(NULL));
+	close(lock);
+	maps_close(&m);
+	return ret;
+}
+
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
 		const struct policy_image *img, struct apply_result *res)
 {
@@ -202,6 +221,9 @@ out:
 		pr_warn("picfw apply: updating the maps of %s failed: %s" STILL_ENFORCED, ifname,
 			strerror(-ret));
 out_told:
+	/* The outcome, for the exporter (picfw_policy_applies_total); still under the lock. */
+	if (maps_count_apply(&m, !ret, (uint64_t)time(NULL)))
+		pr_debug("picfw apply: could not count the outcome in picfw_applies\n");
 	close(lock);
 	maps_close(&m);
 	return ret;

@@ -29,4 +29,11 @@ struct apply_result {
 int picfw_apply(const char *ifname, const char *policy_path, const struct policy *p,
 		const struct policy_image *img, struct apply_result *res);
 
+/*
+ * Count an apply refused before picfw_apply() (the policy did not load or
+ * compile) in ifname's picfw_applies, if picfw is attached there; picfw_apply()
+ * counts its own outcomes. Best effort: 0 or a negative errno, silently.
+ */
+int apply_count_refused(const char *ifname);
+
 #endif /* PICFW_APPLY_H */

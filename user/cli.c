@@ -84,6 +84,10 @@ static int store(const char *verb, const struct cmd_opt *opts, int k, const char
 	int value = o->value, j;
 	char names[128];
 
+	if (o->arg && !o->choices) { /* a free argument (an address, a file) */
+		*o->text = arg;
+		return -1;
+	}
 	if (o->arg) {
 		for (j = 0; o->choices[j].name && strcmp(o->choices[j].name, arg); j++)
 			;

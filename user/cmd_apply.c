@@ -62,6 +62,8 @@ int cmd_apply(int argc, char **argv)
 		return ret;
 	ret = cmd_load_iface_policy("apply", argv[optind], argv[optind + 1], &real, &p, &img,
 				    &compile_ms);
+	if (ret == EXIT_FAIL && !dry)
+		apply_count_refused(argv[optind]); /* a bad policy: refused, for the exporter */
 	if (ret >= 0)
 		return ret;
 	if (dry) {

@@ -48,6 +48,15 @@ static const struct cmd cmds[] = {
 	  "replies arrive: transport, remote and local address and port, the row that\n"
 	  "created the flow (its replies count there), TCP state, age, idle time and\n"
 	  "time left before the flow's timeout.\n" },
+	{ "exporter", cmd_exporter, "[--listen ADDR:PORT]",
+	  "serve Prometheus metrics of every attached interface over HTTP",
+	  "GET /metrics: the families of 'stats --prometheus' for every interface picfw\n"
+	  "is attached to, plus picfw_up, flow table fill, apply outcomes and the scrape's\n"
+	  "duration, read from the pinned maps at each scrape (the exporter keeps no\n"
+	  "state: restart it any time). GET / is an index page; other paths are 404,\n"
+	  "other methods 405. Listens on 127.0.0.1:9724 unless --listen says otherwise\n"
+	  "(a non-loopback address is logged). Stops on SIGTERM or SIGINT; stopping it\n"
+	  "never touches the filter.\n" },
 	{ "help", cmd_help, "[COMMAND]", "show this help, or a command's", "" },
 };
 

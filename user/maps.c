@@ -384,6 +384,42 @@ static int percpu_sum(int fd, uint32_t key, struct picfw_counter *buf, int ncpu,
 	return 0;
 }
 
+/*
+ * Every row slot of picfw_row_stats in one batch lookup (one syscall where
+ * there were PICFW_MAX_ROWS: what a scrape of the exporter costs). 0, or a
+ * negative errno; the caller falls back to one lookup per slot.
+ */
+static int row_counters_batch(int fd, int ncpu, struct picfw_counter *rows)
+{
+	uint32_t keys[PICFW_MAX_ROWS];
+	struct picfw_counter *vals;
+	uint32_t out_batch, count = PICFW_MAX_ROWS, i;
+	int c, err = 0;
+
+	vals = calloc((size_t)PICFW_MAX_ROWS * (size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	/* An array map answers in one call; ENOENT says the last key was reached. */
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		err = -errno;
+	if (!err && count != PICFW_MAX_ROWS)
+		err = -EAGAIN;
+	for (i = 0; !err && i < PICFW_MAX_ROWS; i++) {
+		if (keys[i] >= PICFW_MAX_ROWS) {
+			err = -EINVAL;
+			break;
+		}
+		rows[keys[i]].packets = rows[keys[i]].bytes = 0;
+		for (c = 0; c < ncpu; c++) {
+			rows[keys[i]].packets += vals[(size_t)i * ncpu + c].packets;
+			rows[keys[i]].bytes += vals[(size_t)i * ncpu + c].bytes;
+		}
+	}
+	free(vals);
+	return err;
+}
+
 int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
 		       struct picfw_counter *reasons)
 {
@@ -394,6 +430,8 @@ int maps_read_counters(const struct picfw_maps *m, struct picfw_counter *rows,
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
+	if (rows && !row_counters_batch(m->fd[MAP_ROW_STATS], ncpu, rows))
+		rows = NULL; /* read */
 	buf = calloc((size_t)ncpu, sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;
@@ -573,6 +611,32 @@ int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta)
 {
 	return bpf_map_update_elem(m->fd[MAP_META], &gen, meta, BPF_ANY) ? -errno : 0;
+}
+
+int maps_read_applies(const struct picfw_maps *m, struct picfw_applies *a)
+{
+	uint32_t key = 0;
+
+	return bpf_map_lookup_elem(m->fd[MAP_APPLIES], &key, a) ? -errno : 0;
+}
+
+int maps_count_apply(const struct picfw_maps *m, int ok, uint64_t now)
+{
+	struct picfw_applies a;
+	uint32_t key = 0;
+	int err;
+
+	err = maps_read_applies(m, &a);
+	if (err)
+		return err;
+	if (ok) {
+		a.ok++;
+		a.last_ok = now;
+	} else {
+		a.refused++;
+		a.last_refused = now;
+	}
+	return bpf_map_update_elem(m->fd[MAP_APPLIES], &key, &a, BPF_ANY) ? -errno : 0;
 }
 
 int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32_t *slots)

@@ -34,6 +34,7 @@
 	X(MAP_REASON_STATS, picfw_reason_stats)                                       \
 	X(MAP_ROW_META, picfw_row_meta)                                               \
 	X(MAP_META, picfw_meta)                                                       \
+	X(MAP_APPLIES, picfw_applies)                                                 \
 	X(MAP_GRACE, picfw_sync)                                                      \
 	X(MAP_SLOT_ROWS, picfw_slot_rows)                                             \
 	/* the flow tables, in enum picfw_flow_table order: MAP_FLOWS_TCP4 + table */ \
@@ -154,6 +155,13 @@ int maps_is_protected(const struct picfw_maps *m, uint32_t gen, const struct pre
 
 int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *meta);
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta);
+/* Apply outcomes since attach (picfw_applies). */
+int maps_read_applies(const struct picfw_maps *m, struct picfw_applies *a);
+/*
+ * Count one apply (ok: it switched; else refused) at time now. The caller
+ * holds the interface's lock (picfw_lock): read, add, write.
+ */
+int maps_count_apply(const struct picfw_maps *m, int ok, uint64_t now);
 /* Counter slots of generation gen's rows 0..n-1. */
 int maps_read_slots(const struct picfw_maps *m, uint32_t gen, uint32_t n, uint32_t *slots);
 /* Labels of generation gen's rows 0..n-1 (written by maps_write_generation). */

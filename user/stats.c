@@ -104,6 +104,8 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 		err = maps_read_counters(m, counters, s->reasons);
 	if (!err)
 		err = maps_read_events(m, s->events, s->flows, s->flow_sizes);
+	if (!err)
+		err = maps_read_applies(m, &s->applies);
 	if (err)
 		return err;
 	/* The active generation's rows, in file order, with their slots' counters. */
@@ -256,7 +258,7 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
-static void prom_label(FILE *f, const char *s)
+void prom_label(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
@@ -268,101 +270,176 @@ static void prom_label(FILE *f, const char *s)
 	}
 }
 
+/* `NAME{interface="IFACE"` : a sample's start; the caller adds labels and the value. */
+static void prom_start(FILE *f, const char *name, const struct stats_snapshot *s)
+{
+	fprintf(f, "%s{interface=\"", name);
+	prom_label(f, s->ifname);
+	fputc('"', f);
+}
+
+static void prom_rows(FILE *f, const struct stats_snapshot *s, const char *name, int bytes)
+{
+	char ports[16];
+	unsigned i;
+
+	for (i = 0; i < s->nrows; i++) {
+		const struct picfw_row_meta *r = &s->rows[i];
+		const struct picfw_counter *c = &s->row_counters[i];
+
+		ports_format(r->port_lo, r->port_hi, ports, sizeof(ports));
+		prom_start(f, name, s);
+		fprintf(f, ",row=\"");
+		prom_label(f, r->name);
+		fprintf(f, "\",direction=\"%s\",transport=\"%s\",ports=\"%s\"} %llu\n",
+			policy_direction_name(r->direction), policy_transport_name(r->transport),
+			ports, (unsigned long long)(bytes ? c->bytes : c->packets));
+	}
+}
+
+static void prom_reasons(FILE *f, const struct stats_snapshot *s, const char *name, int bytes)
+{
+	unsigned i;
+
+	for (i = 0; i < PICFW_REASONS; i++) {
+		const struct picfw_counter *c = &s->reasons[i];
+
+		prom_start(f, name, s);
+		fprintf(f, ",reason=\"%s\",verdict=\"%s\"} %llu\n", reason_names[i],
+			reason_verdict(s, i), (unsigned long long)(bytes ? c->bytes : c->packets));
+	}
+}
+
+static void prom_would_drop(FILE *f, const struct stats_snapshot *s, const char *name, int bytes)
+{
+	unsigned i;
+
+	for (i = 0; i < PICFW_REASONS; i++) {
+		const struct picfw_counter *c = &s->reasons[PICFW_REASONS + i];
+
+		if (!reason_drops(i))
+			continue;
+		prom_start(f, name, s);
+		fprintf(f, ",reason=\"%s\"} %llu\n", reason_names[i],
+			(unsigned long long)(bytes ? c->bytes : c->packets));
+	}
+}
+
+static void prom_flows(FILE *f, const struct stats_snapshot *s, const char *name, int what)
+{
+	enum { FLOWS, SIZE, FILL };
+	unsigned i;
+
+	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
+		prom_start(f, name, s);
+		fprintf(f, ",table=\"%s\"} ", flow_table_names[i]);
+		if (what == FLOWS)
+			fprintf(f, "%llu\n", (unsigned long long)s->flows[i]);
+		else if (what == SIZE)
+			fprintf(f, "%u\n", s->flow_sizes[i]);
+		else
+			fprintf(f, "%.6g\n",
+				s->flow_sizes[i] ? (double)s->flows[i] / s->flow_sizes[i] : 0.0);
+	}
+}
+
+static void prom_flow_events(FILE *f, const struct stats_snapshot *s, const char *name, int arg)
+{
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < PICFW_EVENT_SLOTS; i++) {
+		prom_start(f, name, s);
+		fprintf(f, ",table=\"%s\",event=\"%s\"} %llu\n", flow_table_names[i / PICFW_EVENTS],
+			event_names[i % PICFW_EVENTS], (unsigned long long)s->events[i]);
+	}
+}
+
+/* One value per interface: arg says which. */
+static void prom_policy(FILE *f, const struct stats_snapshot *s, const char *name, int what)
+{
+	enum { GENERATION, ROWS, AUDIT, APPLIED };
+	unsigned long long v = 0;
+
+	if (what == GENERATION)
+		v = s->meta.generation;
+	else if (what == ROWS)
+		v = s->nrows;
+	else if (what == AUDIT)
+		v = stats_mode(s) == PICFW_MODE_AUDIT;
+	else if (what == APPLIED)
+		v = s->meta.apply_time;
+	prom_start(f, name, s);
+	fprintf(f, "} %llu\n", v);
+}
+
+static void prom_applies(FILE *f, const struct stats_snapshot *s, const char *name, int arg)
+{
+	(void)arg;
+	prom_start(f, name, s);
+	fprintf(f, ",result=\"ok\"} %llu\n", (unsigned long long)s->applies.ok);
+	prom_start(f, name, s);
+	fprintf(f, ",result=\"refused\"} %llu\n", (unsigned long long)s->applies.refused);
+}
+
+/*
+ * The per-interface metric families, in the order they are printed: one
+ * HELP and TYPE line each, then every interface's samples. A new family is
+ * a row here (and, if it needs one, a field of struct stats_snapshot that
+ * stats_read() fills); its samples function prints one interface's lines.
+ */
+static const struct prom_family {
+	const char *name, *type, *help;
+	void (*samples)(FILE *f, const struct stats_snapshot *s, const char *name, int arg);
+	int arg;
+} prom_families[] = {
+	{ "picfw_row_packets_total", "counter", "Packets passed by a policy row.", prom_rows, 0 },
+	{ "picfw_row_bytes_total", "counter", "Bytes passed by a policy row.", prom_rows, 1 },
+	{ "picfw_reason_packets_total", "counter", "Packets judged without a row, by reason.",
+	  prom_reasons, 0 },
+	{ "picfw_reason_bytes_total", "counter", "Bytes judged without a row, by reason.",
+	  prom_reasons, 1 },
+	{ "picfw_would_drop_packets_total", "counter",
+	  "Packets audit mode passed that enforce mode would drop.", prom_would_drop, 0 },
+	{ "picfw_would_drop_bytes_total", "counter",
+	  "Bytes audit mode passed that enforce mode would drop.", prom_would_drop, 1 },
+	{ "picfw_flows", "gauge", "Flows in each flow table (replies of flows the Edge opened).",
+	  prom_flows, 0 },
+	{ "picfw_flow_table_size", "gauge", "Entries each flow table holds before evicting.",
+	  prom_flows, 1 },
+	{ "picfw_flow_table_fill_ratio", "gauge",
+	  "Flows in each flow table over its size (0 to 1; near 1 it evicts).", prom_flows, 2 },
+	{ "picfw_flow_events_total", "counter",
+	  "Flow table events: created, evictions, expired, picked_up.", prom_flow_events, 0 },
+	{ "picfw_policy_generation", "gauge", "Policies applied since attach.", prom_policy, 0 },
+	{ "picfw_policy_rows", "gauge", "Rows in the active policy.", prom_policy, 1 },
+	{ "picfw_audit_mode", "gauge", "1 when the active policy is in audit mode.", prom_policy,
+	  2 },
+	{ "picfw_policy_applied_timestamp_seconds", "gauge",
+	  "When the active policy was attached or applied, seconds since the epoch.", prom_policy,
+	  3 },
+	{ "picfw_policy_applies_total", "counter",
+	  "Applies since attach: ok switched to a new policy, refused left the previous one.",
+	  prom_applies, 0 },
+};
+
+void stats_print_prometheus_many(FILE *f, const struct stats_snapshot *const *s, unsigned n)
+{
+	unsigned i, k;
+
+	for (k = 0; k < sizeof(prom_families) / sizeof(prom_families[0]); k++) {
+		const struct prom_family *fam = &prom_families[k];
+
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
+			fam->type);
+		for (i = 0; i < n; i++)
+			fam->samples(f, s[i], fam->name, fam->arg);
+	}
+}
+
 void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 {
-	static const char *const what[2] = { "packets", "bytes" };
-	unsigned i, k;
-	char ports[16];
-
-	for (k = 0; k < 2; k++) {
-		fprintf(f, "# HELP picfw_row_%s_total %s passed by a policy row.\n", what[k],
-			k ? "Bytes" : "Packets");
-		fprintf(f, "# TYPE picfw_row_%s_total counter\n", what[k]);
-		for (i = 0; i < s->nrows; i++) {
-			const struct picfw_row_meta *r = &s->rows[i];
-			const struct picfw_counter *c = &s->row_counters[i];
-
-			ports_format(r->port_lo, r->port_hi, ports, sizeof(ports));
-			fprintf(f, "picfw_row_%s_total{interface=\"", what[k]);
-			prom_label(f, s->ifname);
-			fprintf(f, "\",row=\"");
-			prom_label(f, r->name);
-			fprintf(f, "\",direction=\"%s\",transport=\"%s\",ports=\"%s\"} %llu\n",
-				policy_direction_name(r->direction),
-				policy_transport_name(r->transport), ports,
-				(unsigned long long)(k ? c->bytes : c->packets));
-		}
-	}
-	for (k = 0; k < 2; k++) {
-		fprintf(f, "# HELP picfw_reason_%s_total %s judged without a row, by reason.\n",
-			what[k], k ? "Bytes" : "Packets");
-		fprintf(f, "# TYPE picfw_reason_%s_total counter\n", what[k]);
-		for (i = 0; i < PICFW_REASONS; i++) {
-			const struct picfw_counter *c = &s->reasons[i];
-
-			fprintf(f, "picfw_reason_%s_total{interface=\"", what[k]);
-			prom_label(f, s->ifname);
-			fprintf(f, "\",reason=\"%s\",verdict=\"%s\"} %llu\n", reason_names[i],
-				reason_verdict(s, i),
-				(unsigned long long)(k ? c->bytes : c->packets));
-		}
-	}
-	for (k = 0; k < 2; k++) {
-		fprintf(f, "# HELP picfw_would_drop_%s_total %s audit mode passed that enforce "
-			   "mode would drop.\n", what[k], k ? "Bytes" : "Packets");
-		fprintf(f, "# TYPE picfw_would_drop_%s_total counter\n", what[k]);
-		for (i = 0; i < PICFW_REASONS; i++) {
-			const struct picfw_counter *c = &s->reasons[PICFW_REASONS + i];
-
-			if (!reason_drops(i))
-				continue;
-			fprintf(f, "picfw_would_drop_%s_total{interface=\"", what[k]);
-			prom_label(f, s->ifname);
-			fprintf(f, "\",reason=\"%s\"} %llu\n", reason_names[i],
-				(unsigned long long)(k ? c->bytes : c->packets));
-		}
-	}
-	fprintf(f, "# HELP picfw_flows Flows in each flow table (replies of flows the Edge "
-		   "opened).\n");
-	fprintf(f, "# TYPE picfw_flows gauge\n");
-	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
-		fprintf(f, "picfw_flows{interface=\"");
-		prom_label(f, s->ifname);
-		fprintf(f, "\",table=\"%s\"} %llu\n", flow_table_names[i],
-			(unsigned long long)s->flows[i]);
-	}
-	fprintf(f, "# HELP picfw_flow_table_size Entries each flow table holds before evicting.\n");
-	fprintf(f, "# TYPE picfw_flow_table_size gauge\n");
-	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
-		fprintf(f, "picfw_flow_table_size{interface=\"");
-		prom_label(f, s->ifname);
-		fprintf(f, "\",table=\"%s\"} %u\n", flow_table_names[i], s->flow_sizes[i]);
-	}
-	fprintf(f, "# HELP picfw_flow_events_total Flow table events: created, evictions, expired, "
-		   "picked_up.\n");
-	fprintf(f, "# TYPE picfw_flow_events_total counter\n");
-	for (i = 0; i < PICFW_EVENT_SLOTS; i++) {
-		fprintf(f, "picfw_flow_events_total{interface=\"");
-		prom_label(f, s->ifname);
-		fprintf(f, "\",table=\"%s\",event=\"%s\"} %llu\n",
-			flow_table_names[i / PICFW_EVENTS], event_names[i % PICFW_EVENTS],
-			(unsigned long long)s->events[i]);
-	}
-	fprintf(f, "# HELP picfw_policy_generation Policies applied since attach.\n");
-	fprintf(f, "# TYPE picfw_policy_generation gauge\n");
-	fprintf(f, "picfw_policy_generation{interface=\"");
-	prom_label(f, s->ifname);
-	fprintf(f, "\"} %llu\n", (unsigned long long)s->meta.generation);
-	fprintf(f, "# HELP picfw_policy_rows Rows in the active policy.\n");
-	fprintf(f, "# TYPE picfw_policy_rows gauge\n");
-	fprintf(f, "picfw_policy_rows{interface=\"");
-	prom_label(f, s->ifname);
-	fprintf(f, "\"} %u\n", s->nrows);
-	fprintf(f, "# HELP picfw_audit_mode 1 when the active policy is in audit mode.\n");
-	fprintf(f, "# TYPE picfw_audit_mode gauge\n");
-	fprintf(f, "picfw_audit_mode{interface=\"");
-	prom_label(f, s->ifname);
-	fprintf(f, "\"} %u\n", stats_mode(s) == PICFW_MODE_AUDIT);
+	stats_print_prometheus_many(f, &s, 1);
 }
 
 /* --- Flows ----------------------------------------------------------------------- */

@@ -27,6 +27,7 @@ struct stats_snapshot {
 	uint64_t events[PICFW_EVENT_SLOTS];
 	uint64_t flows[PICFW_FLOW_TABLES];      /* flows per table, as the programs count them */
 	uint32_t flow_sizes[PICFW_FLOW_TABLES]; /* each table's size, as made at attach */
+	struct picfw_applies applies;           /* apply outcomes since attach */
 };
 
 /* Read everything of one attached interface. 0 or a negative errno. */
@@ -38,6 +39,15 @@ unsigned stats_mode(const struct stats_snapshot *s);
 void stats_print_table(FILE *f, const struct stats_snapshot *s);
 void stats_print_json(FILE *f, const struct stats_snapshot *s);
 void stats_print_prometheus(FILE *f, const struct stats_snapshot *s);
+/*
+ * The same families for n interfaces at once (the exporter): each family's
+ * HELP and TYPE once, then every interface's samples, as the text format
+ * requires. The families are a table in stats.c (prom_families[]).
+ */
+void stats_print_prometheus_many(FILE *f, const struct stats_snapshot *const *s, unsigned n);
+
+/* s as a Prometheus label value: backslash, double quote and newline escaped. */
+void prom_label(FILE *f, const char *s);
 
 /*
  * Which timeout applies to a flow in TCP state tcp_state (PICFW_TCP_NONE for
