@@ -22,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "policy_file.h"
+#include "progress.h"
 
 static int refuse(char *why, size_t len, int fd, char *real, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -175,6 +176,7 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 	}
 	ret = policy_load_fd(fd, path, p, &errs);
 	close(fd);
+	progress_clear(); /* errors and warnings from column 1 */
 	policy_errors_print(stderr, path, &errs);
 	if (ret)
 		goto fail;
