@@ -3,7 +3,7 @@
  * progress.h - what a long attach or apply is doing, on one line of a
  * terminal: "picfw apply: compiling etc/big.policy ..." while it compiles,
  * rewritten at each step and erased at the end. Only when stderr is a
-* terminal (and info messages are on): a service's journal, a pipe or a CI log get
+ * terminal (and info messages are on): a service's journal, a pipe or a CI log get
  * nothing. Every message through the logging funnel erases the line first,
  * so warnings and errors start at column 1.
  */
