@@ -187,11 +187,11 @@ static void run_add(struct parser *ps, int file, int line)
 void include_file(struct parser *ps, int ln, int col, const char *name, size_t n)
 {
 	struct policy_sources *src = &ps->errs->src;
-	char why[512], qb[QUOTE_BUF], *path, *slash, *buf, **files;
+	char why[512], qb[QUOTE_BUF], *path, *slash, *buf, **files, *dir;
 	int fd, file, parent = ps->file, parent_base = ps->line_base;
 	const char *parent_dir = ps->dir;
 	struct stat st;
-	size_t len;
+	size_t len, nerrs;
 	int k, depth;
 
 	if (!ps->dir) {
@@ -241,15 +241,25 @@ void include_file(struct parser *ps, int ln, int col, const char *name, size_t n
 		goto out;
 	}
 	src->files = files;
+	nerrs = ps->errs->n;
 	if (read_all(fd, &buf, &len, ps->errs)) {
 		/* read_all's message is at line 0 or 1: put it at the include. */
-		struct policy_error *e = &ps->errs->v[ps->errs->n - 1];
-
-		e->line = ln;
-		e->col = col;
+		if (ps->errs->n > nerrs) {
+			ps->errs->v[nerrs].line = ln;
+			ps->errs->v[nerrs].col = col;
+		} else {
+			nomem(ps);
+		}
 		ps->last_err_line = ln;
 		goto out;
 	}
+	/* All files together stay under the one file's limit. */
+	if (len > POLICY_MAX_FILE - ps->include_bytes) {
+		perr(ps, ln, col, "the included files hold over %u bytes together", POLICY_MAX_FILE);
+		free(buf);
+		goto out;
+	}
+	ps->include_bytes += len;
 	src->files[src->nfiles++] = path;
 	file = (int)src->nfiles;
 	if (!src->nruns)
@@ -257,21 +267,14 @@ void include_file(struct parser *ps, int ln, int col, const char *name, size_t n
 	run_add(ps, file, 1);
 	/* The includer's directory for names in this file. */
 	slash = strrchr(path, '/');
-	ps->dir = "/";
-	if (slash && slash > path) {
-		*slash = '\0';
-		ps->dir = strdup(path);
-		*slash = '/';
-		if (!ps->dir) {
-			ps->dir = parent_dir;
-			free(buf);
-			nomem(ps);
-			close(fd);
-			return;
-		}
-	} else if (!slash) {
-		ps->dir = ".";
+	dir = slash ? strndup(path, slash > path ? (size_t)(slash - path) : 1) : strdup(".");
+	if (!dir) {
+		free(buf);
+		nomem(ps);
+		close(fd);
+		return;
 	}
+	ps->dir = dir;
 	depth = ++ps->depth;
 	ps->chain[depth].dev = st.st_dev;
 	ps->chain[depth].ino = st.st_ino;
@@ -279,8 +282,7 @@ void include_file(struct parser *ps, int ln, int col, const char *name, size_t n
 	ps->line_base = ps->gline;
 	parse_text(ps, buf, len);
 	free(buf);
-	if (ps->dir != parent_dir && strcmp(ps->dir, "/") && strcmp(ps->dir, "."))
-		free((char *)ps->dir);
+	free(dir);
 	ps->dir = parent_dir;
 	ps->depth--;
 	ps->file = parent;

@@ -80,6 +80,7 @@ struct parser {
 	int line_base; /* gline of the current file's line 0 */
 	const char *dir;
 	int depth;
+	size_t include_bytes; /* read from included files so far */
 	struct {
 		dev_t dev;
 		ino_t ino;
