@@ -59,10 +59,10 @@
 
 /* The shipped policies, by file name; a file in etc/edge/ not named here fails the run. */
 static const char *const shipped[] = {
-	"lync2013-edge.policy",
-	"sfb2015-2019-edge.policy",
-	"federation.policy",
-	"xmpp-federation.policy",
+    "lync2013-edge.policy",
+    "sfb2015-2019-edge.policy",
+    "federation.policy",
+    "xmpp-federation.policy",
 };
 #define NSHIPPED (sizeof(shipped) / sizeof(shipped[0]))
 #define NPOLICIES (NSHIPPED + 1) /* and lync2013-edge.policy with its inbound RTP rows */
@@ -75,8 +75,8 @@ static const char *const shipped[] = {
 static const struct {
 	const char *row, *counted_on;
 } shadowed[] = {
-	{ "web-conferencing-psom-tls-tcp-443-in", "access-sip-tls-tcp-443-in" },
-	{ "a-v-stun-msturn-tcp-443-in", "access-sip-tls-tcp-443-in" },
+    {"web-conferencing-psom-tls-tcp-443-in", "access-sip-tls-tcp-443-in"},
+    {"a-v-stun-msturn-tcp-443-in", "access-sip-tls-tcp-443-in"},
 };
 
 static struct {
@@ -89,7 +89,7 @@ static struct {
 	int loaded;
 	uint32_t active;
 	char tmp_dir[64], tmp_file[128];
-} env = { .loaded = -1 };
+} env = {.loaded = -1};
 
 /* One row's test: policy and row index. */
 struct row_case {
@@ -242,15 +242,16 @@ static int run_check(const char *tag, const struct pkt_spec *spec, int want_verd
 		return 1;
 	}
 	if ((int)opts.retval != want_verdict) {
-		note(tag, "verdict: expected %s, got %d", want_verdict == XDP_PASS ? "XDP_PASS" :
-							      "XDP_DROP", (int)opts.retval);
+		note(tag, "verdict: expected %s, got %d",
+		     want_verdict == XDP_PASS ? "XDP_PASS" : "XDP_DROP", (int)opts.retval);
 		fails++;
 	}
 	for (i = 0; i < PICFW_MAX_ROWS; i++) {
 		uint64_t dp = after.rows[i].packets - before.rows[i].packets;
 		uint64_t want = row >= 0 && (unsigned)row == i;
 
-		if (dp != want || after.rows[i].bytes - before.rows[i].bytes != want * (unsigned)len) {
+		if (dp != want ||
+		    after.rows[i].bytes - before.rows[i].bytes != want * (unsigned)len) {
 			note(tag, "row %u (%s): expected +%llu packets, got +%llu", i,
 			     i < env.img[env.loaded].nrows ? env.img[env.loaded].rows[i].name : "-",
 			     (unsigned long long)want, (unsigned long long)dp);
@@ -427,7 +428,8 @@ static int load_policies(void)
 			snprintf(path, sizeof(path), "%s/%s", dir, shipped[0]);
 			if (write_rtp_variant(path)) {
 				printf("Bail out! could not write %s from %s with its two inbound "
-				       "RTP rows uncommented\n", env.tmp_file, path);
+				       "RTP rows uncommented\n",
+				       env.tmp_file, path);
 				return -1;
 			}
 			snprintf(path, sizeof(path), "%s", env.tmp_file);
@@ -513,8 +515,10 @@ int main(void)
 		if (err == EPERM || err == EACCES) {
 			printf("1..%zu\n", n);
 			for (i = 0; i < n; i++)
-				printf("ok %zu - %s # SKIP cannot load the BPF program (%s): run as "
-				       "root\n", i + 1, tests[i].name, strerror(err));
+				printf(
+				    "ok %zu - %s # SKIP cannot load the BPF program (%s): run as "
+				    "root\n",
+				    i + 1, tests[i].name, strerror(err));
 			return 0;
 		}
 		printf("Bail out! loading the BPF program failed: %s\n", strerror(err));

@@ -113,8 +113,9 @@ static void test_policy_include_host_file(void **state)
 	dir_file(&d, "sub/host.policy", "set edge-access = 203.0.113.10, 2001:db8:e::10\n");
 	dir_file(&d, "shared.policy", shared);
 	/* sub/host.policy relative to main's directory; the shared rows after it. */
-	main_path = dir_file(&d, "main.policy", "include sub/host.policy\ninclude \"shared.policy\"\n"
-						 "Access/DNS/UDP/53 edge-access any\n");
+	main_path = dir_file(&d, "main.policy",
+			     "include sub/host.policy\ninclude \"shared.policy\"\n"
+			     "Access/DNS/UDP/53 edge-access any\n");
 	if (policy_load(main_path, &p, &errs)) {
 		out = printed(&errs);
 		dir_remove(&d);
@@ -140,11 +141,13 @@ static void test_policy_include_error_points_into_file(void **state)
 
 	(void)state;
 	dir_make(&d);
-	dir_file(&d, "host.policy", "# host\nset edge-access = 203.0.113.10\n"
-				    "Access/SIP/TCP/99999 any edge-access\n");
-	main_path = dir_file(&d, "main.policy", "protect edge-access\ninclude host.policy\n"
-						 "Access/X/TCP/1 any edge-access\n"
-						 "Access/Y/TCP/0 any edge-access\n");
+	dir_file(&d, "host.policy",
+		 "# host\nset edge-access = 203.0.113.10\n"
+		 "Access/SIP/TCP/99999 any edge-access\n");
+	main_path = dir_file(&d, "main.policy",
+			     "protect edge-access\ninclude host.policy\n"
+			     "Access/X/TCP/1 any edge-access\n"
+			     "Access/Y/TCP/0 any edge-access\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	out = printed(&errs);
 	snprintf(want, sizeof(want),
@@ -173,14 +176,16 @@ static void test_policy_include_duplicate_set(void **state)
 	(void)state;
 	dir_make(&d);
 	dir_file(&d, "host.policy", "set edge-access = 203.0.113.10\n");
-	main_path = dir_file(&d, "main.policy", "include host.policy\nprotect edge-access\n"
-						 "set edge-access = 203.0.113.11\n"
-						 "Access/X/TCP/1 any edge-access\n");
+	main_path = dir_file(&d, "main.policy",
+			     "include host.policy\nprotect edge-access\n"
+			     "set edge-access = 203.0.113.11\n"
+			     "Access/X/TCP/1 any edge-access\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	out = printed(&errs);
 	snprintf(want, sizeof(want),
 		 "main.policy:3:5: error: duplicate set 'edge-access' (first defined at "
-		 "%s/host.policy:1)\n", d.path);
+		 "%s/host.policy:1)\n",
+		 d.path);
 	if (strcmp(out, want)) {
 		dir_remove(&d);
 		fail_msg("got:\n%swant:\n%s", out, want);
@@ -201,8 +206,9 @@ static void test_policy_include_cycle(void **state)
 	(void)state;
 	dir_make(&d);
 	dir_file(&d, "b.policy", "include main.policy\n");
-	main_path = dir_file(&d, "main.policy", "set e = 203.0.113.10\nprotect e\n"
-						 "include b.policy\nAccess/X/TCP/1 any e\n");
+	main_path = dir_file(&d, "main.policy",
+			     "set e = 203.0.113.10\nprotect e\n"
+			     "include b.policy\nAccess/X/TCP/1 any e\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_non_null(strstr(errs.v[0].msg, "include cycle"));
@@ -220,8 +226,9 @@ static void test_policy_include_cycle(void **state)
 
 	/* A file that includes itself. */
 	dir_file(&d, "self.policy", "include self.policy\n");
-	main_path = dir_file(&d, "m2.policy", "set e = 203.0.113.10\nprotect e\n"
-					       "include self.policy\nAccess/X/TCP/1 any e\n");
+	main_path = dir_file(&d, "m2.policy",
+			     "set e = 203.0.113.10\nprotect e\n"
+			     "include self.policy\nAccess/X/TCP/1 any e\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_non_null(strstr(errs.v[0].msg, "include cycle"));
@@ -248,8 +255,9 @@ static void test_policy_include_depth_limit(void **state)
 		dir_file(&d, name, text);
 	}
 	assert_int_equal(POLICY_MAX_INCLUDE_DEPTH, 8);
-	main_path = dir_file(&d, "main.policy", "set e = 203.0.113.10\nprotect e\n"
-						 "include i0.policy\nAccess/X/TCP/1 any e\n");
+	main_path = dir_file(&d, "main.policy",
+			     "set e = 203.0.113.10\nprotect e\n"
+			     "include i0.policy\nAccess/X/TCP/1 any e\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	assert_int_equal(errs.n, 1);
 	if (!strstr(errs.v[0].msg, "nested more than 8 deep")) {
@@ -273,8 +281,9 @@ static void test_policy_include_trust(void **state)
 	dir_make(&d);
 	host = dir_file(&d, "host.policy", "set e = 203.0.113.10\n");
 	assert_int_equal(chmod(host, 0664), 0);
-	main_path = dir_file(&d, "main.policy", "protect e\ninclude host.policy\n"
-						 "Access/X/TCP/1 any e\n");
+	main_path = dir_file(&d, "main.policy",
+			     "protect e\ninclude host.policy\n"
+			     "Access/X/TCP/1 any e\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	out = printed(&errs);
 	if (!strstr(out, "main.policy:2:9: error: refusing the included file: ") ||
@@ -292,8 +301,9 @@ static void test_policy_include_trust(void **state)
 	policy_errors_free(&errs);
 
 	/* A missing file: its error at the include. */
-	main_path = dir_file(&d, "m2.policy", "set e = 203.0.113.10\nprotect e\n"
-					       "include nothere.policy\nAccess/X/TCP/1 any e\n");
+	main_path = dir_file(&d, "m2.policy",
+			     "set e = 203.0.113.10\nprotect e\n"
+			     "include nothere.policy\nAccess/X/TCP/1 any e\n");
 	assert_int_equal(policy_load(main_path, &p, &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 3);
@@ -333,13 +343,13 @@ static void test_policy_include_from_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_policy_include_host_file),
-		cmocka_unit_test(test_policy_include_error_points_into_file),
-		cmocka_unit_test(test_policy_include_duplicate_set),
-		cmocka_unit_test(test_policy_include_cycle),
-		cmocka_unit_test(test_policy_include_depth_limit),
-		cmocka_unit_test(test_policy_include_trust),
-		cmocka_unit_test(test_policy_include_from_memory),
+	    cmocka_unit_test(test_policy_include_host_file),
+	    cmocka_unit_test(test_policy_include_error_points_into_file),
+	    cmocka_unit_test(test_policy_include_duplicate_set),
+	    cmocka_unit_test(test_policy_include_cycle),
+	    cmocka_unit_test(test_policy_include_depth_limit),
+	    cmocka_unit_test(test_policy_include_trust),
+	    cmocka_unit_test(test_policy_include_from_memory),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -100,9 +100,9 @@ static void test_progress_quiet_under_q(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_progress_quiet_on_a_pipe),
-		cmocka_unit_test(test_progress_shown_on_a_terminal),
-		cmocka_unit_test(test_progress_quiet_under_q),
+	    cmocka_unit_test(test_progress_quiet_on_a_pipe),
+	    cmocka_unit_test(test_progress_shown_on_a_terminal),
+	    cmocka_unit_test(test_progress_quiet_under_q),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
