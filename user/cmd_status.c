@@ -75,7 +75,8 @@ static int show_one(const char *entry)
 	err = maps_read_ctl(&m, &ctl);
 	if (!err)
 		err = maps_read_meta(&m, ctl.active & 1, &meta);
-	if (!err && here) /* this network namespace's addresses of ifname, against the active maps */
+	/* This network namespace's addresses of ifname, against the active maps. */
+	if (!err && here)
 		iface_unprotected_format(ifname, &m, ctl.active & 1, unprotected, sizeof(unprotected));
 	else
 		snprintf(unprotected, sizeof(unprotected), "- (another network namespace)");
