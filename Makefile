@@ -48,7 +48,7 @@ endif
 CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_prefix.c \
 	user/policy_sets.c user/policy_statements.c user/policy_rows.c user/policy_resolve.c \
 	user/policy_print.c user/policy_match.c user/compile.c user/diff.c user/log.c \
-	user/ifname.c user/policy_file.c user/policy_copy.c
+	user/ifname.c user/policy_file.c user/policy_copy.c user/progress.c
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
@@ -71,7 +71,25 @@ DP_TESTS   := $(patsubst tests/datapath/%.c,$(BUILD)/tests/%,$(wildcard tests/da
 TEST_TOOLS := $(BUILD)/tests/peer
 
 .DELETE_ON_ERROR:
-.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install
+.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install \
+	build-deps test-deps
+
+# What the build needs, as PACKAGE:FILE (an absolute path, or a command on
+# PATH or in /usr/sbin). A missing one stops `make` with the packages to
+# install, not with a compiler error about bpf/bpf_helpers.h.
+BUILD_DEPS := clang:$(CLANG) bpftool:$(BPFTOOL) libbpf-dev:/usr/include/bpf/bpf_helpers.h \
+	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h
+TEST_DEPS  := libcmocka-dev:/usr/include/cmocka.h
+define check_deps
+	@missing=; for d in $(1); do p=$${d%%:*}; f=$${d#*:}; \
+		case $$f in /*) [ -e "$$f" ] ;; \
+		*) command -v "$$f" >/dev/null 2>&1 || [ -x "/usr/sbin/$$f" ] ;; esac || \
+		missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "picfw: missing packages:$$missing" >&2; \
+		echo "picfw: install them with: sudo scripts/deps.sh (or: sudo make deps)" >&2; \
+		exit 1; fi
+endef
 
 all: $(BUILD)/picfw
 
@@ -87,12 +105,19 @@ help:
 	@echo 'make valgrind   memcheck over the CLI on the test policies'
 	@echo 'make bench      benchmarks against the floor, xdp-filter and nftables (root)'
 	@echo 'make install    install picfw and its man page under $$(PREFIX) (/usr/local)'
+	@echo 'make deps       install the Debian 12 packages the build and tests need (root)'
 	@echo 'make clean      remove build/ and build-asan/'
 
 deps:
 	$(Q)scripts/deps.sh
 
-$(BUILD)/picfw.bpf.o: bpf/picfw.bpf.c Makefile
+build-deps:
+	$(call check_deps,$(BUILD_DEPS))
+
+test-deps:
+	$(call check_deps,$(TEST_DEPS))
+
+$(BUILD)/picfw.bpf.o: bpf/picfw.bpf.c Makefile | build-deps
 	$(call msg,CLANG,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -121,12 +146,12 @@ $(BUILD)/picfw-test: $(CLI_OBJS) $(TEST_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
 
-$(BUILD)/tests/%.o: tests/unit/%.c Makefile | $(BUILD)/picfw.skel.h
+$(BUILD)/tests/%.o: tests/unit/%.c Makefile | $(BUILD)/picfw.skel.h test-deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/datapath/%.c Makefile | $(BUILD)/picfw.skel.h
+$(BUILD)/tests/%.o: tests/datapath/%.c Makefile | $(BUILD)/picfw.skel.h test-deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -195,6 +220,9 @@ $(BUILD)/tests/reference.o: tests/reference/reference.c Makefile | $(BUILD)/picf
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/reference -c $< -o $@
 
 $(BUILD)/tests/test_differential.o: PICFW_CFLAGS += -Itests/reference
+# test_apply drives the CLI of its own build directory (build-asan/picfw-test
+# under SANITIZE=1: a fresh clone has no build/).
+$(BUILD)/tests/test_apply.o: PICFW_CFLAGS += -DPICFW_BUILD_DIR='"$(BUILD)"'
 $(BUILD)/tests/test_differential: $(BUILD)/tests/reference.o
 
 # libFuzzer harness of the policy parser and compiler: clang only, its own flags.

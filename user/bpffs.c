@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* bpffs.c - the bpffs picfw pins in, the pin directories and their lock (see bpffs.h). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,14 +100,61 @@ void pin_root_reset(void)
 
 int pin_dir(const char *ifname, char *buf, size_t len)
 {
+	char key[IFNAME_KEY_LEN];
 	int n;
 
 	/* A name is never a path: no "..", no '/'. */
-	if (ifname_check(ifname, NULL, 0))
+	if (ifname_key(ifname, key, sizeof(key)))
 		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s", pin_root(), ifname);
+	n = snprintf(buf, len, "%s/%s", pin_root(), key);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int pin_entry_parse(const char *entry, char ifname[IF_NAMESIZE], unsigned long *netns)
+{
+	const char *colon = strchr(entry, ':');
+	size_t n = colon ? (size_t)(colon - entry) : strlen(entry);
+	char *end;
+
+	*netns = 0;
+	if (n >= IF_NAMESIZE)
+		return -1;
+	memcpy(ifname, entry, n);
+	ifname[n] = '\0';
+	if (ifname_check(ifname, NULL, 0))
+		return -1;
+	if (colon) {
+		if (!colon[1] || colon[1] < '1' || colon[1] > '9')
+			return -1;
+		errno = 0;
+		*netns = strtoul(colon + 1, &end, 10);
+		if (*end || errno || !*netns)
+			return -1;
+	}
+	return 0;
+}
+
+void netns_name(unsigned long netns, char *buf, size_t len)
+{
+	char path[sizeof("/run/netns/") + 256];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir("/run/netns");
+
+	snprintf(buf, len, "inode %lu", netns);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (!stat(path, &st) && (unsigned long)st.st_ino == netns) {
+			snprintf(buf, len, "%s", de->d_name);
+			break;
+		}
+	}
+	closedir(d);
 }
 
 /*

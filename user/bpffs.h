@@ -20,10 +20,22 @@ const char *pin_root(void);
 void pin_root_reset(void);
 
 /*
- * Directory of an interface's pins: pin_root() "/" ifname. The only way such
- * a path is built; -EINVAL for a name ifname_check() refuses.
+ * Directory of an interface's pins: pin_root() "/" ifname_key(ifname), i.e.
+ * pin_root() "/" ifname in the initial network namespace (the path of old),
+ * pin_root() "/" ifname ":" NETNS in another (ifname.h): two namespaces may
+ * each attach their own eth0. The only way such a path is built; -EINVAL for
+ * a name ifname_check() refuses.
  */
 int pin_dir(const char *ifname, char *buf, size_t len);
+
+/*
+ * An entry of pin_root(), "IFACE" or "IFACE:NETNS": the interface and the
+ * namespace (0: the initial one). -1 if it is no pin directory's name.
+ */
+int pin_entry_parse(const char *entry, char ifname[16], unsigned long *netns);
+
+/* A namespace for people: its name under /run/netns, else "inode N". */
+void netns_name(unsigned long netns, char *buf, size_t len);
 
 /* Is path the root of a bpffs mount? */
 int is_bpffs(const char *path);

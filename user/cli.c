@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "clock.h"
 #include "cmd.h"
+#include "progress.h"
 #include "compile.h"
 #include "ifname.h"
 #include "log.h"
@@ -209,7 +210,9 @@ int cmd_load_iface_policy(const char *verb, const char *ifname, const char *path
 		return ret;
 	/* A bad policy is refused before anything touches the kernel. */
 	t0 = monotonic_ms();
+	progress_step(verb, "reading and compiling %s", path);
 	ret = load_policy(verb, path, real, p, img);
+	progress_clear();
 	if (ret)
 		return ret;
 	*compile_ms = monotonic_ms() - t0;

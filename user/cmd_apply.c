@@ -12,6 +12,7 @@
 #include "maps.h"
 #include "policy.h"
 #include "policy_copy.h"
+#include "progress.h"
 
 static int dry_run(const char *ifname, const struct policy *p)
 {
@@ -70,7 +71,11 @@ int cmd_apply(int argc, char **argv)
 		ret = dry_run(argv[optind], &p);
 		goto out;
 	}
-	if (picfw_apply(argv[optind], real, &p, &img, &res)) {
+	progress_step("apply", "writing %zu rows and %zu prefixes to %s's inactive generation",
+		      p.nrows, img.nsrc4 + img.nsrc6 + img.nprot4 + img.nprot6, argv[optind]);
+	ret = picfw_apply(argv[optind], real, &p, &img, &res);
+	progress_clear();
+	if (ret) {
 		ret = EXIT_FAIL;
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "ifaddr.h"
 #include "policy.h"
+#include "progress.h"
 
 int cmd_attach(int argc, char **argv)
 {
@@ -36,7 +37,11 @@ int cmd_attach(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	load_ms = monotonic_ms();
-	if (picfw_attach(argv[optind], real, &p, &img, (enum picfw_xdp_mode)mode)) {
+	progress_step("attach", "loading the program, writing %zu rows and %zu prefixes to %s",
+		      p.nrows, img.nsrc4 + img.nsrc6 + img.nprot4 + img.nprot6, argv[optind]);
+	ret = picfw_attach(argv[optind], real, &p, &img, (enum picfw_xdp_mode)mode);
+	progress_clear();
+	if (ret) {
 		ret = EXIT_FAIL;
 		goto out;
 	}

@@ -36,29 +36,54 @@ static void print_digest(const uint8_t *d, size_t n)
 		printf("%02x", d[i]);
 }
 
-static int show_one(const char *ifname)
+/*
+ * One pin directory: entry "IFACE" or "IFACE:NETNS" of pin_root(). One of
+ * this network namespace is shown whole; one of another namespace without
+ * what only that namespace can say (the interface's name for the link's
+ * ifindex, its addresses).
+ */
+static int show_one(const char *entry)
 {
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64], attached[32], applied[32];
+	char ifname[IF_NAMESIZE], ifbuf[IF_NAMESIZE] = "", unprotected[512], ns[128] = "";
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
-	char ifbuf[IF_NAMESIZE] = "", unprotected[512];
+	unsigned long netns;
 	struct picfw_meta meta;
 	struct picfw_ctl ctl;
 	struct picfw_maps m;
-	int fd, err;
+	int fd, err, here;
 
-	if (cmd_open_pinned("status", ifname, &m))
-		return EXIT_FAIL;
+	if (pin_entry_parse(entry, ifname, &netns))
+		return cmd_fail("status", "%s is not a pin directory's name", entry);
+	here = netns == netns_current();
+	if (here) {
+		if (cmd_open_pinned("status", ifname, &m))
+			return EXIT_FAIL;
+		pin_dir(ifname, dir, sizeof(dir));
+	} else {
+		snprintf(dir, sizeof(dir), "%s/%s", pin_root(), entry);
+		err = maps_open_pin_dir(dir, &m);
+		if (err)
+			return cmd_fail("status", "reading the pins in %s: %s", dir, strerror(-err));
+	}
+	if (netns) {
+		netns_name(netns, ns, sizeof(ns));
+		snprintf(ns + strlen(ns), sizeof(ns) - strlen(ns), "%s",
+			 here ? ", this one" : "");
+	}
 	err = maps_read_ctl(&m, &ctl);
 	if (!err)
 		err = maps_read_meta(&m, ctl.active & 1, &meta);
-	if (!err) /* this network namespace's addresses of ifname, against the active maps */
+	/* This network namespace's addresses of ifname, against the active maps. */
+	if (!err && here)
 		iface_unprotected_format(ifname, &m, ctl.active & 1, unprotected, sizeof(unprotected));
+	else
+		snprintf(unprotected, sizeof(unprotected), "- (another network namespace)");
 	maps_close(&m);
 	if (err)
 		return cmd_fail("status", "reading the maps of %s: %s", ifname, strerror(-err));
 
-	pin_dir(ifname, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -69,14 +94,19 @@ static int show_one(const char *ifname)
 	format_time(meta.attach_time, attached, sizeof(attached));
 	format_time(meta.apply_time, applied, sizeof(applied));
 
-	printf("%s: ", ifname);
+	if (netns)
+		printf("%s (network namespace %s): ", ifname, ns);
+	else
+		printf("%s: ", ifname);
 	if (info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
-	    if_indextoname(info.xdp.ifindex, ifbuf))
+	    (!here || if_indextoname(info.xdp.ifindex, ifbuf)))
 		printf("attached, %s XDP, link id %u, program id %u\n",
 		       meta.xdp_mode ? "generic" : "native", info.id, info.prog_id);
 	else
 		printf("DEFUNCT: the interface is gone or the link was detached "
-		       "(run 'picfw detach %s')\n", ifname);
+		       "(run 'picfw detach %s'%s)\n", ifname, here ? "" : " in its namespace");
+	if (netns)
+		printf("  pins        %s\n", dir);
 	printf("  policy      %s (applied %s)\n", meta.policy_path, applied);
 	printf("  rows        %u\n", meta.nrows);
 	printf("  mode        %s\n", policy_mode_name(ctl.gen[ctl.active & 1].mode));
@@ -107,14 +137,23 @@ int cmd_status(int argc, char **argv)
 	}
 	if (cmd_need_caps("status"))
 		return EXIT_FAIL;
-	if (argc - optind == 1)
-		return show_one(argv[optind]);
+	if (argc - optind == 1) {
+		char dir[PICFW_PATH_LEN];
+
+		/* This namespace's IFACE: its entry is its pin directory's name. */
+		if (pin_dir(argv[optind], dir, sizeof(dir)))
+			return cmd_fail("status", "bad interface name");
+		return show_one(strrchr(dir, '/') + 1);
+	}
 
 	d = opendir(pin_root());
 	if (d) {
 		while ((de = readdir(d))) {
-			/* Only what could be an interface's pin directory. */
-			if (ifname_check(de->d_name, NULL, 0))
+			char ifname[IF_NAMESIZE];
+			unsigned long netns;
+
+			/* Only what could be an interface's pin directory, of any namespace. */
+			if (pin_entry_parse(de->d_name, ifname, &netns))
 				continue;
 			if (n++)
 				putchar('\n');

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* ifname.c - interface names, checked once for every command (see ifname.h). */
+#include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ifname.h"
 
@@ -47,4 +51,67 @@ const char *ifname_sanitise(const char *name, char buf[16])
 		buf[i] = (name[i] > 0x20 && name[i] < 0x7f) ? name[i] : '?';
 	buf[i] = '\0';
 	return buf;
+}
+
+/*
+ * The network namespace names are relative to: pid 1's, the initial one. Where
+ * pid 1 cannot be read (a sandbox, a container with a hidden init), that of
+ * the outermost ancestor that can: the namespace the commands were started
+ * from, the same for every command started there.
+ */
+static int netns_reference(struct stat *ref)
+{
+	char path[64], line[128];
+	int pid = getppid(), depth, found = 0;
+	struct stat st;
+	FILE *f;
+
+	if (!stat("/proc/1/ns/net", ref))
+		return 0;
+	for (depth = 0; depth < 64 && pid > 1; depth++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		if (!stat(path, &st)) {
+			*ref = st;
+			found = 1;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		pid = 0;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "PPid:", 5)) {
+				pid = (int)strtol(line + 5, NULL, 10);
+				break;
+			}
+		fclose(f);
+	}
+	return found ? 0 : -1;
+}
+
+unsigned long netns_current(void)
+{
+	struct stat self, ref;
+
+	if (stat("/proc/self/ns/net", &self))
+		return 0;
+	/* No reference (no /proc): the initial namespace's names, as of old. */
+	if (netns_reference(&ref) || (self.st_ino == ref.st_ino && self.st_dev == ref.st_dev))
+		return 0;
+	return (unsigned long)self.st_ino;
+}
+
+int ifname_key(const char *ifname, char *buf, size_t len)
+{
+	unsigned long netns;
+	int n;
+
+	if (ifname_check(ifname, NULL, 0))
+		return -EINVAL;
+	netns = netns_current();
+	if (netns)
+		n = snprintf(buf, len, "%s:%lu", ifname, netns);
+	else
+		n = snprintf(buf, len, "%s", ifname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

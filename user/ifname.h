@@ -19,4 +19,18 @@ int ifname_check(const char *name, char *why, size_t len);
 /* name for a message: at most 15 bytes, anything not printable ASCII as '?'. */
 const char *ifname_sanitise(const char *name, char buf[16]);
 
+/* The inode of this process's network namespace, 0 for the initial one. */
+unsigned long netns_current(void);
+
+/*
+ * The key of interface ifname of this network namespace in host-wide names
+ * (its pin directory, its policy copies in /run/picfw): "IFACE" in the
+ * initial namespace (the names of old), "IFACE:NETNS" in another, NETNS the
+ * namespace's inode (`stat -L -c %i /run/netns/NAME`). ':' is never in an
+ * interface name, so the two kinds cannot be confused. -EINVAL for a name
+ * ifname_check() refuses, -ENAMETOOLONG if len is short.
+ */
+#define IFNAME_KEY_LEN 40
+int ifname_key(const char *ifname, char *buf, size_t len);
+
 #endif /* PICFW_IFNAME_H */

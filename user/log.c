@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "progress.h"
 
 int log_verbosity = LOG_INFO;
 
@@ -11,6 +12,7 @@ void log_vprint(enum log_level level, const char *fmt, va_list ap)
 {
 	if ((int)level > log_verbosity)
 		return;
+	progress_clear(); /* a message starts at column 1 */
 	vfprintf(stderr, fmt, ap);
 }
 

@@ -70,14 +70,23 @@ static void maps_init(struct picfw_maps *m)
 
 int maps_open_pinned(const char *ifname, struct picfw_maps *m)
 {
-	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	char dir[PICFW_PATH_LEN];
+	int err;
+
+	maps_init(m);
+	err = pin_dir(ifname, dir, sizeof(dir));
+	if (err)
+		return err;
+	return maps_open_pin_dir(dir, m);
+}
+
+int maps_open_pin_dir(const char *dir, struct picfw_maps *m)
+{
+	char path[PICFW_PATH_LEN + 64];
 	int i, err;
 
 	maps_init(m);
 	m->owned = 1;
-	err = pin_dir(ifname, dir, sizeof(dir));
-	if (err)
-		return err;
 	for (i = 0; i < MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
 		m->fd[i] = bpf_obj_get(path);

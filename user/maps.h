@@ -72,6 +72,8 @@ struct picfw_maps {
 
 /* Open the maps pinned for ifname. Returns 0 or a negative errno. */
 int maps_open_pinned(const char *ifname, struct picfw_maps *m);
+/* The same from a pin directory (bpffs.h, pin_dir), of any network namespace. */
+int maps_open_pin_dir(const char *dir, struct picfw_maps *m);
 /* Take fds owned by someone else (the skeleton), in enum map_id order. */
 int maps_from_fds(const int fds[MAP_COUNT], struct picfw_maps *m);
 void maps_close(struct picfw_maps *m);

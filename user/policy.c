@@ -21,11 +21,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy_file.h"
 #include "policy_int.h"
 
 static void policy_init(struct policy *p)
@@ -47,110 +49,61 @@ static void file_too_big(struct policy_errors *errs, unsigned long long size)
 	errs_add(errs, 1, 1, "file is %llu bytes, over the %u-byte limit", size, POLICY_MAX_FILE);
 }
 
-int policy_parse(const char *file, const char *text, size_t len, struct policy *out,
-		 struct policy_errors *errs)
+/*
+ * Every line of text, in order (a file's, or an included file's after its
+ * statement). -1 if it is not text (then its lines are only counted).
+ */
+int parse_text(struct parser *ps, const char *text, size_t len)
 {
-	struct parser ps = { .p = out, .errs = errs, .warned_set = -1, .count_set = -1 };
 	size_t off = 0;
-	int ln = 0;
+	int local = 0;
 
-	policy_init(out);
-	memset(errs, 0, sizeof(*errs));
-	if (len > POLICY_MAX_FILE) {
-		file_too_big(errs, len);
+	if (text_check(ps, (const unsigned char *)text, len)) {
+		/* Its lines keep their numbers: the includer's lines come after them. */
+		for (off = 0; off < len; off++)
+			ps->gline += text[off] == '\n';
+		ps->gline++;
 		return -1;
 	}
-	out->file = strdup(file ? file : "-");
-	if (!out->file)
-		nomem(&ps);
+	while (off < len && !ps->stop) {
+		const char *line = text + off;
+		const char *nl = memchr(line, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - line) : len - off;
+		size_t skip = 0;
+		int ln = ++ps->gline;
 
-	if (!ps.stop && text_check(&ps, (const unsigned char *)text, len) == 0) {
-		while (off < len && !ps.stop) {
-			const char *line = text + off;
-			const char *nl = memchr(line, '\n', len - off);
-			size_t n = nl ? (size_t)(nl - line) : len - off;
-			size_t skip = 0;
-
-			off += n + (nl ? 1 : 0);
-			ln++;
-			if (n && line[n - 1] == '\r')
-				n--;
-			if (n > POLICY_MAX_LINE) {
-				perr(&ps, ln, POLICY_MAX_LINE + 1, "line is longer than %d bytes",
-				     POLICY_MAX_LINE);
-				ps.nstatements++;
-				ps.nlong_lines++;
-				continue;
-			}
-			/* A UTF-8 byte order mark, as some Windows editors write. */
-			if (ln == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
-				skip = 3;
-			parse_line(&ps, ln, line, n, skip);
-			if (ps.last_err_line == ln)
-				ps.nbad_lines++;
+		off += n + (nl ? 1 : 0);
+		local++;
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (n > POLICY_MAX_LINE) {
+			perr(ps, ln, POLICY_MAX_LINE + 1, "line is longer than %d bytes",
+			     POLICY_MAX_LINE);
+			ps->nstatements++;
+			ps->nlong_lines++;
+			continue;
 		}
-		if (ps.cont)
-			cont_missing(&ps);
-		if (!ps.stop)
-			resolve(&ps);
-		if (!ps.stop) {
-			if (!ps.nstatements) {
-				perr(&ps, 1, 1, "empty policy");
-			} else if (!ps.nlong_lines) {
-				/* Lines too long to read may hold these. */
-				if (!ps.protect_seen)
-					perr(&ps, 1, 1, "no 'protect' statement");
-				if (!ps.nrows_seen)
-					perr(&ps, 1, 1, "policy has no rows");
-			}
-		}
+		/* A UTF-8 byte order mark, as some Windows editors write. */
+		if (local == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
+			skip = 3;
+		parse_line(ps, ln, line, n, skip);
+		if (ps->last_err_line == ln)
+			ps->nbad_lines++;
 	}
-	/*
-	 * Not one line read as a statement: this is no policy (a password file
-	 * given by mistake). Say so once, and quote nothing of it.
-	 */
-	if (!ps.oom && ps.nbad_lines && ps.nbad_lines >= ps.nstatements &&
-	    errs_count(errs) && !ps.nlong_lines) {
-		errs->n = 0;
-		errs_add(errs, 1, 1, "not a picfw policy: no line of it reads as a statement");
-	}
-	if (ps.oom)
-		errs_add(errs, 0, 0, "%s", strerror(ENOMEM));
-	free(ps.pos);
-	free(ps.protect_name);
-	if (errs_count(errs) || ps.oom) {
-		errs_sort(errs);
-		policy_free(out);
-		return -1;
-	}
+	if (ps->cont)
+		cont_missing(ps);
 	return 0;
 }
 
-int policy_load(const char *path, struct policy *out, struct policy_errors *errs)
-{
-	int fd, ret;
-
-	policy_init(out);
-	memset(errs, 0, sizeof(*errs));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errs_add(errs, 0, 0, "%s", strerror(errno));
-		return -1;
-	}
-	ret = policy_load_fd(fd, path, out, errs);
-	close(fd);
-	return ret;
-}
-
-int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_errors *errs)
+/* What a file holds, read to its end (the size may change; pipes have none). */
+static int read_all(int fd, char **bufp, size_t *lenp, struct policy_errors *errs)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
 	struct stat st;
-	int ret;
 
-	policy_init(out);
-	memset(errs, 0, sizeof(*errs));
+	*bufp = NULL;
+	*lenp = 0;
 	if (fstat(fd, &st))
 		goto fail;
 	if (S_ISREG(st.st_mode)) {
@@ -160,7 +113,6 @@ int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_e
 		}
 		cap = (size_t)st.st_size + 1;
 	}
-	/* Read to the end: the size may change, and pipes have none. */
 	for (;;) {
 		ssize_t r;
 
@@ -199,13 +151,265 @@ int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_e
 		file_too_big(errs, len);
 		return -1;
 	}
-	ret = policy_parse(file, buf, len, out, errs);
-	free(buf);
-	return ret;
+	*bufp = buf;
+	*lenp = len;
+	return 0;
 fail:
 	errs_add(errs, 0, 0, "%s", strerror(errno));
 	free(buf);
 	return -1;
+}
+
+/* From the next global line on, the lines are file's from its line `line`. */
+static void run_add(struct parser *ps, int file, int line)
+{
+	struct policy_sources *src = &ps->errs->src;
+
+	if (src->nruns == src->cap) {
+		size_t cap = src->cap ? 2 * src->cap : 8;
+		struct policy_source_run *v = realloc(src->runs, cap * sizeof(*v));
+
+		if (!v) {
+			nomem(ps);
+			return;
+		}
+		src->runs = v;
+		src->cap = cap;
+	}
+	src->runs[src->nruns++] = (struct policy_source_run){ ps->gline + 1, file, line };
+}
+
+/*
+ * include NAME at line ln, column col: NAME relative to the including file's
+ * directory, opened and checked as the main file is (policy_file_open), then
+ * its lines parsed as if they stood here. Errors in it name it and its lines.
+ */
+void include_file(struct parser *ps, int ln, int col, const char *name, size_t n)
+{
+	struct policy_sources *src = &ps->errs->src;
+	char why[512], qb[QUOTE_BUF], *path, *slash, *buf, **files, *dir;
+	int fd, file, parent = ps->file, parent_base = ps->line_base;
+	const char *parent_dir = ps->dir;
+	struct stat st;
+	size_t len, nerrs;
+	int k, depth;
+
+	if (!ps->dir) {
+		perr(ps, ln, col, "include is read only from a policy file, not from text in memory");
+		return;
+	}
+	if (ps->depth >= POLICY_MAX_INCLUDE_DEPTH) {
+		perr(ps, ln, col, "include nested more than %d deep", POLICY_MAX_INCLUDE_DEPTH);
+		return;
+	}
+	if (src->nfiles >= POLICY_MAX_INCLUDES) {
+		perr(ps, ln, col, "more than %d included files", POLICY_MAX_INCLUDES);
+		return;
+	}
+	if (memchr(name, '\0', n)) {
+		perr(ps, ln, col, "bad file name '%s'", quote(qb, name, n));
+		return;
+	}
+	if (n && name[0] == '/') {
+		path = strndup(name, n);
+	} else if (asprintf(&path, "%s/%.*s", ps->dir, (int)n, name) < 0) {
+		path = NULL;
+	}
+	if (!path) {
+		nomem(ps);
+		return;
+	}
+	fd = policy_file_open(path, NULL, why, sizeof(why));
+	if (fd < 0) {
+		perr(ps, ln, col, "refusing the included file: %s", why);
+		free(path);
+		return;
+	}
+	if (fstat(fd, &st)) {
+		perr(ps, ln, col, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (k = 0; k <= ps->depth; k++)
+		if (ps->chain[k].dev == st.st_dev && ps->chain[k].ino == st.st_ino) {
+			perr(ps, ln, col, "include cycle: %s includes itself%s", path,
+			     k < ps->depth ? " through the files that include this one" : "");
+			goto out;
+		}
+	files = realloc(src->files, (src->nfiles + 1) * sizeof(*files));
+	if (!files) {
+		nomem(ps);
+		goto out;
+	}
+	src->files = files;
+	nerrs = ps->errs->n;
+	if (read_all(fd, &buf, &len, ps->errs)) {
+		/* read_all's message is at line 0 or 1: put it at the include. */
+		if (ps->errs->n > nerrs) {
+			ps->errs->v[nerrs].line = ln;
+			ps->errs->v[nerrs].col = col;
+		} else {
+			nomem(ps);
+		}
+		ps->last_err_line = ln;
+		goto out;
+	}
+	/* All files together stay under the one file's limit. */
+	if (len > POLICY_MAX_FILE - ps->include_bytes) {
+		perr(ps, ln, col, "the included files hold over %u bytes together", POLICY_MAX_FILE);
+		free(buf);
+		goto out;
+	}
+	ps->include_bytes += len;
+	src->files[src->nfiles++] = path;
+	file = (int)src->nfiles;
+	if (!src->nruns)
+		run_add(ps, 0, 1); /* the main file's lines so far */
+	run_add(ps, file, 1);
+	/* The includer's directory for names in this file. */
+	slash = strrchr(path, '/');
+	dir = slash ? strndup(path, slash > path ? (size_t)(slash - path) : 1) : strdup(".");
+	if (!dir) {
+		free(buf);
+		nomem(ps);
+		close(fd);
+		return;
+	}
+	ps->dir = dir;
+	depth = ++ps->depth;
+	ps->chain[depth].dev = st.st_dev;
+	ps->chain[depth].ino = st.st_ino;
+	ps->file = file;
+	ps->line_base = ps->gline;
+	parse_text(ps, buf, len);
+	free(buf);
+	free(dir);
+	ps->dir = parent_dir;
+	ps->depth--;
+	ps->file = parent;
+	ps->line_base = parent_base;
+	/* Back in the includer, at the line after the include. */
+	run_add(ps, parent, ln - parent_base + 1);
+	close(fd);
+	return;
+out:
+	free(path);
+	close(fd);
+}
+
+/* Parse text; dir: its directory, for include (NULL: none), st: the file, for cycles. */
+static int parse_top(const char *file, const char *dir, const struct stat *st, const char *text,
+		     size_t len, struct policy *out, struct policy_errors *errs)
+{
+	struct parser ps = { .p = out, .errs = errs, .warned_set = -1, .count_set = -1,
+			     .dir = dir };
+
+	policy_init(out);
+	memset(errs, 0, sizeof(*errs));
+	if (st) {
+		ps.chain[0].dev = st->st_dev;
+		ps.chain[0].ino = st->st_ino;
+	}
+	if (len > POLICY_MAX_FILE) {
+		file_too_big(errs, len);
+		return -1;
+	}
+	out->file = strdup(file ? file : "-");
+	if (!out->file)
+		nomem(&ps);
+
+	if (!ps.stop && parse_text(&ps, text, len) == 0) {
+		if (!ps.stop)
+			resolve(&ps);
+		if (!ps.stop) {
+			if (!ps.nstatements) {
+				perr(&ps, 1, 1, "empty policy");
+			} else if (!ps.nlong_lines) {
+				/* Lines too long to read may hold these. */
+				if (!ps.protect_seen)
+					perr(&ps, 1, 1, "no 'protect' statement");
+				if (!ps.nrows_seen)
+					perr(&ps, 1, 1, "policy has no rows");
+			}
+		}
+	}
+	/*
+	 * Not one line read as a statement: this is no policy (a password file
+	 * given by mistake). Say so once, and quote nothing of it.
+	 */
+	if (!ps.oom && ps.nbad_lines && ps.nbad_lines >= ps.nstatements &&
+	    errs_count(errs) && !ps.nlong_lines) {
+		errs->n = 0;
+		errs_add(errs, 1, 1, "not a picfw policy: no line of it reads as a statement");
+	}
+	if (ps.oom)
+		errs_add(errs, 0, 0, "%s", strerror(ENOMEM));
+	free(ps.pos);
+	free(ps.protect_name);
+	if (errs_count(errs) || ps.oom) {
+		errs_sort(errs);
+		policy_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int policy_parse(const char *file, const char *text, size_t len, struct policy *out,
+		 struct policy_errors *errs)
+{
+	return parse_top(file, NULL, NULL, text, len, out, errs);
+}
+
+int policy_load(const char *path, struct policy *out, struct policy_errors *errs)
+{
+	int fd, ret;
+
+	policy_init(out);
+	memset(errs, 0, sizeof(*errs));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errs_add(errs, 0, 0, "%s", strerror(errno));
+		return -1;
+	}
+	ret = policy_load_fd(fd, path, out, errs);
+	close(fd);
+	return ret;
+}
+
+int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_errors *errs)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	char *dir = NULL, *buf;
+	struct stat st;
+	size_t len;
+	int ret;
+
+	policy_init(out);
+	memset(errs, 0, sizeof(*errs));
+	if (read_all(fd, &buf, &len, errs))
+		return -1;
+	if (fstat(fd, &st)) {
+		errs_add(errs, 0, 0, "%s", strerror(errno));
+		free(buf);
+		return -1;
+	}
+	/* include names are relative to this file's directory. */
+	if (!file || !strcmp(file, "-"))
+		dir = NULL;
+	else if (!slash)
+		dir = strdup(".");
+	else if (slash == file)
+		dir = strdup("/");
+	else
+		dir = strndup(file, (size_t)(slash - file));
+	if (file && strcmp(file, "-") && !dir) {
+		errs_add(errs, 0, 0, "%s", strerror(ENOMEM));
+		free(buf);
+		return -1;
+	}
+	ret = parse_top(file, dir, &st, buf ? buf : "", len, out, errs);
+	free(dir);
+	free(buf);
+	return ret;
 }
 
 void policy_free(struct policy *p)

@@ -73,10 +73,40 @@ struct policy_error {
 	char msg[512];
 };
 
+/*
+ * Where the lines of a policy with `include` came from. The parser numbers
+ * the lines of the main file and of every included file in one sequence, in
+ * the order it reads them (an included file's lines come right after its
+ * include statement); a run says that from global line gline on, the lines
+ * are file's (0: the main file, k: files[k - 1]) from line on. Without
+ * include there are no runs and a line is the main file's own.
+ */
+struct policy_source_run {
+	int gline, file, line;
+};
+
+struct policy_sources {
+	char **files; /* included files, as opened (the includer's directory prepended) */
+	size_t nfiles;
+	struct policy_source_run *runs;
+	size_t nruns, cap;
+};
+
 struct policy_errors {
 	struct policy_error *v;
 	size_t n, cap;
+	struct policy_sources src; /* for the messages: which file a line is of */
 };
+
+#define POLICY_MAX_INCLUDE_DEPTH 8 /* include of an include ... */
+#define POLICY_MAX_INCLUDES 64     /* files included, all told */
+
+/*
+ * The file and line a global line number of the parser stands for: *file is
+ * NULL for the main file (the name its caller gave), else an included file.
+ */
+void policy_errors_where(const struct policy_errors *errs, int gline, const char **file,
+			 int *line);
 
 /*
  * Parse text of len bytes (need not be NUL-terminated). file names it in
@@ -86,7 +116,12 @@ struct policy_errors {
 int policy_parse(const char *file, const char *text, size_t len, struct policy *out,
 		 struct policy_errors *errs);
 
-/* Read a file (size limit POLICY_MAX_FILE) and parse it. */
+/*
+ * Read a file (size limit POLICY_MAX_FILE) and parse it. `include FILE` is
+ * read relative to the directory of path, each included file opened and
+ * checked as policy_file_open() does the main one (policy_file.h); text parsed
+ * from memory (policy_parse) cannot include.
+ */
 int policy_load(const char *path, struct policy *out, struct policy_errors *errs);
 
 /*

@@ -53,11 +53,13 @@ int run_dir_ensure(const char *dir, int create, char *why, size_t len)
 
 static int copy_name(const char *dir, const char *ifname, uint32_t gen, char *buf, size_t len)
 {
+	char key[IFNAME_KEY_LEN];
 	int n;
 
-	if (ifname_check(ifname, NULL, 0))
+	/* Keyed by network namespace too, as the pins are (ifname.h). */
+	if (ifname_key(ifname, key, sizeof(key)))
 		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s.gen%u.policy", dir, ifname, gen);
+	n = snprintf(buf, len, "%s/%s.gen%u.policy", dir, key, gen);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /* policy_errors.c - the diagnostics list: errors and warnings, sorted, printed. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,8 +114,44 @@ void errs_sort(struct policy_errors *e)
 	}
 }
 
+const char *line_where(const struct parser *ps, int gline, char *buf, size_t len)
+{
+	const char *file;
+	int line;
+
+	policy_errors_where(ps->errs, gline, &file, &line);
+	if (!ps->errs->src.nruns)
+		snprintf(buf, len, "line %d", line);
+	else
+		snprintf(buf, len, "%s:%d", file ? file : ps->p->file, line);
+	return buf;
+}
+
+void policy_errors_where(const struct policy_errors *errs, int gline, const char **file,
+			 int *line)
+{
+	const struct policy_source_run *run = NULL;
+	size_t i;
+
+	for (i = 0; i < errs->src.nruns && errs->src.runs[i].gline <= gline; i++)
+		run = &errs->src.runs[i];
+	*file = NULL;
+	*line = gline;
+	if (!run)
+		return;
+	if (run->file > 0 && (size_t)run->file <= errs->src.nfiles)
+		*file = errs->src.files[run->file - 1];
+	*line = run->line + (gline - run->gline);
+}
+
 void policy_errors_free(struct policy_errors *errs)
 {
+	size_t i;
+
+	for (i = 0; i < errs->src.nfiles; i++)
+		free(errs->src.files[i]);
+	free(errs->src.files);
+	free(errs->src.runs);
 	free(errs->v);
 	memset(errs, 0, sizeof(*errs));
 }
@@ -126,10 +163,13 @@ void policy_errors_print(FILE *f, const char *file, const struct policy_errors *
 	for (i = 0; i < errs->n; i++) {
 		const struct policy_error *e = &errs->v[i];
 
-		const char *kind = e->warning ? "warning" : "error";
+		const char *kind = e->warning ? "warning" : "error", *in;
+		int line;
 
+		policy_errors_where(errs, e->line, &in, &line);
 		if (e->line > 0)
-			fprintf(f, "%s:%d:%d: %s: %s\n", file, e->line, e->col, kind, e->msg);
+			fprintf(f, "%s:%d:%d: %s: %s\n", in ? in : file, line, e->col, kind,
+				e->msg);
 		else
 			fprintf(f, "%s: %s: %s\n", file, kind, e->msg);
 	}

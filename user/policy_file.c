@@ -22,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "policy_file.h"
+#include "progress.h"
 
 static int refuse(char *why, size_t len, int fd, char *real, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -175,24 +176,31 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 	}
 	ret = policy_load_fd(fd, path, p, &errs);
 	close(fd);
+	progress_clear(); /* errors and warnings from column 1 */
 	policy_errors_print(stderr, path, &errs);
-	policy_errors_free(&errs);
 	if (ret)
 		goto fail;
 	if (compile_policy(p, img, err, sizeof(err))) {
 		const struct addr_set *s = limit_set(p);
+		const char *in;
+		int line;
 
-		if (s)
-			pr_warn("%s:%d:%d: error: %s%s%s: %s\n", path, s->line, s->col,
+		if (s) {
+			/* The set may be in an included file. */
+			policy_errors_where(&errs, s->line, &in, &line);
+			pr_warn("%s:%d:%d: error: %s%s%s: %s\n", in ? in : path, line, s->col,
 				s->name ? "set '" : "this address", s->name ? s->name : "",
 				s->name ? "'" : "", err);
-		else
+		} else {
 			pr_warn("picfw %s: %s: %s\n", verb, path, err);
+		}
 		policy_free(p);
 		goto fail;
 	}
+	policy_errors_free(&errs);
 	return 0;
 fail:
+	policy_errors_free(&errs);
 	if (resolved) {
 		free(*resolved);
 		*resolved = NULL;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -68,6 +69,22 @@ struct parser {
 	int replies_line, icmp_line, unprotected_line;
 	int timeout_line[PICFW_TIMEOUTS];
 	int flows_line[PICFW_TRANSPORTS];
+	/*
+	 * include: lines are numbered in one sequence over all files (struct
+	 * policy_sources); gline is the last number given, file the index of
+	 * the file being read (0: the main one). dir is its directory, NULL when
+	 * the text came from memory (no include then); chain the files being
+	 * read, outermost first, to refuse a cycle.
+	 */
+	int gline, file;
+	int line_base; /* gline of the current file's line 0 */
+	const char *dir;
+	int depth;
+	size_t include_bytes; /* read from included files so far */
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} chain[POLICY_MAX_INCLUDE_DEPTH + 1];
 };
 
 static inline bool is_ws(char c)
@@ -113,6 +130,9 @@ __attribute__((format(printf, 4, 5))) void pwarn(struct parser *ps, int line, in
 						 const char *fmt, ...);
 void nomem(struct parser *ps);
 size_t errs_count(const struct policy_errors *e);
+/* "line N" for a line of the file being read, else "FILE:N": for "(first at ...)". */
+#define LINE_WHERE_LEN 320
+const char *line_where(const struct parser *ps, int gline, char *buf, size_t len);
 void errs_sort(struct policy_errors *e);
 
 /* policy_prefix.c: addresses and prefixes. */
@@ -129,6 +149,10 @@ void items_parse(struct parser *ps, int ln, const char *line, size_t i, size_t e
 void cont_missing(struct parser *ps);
 size_t set_line_end(const char *line, size_t n, size_t i);
 void parse_set(struct parser *ps, int ln, const char *line, size_t n, size_t i);
+
+/* policy.c: lines of text (a file's, or an included one's); include FILE. */
+int parse_text(struct parser *ps, const char *text, size_t len);
+void include_file(struct parser *ps, int ln, int col, const char *name, size_t n);
 
 /* policy_statements.c: one line to its statement. */
 void parse_line(struct parser *ps, int ln, const char *line, size_t n, size_t i);

@@ -31,7 +31,7 @@ const char *quote(char *buf, const char *s, size_t n)
 int text_check(struct parser *ps, const unsigned char *t, size_t len)
 {
 	size_t i = 0, bol = 0;
-	int line = 1;
+	int line = ps->line_base + 1; /* global numbering (include) */
 
 	while (i < len) {
 		unsigned int c = t[i], cp = c;

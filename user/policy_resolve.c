@@ -162,9 +162,12 @@ void resolve(struct parser *ps)
 			const struct row *o = &p->rows[j];
 
 			if (o->name && !strcmp(o->name, r->name)) {
+				char at[LINE_WHERE_LEN];
+
 				perr(ps, r->line, r->col,
-				     "duplicate row name '%s' (first at line %d); "
-				     "give one row a name with 'NAME:'", r->name, o->line);
+				     "duplicate row name '%s' (first at %s); "
+				     "give one row a name with 'NAME:'", r->name,
+				     line_where(ps, o->line, at, sizeof(at)));
 				break;
 			}
 		}

@@ -231,8 +231,11 @@ void parse_set(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 	if (!reported) {
 		first = policy_find_set(ps->p, line + ns, nn);
 		if (first >= 0) {
-			perr(ps, ln, (int)ns + 1, "duplicate set '%s' (first defined at line %d)",
-			     quote(qb, line + ns, nn), ps->p->sets[first].line);
+			char at[LINE_WHERE_LEN];
+
+			perr(ps, ln, (int)ns + 1, "duplicate set '%s' (first defined at %s)",
+			     quote(qb, line + ns, nn),
+			     line_where(ps, ps->p->sets[first].line, at, sizeof(at)));
 			reported = true;
 		} else if (ps->nnamed >= POLICY_MAX_SETS) {
 			if (!ps->sets_full)

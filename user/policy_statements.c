@@ -38,7 +38,10 @@ static void parse_protect(struct parser *ps, int ln, const char *line, size_t n,
 		return;
 	}
 	if (ps->protect_name) {
-		perr(ps, ln, t[0].col, "protect given twice (first at line %d)", ps->protect_line);
+		char at[LINE_WHERE_LEN];
+
+		perr(ps, ln, t[0].col, "protect given twice (first at %s)",
+		     line_where(ps, ps->protect_line, at, sizeof(at)));
 		return;
 	}
 	ps->protect_name = strndup(t[1].s, t[1].n);
@@ -48,6 +51,39 @@ static void parse_protect(struct parser *ps, int ln, const char *line, size_t n,
 	}
 	ps->protect_line = ln;
 	ps->protect_col = t[1].col;
+}
+
+/*
+ * include FILE, or include "FILE" for a name with blanks or '#': FILE
+ * relative to the including file's directory (policy.c, include_file()).
+ */
+static void parse_include(struct parser *ps, int ln, const char *line, size_t n, size_t i)
+{
+	struct tok t[3];
+	size_t endp;
+	int nt = tokenize(line, n, i, t, 3, &endp);
+	char qb[QUOTE_BUF];
+
+	if (nt < 2) {
+		perr(ps, ln, (int)endp + 1, "missing file name after 'include'");
+		return;
+	}
+	if (t[1].quoted && (!t[1].closed || t[1].n < 3)) {
+		perr(ps, ln, t[1].col, t[1].closed ? "empty file name" : "unterminated quote");
+		return;
+	}
+	if (t[1].quoted && memchr(t[1].s + 1, '\\', t[1].n - 2)) {
+		perr(ps, ln, t[1].col, "a file name in quotes cannot hold '\\'");
+		return;
+	}
+	if (nt > 2) {
+		perr(ps, ln, t[2].col, "unexpected '%s'", quote(qb, t[2].s, t[2].n));
+		return;
+	}
+	if (t[1].quoted)
+		include_file(ps, ln, t[1].col, t[1].s + 1, t[1].n - 2);
+	else
+		include_file(ps, ln, t[1].col, t[1].s, t[1].n);
 }
 
 _Static_assert(PICFW_MODE_AUDIT == 1 && PICFW_REPLIES_STATELESS == 1 &&
@@ -85,7 +121,10 @@ static void parse_choice(struct parser *ps, int ln, const char *line, size_t n, 
 		return;
 	}
 	if (*seen_line) {
-		perr(ps, ln, t[0].col, "%s given twice (first at line %d)", keyword, *seen_line);
+		char at[LINE_WHERE_LEN];
+
+		perr(ps, ln, t[0].col, "%s given twice (first at %s)", keyword,
+		     line_where(ps, *seen_line, at, sizeof(at)));
 		return;
 	}
 	*out = (uint32_t)k;
@@ -225,8 +264,10 @@ static void parse_keyed(struct parser *ps, int ln, const char *line, size_t n, s
 		return;
 	}
 	if (seen_line[k]) {
-		perr(ps, ln, t[0].col, "%s %s given twice (first at line %d)", st->keyword,
-		     st->kind_name(k), seen_line[k]);
+		char at[LINE_WHERE_LEN];
+
+		perr(ps, ln, t[0].col, "%s %s given twice (first at %s)", st->keyword,
+		     st->kind_name(k), line_where(ps, seen_line[k], at, sizeof(at)));
 		return;
 	}
 	out[k] = (uint32_t)v;
@@ -284,6 +325,8 @@ void parse_line(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 		parse_choice(ps, ln, line, n, i, "unprotected", "value",
 			     (const char *const[]){ "pass", "drop" }, &ps->p->unprotected,
 			     &ps->unprotected_line);
+	else if (tok_is(line + i, w - i, "include"))
+		parse_include(ps, ln, line, n, i);
 	else if (tok_is(line + i, w - i, "flows"))
 		parse_keyed(ps, ln, line, n, i, &flows_statement, ps->p->flows, ps->flows_line);
 	else

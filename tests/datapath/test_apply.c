@@ -21,11 +21,15 @@
  * "# " lines of passing tests are measurements (packets checked, where the
  * kills landed).
  *
- * The CLI is $PICFW_BIN, else $PICFW_SRCDIR/build/picfw-test ("." when unset),
- * the CLI built with the test hooks.
+ * The CLI is $PICFW_BIN, else $PICFW_SRCDIR/BUILD/picfw-test ("." when unset),
+ * the CLI built with the test hooks in the build directory this test was
+ * built in (PICFW_BUILD_DIR: build, or build-asan under SANITIZE=1).
  * Needs root (CAP_BPF and CAP_NET_ADMIN): without, every test is a SKIP.
  */
 #define _GNU_SOURCE
+#ifndef PICFW_BUILD_DIR
+#define PICFW_BUILD_DIR "build" /* the Makefile names its own */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1760,7 +1764,7 @@ static int group_setup(void **state)
 	if (bin && *bin)
 		snprintf(env.cli, sizeof(env.cli), "%s", bin);
 	else
-		snprintf(env.cli, sizeof(env.cli), "%s/build/picfw-test",
+		snprintf(env.cli, sizeof(env.cli), "%s/" PICFW_BUILD_DIR "/picfw-test",
 			 srcdir && *srcdir ? srcdir : ".");
 	if (access(env.cli, X_OK))
 		return setup_fail("no picfw CLI at %s (set PICFW_BIN or PICFW_SRCDIR)", env.cli);

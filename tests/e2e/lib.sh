@@ -142,6 +142,9 @@ lab_up()
 	LAB_EDGE_NS=${LAB_NS_PREFIX:-picfw}-$purpose-edge-$$
 	LAB_NET_NS=${LAB_NS_PREFIX:-picfw}-$purpose-net-$$
 	ip netns add "$LAB_EDGE_NS" || return 1
+	# picfw keys an interface's pins by network namespace: IFACE:NETNS (the
+	# namespace's inode) outside the one the commands start from.
+	LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE:$(stat -L -c %i "/run/netns/$LAB_EDGE_NS")
 	ip netns add "$LAB_NET_NS" || return 1
 	ip link add "$LAB_IFACE" netns "$LAB_EDGE_NS" type veth \
 		peer name "$LAB_NET_IFACE" netns "$LAB_NET_NS" || return 1

@@ -227,6 +227,8 @@ lab()
 		ip netns add "$ns" || return 1
 		in_ns "$ns" ip link set lo up || return 1
 	done
+	# picfw keys pins by network namespace: IFACE:NETNS (bpffs.h, pin_dir).
+	PIN_DIR=$LAB_BPFFS/picfw/$IFACE:$(stat -L -c %i "/run/netns/$NS_RTR")
 	ip link add pfr-ext0 netns "$NS_RTR" type veth peer name pfr-inet0 netns "$NS_INET" &&
 	ip link add pfr-isp1 netns "$NS_INET" type veth peer name pfr-far0 netns "$NS_FAR" &&
 	ip link add pfr-dmz0 netns "$NS_RTR" type veth peer name pfr-edge0 netns "$NS_EDGE" &&

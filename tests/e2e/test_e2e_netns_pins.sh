@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# End-to-end: two network namespaces, each with an interface of the same
+# name, each attached. Pins are keyed by namespace (IFACE:NETNS under the
+# bpffs root, the namespace's inode; the initial namespace keeps IFACE), so
+# both attach; `status` lists both; detaching one leaves the other attached,
+# with its pins, its counters and its XDP program.
+#
+# Names: namespaces p1e-a and p1e-b, interface p1e0 in each (its veth peer
+# p1e1), all made here and removed on exit, also on failure. Nothing touches
+# the host's interfaces; no packet leaves the namespaces.
+#
+# Usage: tests/e2e/test_e2e_netns_pins.sh BUILD_DIR  (BUILD_DIR holds picfw)
+# Output: `ok - test_e2e_netns_pins_NAME`, `not ok - ...`, `# diagnostics`.
+# Exit: 0 if no test failed, 1 otherwise. Needs root; SKIPs without it.
+
+set -u
+
+if [[ $# -ne 1 ]]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PICFW=$(realpath -m "$1/picfw")
+
+if [[ $EUID -ne 0 ]]; then
+	echo "ok - test_e2e_netns_pins_all # SKIP needs root (network namespaces, XDP)"
+	exit 0
+fi
+for tool in ip nsenter stat timeout; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "ok - test_e2e_netns_pins_all # SKIP missing $tool (scripts/deps.sh installs it)"
+		exit 0
+	fi
+done
+if [[ ! -x $PICFW ]]; then
+	echo "not ok - test_e2e_netns_pins_all"
+	echo "# $PICFW is missing: make"
+	exit 1
+fi
+
+TAP_PREFIX=test_e2e_netns_pins_
+TMP=$(mktemp -d /tmp/p1e-netns.XXXXXX)
+# shellcheck source=tests/e2e/tap.sh
+source "$ROOT/tests/e2e/tap.sh"
+
+NS_A=p1e-a
+NS_B=p1e-b
+IFACE=p1e0
+PIN_ROOT=/sys/fs/bpf/picfw
+
+cleanup()
+{
+	local ns ino
+	for ns in "$NS_A" "$NS_B"; do
+		if [[ -e /run/netns/$ns ]]; then
+			timeout 10 nsenter --net="/run/netns/$ns" -- "$PICFW" detach "$IFACE" \
+				>/dev/null 2>&1
+			ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)
+			[[ -n $ino ]] && rm -rf "${PIN_ROOT:?}/$IFACE:$ino" \
+				"/run/picfw/$IFACE:$ino".gen*.policy
+			ip netns del "$ns" 2>/dev/null
+		fi
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+in_ns() # NS CMD...
+{
+	local ns=$1
+	shift
+	timeout 20 nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+cat >"$TMP/edge.policy" <<'POLICY'
+set edge = 203.0.113.10, 2001:db8:e::10
+protect edge
+Access/SIP(TLS)/TCP/443  any  edge
+POLICY
+chmod 0644 "$TMP/edge.policy"
+
+for ns in "$NS_A" "$NS_B"; do
+	if ! ip netns add "$ns" ||
+		! ip -n "$ns" link add "$IFACE" type veth peer name p1e1 ||
+		! ip -n "$ns" link set "$IFACE" up || ! ip -n "$ns" link set p1e1 up; then
+		not_ok setup "could not make namespace $ns with $IFACE"
+		exit 1
+	fi
+done
+INO_A=$(stat -L -c %i "/run/netns/$NS_A")
+INO_B=$(stat -L -c %i "/run/netns/$NS_B")
+
+# 1. Both attach.
+out=$(in_ns "$NS_A" "$PICFW" attach "$IFACE" "$TMP/edge.policy" --mode generic 2>&1)
+check attach_first $? "$out"
+out=$(in_ns "$NS_B" "$PICFW" attach "$IFACE" "$TMP/edge.policy" --mode generic 2>&1)
+check attach_second_same_name $? "$out"
+
+# 2. Each namespace's pins under IFACE:NETNS; none under the bare name for them.
+if [[ -e $PIN_ROOT/$IFACE:$INO_A/link && -e $PIN_ROOT/$IFACE:$INO_B/link &&
+	! -e $PIN_ROOT/$IFACE ]]; then
+	ok pins_keyed_by_namespace
+else
+	not_ok pins_keyed_by_namespace "$(ls -la "$PIN_ROOT" 2>&1)"
+fi
+
+# 3. status from the initial namespace lists both, by namespace name.
+out=$("$PICFW" status 2>&1)
+if grep -q "^$IFACE (network namespace $NS_A): attached" <<<"$out" &&
+	grep -q "^$IFACE (network namespace $NS_B): attached" <<<"$out"; then
+	ok status_lists_both
+else
+	not_ok status_lists_both "$out"
+fi
+# ... and in a namespace, `status IFACE` is that namespace's.
+out=$(in_ns "$NS_B" "$PICFW" status "$IFACE" 2>&1)
+if grep -q "^$IFACE (network namespace $NS_B, this one): attached" <<<"$out" &&
+	grep -q "pins        $PIN_ROOT/$IFACE:$INO_B" <<<"$out"; then
+	ok status_in_namespace
+else
+	not_ok status_in_namespace "$out"
+fi
+
+# 4. Each namespace's counters are its own: stats reads them.
+out_a=$(in_ns "$NS_A" "$PICFW" stats "$IFACE" --json 2>&1)
+check stats_each_namespace $? "$out_a"
+
+# 5. Detach in a: b stays attached, with its pins and its program.
+out=$(in_ns "$NS_A" "$PICFW" detach "$IFACE" 2>&1)
+check detach_first $? "$out"
+out=$("$PICFW" status 2>&1)
+if ! grep -q "^$IFACE (network namespace $NS_A)" <<<"$out" &&
+	grep -q "^$IFACE (network namespace $NS_B): attached" <<<"$out" &&
+	[[ ! -e $PIN_ROOT/$IFACE:$INO_A && -e $PIN_ROOT/$IFACE:$INO_B/link ]] &&
+	ip -n "$NS_B" link show "$IFACE" | grep -q xdp &&
+	! ip -n "$NS_A" link show "$IFACE" | grep -q xdp; then
+	ok detach_one_leaves_other
+else
+	not_ok detach_one_leaves_other "$out" "$(ip -n "$NS_B" link show "$IFACE" 2>&1)"
+fi
+
+# 6. The other one detaches too, and nothing of ours is left.
+out=$(in_ns "$NS_B" "$PICFW" detach "$IFACE" 2>&1)
+check detach_second $? "$out"
+if [[ ! -e $PIN_ROOT/$IFACE:$INO_B ]] && ! "$PICFW" status 2>&1 | grep -q "^$IFACE "; then
+	ok nothing_left
+else
+	not_ok nothing_left "$("$PICFW" status 2>&1)"
+fi
+
+echo "# $PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
