@@ -106,9 +106,27 @@ static int link_attached(const char *ifname)
 	return ok;
 }
 
+/*
+ * A pin directory of this network namespace ("IFACE" in the initial one,
+ * "IFACE:NETNS" in another): the exporter serves the interfaces it can see,
+ * as `picfw stats` does where it runs.
+ */
 static int pin_dir_filter(const struct dirent *de)
 {
-	return !ifname_check(de->d_name, NULL, 0);
+	char ifname[IF_NAMESIZE];
+	unsigned long netns;
+
+	return !pin_entry_parse(de->d_name, ifname, &netns) && netns == netns_current();
+}
+
+/* The interface of a pin directory that pin_dir_filter() took. */
+static const char *pin_dir_ifname(const struct dirent *de, char ifname[IF_NAMESIZE])
+{
+	unsigned long netns;
+
+	if (pin_entry_parse(de->d_name, ifname, &netns))
+		ifname[0] = '\0';
+	return ifname;
 }
 
 /* Read one interface: 1 if its maps read (s filled), 0 if not. */
@@ -159,13 +177,14 @@ int exporter_render(FILE *f)
 	fprintf(f, "# HELP picfw_up 1 when the interface's pinned filter is attached and its "
 		   "maps read.\n# TYPE picfw_up gauge\n");
 	for (i = 0; i < n && i < MAX_IFACES; i++) {
-		int up = read_one(names[i]->d_name, &snaps[i]);
+		char ifname[IF_NAMESIZE];
+		int up = read_one(pin_dir_ifname(names[i], ifname), &snaps[i]);
 
 		if (up)
 			read_ok[nread++] = &snaps[i];
-		up = up && link_attached(names[i]->d_name);
+		up = up && link_attached(ifname);
 		fprintf(f, "picfw_up{interface=\"");
-		prom_label(f, names[i]->d_name);
+		prom_label(f, ifname);
 		fprintf(f, "\"} %d\n", up);
 	}
 	stats_print_prometheus_many(f, read_ok, (unsigned)nread);

@@ -25,6 +25,21 @@ e2e_need_bins
 
 # shellcheck source=tests/e2e/lib.sh
 source "$ROOT/tests/e2e/lib.sh"
+
+# What picfw keeps for interface NAME, in any network namespace: its pin
+# directory (NAME, or NAME:NETNS outside the initial namespace) and its
+# policy copies in $RUN_DIR (NAME.genN.policy or NAME:NETNS.genN.policy).
+# Prints each one that exists; status 0 when there is one.
+left_for()
+{
+	local f found=1
+	for f in "$LAB_BPFFS/picfw/$1" "$LAB_BPFFS/picfw/$1":* "$RUN_DIR/$1".* "$RUN_DIR/$1":*; do
+		[[ -e $f ]] || continue
+		echo "$f"
+		found=0
+	done
+	return $found
+}
 lab_names pfa # not the default pf-edge0 of test_e2e.sh and the demo
 
 TMP=
@@ -44,15 +59,15 @@ cleanup()
 	fi
 	# lab_down knows only pf-edge0's pins: detach the other device first.
 	if [[ -n $NOXDP_IF ]]; then
-		if [[ -e $LAB_BPFFS/picfw/$NOXDP_IF ]] && lab_ns_exists "$LAB_EDGE_NS"; then
+		if left_for "$NOXDP_IF" >/dev/null && lab_ns_exists "$LAB_EDGE_NS"; then
 			timeout 10 nsenter --net="/run/netns/$LAB_EDGE_NS" -- \
 				"$PICFW" detach "$NOXDP_IF" >/dev/null 2>&1
 		fi
-		if [[ -e $LAB_BPFFS/picfw/$NOXDP_IF ]]; then
-			lab_log "removing leftover pins in $LAB_BPFFS/picfw/$NOXDP_IF"
-			rm -rf -- "$LAB_BPFFS/picfw/$NOXDP_IF"
-		fi
-		rm -f -- "$RUN_DIR/$NOXDP_IF.policy"
+		local f
+		for f in $(left_for "$NOXDP_IF"); do
+			lab_log "removing leftover $f"
+			rm -rf -- "$f"
+		done
 		NOXDP_IF=
 	fi
 	lab_down
@@ -584,8 +599,7 @@ if [[ $rc -eq 1 ]] && one_line_err; then
 else
 	not_ok not_attached_no_such_iface "exit $rc (want 1 and one line):" "$(cat "$TMP/err")"
 fi
-[[ ! -e $LAB_BPFFS/picfw/lo && ! -e $LAB_BPFFS/picfw/pf-nope0 && ! -e $RUN_DIR/lo.policy &&
-	! -e $RUN_DIR/pf-nope0.policy ]]
+! left_for lo >/dev/null && ! left_for pf-nope0 >/dev/null
 check not_attached_leaves_nothing "$?" "pins or a policy copy appeared for lo or pf-nope0"
 
 # --- 8. SIGKILL during apply: one policy, whole -----------------------------------------
@@ -793,7 +807,7 @@ else
 	else
 		not_ok noxdp_native_refused \
 			"exit $rc (want 1, one line suggesting --mode generic, nothing left):" \
-			"$(cat "$TMP/err")" "$(ls -d "$LAB_BPFFS/picfw/$NOXDP_IF" "$RUN_DIR/$NOXDP_IF.policy" 2>/dev/null)"
+			"$(cat "$TMP/err")" "$(left_for "$NOXDP_IF")"
 	fi
 	pf attach "$NOXDP_IF" "$POL_A" --mode generic
 	rc=$?
@@ -806,8 +820,7 @@ else
 	check noxdp_generic_apply "$?" "apply on $NOXDP_IF failed" "$(cat "$TMP/err")"
 	pf detach "$NOXDP_IF"
 	rc=$?
-	if [[ $rc -eq 0 && ! -e $LAB_BPFFS/picfw/$NOXDP_IF && ! -e $RUN_DIR/$NOXDP_IF.policy ]] &&
-		! attached_xdp "$NOXDP_IF"; then
+	if [[ $rc -eq 0 ]] && ! left_for "$NOXDP_IF" >/dev/null && ! attached_xdp "$NOXDP_IF"; then
 		ok noxdp_generic_detach
 	else
 		not_ok noxdp_generic_detach "detach exited $rc, or pins, XDP or policy copy left" \
@@ -824,9 +837,9 @@ noxdp=$NOXDP_IF
 cleanup
 left=()
 ip netns list | grep -qE "^($ns_edge|$ns_net)( |$)" && left+=("namespaces")
-[[ -e $LAB_BPFFS/picfw/$LAB_IFACE ]] && left+=("$LAB_BPFFS/picfw/$LAB_IFACE")
-[[ -e $LAB_BPFFS/picfw/$noxdp ]] && left+=("$LAB_BPFFS/picfw/$noxdp")
-[[ -e $RUN_DIR/$LAB_IFACE.policy ]] && left+=("$RUN_DIR/$LAB_IFACE.policy")
+for f in $(left_for "$LAB_IFACE") $(left_for "$noxdp"); do
+	left+=("$f")
+done
 for pid in "${pids[@]}"; do
 	kill -0 "$pid" 2>/dev/null && left+=("process $pid")
 done
