@@ -52,7 +52,10 @@ CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_pr
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
 	user/netlink.c user/tc.c user/ifaddr.c
-CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c)
+# The service room (picfw run) and what it links: sd_notify from libsystemd.
+SVC_SRCS  := user/service.c
+LDLIBS_SVC := -lsystemd
+CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c) $(SVC_SRCS)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -113,12 +116,12 @@ $(BUILD)/hooks/user/%.o: user/%.c Makefile | $(BUILD)/picfw.skel.h
 
 $(BUILD)/picfw: $(CLI_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) $(LDLIBS_SVC) -o $@
 
 # The CLI with the test hooks, for the tests that inject faults through it.
 $(BUILD)/picfw-test: $(CLI_OBJS) $(TEST_LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) $(LDLIBS_SVC) -o $@
 
 $(BUILD)/tests/%.o: tests/unit/%.c Makefile | $(BUILD)/picfw.skel.h
 	$(call msg,CC,$@)

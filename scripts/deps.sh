@@ -15,6 +15,8 @@ PACKAGES=(
 	libcmocka-dev                    # unit and datapath tests
 	iproute2 jq                      # namespaces, veth, JSON in the end-to-end tests
 	clang-tidy cppcheck valgrind     # make lint, make valgrind (CI runs both)
+	libsystemd-dev                   # sd_notify for picfw run (Type=notify units)
+	systemd man-db                   # systemd-analyze verify, man -l: the install tests
 )
 if [ "${1:-}" = bench ]; then
 	PACKAGES+=(xdp-tools nftables gnuplot-nox) # xdp-filter and nft, the peers; the plot

@@ -526,3 +526,24 @@ int picfw_detach(const char *ifname)
 	}
 	return 0;
 }
+
+int picfw_link_ifindex(const char *ifname)
+{
+	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	if (pin_dir(ifname, dir, sizeof(dir)))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	return info.type == BPF_LINK_TYPE_XDP ? (int)info.xdp.ifindex : 0;
+}

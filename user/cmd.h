@@ -28,6 +28,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* The command named name in main.c's table, or NULL. */
