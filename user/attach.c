@@ -501,9 +501,10 @@ int picfw_detach(const char *ifname)
 	if (!maps_open_pinned(ifname, &m)) {
 		struct picfw_ctl ctl;
 		struct picfw_meta meta;
-		int ifindex = (int)if_nametoindex(ifname);
+		int ifindex = (int)if_nametoindex(ifname), linked = picfw_link_ifindex(ifname);
 
-		if (ifindex && !maps_read_ctl(&m, &ctl) &&
+		/* A defunct link's TC filter went with its interface, not on one of the same name. */
+		if (ifindex && (linked < 0 || linked == ifindex) && !maps_read_ctl(&m, &ctl) &&
 		    !maps_read_meta(&m, ctl.active & 1, &meta) && meta.tc_attached)
 			tc_detach(ifname, ifindex, meta.tc_created_qdisc);
 		maps_close(&m);
