@@ -73,7 +73,7 @@ DP_TESTS   := $(patsubst tests/datapath/%.c,$(BUILD)/tests/%,$(wildcard tests/da
 TEST_TOOLS := $(BUILD)/tests/peer
 
 .DELETE_ON_ERROR:
-.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install
+.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install uninstall
 
 all: $(BUILD)/picfw
 
@@ -88,7 +88,8 @@ help:
 	@echo 'make lint       clang-tidy and cppcheck on user/ and bpf/'
 	@echo 'make valgrind   memcheck over the CLI on the test policies'
 	@echo 'make bench      benchmarks against the floor, xdp-filter and nftables (root)'
-	@echo 'make install    install picfw and its man page under $$(PREFIX) (/usr/local)'
+	@echo 'make install    picfw, units, man pages, completion, examples under $$(PREFIX) (/usr/local)'
+	@echo 'make uninstall  remove them (same PREFIX and DESTDIR)'
 	@echo 'make clean      remove build/ and build-asan/'
 
 deps:
@@ -168,10 +169,36 @@ test:
 test-unit test-datapath test-e2e: tests-build
 	$(Q)tests/run.sh $(BUILD) $(@:test-%=%)
 
-PREFIX ?= /usr/local
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd units
+# (ExecStart= names $(SBINDIR)), the man pages, bash completion, the example
+# policies. `make uninstall` with the same variables removes them again.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/picfw
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPLDIR   ?= $(PREFIX)/share/bash-completion/completions
+UNITS      := picfw@.service picfw-exporter.service
+EXAMPLES   := $(wildcard etc/*.policy etc/*/*.policy)
 install: $(BUILD)/picfw
-	install -D -m 0755 $(BUILD)/picfw $(DESTDIR)$(PREFIX)/sbin/picfw
-	install -D -m 0644 doc/picfw.8 $(DESTDIR)$(PREFIX)/share/man/man8/picfw.8
+	install -D -m 0755 $(BUILD)/picfw $(DESTDIR)$(SBINDIR)/picfw
+	install -D -m 0644 doc/picfw.8 $(DESTDIR)$(MANDIR)/man8/picfw.8
+	install -D -m 0644 doc/picfw.policy.5 $(DESTDIR)$(MANDIR)/man5/picfw.policy.5
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' etc/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -D -m 0644 etc/bash-completion/picfw $(DESTDIR)$(COMPLDIR)/picfw
+	for f in $(EXAMPLES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/$${f#etc/} || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/picfw $(DESTDIR)$(MANDIR)/man8/picfw.8 \
+		$(DESTDIR)$(MANDIR)/man5/picfw.policy.5 $(DESTDIR)$(COMPLDIR)/picfw \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
