@@ -37,14 +37,22 @@ static void journal_line(void)
 {
 	char out[sizeof(partial) + 8];
 	int n, prio = partial_prio;
+	size_t done = 0;
+	ssize_t w;
 
 	if (prio < 0)
 		prio = text_prio(partial, npartial);
 	n = snprintf(out, sizeof(out), "<%d>%.*s\n", prio, (int)npartial, partial);
-	/* Nowhere to tell that the journal is gone: the result is not looked at. */
-	if (n > 0)
-		n = (int)write(STDERR_FILENO, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out));
 	npartial = 0;
+	if (n <= 0)
+		return;
+	/* One write(2) per line, as journald reads a stream; nowhere to tell a failure. */
+	while (done < (size_t)n && done < sizeof(out)) {
+		w = write(STDERR_FILENO, out + done, (size_t)n - done);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
 }
 
 static ssize_t journal_write(void *cookie, const char *buf, size_t len)
@@ -73,16 +81,30 @@ static void journal_flush(void)
 		journal_line();
 }
 
+/* "DEV:INO" as systemd writes JOURNAL_STREAM: 0 and both numbers, or -1. */
+static int parse_journal_stream(const char *env, unsigned long long *dev, unsigned long long *ino)
+{
+	char *end;
+
+	if (!env)
+		return -1;
+	*dev = strtoull(env, &end, 10);
+	if (end == env || *end != ':')
+		return -1;
+	env = end + 1;
+	*ino = strtoull(env, &end, 10);
+	return end == env || *end ? -1 : 0;
+}
+
 void log_detect_journal(void)
 {
 	static const cookie_io_functions_t io = { .write = journal_write };
 	unsigned long long dev, ino;
-	const char *env = getenv("JOURNAL_STREAM");
 	struct stat st;
 	FILE *f;
 
-	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) ||
-	    st.st_dev != dev || st.st_ino != ino)
+	if (parse_journal_stream(getenv("JOURNAL_STREAM"), &dev, &ino) ||
+	    fstat(STDERR_FILENO, &st) || st.st_dev != dev || st.st_ino != ino)
 		return;
 	f = fopencookie(NULL, "w", io);
 	if (!f)

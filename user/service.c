@@ -137,8 +137,9 @@ static void forget_good(struct service *s)
 	s->have_good = 0;
 }
 
-/* Keep p, img and real (taken over) as the last good policy. */
-static void keep_good(struct service *s, struct policy *p, struct policy_image *img, char *real)
+/* Keep p, img and real as the last good policy: what they own is taken over. */
+static void keep_good(struct service *s, const struct policy *p, const struct policy_image *img,
+		      char *real)
 {
 	forget_good(s);
 	s->good = *p;
