@@ -15,6 +15,8 @@ n=0
 
 ok() { n=$((n + 1)); echo "ok $n - test_cli_man_$1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - test_cli_man_$1"; shift; printf '# %s\n' "$@"; }
+# check NAME RC [DIAGNOSTIC...]: ok if RC is 0.
+check() { local name=$1 rc=$2; shift 2; if [[ $rc -eq 0 ]]; then ok "$name"; else not_ok "$name" "$@"; fi; }
 
 if [[ ! -x $PICFW ]]; then
 	not_ok all "$PICFW is missing: make"
@@ -28,26 +30,28 @@ text=$(MANWIDTH=200 man -l "$MAN" 2>/dev/null | col -b)
 
 # The commands, from `picfw help`: the lines after "Commands:" up to a blank one.
 mapfile -t cmds < <("$PICFW" help | sed -n '/^Commands:/,/^$/p' | awk 'NF && !/^Commands:/ {print $1}')
-[[ ${#cmds[@]} -ge 8 ]] && ok help_lists_commands || not_ok help_lists_commands "${cmds[*]}"
+[[ ${#cmds[@]} -ge 8 ]]
+check help_lists_commands $? "${cmds[*]}"
 
 declare -A accepted=([--version]=1 [--help]=1 [--verbose]=1)
 for c in "${cmds[@]}"; do
-	grep -qE "^ +picfw $c( |$)" <<<"$text" && ok "man_synopsis_has_$c" ||
-		not_ok "man_synopsis_has_$c" "picfw(8) has no 'picfw $c' in its SYNOPSIS"
-	grep -qw "$c" "$COMPL" && ok "completion_has_$c" || not_ok "completion_has_$c"
+	grep -qE "^ +picfw $c( |$)" <<<"$text"
+	check "man_synopsis_has_$c" $? "picfw(8) has no 'picfw $c' in its SYNOPSIS"
+	grep -qw "$c" "$COMPL"
+	check "completion_has_$c" $?
 	help=$("$PICFW" "$c" --help 2>&1)
 	rc=$?
-	[[ $rc -eq 0 && $help == "Usage: picfw "* ]] && ok "help_of_$c" ||
-		not_ok "help_of_$c" "exit $rc" "$help"
+	[[ $rc -eq 0 && $help == "Usage: picfw "* ]]
+	check "help_of_$c" $? "exit $rc" "$help"
 	# Option lines: "  -X, --long[ ARG]  text".
 	mapfile -t opts < <(sed -nE 's/^  -[a-zA-Z], (--[a-z-]+).*/\1/p' <<<"$help")
 	for o in "${opts[@]}"; do
 		accepted[$o]=1
 		[[ $o == --help || $o == --verbose ]] && continue
-		grep -qF -- "$o" <<<"$text" && ok "man_has_${c}_$o" ||
-			not_ok "man_has_${c}_$o" "picfw(8) does not mention $o of '$c'"
-		grep -qF -- "$o" "$COMPL" && ok "completion_has_${c}_$o" ||
-			not_ok "completion_has_${c}_$o"
+		grep -qF -- "$o" <<<"$text"
+		check "man_has_${c}_$o" $? "picfw(8) does not mention $o of '$c'"
+		grep -qF -- "$o" "$COMPL"
+		check "completion_has_${c}_$o" $?
 		# The option is really accepted: with --help after it, the usage, exit 0.
 		arg=
 		grep -qE "^  -[a-zA-Z], $o [A-Z]" <<<"$help" && arg=native
@@ -63,13 +67,13 @@ done
 mapfile -t man_cmds < <(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$text" |
 	sed -nE 's/^ +picfw ([a-z]+)( .*)?$/\1/p' | sort -u)
 for c in "${man_cmds[@]}"; do
-	printf '%s\n' "${cmds[@]}" | grep -qx "$c" && ok "man_command_${c}_exists" ||
-		not_ok "man_command_${c}_exists" "picfw(8) names 'picfw $c', picfw has no such command"
+	printf '%s\n' "${cmds[@]}" | grep -qx "$c"
+	check "man_command_${c}_exists" $? "picfw(8) names 'picfw $c', picfw has no such command"
 done
 mapfile -t man_opts < <(grep -oE -- '(^|[^a-z-])--[a-z][a-z-]+' <<<"$text" | sed -E 's/^[^-]//' | sort -u)
 for o in "${man_opts[@]}"; do
-	[[ -n ${accepted[$o]:-} ]] && ok "man_option_${o#--}_accepted" ||
-		not_ok "man_option_${o#--}_accepted" "picfw(8) names $o, which no command accepts"
+	[[ -n ${accepted[$o]:-} ]]
+	check "man_option_${o#--}_accepted" $? "picfw(8) names $o, which no command accepts"
 done
 echo "# $((n - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]

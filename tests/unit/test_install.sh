@@ -12,6 +12,8 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - test_install_$1"; }
 skip() { n=$((n + 1)); echo "ok $n - test_install_$1 # SKIP $2"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - test_install_$1"; shift; printf '# %s\n' "$@" | head -20; }
+# check NAME RC [DIAGNOSTIC...]: ok if RC is 0.
+check() { local name=$1 rc=$2; shift 2; if [[ $rc -eq 0 ]]; then ok "$name"; else not_ok "$name" "$@"; fi; }
 
 D=$(mktemp -d /tmp/p10-install.XXXXXX) || exit 1
 trap 'rm -rf -- "$D"' EXIT
@@ -23,12 +25,13 @@ ok make_install
 for f in usr/sbin/picfw usr/share/man/man8/picfw.8 usr/share/man/man5/picfw.policy.5 \
 	usr/lib/systemd/system/picfw@.service usr/lib/systemd/system/picfw-exporter.service \
 	usr/share/bash-completion/completions/picfw usr/share/doc/picfw/examples/pic.policy; do
-	[[ -s $D/$f ]] && ok "installs_${f##*/}" || not_ok "installs_${f##*/}" "$D/$f is missing"
+	[[ -s $D/$f ]]
+	check "installs_${f##*/}" $? "$D/$f is missing"
 done
 [[ -x $D/usr/sbin/picfw ]] && "$D/usr/sbin/picfw" --version >/dev/null
-[[ $? -eq 0 ]] && ok binary_runs || not_ok binary_runs
+check binary_runs $?
 grep -q '^ExecStart=/usr/sbin/picfw run %i /etc/picfw/%i.policy$' "$D/usr/lib/systemd/system/picfw@.service"
-[[ $? -eq 0 ]] && ok unit_names_prefix || not_ok unit_names_prefix "$(grep ExecStart "$D"/usr/lib/systemd/system/*)"
+check unit_names_prefix $? "$(grep ExecStart "$D"/usr/lib/systemd/system/*)"
 
 if command -v man >/dev/null; then
 	for page in man8/picfw.8 man5/picfw.policy.5; do
@@ -53,29 +56,32 @@ if command -v systemd-analyze >/dev/null; then
 		>"$U/picfw-exporter.service"
 	out=$(systemd-analyze verify --man=no "$U/picfw@p10-eth0.service" "$U/picfw-exporter.service" 2>&1)
 	rc=$?
-	[[ $rc -eq 0 && -z $out ]] && ok systemd_analyze_verify || not_ok systemd_analyze_verify "exit $rc" "$out"
+	[[ $rc -eq 0 && -z $out ]]
+	check systemd_analyze_verify $? "exit $rc" "$out"
 	# And it fails on a broken unit: the check can fail.
 	sed 's/^Type=notify$/Type=nonsense/' "$U/picfw@p10-eth0.service" >"$U/picfw@p10-bad.service"
 	# (verify exits 0 on a bad setting, but says so: its silence is what passes above)
 	out=$(systemd-analyze verify --man=no "$U/picfw@p10-bad.service" 2>&1)
-	[[ $out == *nonsense* ]] && ok systemd_analyze_catches_a_bad_unit ||
-		not_ok systemd_analyze_catches_a_bad_unit "$out"
-	grep -q '^ProtectKernelTunables' "$U/picfw@p10-eth0.service" &&
-		not_ok no_protect_kernel_tunables "it makes /sys/fs/bpf read-only" ||
-		ok no_protect_kernel_tunables
+	[[ $out == *nonsense* ]]
+	check systemd_analyze_catches_a_bad_unit $? "$out"
+	! grep -q '^ProtectKernelTunables' "$U/picfw@p10-eth0.service"
+	check no_protect_kernel_tunables $? "it makes /sys/fs/bpf read-only"
 else
 	skip systemd_analyze_verify "systemd-analyze is missing (scripts/deps.sh installs systemd)"
 fi
 
 out=$(bash -c "source '$D/usr/share/bash-completion/completions/picfw' &&
 	COMP_WORDS=(picfw r); COMP_CWORD=1; _picfw; echo \${COMPREPLY[*]}" 2>&1)
-[[ $out == run ]] && ok completion_commands || not_ok completion_commands "$out"
+[[ $out == run ]]
+check completion_commands $? "$out"
 out=$(bash -c "source '$D/usr/share/bash-completion/completions/picfw' &&
 	COMP_WORDS=(picfw run --d); COMP_CWORD=2; _picfw; echo \${COMPREPLY[*]}" 2>&1)
-[[ $out == --detach-on-exit ]] && ok completion_options || not_ok completion_options "$out"
+[[ $out == --detach-on-exit ]]
+check completion_options $? "$out"
 
 make -C "$ROOT" --no-print-directory BUILD="$BUILD" DESTDIR="$D" PREFIX=/usr uninstall >/dev/null 2>&1
 left=$(find "$D/usr" -type f 2>/dev/null)
-[[ -z $left ]] && ok uninstall_removes_all || not_ok uninstall_removes_all "$left"
+[[ -z $left ]]
+check uninstall_removes_all $? "$left"
 echo "# $((n - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]
