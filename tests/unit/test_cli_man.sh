@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 # Every command and option picfw accepts (its option tables, as `picfw help`
 # and `picfw COMMAND --help` print them) appears in picfw(8) and in the bash
-# completion, and every command and option picfw(8) names is one picfw accepts.
+# completion, and every command and option picfw(8) names is one picfw accepts;
+# every statement of the policy language has its entry in picfw.policy(5).
 # Usage: tests/unit/test_cli_man.sh BUILD_DIR
 set -u
 BUILD=${1:?usage: $0 BUILD_DIR}
@@ -74,6 +75,16 @@ mapfile -t man_opts < <(grep -oE -- '(^|[^a-z-])--[a-z][a-z-]+' <<<"$text" | sed
 for o in "${man_opts[@]}"; do
 	[[ -n ${accepted[$o]:-} ]]
 	check "man_option_${o#--}_accepted" $? "picfw(8) names $o, which no command accepts"
+done
+# Every statement the parser takes (user/policy_statements.c) has its entry in picfw.policy(5).
+ptext=$(MANWIDTH=200 man -l "$ROOT/doc/picfw.policy.5" 2>/dev/null | col -b)
+mapfile -t stmts < <(grep -oE 'if \(tok_is\(line \+ i, w - i, "[a-z-]+"\)\)$' "$ROOT/user/policy_statements.c" |
+	sed -E 's/.*"([a-z-]+)".*/\1/' | sort -u)
+[[ ${#stmts[@]} -ge 5 ]]
+check policy_statements_found $? "${stmts[*]}"
+for st in "${stmts[@]}"; do
+	grep -qE "^ {7}$st( |$)" <<<"$ptext"
+	check "policy_man_has_statement_$st" $? "picfw.policy(5) has no entry for '$st'"
 done
 echo "# $((n - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]
