@@ -40,6 +40,9 @@ struct cmd_choice {
 	int value;
 };
 
+/* --mode of attach and run: native or generic (enum picfw_xdp_mode). */
+extern const struct cmd_choice cmd_xdp_modes[];
+
 /*
  * One option of a command: its getopt_long entry and its lines of usage. A
  * flag stores `value` in *dest; an option with an argument stores the value

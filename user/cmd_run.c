@@ -6,18 +6,15 @@
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct cmd_choice modes[] = {
-		{ "native", XDP_ATTACH_NATIVE },
-		{ "generic", XDP_ATTACH_GENERIC },
-		{ NULL },
-	};
 	int mode = XDP_ATTACH_NATIVE, detach = 0;
 	const struct cmd_opt opts[] = {
-		{ 'm', "mode", "MODE", "native (the default) or generic, when run attaches", &mode, 0,
-		  modes },
-		{ 'd', "detach-on-exit", NULL, "detach the filter when the service stops\n"
-		  "(by default it stays attached and enforcing)", &detach, 1 },
-		{ 0 },
+	    {'m', "mode", "MODE", "native (the default) or generic, when run attaches", &mode, 0,
+	     cmd_xdp_modes},
+	    {'d', "detach-on-exit", NULL,
+	     "detach the filter when the service stops\n"
+	     "(by default it stays attached and enforcing)",
+	     &detach, 1},
+	    {0},
 	};
 	struct service_opts o;
 	int ret;
@@ -30,7 +27,9 @@ int cmd_run(int argc, char **argv)
 		return ret;
 	if (cmd_need_caps("run"))
 		return EXIT_FAIL;
-	o = (struct service_opts){ .ifname = argv[optind], .policy = argv[optind + 1],
-				   .mode = (enum picfw_xdp_mode)mode, .detach_on_exit = detach };
+	o = (struct service_opts){.ifname = argv[optind],
+				  .policy = argv[optind + 1],
+				  .mode = (enum picfw_xdp_mode)mode,
+				  .detach_on_exit = detach};
 	return service_run(&o) ? EXIT_FAIL : EXIT_OK;
 }

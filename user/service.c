@@ -52,14 +52,14 @@ struct service {
 	char dir[PATH_MAX];  /* its directory, watched */
 	const char *base;    /* its name in dir */
 	int sig_fd, ino_fd, nl_fd, wd;
-	int ifindex;        /* the interface the filter is on; 0: waiting for it */
-	int pending;        /* the file changed: apply at deadline */
-	double deadline;    /* monotonic ms */
-	int gone_logged;    /* the file's deletion was told */
+	int ifindex;	 /* the interface the filter is on; 0: waiting for it */
+	int pending;	 /* the file changed: apply at deadline */
+	double deadline; /* monotonic ms */
+	int gone_logged; /* the file's deletion was told */
 	unsigned applied, refused;
 	unsigned long long generation;
 	unsigned rows;
-	/* The last policy that applied (or attached): for an attach after the interface comes back. */
+	/* The last policy applied or attached: attached again when the interface comes back. */
 	struct policy good;
 	struct policy_image good_img;
 	char *good_real;
@@ -92,10 +92,12 @@ static void record_outcome(struct service *s, int ok)
 static void notify_ready(const struct service *s)
 {
 	if (s->ifindex)
-		sd_notifyf(0, "READY=1\nSTATUS=%s: generation %llu, %u rows; %u applied, %u refused",
+		sd_notifyf(0,
+			   "READY=1\nSTATUS=%s: generation %llu, %u rows; %u applied, %u refused",
 			   s->o->ifname, s->generation, s->rows, s->applied, s->refused);
 	else
-		sd_notifyf(0, "READY=1\nSTATUS=%s: waiting for the interface; %u applied, %u refused",
+		sd_notifyf(0,
+			   "READY=1\nSTATUS=%s: waiting for the interface; %u applied, %u refused",
 			   s->o->ifname, s->applied, s->refused);
 }
 
@@ -176,9 +178,9 @@ static int attach_good(struct service *s, int ifindex)
 	s->ifindex = ifindex;
 	iface_warn_unprotected("run", s->o->ifname, &s->good);
 	note_generation(s);
-	pr_info("picfw run: attached %s to %s (%s XDP): generation %llu, %u rows\n",
-		s->good_real, s->o->ifname,
-		s->o->mode == XDP_ATTACH_GENERIC ? "generic" : "native", s->generation, s->rows);
+	pr_info("picfw run: attached %s to %s (%s XDP): generation %llu, %u rows\n", s->good_real,
+		s->o->ifname, s->o->mode == XDP_ATTACH_GENERIC ? "generic" : "native",
+		s->generation, s->rows);
 	return 0;
 }
 
@@ -201,8 +203,9 @@ static int apply_file(struct service *s, const char *why)
 	if (load_policy("run", s->path, &real, &p, &img)) {
 		record_outcome(s, 0);
 		if (s->ifindex)
-			pr_warn("picfw run: %s refused (see above); generation %llu keeps enforcing "
-				"on %s\n", s->path, s->generation, s->o->ifname);
+			pr_warn("picfw run: %s refused (see above); generation %llu keeps "
+				"enforcing on %s\n",
+				s->path, s->generation, s->o->ifname);
 		else
 			pr_warn("picfw run: %s refused (see above)\n", s->path);
 		notify_ready(s);
@@ -240,8 +243,8 @@ static int apply_file(struct service *s, const char *why)
 	s->generation = res.generation;
 	s->rows = (unsigned)s->good.nrows;
 	pr_info("picfw run: applied %s to %s: generation %llu, %u rows (%u kept, %u added, "
-		"%u removed)\n", s->path, s->o->ifname, s->generation, s->rows, res.kept, res.added,
-		res.removed);
+		"%u removed)\n",
+		s->path, s->o->ifname, s->generation, s->rows, res.kept, res.added, res.removed);
 	notify_ready(s);
 	return 0;
 }
@@ -273,12 +276,14 @@ static int start(struct service *s, int ifindex)
 	s->ifindex = ifindex;
 	s->generation = meta.generation;
 	s->rows = meta.nrows;
-	pr_info("picfw run: adopting the filter attached to %s: generation %llu, %u rows, from %s\n",
-		s->o->ifname, s->generation, s->rows, meta.policy_path);
+	pr_info(
+	    "picfw run: adopting the filter attached to %s: generation %llu, %u rows, from %s\n",
+	    s->o->ifname, s->generation, s->rows, meta.policy_path);
 	if (load_policy("run", s->path, &real, &p, &img)) {
 		record_outcome(s, 0);
-		pr_warn("picfw run: %s refused (see above); generation %llu keeps enforcing on %s\n",
-			s->path, s->generation, s->o->ifname);
+		pr_warn(
+		    "picfw run: %s refused (see above); generation %llu keeps enforcing on %s\n",
+		    s->path, s->generation, s->o->ifname);
 		return 0;
 	}
 	digest = image_digest(&img);
@@ -333,7 +338,8 @@ static void file_settled(struct service *s)
 	if (stat(s->path, &st) && errno == ENOENT) {
 		if (!s->gone_logged)
 			pr_warn("picfw run: %s was deleted; the policy in force stays (generation "
-				"%llu)\n", s->path, s->generation);
+				"%llu)\n",
+				s->path, s->generation);
 		s->gone_logged = 1;
 		return;
 	}
@@ -352,8 +358,10 @@ static void read_inotify(struct service *s)
 		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_IGNORED) {
-				pr_warn("picfw run: %s is gone; the file is no longer followed (SIGHUP "
-					"still applies it)\n", s->dir);
+				pr_warn(
+				    "picfw run: %s is gone; the file is no longer followed (SIGHUP "
+				    "still applies it)\n",
+				    s->dir);
 				s->wd = -1;
 				continue;
 			}
@@ -393,7 +401,7 @@ static int read_signal(struct service *s)
 
 static int open_fds(struct service *s, sigset_t *old)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -407,8 +415,9 @@ static int open_fds(struct service *s, sigset_t *old)
 	s->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (s->ino_fd < 0)
 		return -errno;
-	s->wd = inotify_add_watch(s->ino_fd, s->dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
-							   IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+	s->wd = inotify_add_watch(s->ino_fd, s->dir,
+				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
+				      IN_MOVED_FROM | IN_ONLYDIR);
 	if (s->wd < 0)
 		return -errno;
 	/* Without link events the interface is still polled each SERVICE_POLL_MS. */
@@ -418,8 +427,9 @@ static int open_fds(struct service *s, sigset_t *old)
 		s->nl_fd = -1;
 	}
 	if (s->nl_fd < 0)
-		pr_warn("picfw run: warning: no rtnetlink link events (%s); polling %s each %d ms\n",
-			strerror(errno), s->o->ifname, SERVICE_POLL_MS);
+		pr_warn(
+		    "picfw run: warning: no rtnetlink link events (%s); polling %s each %d ms\n",
+		    strerror(errno), s->o->ifname, SERVICE_POLL_MS);
 	return 0;
 }
 
@@ -450,9 +460,9 @@ static int split_path(struct service *s, const char *policy)
 static int loop(struct service *s)
 {
 	struct pollfd fds[3] = {
-		{ .fd = s->sig_fd, .events = POLLIN },
-		{ .fd = s->ino_fd, .events = POLLIN },
-		{ .fd = s->nl_fd, .events = POLLIN },
+	    {.fd = s->sig_fd, .events = POLLIN},
+	    {.fd = s->ino_fd, .events = POLLIN},
+	    {.fd = s->nl_fd, .events = POLLIN},
 	};
 	double now;
 	int timeout, n;
@@ -480,7 +490,7 @@ static int loop(struct service *s)
 
 int service_run(const struct service_opts *o)
 {
-	struct service s = { .o = o, .sig_fd = -1, .ino_fd = -1, .nl_fd = -1, .wd = -1 };
+	struct service s = {.o = o, .sig_fd = -1, .ino_fd = -1, .nl_fd = -1, .wd = -1};
 	sigset_t old;
 	int ret, ifindex;
 
