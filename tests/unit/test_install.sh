@@ -17,7 +17,10 @@ check() { local name=$1 rc=$2; shift 2; if [[ $rc -eq 0 ]]; then ok "$name"; els
 
 D=$(mktemp -d /tmp/p10-install.XXXXXX) || exit 1
 trap 'rm -rf -- "$D"' EXIT
-if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$BUILD" DESTDIR="$D" PREFIX=/usr install 2>&1); then
+# The build it was given, as it was built: a sanitizer build stays one.
+MK=(make -C "$ROOT" --no-print-directory BUILD="$BUILD" DESTDIR="$D" PREFIX=/usr)
+nm -u "$BUILD/picfw" 2>/dev/null | grep -q __asan_init && MK+=(SANITIZE=1)
+if ! out=$("${MK[@]}" install 2>&1); then
 	not_ok make_install "$out"
 	exit 1
 fi
@@ -79,7 +82,7 @@ out=$(bash -c "source '$D/usr/share/bash-completion/completions/picfw' &&
 [[ $out == --detach-on-exit ]]
 check completion_options $? "$out"
 
-make -C "$ROOT" --no-print-directory BUILD="$BUILD" DESTDIR="$D" PREFIX=/usr uninstall >/dev/null 2>&1
+"${MK[@]}" uninstall >/dev/null 2>&1
 left=$(find "$D/usr" -type f 2>/dev/null)
 [[ -z $left ]]
 check uninstall_removes_all $? "$left"
