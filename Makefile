@@ -53,7 +53,10 @@ CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_pr
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
 	user/netlink.c user/tc.c user/ifaddr.c user/exporter.c
-CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c)
+# The service room (picfw run) and what it links: sd_notify from libsystemd.
+SVC_SRCS  := user/service.c
+LDLIBS_SVC := -lsystemd
+CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c) $(SVC_SRCS)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -71,14 +74,15 @@ DP_TESTS   := $(patsubst tests/datapath/%.c,$(BUILD)/tests/%,$(wildcard tests/da
 TEST_TOOLS := $(BUILD)/tests/peer
 
 .DELETE_ON_ERROR:
-.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install \
+.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install uninstall \
 	build-deps test-deps
 
 # What the build needs, as PACKAGE:FILE (an absolute path, or a command on
 # PATH or in /usr/sbin). A missing one stops `make` with the packages to
 # install, not with a compiler error about bpf/bpf_helpers.h.
 BUILD_DEPS := clang:$(CLANG) bpftool:$(BPFTOOL) libbpf-dev:/usr/include/bpf/bpf_helpers.h \
-	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h
+	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h \
+	libmicrohttpd-dev:/usr/include/microhttpd.h libsystemd-dev:/usr/include/systemd/sd-daemon.h
 TEST_DEPS  := libcmocka-dev:/usr/include/cmocka.h
 define check_deps
 	@missing=; for d in $(1); do p=$${d%%:*}; f=$${d#*:}; \
@@ -104,7 +108,8 @@ help:
 	@echo 'make lint       clang-tidy and cppcheck on user/ and bpf/'
 	@echo 'make valgrind   memcheck over the CLI on the test policies'
 	@echo 'make bench      benchmarks against the floor, xdp-filter and nftables (root)'
-	@echo 'make install    install picfw and its man page under $$(PREFIX) (/usr/local)'
+	@echo 'make install    picfw, units, man pages, completion, examples under $$(PREFIX) (/usr/local)'
+	@echo 'make uninstall  remove them (same PREFIX and DESTDIR)'
 	@echo 'make deps       install the Debian 12 packages the build and tests need (root)'
 	@echo 'make clean      remove build/ and build-asan/'
 
@@ -139,12 +144,12 @@ $(BUILD)/hooks/user/%.o: user/%.c Makefile | $(BUILD)/picfw.skel.h
 
 $(BUILD)/picfw: $(CLI_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) $(LDLIBS_SVC) -o $@
 
 # The CLI with the test hooks, for the tests that inject faults through it.
 $(BUILD)/picfw-test: $(CLI_OBJS) $(TEST_LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS_BPF) $(LDLIBS_SVC) -o $@
 
 $(BUILD)/tests/%.o: tests/unit/%.c Makefile | $(BUILD)/picfw.skel.h test-deps
 	$(call msg,CC,$@)
@@ -201,10 +206,36 @@ test:
 test-unit test-datapath test-e2e: tests-build
 	$(Q)tests/run.sh $(BUILD) $(@:test-%=%)
 
-PREFIX ?= /usr/local
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd units
+# (ExecStart= names $(SBINDIR)), the man pages, bash completion, the example
+# policies. `make uninstall` with the same variables removes them again.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/picfw
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPLDIR   ?= $(PREFIX)/share/bash-completion/completions
+UNITS      := picfw@.service picfw-exporter.service
+EXAMPLES   := $(wildcard etc/*.policy etc/*/*.policy)
 install: $(BUILD)/picfw
-	install -D -m 0755 $(BUILD)/picfw $(DESTDIR)$(PREFIX)/sbin/picfw
-	install -D -m 0644 doc/picfw.8 $(DESTDIR)$(PREFIX)/share/man/man8/picfw.8
+	install -D -m 0755 $(BUILD)/picfw $(DESTDIR)$(SBINDIR)/picfw
+	install -D -m 0644 doc/picfw.8 $(DESTDIR)$(MANDIR)/man8/picfw.8
+	install -D -m 0644 doc/picfw.policy.5 $(DESTDIR)$(MANDIR)/man5/picfw.policy.5
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' etc/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -D -m 0644 etc/bash-completion/picfw $(DESTDIR)$(COMPLDIR)/picfw
+	for f in $(EXAMPLES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/$${f#etc/} || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/picfw $(DESTDIR)$(MANDIR)/man8/picfw.8 \
+		$(DESTDIR)$(MANDIR)/man5/picfw.policy.5 $(DESTDIR)$(COMPLDIR)/picfw \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

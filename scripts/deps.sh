@@ -17,6 +17,8 @@ PACKAGES=(
 	clang-tidy cppcheck valgrind     # make lint, make valgrind (CI runs both)
 	libmicrohttpd-dev                # picfw exporter's HTTP server
 	prometheus curl                  # promtool check metrics/rules, scrapes in the tests
+	libsystemd-dev                   # sd_notify for picfw run (Type=notify units)
+	systemd man-db                   # systemd-analyze verify, man -l: the install tests
 )
 if [ "${1:-}" = bench ]; then
 	PACKAGES+=(xdp-tools nftables gnuplot-nox) # xdp-filter and nft, the peers; the plot

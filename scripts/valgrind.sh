@@ -76,6 +76,11 @@ vg 2 check
 vg 2 no-such-command
 vg 0 exporter --help
 vg 2 exporter --listen nonsense
+vg 0 run --help
+vg 2 run p10-x
+# Journal priorities (log.c): stderr (/dev/null here) named by JOURNAL_STREAM.
+JOURNAL_STREAM=$(stat -L -c '%d:%i' /dev/null) vg 1 check tests/fuzz/corpus/errors.policy
+JOURNAL_STREAM=$(stat -L -c '%d:%i' /dev/null) vg 2 no-such-command
 
 echo "valgrind: $runs runs, $bad not clean"
 [ "$bad" -eq 0 ]

@@ -45,6 +45,11 @@ for layer in "${layers[@]}"; do
 			[ -x "$t" ] || continue
 			run_one "$layer: $(basename "$t")" "$t"
 		done
+		# Shell tests of the layer (install, units, CLI against its man page).
+		for t in tests/"$layer"/test_*.sh; do
+			[ -f "$t" ] || continue
+			run_one "$layer: $(basename "$t")" bash "$t" "$build"
+		done
 		;;
 	e2e)
 		# Every script, each its own run (bash: no reliance on the exec bit).

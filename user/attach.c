@@ -501,9 +501,10 @@ int picfw_detach(const char *ifname)
 	if (!maps_open_pinned(ifname, &m)) {
 		struct picfw_ctl ctl;
 		struct picfw_meta meta;
-		int ifindex = (int)if_nametoindex(ifname);
+		int ifindex = (int)if_nametoindex(ifname), linked = picfw_link_ifindex(ifname);
 
-		if (ifindex && !maps_read_ctl(&m, &ctl) &&
+		/* A defunct link's TC filter went with its interface, not on one of the same name. */
+		if (ifindex && (linked < 0 || linked == ifindex) && !maps_read_ctl(&m, &ctl) &&
 		    !maps_read_meta(&m, ctl.active & 1, &meta) && meta.tc_attached)
 			tc_detach(ifname, ifindex, meta.tc_created_qdisc);
 		maps_close(&m);
@@ -525,4 +526,25 @@ int picfw_detach(const char *ifname)
 		return -ENOTEMPTY;
 	}
 	return 0;
+}
+
+int picfw_link_ifindex(const char *ifname)
+{
+	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	if (pin_dir(ifname, dir, sizeof(dir)))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	return info.type == BPF_LINK_TYPE_XDP ? (int)info.xdp.ifindex : 0;
 }

@@ -42,4 +42,11 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
  */
 int picfw_detach(const char *ifname);
 
+/*
+ * The ifindex picfw's pinned link on ifname is attached to: > 0; 0 when the
+ * link is defunct (its interface is gone, or it was detached); a negative
+ * errno when there is no readable link pin (-ENOENT: not attached).
+ */
+int picfw_link_ifindex(const char *ifname);
+
 #endif /* PICFW_ATTACH_H */

@@ -24,6 +24,12 @@
 #define CMD_MAX_OPTS 16 /* a command's own options, plus -h and -v */
 #define USAGE_COLUMN 21 /* where an option's help text starts */
 
+const struct cmd_choice cmd_xdp_modes[] = {
+	{ "native", XDP_ATTACH_NATIVE },
+	{ "generic", XDP_ATTACH_GENERIC },
+	{ NULL },
+};
+
 /* The options every command takes, after its own. */
 static const struct cmd_opt common_opts[] = {
 	{ 'h', "help", NULL, "this help" },

@@ -29,6 +29,7 @@ int cmd_status(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* The command named name in main.c's table, or NULL. */
@@ -39,6 +40,9 @@ struct cmd_choice {
 	const char *name;
 	int value;
 };
+
+/* --mode of attach and run: native or generic (enum picfw_xdp_mode). */
+extern const struct cmd_choice cmd_xdp_modes[];
 
 /*
  * One option of a command: its getopt_long entry and its lines of usage. A

@@ -12,15 +12,10 @@
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct cmd_choice modes[] = {
-		{ "native", XDP_ATTACH_NATIVE },
-		{ "generic", XDP_ATTACH_GENERIC },
-		{ NULL },
-	};
 	int mode = XDP_ATTACH_NATIVE;
 	const struct cmd_opt opts[] = {
 		{ 'm', "mode", "MODE", "native (the driver's XDP, the default) or generic (skb mode,\n"
-		  "any driver, slower)", &mode, 0, modes },
+		  "any driver, slower)", &mode, 0, cmd_xdp_modes },
 		{ 0 },
 	};
 	struct policy_image img;

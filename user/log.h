@@ -45,6 +45,16 @@ void log_vprint(enum log_level level, const char *fmt, va_list ap)
 #define pr_debug(...) log_print(LOG_DEBUG, __VA_ARGS__)
 
 /*
+ * When stderr is the journal (systemd's JOURNAL_STREAM names stderr's device
+ * and inode), start every line written to stderr with its syslog priority,
+ * as sd-daemon(3) describes: "<3>" for errors, "<4>" for warnings ("...:
+ * warning: ..."), "<6>" for info, "<7>" for debug. Lines written to stderr
+ * outside the funnel (the parser's FILE:LINE:COL diagnostics) are judged by
+ * their text: "error:" <3>, "warning:" <4>, else <6>. Else nothing changes.
+ */
+void log_detect_journal(void);
+
+/*
  * Route libbpf's messages through the funnel (libbpf_set_print), at the
  * levels above. In log_libbpf.c: the pure core does not link libbpf.
  */

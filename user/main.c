@@ -57,6 +57,15 @@ static const struct cmd cmds[] = {
 	  "other methods 405. Listens on 127.0.0.1:9724 unless --listen says otherwise\n"
 	  "(a non-loopback address is logged). Stops on SIGTERM or SIGINT; stopping it\n"
 	  "never touches the filter.\n" },
+	{ "run", cmd_run, "IFACE POLICY [--detach-on-exit]",
+	  "service: attach or adopt, then follow POLICY and IFACE",
+	  "Attaches POLICY to IFACE, or adopts the filter already attached (counters and\n"
+	  "flows kept), then applies POLICY again whenever it is written or renamed onto\n"
+	  "(inotify on its directory, 200 ms debounce) and on SIGHUP. A refused policy is\n"
+	  "logged with its errors and the previous one keeps enforcing; a deleted file\n"
+	  "is logged and changes nothing. IFACE gone: waits; back: attaches again.\n"
+	  "SIGTERM and SIGINT stop the service and leave the filter attached. Tells\n"
+	  "systemd (Type=notify) READY=1, RELOADING=1 and STATUS=; one log line per event.\n" },
 	{ "help", cmd_help, "[COMMAND]", "show this help, or a command's", "" },
 };
 
@@ -143,6 +152,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_route_libbpf();
+	log_detect_journal();
 	/* getopt names argv[0] in its messages: "picfw check: unrecognized option". */
 	snprintf(prog, sizeof(prog), "picfw %s", c->name);
 	argv[i] = prog;
