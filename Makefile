@@ -26,7 +26,7 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 CFLAGS   ?= -O2 -g
 PICFW_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -MMD -MP -DPICFW_VERSION='"$(VERSION)"'
-LDLIBS_BPF := -lbpf -lelf -lz
+LDLIBS_BPF := -lbpf -lelf -lz -lpcap
 ifeq ($(SANITIZE),1)
 PICFW_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -51,7 +51,7 @@ CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_pr
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
-	user/netlink.c user/tc.c user/ifaddr.c
+	user/netlink.c user/tc.c user/ifaddr.c user/droplog.c
 CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -84,6 +84,11 @@ static int store(const char *verb, const struct cmd_opt *opts, int k, const char
 	int value = o->value, j;
 	char names[128];
 
+	if (o->text) {
+		*o->text = arg;
+		stored[k] = 1;
+		return -1;
+	}
 	if (o->arg) {
 		for (j = 0; o->choices[j].name && strcmp(o->choices[j].name, arg); j++)
 			;

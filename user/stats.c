@@ -104,6 +104,8 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 		err = maps_read_counters(m, counters, s->reasons);
 	if (!err)
 		err = maps_read_events(m, s->events, s->flows, s->flow_sizes);
+	if (!err)
+		err = droplog_read_state(m, &s->droplog);
 	if (err)
 		return err;
 	/* The active generation's rows, in file order, with their slots' counters. */
@@ -171,6 +173,7 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 			(unsigned long long)ev[PICFW_EV_FLOW_EVICTIONS],
 			(unsigned long long)ev[PICFW_EV_FLOW_EXPIRED]);
 	}
+	droplog_print_state(f, &s->droplog);
 	if (audit)
 		fprintf(f, "\naudit mode: nothing is dropped; 'audit' lines count what enforce "
 			   "mode would drop.\n");
@@ -252,7 +255,9 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 				(unsigned long long)s->events[i * PICFW_EVENTS + e]);
 		fprintf(f, "}");
 	}
-	fprintf(f, "}}}\n");
+	fprintf(f, "}}");
+	droplog_json_state(f, &s->droplog);
+	fprintf(f, "}\n");
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
@@ -266,6 +271,20 @@ static void prom_label(FILE *f, const char *s)
 		else
 			fputc(*s, f);
 	}
+}
+
+/* `picfw log`'s samples lost to its rate limit or a full ring buffer. */
+static void prom_drop_log(FILE *f, const struct stats_snapshot *s)
+{
+	fprintf(f, "# HELP picfw_drop_log_lost_total Drop log samples lost, by cause "
+		   "(rate_limit, ring_full).\n");
+	fprintf(f, "# TYPE picfw_drop_log_lost_total counter\n");
+	fprintf(f, "picfw_drop_log_lost_total{interface=\"");
+	prom_label(f, s->ifname);
+	fprintf(f, "\",cause=\"rate_limit\"} %llu\n", (unsigned long long)s->droplog.lost_rate);
+	fprintf(f, "picfw_drop_log_lost_total{interface=\"");
+	prom_label(f, s->ifname);
+	fprintf(f, "\",cause=\"ring_full\"} %llu\n", (unsigned long long)s->droplog.lost_full);
 }
 
 void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
@@ -363,6 +382,7 @@ void stats_print_prometheus(FILE *f, const struct stats_snapshot *s)
 	fprintf(f, "picfw_audit_mode{interface=\"");
 	prom_label(f, s->ifname);
 	fprintf(f, "\"} %u\n", stats_mode(s) == PICFW_MODE_AUDIT);
+	prom_drop_log(f, s);
 }
 
 /* --- Flows ----------------------------------------------------------------------- */
