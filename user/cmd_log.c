@@ -39,16 +39,19 @@ static int number(const char *opt, const char *text, unsigned long long lo, unsi
 int cmd_log(int argc, char **argv)
 {
 	static struct cmd_choice reasons[PICFW_REASONS + 1];
-	const char *path = NULL, *count_text = NULL, *rate_text = NULL;
+	/* What -w, --count and --rate give, as given (cmd_parse stores them). */
+	struct {
+		const char *path, *count, *rate;
+	} arg = { NULL };
 	int json = 0, reason = -1, ret, i;
 	const struct cmd_opt opts[] = {
 		{ 'j', "json", NULL, "one JSON object per line", &json, 1 },
-		{ 'w', "write", "FILE", "write a pcap file; - for stdout", .text = &path },
+		{ 'w', "write", "FILE", "write a pcap file; - for stdout", .text = &arg.path },
 		{ 'r', "reason", "REASON", "only drops of this reason (no_match, malformed, ...)",
 		  &reason, 0, reasons },
-		{ 'c', "count", "N", "stop after N drops", .text = &count_text },
+		{ 'c', "count", "N", "stop after N drops", .text = &arg.count },
 		{ 'R', "rate", "N", "at most N samples per second per CPU (default 1000)",
-		  .text = &rate_text },
+		  .text = &arg.rate },
 		{ 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -63,21 +66,21 @@ int cmd_log(int argc, char **argv)
 	ret = cmd_parse("log", argc, argv, opts, 1, 1);
 	if (ret >= 0)
 		return ret;
-	if (path && json) {
+	if (arg.path && json) {
 		pr_warn("picfw log: --json and --write exclude each other\n");
 		return EXIT_USAGE;
 	}
-	if (count_text && number("count", count_text, 1, ~0ULL, &v))
+	if (arg.count && number("count", arg.count, 1, ~0ULL, &v))
 		return EXIT_USAGE;
-	o.count = count_text ? v : 0;
-	if (rate_text && number("rate", rate_text, 1, RATE_MAX, &v))
+	o.count = arg.count ? v : 0;
+	if (arg.rate && number("rate", arg.rate, 1, RATE_MAX, &v))
 		return EXIT_USAGE;
-	if (rate_text)
+	if (arg.rate)
 		o.rate = (uint32_t)v;
 	o.ifname = argv[optind];
 	o.reason = reason;
-	o.format = path ? DROPLOG_PCAP : json ? DROPLOG_JSON : DROPLOG_TEXT;
-	o.pcap_path = path;
+	o.format = arg.path ? DROPLOG_PCAP : json ? DROPLOG_JSON : DROPLOG_TEXT;
+	o.pcap_path = arg.path;
 	ret = cmd_ifname("log", o.ifname);
 	if (ret)
 		return ret;
@@ -101,8 +104,8 @@ int cmd_log(int argc, char **argv)
 		return EXIT_OK;
 	if (ret)
 		return cmd_fail("log", "reading the drop log of %s: %s", o.ifname, strerror(-ret));
-	if (path)
+	if (arg.path)
 		pr_info("picfw log: %llu drops written to %s\n", (unsigned long long)written,
-			strcmp(path, "-") ? path : "stdout");
+			strcmp(arg.path, "-") ? arg.path : "stdout");
 	return EXIT_OK;
 }

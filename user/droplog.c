@@ -103,7 +103,7 @@ void droplog_print_state(FILE *f, const struct droplog_state *st)
 	else
 		fprintf(f, "off");
 	fprintf(f, "; lost %llu (rate limit %llu, ring full %llu)\n",
-		(unsigned long long)(st->lost_rate + st->lost_full),
+		(unsigned long long)st->lost_rate + st->lost_full,
 		(unsigned long long)st->lost_rate, (unsigned long long)st->lost_full);
 }
 
@@ -230,9 +230,9 @@ static int is_icmp(const struct picfw_drop_record *r)
 
 static void addr_of(const struct picfw_drop_record *r, const uint8_t *a, char *buf, size_t len)
 {
-	if (r->family != 4 && r->family != 6)
-		snprintf(buf, len, "?");
-	else if (!inet_ntop(r->family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len))
+	int known = r->family == 4 || r->family == 6;
+
+	if (!known || !inet_ntop(r->family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 }
 
