@@ -48,7 +48,7 @@ static const struct cmd cmds[] = {
 	  "replies arrive: transport, remote and local address and port, the row that\n"
 	  "created the flow (its replies count there), TCP state, age, idle time and\n"
 	  "time left before the flow's timeout.\n" },
-	{ "log", cmd_log, "IFACE [--json] [-w FILE|-] [--reason R] [--count N]",
+	{ "log", cmd_log, "IFACE [--json | -w FILE|-] [OPTIONS]",
 	  "show sampled drops: text, JSON lines or pcap",
 	  "While it runs, the XDP program samples what it drops (and, in audit mode, what\n"
 	  "it would drop) into a ring buffer: time, reason, addresses, ports, transport,\n"
