@@ -865,7 +865,12 @@ __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct pa
 	if (!pkt || !lc || !st)
 		return 0;
 	until = lc->lease_until;
-	now = bpf_ktime_get_ns();
+	/*
+	 * The coarse clock (a jiffy behind at most, no clock source read) is
+	 * enough for a 3 s lease and 1 s windows, and cheap in a flood; the
+	 * record itself gets the precise time.
+	 */
+	now = bpf_ktime_get_coarse_ns();
 	if ((__s64)(now - until) >= 0) {
 		/* A reader gone without a word (SIGKILL): the log is off from now on. */
 		__sync_val_compare_and_swap(&lc->lease_until, until, 0);
@@ -886,7 +891,7 @@ __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct pa
 		return 0;
 	}
 	len = bpf_xdp_get_buff_len(ctx); /* the whole frame, fragments of a multi-buffer one too */
-	rec->time = now;
+	rec->time = bpf_ktime_get_ns();
 	rec->frame_len = len;
 	rec->reason = reason;
 	rec->audit = audit;
@@ -928,7 +933,7 @@ static __always_inline int drop(struct xdp_md *ctx, const struct packet *pkt,
 	int audit = cfg->mode == PICFW_MODE_AUDIT;
 
 	count_reason(audit ? PICFW_REASONS + reason : reason, bytes);
-	if (droplog_on())
+	if (__builtin_expect(droplog_on(), 0))
 		droplog_sample(ctx, pkt, reason, audit);
 	return audit ? XDP_PASS : XDP_DROP;
 }

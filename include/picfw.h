@@ -404,14 +404,15 @@ struct picfw_meta {
 
 /* picfw_droplog_ctl[0], written by the reader. */
 struct picfw_droplog_ctl {
-	__u64 lease_until; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) the log runs until; 0: off */
+	__u64 lease_until; /* CLOCK_MONOTONIC time the log runs until (the program reads the
+			    * coarse clock, a jiffy late at most); 0: off */
 	__u32 rate;        /* samples per second per CPU */
 	__u32 pid;         /* the reader's, for the next reader's message */
 };
 
 /* picfw_droplog_cpu[0], per CPU: the rate limit's window and what was lost. */
 struct picfw_droplog_cpu {
-	__u64 window_start; /* bpf_ktime_get_ns() of the current 1 s window */
+	__u64 window_start; /* bpf_ktime_get_coarse_ns() of the current 1 s window */
 	__u64 window_samples;
 	__u64 lost_rate;    /* refused by the rate limit */
 	__u64 lost_full;    /* the ring buffer was full */
