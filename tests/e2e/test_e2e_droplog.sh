@@ -212,6 +212,7 @@ else
 fi
 
 # `picfw log IFACE -w - | tcpdump -r -`
+# shellcheck disable=SC2016 # the inner shell expands its own arguments
 lab_bg edge timeout 20 bash -c '"$1" log "$2" -w - --count 4 2>"$3/pipe.err" | tcpdump -n -r - >"$3/pipe.out" 2>/dev/null' \
 	_ "$PICFW" "$LAB_IFACE" "$TMP"
 pid=$LAB_LAST_PID
