@@ -352,7 +352,8 @@ static int droplog_discard(void *ctx, void *data, size_t size)
 /* The drop log on, as `picfw log` holds it, for a day; its ring drained by p->droplog. */
 static void droplog_on(struct prog *p, const struct picfw_maps *m)
 {
-	struct picfw_droplog_ctl c = { .rate = PICFW_DROPLOG_DEFAULT_RATE, .pid = (uint32_t)getpid() };
+	struct picfw_droplog_ctl c = { .rate = PICFW_DROPLOG_DEFAULT_RATE,
+				       .pid = (uint32_t)getpid() };
 	struct timespec ts;
 	uint32_t zero = 0;
 

@@ -970,7 +970,8 @@ static __always_inline int verdict_unprotected(struct xdp_md *ctx, const struct 
  * (with `replies stateless`, also an outbound row it may answer), else the
  * outbound row of the tracked flow it replies to.
  */
-static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen, const struct picfw_gen_cfg *cfg,
+static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
+					     const struct picfw_gen_cfg *cfg,
 					     const struct packet *pkt, __u64 bytes)
 {
 	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
@@ -1008,7 +1009,8 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen, cons
 }
 
 /* ICMP or ICMPv6 to a protected address; c is at the ICMP error's quote. */
-static __always_inline int verdict_icmp(struct xdp_md *ctx, __u32 gen, const struct picfw_gen_cfg *cfg,
+static __always_inline int verdict_icmp(struct xdp_md *ctx, __u32 gen,
+					const struct picfw_gen_cfg *cfg,
 					const struct cursor *c, const void *ip_end,
 					const struct packet *pkt, __u64 bytes)
 {
@@ -1061,7 +1063,8 @@ int picfw_xdp(struct xdp_md *ctx)
 	if (!is_protected(gen, cfg, pkt.family, pkt.daddr))
 		return verdict_unprotected(ctx, cfg, &pkt, parsed, bytes);
 	if (parsed == PKT_LATER_FRAGMENT)
-		return frag_follows(&pkt, bytes) ? XDP_PASS : drop(ctx, &pkt, cfg, PICFW_R_FRAGMENT, bytes);
+		return frag_follows(&pkt, bytes) ? XDP_PASS :
+						   drop(ctx, &pkt, cfg, PICFW_R_FRAGMENT, bytes);
 	if (parsed == PKT_MALFORMED_L4)
 		return drop(ctx, &pkt, cfg, PICFW_R_MALFORMED, bytes);
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP)

@@ -99,7 +99,8 @@ void droplog_print_state(FILE *f, const struct droplog_state *st)
 {
 	fprintf(f, "\ndrop log: ");
 	if (st->reader_pid)
-		fprintf(f, "on (picfw log, pid %u, %u samples/s per CPU)", st->reader_pid, st->rate);
+		fprintf(f, "on (picfw log, pid %u, %u samples/s per CPU)", st->reader_pid,
+			st->rate);
 	else
 		fprintf(f, "off");
 	fprintf(f, "; lost %llu (rate limit %llu, ring full %llu)\n",
@@ -311,10 +312,11 @@ static int write_record(struct follow *fw, const struct picfw_drop_record *r)
 		memset(&h, 0, sizeof(h));
 		h.ts.tv_sec = (time_t)(ns / NS_PER_S);
 		h.ts.tv_usec = (suseconds_t)(ns % NS_PER_S / 1000);
-		h.caplen = r->captured <= PICFW_DROPLOG_SNAPLEN ? r->captured : PICFW_DROPLOG_SNAPLEN;
+		h.caplen = r->captured <= PICFW_DROPLOG_SNAPLEN ? r->captured :
+								  PICFW_DROPLOG_SNAPLEN;
 		h.len = r->frame_len;
 		pcap_dump((u_char *)fw->dumper, &h, r->frame);
-		/* Flushed per packet, so `picfw log IFACE -w - | tcpdump -r -` shows each at once. */
+		/* Flushed per packet: `picfw log IFACE -w - | tcpdump -r -` shows each at once. */
 		return pcap_dump_flush(fw->dumper) ? -EPIPE : 0;
 	case DROPLOG_JSON:
 		droplog_print_json(stdout, fw->opts->ifname, r, fw->off);

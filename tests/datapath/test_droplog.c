@@ -242,7 +242,8 @@ static void test_droplog_stale_lease_is_off(void **state)
 	uint8_t frame[PKT_MAX];
 
 	(void)state;
-	set_lease(mono_ns() - 1000000000ULL, PICFW_DROPLOG_DEFAULT_RATE); /* a reader killed 1 s ago */
+	/* A reader killed 1 s ago. */
+	set_lease(mono_ns() - 1000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	run(&stranger_ssh, 1, XDP_DROP, frame);
 	if (drain())
 		FAIL("stale lease: %d records in the ring", env.nrec);
