@@ -26,7 +26,7 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 CFLAGS   ?= -O2 -g
 PICFW_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -MMD -MP -DPICFW_VERSION='"$(VERSION)"'
-LDLIBS_BPF := -lbpf -lelf -lz
+LDLIBS_BPF := -lbpf -lelf -lz -lpcap
 LDLIBS_BPF += -lmicrohttpd -lpthread # the exporter room (user/exporter.c)
 ifeq ($(SANITIZE),1)
 PICFW_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -52,7 +52,8 @@ CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_pr
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
-	user/netlink.c user/tc.c user/ifaddr.c user/exporter.c
+	user/netlink.c user/tc.c user/ifaddr.c user/exporter.c \
+	user/droplog.c
 # The service room (picfw run) and what it links: sd_notify from libsystemd.
 SVC_SRCS  := user/service.c
 LDLIBS_SVC := -lsystemd
@@ -82,7 +83,8 @@ TEST_TOOLS := $(BUILD)/tests/peer
 # install, not with a compiler error about bpf/bpf_helpers.h.
 BUILD_DEPS := clang:$(CLANG) bpftool:$(BPFTOOL) libbpf-dev:/usr/include/bpf/bpf_helpers.h \
 	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h \
-	libmicrohttpd-dev:/usr/include/microhttpd.h libsystemd-dev:/usr/include/systemd/sd-daemon.h
+	libmicrohttpd-dev:/usr/include/microhttpd.h libsystemd-dev:/usr/include/systemd/sd-daemon.h \
+	libpcap-dev:/usr/include/pcap/pcap.h
 TEST_DEPS  := libcmocka-dev:/usr/include/cmocka.h
 define check_deps
 	@missing=; for d in $(1); do p=$${d%%:*}; f=$${d#*:}; \

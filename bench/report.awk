@@ -174,6 +174,7 @@ function kilo(n) {
 function label(p,    parts) {
 	if (p == "floor") return "floor (count + pass)"
 	if (p == "pic") return "picfw, etc/pic.policy"
+	if (p == "pic-log") return "picfw, etc/pic.policy, drop log on (1,000 samples/s per CPU)"
 	if (p ~ /^r[0-9]+-p[0-9]+$/) {
 		split(substr(p, 2), parts, "-p")
 		return "picfw, " parts[1] " rows, " parts[2] " prefixes"
@@ -410,6 +411,16 @@ END {
 			g1n++
 			if (ok) g1ok++
 			else g1miss = g1miss sprintf("%s %+.0f ns%s; ", k, a, xp != "" ? sprintf(" (xdp-filter ports %+.0f)", xp) : "")
+		}
+	}
+	# The drop log on (a reader, default rate) against off, same run: what a drop pays.
+	if (("pic" in pseen) && ("pic-log" in pseen)) {
+		for (j = 1; j <= nk; j++) {
+			k = pkt[j]
+			if (k !~ /miss/)
+				continue
+			printf "   [info] drop log on, %-17s %+.1f ns per packet vs off (flood: over the rate, counted lost)\n",
+			    k, med("pic-log", k) - med("pic", k)
 		}
 	}
 	if (("pic" in pseen) && ("r1024-p100000" in pseen)) {

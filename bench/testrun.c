@@ -14,6 +14,10 @@
  *                        library (policy_load, compile_policy,
  *                        maps_write_clean_generation, maps_activate) as
  *                        `picfw attach` does; nothing is attached
+ *   --picfw-droplog NAME=POLICY  the same with the drop log on, as while
+ *                        `picfw log` runs: a lease, the default rate (1,000
+ *                        samples/s per CPU); the ring is drained before each
+ *                        measurement, as a reader would
  *   --prog NAME=ID       a program someone else loaded (xdp-filter), by id
  *   --xdpf-ip NAME=ID:N  xdp-filter in IP mode, by id, with N source
  *                        addresses in its filter_ipv4/filter_ipv6 maps
@@ -88,6 +92,8 @@ struct prog {
 	/* --xdpf-ip */
 	int map4_fd, map6_fd;
 	unsigned naddrs;
+	/* --picfw-droplog: the drop log's ring, drained before each measurement */
+	struct ring_buffer *droplog;
 };
 
 /* What the packet is, what picfw must do with it. */
@@ -335,7 +341,33 @@ static void load_probes(const char *path)
 	}
 }
 
-static void load_picfw(const char *arg)
+static int droplog_discard(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+/* The drop log on, as `picfw log` holds it, for a day; its ring drained by p->droplog. */
+static void droplog_on(struct prog *p, const struct picfw_maps *m)
+{
+	struct picfw_droplog_ctl c = { .rate = PICFW_DROPLOG_DEFAULT_RATE,
+				       .pid = (uint32_t)getpid() };
+	struct timespec ts;
+	uint32_t zero = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c.lease_until = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
+			86400ULL * 1000000000ULL;
+	if (bpf_map_update_elem(m->fd[MAP_DROPLOG_CTL], &zero, &c, BPF_ANY))
+		die("%s: drop log lease: %s", p->name, strerror(errno));
+	p->droplog = ring_buffer__new(m->fd[MAP_DROPLOG], droplog_discard, NULL, NULL);
+	if (!p->droplog)
+		die("%s: drop log ring: %s", p->name, strerror(errno));
+}
+
+static void load_picfw(const char *arg, int droplog)
 {
 	struct policy_errors errs = {0};
 	struct policy_image img;
@@ -380,7 +412,10 @@ static void load_picfw(const char *arg)
 		ret = maps_activate(&m, 0, &img.cfg);
 	if (ret)
 		die("writing %s into the maps: %s", path, strerror(-ret));
+	if (droplog)
+		droplog_on(p, &m);
 	printf("info,%s,policy,%s\n", name, path);
+	printf("info,%s,droplog,%s\n", name, droplog ? "on" : "off");
 	printf("info,%s,rows,%u\n", name, img.nrows);
 	printf("info,%s,prefixes4,%zu\n", name, img.nsrc4);
 	printf("info,%s,prefixes6,%zu\n", name, img.nsrc6);
@@ -541,7 +576,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: testrun [--rounds N] [--repeat N] [--floor OBJ] [--probes OBJ]\n"
-	    "               [--picfw NAME=POLICY]...\n"
+	    "               [--picfw NAME=POLICY]... [--picfw-droplog NAME=POLICY]...\n"
 	    "               [--prog NAME=ID]... [--xdpf-ip NAME=ID:N]... [--list-packets] [-v]\n");
 }
 
@@ -553,6 +588,7 @@ int main(int argc, char **argv)
 	    {"floor", required_argument, NULL, 'f'},
 	    {"probes", required_argument, NULL, 'P'},
 	    {"picfw", required_argument, NULL, 'p'},
+	    {"picfw-droplog", required_argument, NULL, 'D'},
 	    {"prog", required_argument, NULL, 'i'},
 	    {"xdpf-ip", required_argument, NULL, 'x'},
 	    {"list-packets", no_argument, NULL, 'l'},
@@ -580,7 +616,10 @@ int main(int argc, char **argv)
 			load_probes(optarg);
 			break;
 		case 'p':
-			load_picfw(optarg);
+			load_picfw(optarg, 0);
+			break;
+		case 'D':
+			load_picfw(optarg, 1);
 			break;
 		case 'i':
 			load_by_id(optarg, KIND_ID);
@@ -632,6 +671,8 @@ int main(int argc, char **argv)
 					break;
 				if (packets[k].reply && p->kind == KIND_PICFW)
 					record_flow(p);
+				if (p->droplog)
+					ring_buffer__consume(p->droplog);
 				v = measure(p, k, repeat, &ns);
 				printf("run,%u,%s,%s,%s,%s,%u\n", r + 1, p->name, packets[k].name,
 				       verdict_name(v), verdict_name(packets[k].expect), ns);
@@ -650,6 +691,7 @@ int main(int argc, char **argv)
 			close(p->map4_fd);
 		if (p->map6_fd >= 0)
 			close(p->map6_fd);
+		ring_buffer__free(p->droplog);
 		if (p->skel)
 			picfw_bpf__destroy(p->skel);
 		else if (p->obj)

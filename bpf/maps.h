@@ -227,4 +227,27 @@ struct {
 	__array(values, struct picfw_sync_inner);
 } picfw_sync SEC(".maps");
 
+/*
+ * The drop log (see PICFW_DROPLOG_LEASE_NS): sampled drops, the reader's
+ * lease and rate, and per CPU the rate limit's state and what was lost.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PICFW_DROPLOG_RING);
+} picfw_droplog SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct picfw_droplog_ctl);
+} picfw_droplog_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct picfw_droplog_cpu);
+} picfw_droplog_cpu SEC(".maps");
+
 #endif /* PICFW_BPF_MAPS_H */

@@ -845,12 +845,96 @@ static __always_inline int pass(__u32 reason, __u64 bytes)
 	return XDP_PASS;
 }
 
-/* What the policy refuses: dropped, or in audit mode passed and counted as would-drop. */
-static __always_inline int drop(const struct picfw_gen_cfg *cfg, __u32 reason, __u64 bytes)
+/*
+ * A drop (or would-drop) into the drop log, if a reader holds the lease and
+ * this CPU's budget for the second allows: see PICFW_DROPLOG_LEASE_NS. Global
+ * (verified once, see match_classes), and called only while the log is on,
+ * so the drop path without a reader pays one inline array lookup.
+ */
+__attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct packet *pkt,
+					     __u32 reason, __u32 audit)
+{
+	struct picfw_drop_record *rec;
+	struct picfw_droplog_ctl *lc;
+	struct picfw_droplog_cpu *st;
+	__u32 zero = 0, len;
+	__u64 now, until;
+
+	lc = bpf_map_lookup_elem(&picfw_droplog_ctl, &zero);
+	st = bpf_map_lookup_elem(&picfw_droplog_cpu, &zero);
+	if (!pkt || !lc || !st)
+		return 0;
+	until = lc->lease_until;
+	/*
+	 * The coarse clock (a jiffy behind at most, no clock source read) is
+	 * enough for a 3 s lease and 1 s windows, and cheap in a flood; the
+	 * record itself gets the precise time.
+	 */
+	now = bpf_ktime_get_coarse_ns();
+	if ((__s64)(now - until) >= 0) {
+		/* A reader gone without a word (SIGKILL): the log is off from now on. */
+		__sync_val_compare_and_swap(&lc->lease_until, until, 0);
+		return 0;
+	}
+	if (now - st->window_start >= 1000000000ULL) {
+		st->window_start = now;
+		st->window_samples = 0;
+	}
+	if (st->window_samples >= lc->rate) {
+		st->lost_rate++;
+		return 0;
+	}
+	st->window_samples++;
+	rec = bpf_ringbuf_reserve(&picfw_droplog, sizeof(*rec), 0);
+	if (!rec) {
+		st->lost_full++;
+		return 0;
+	}
+	len = bpf_xdp_get_buff_len(ctx); /* the whole frame, fragments of a multi-buffer one too */
+	rec->time = bpf_ktime_get_ns();
+	rec->frame_len = len;
+	rec->reason = reason;
+	rec->audit = audit;
+	rec->family = pkt->family;
+	rec->l4proto = pkt->l4proto;
+	rec->icmp_type = pkt->icmp_type;
+	rec->icmp_code = pkt->icmp_code;
+	rec->sport = pkt->sport;
+	rec->dport = pkt->dport;
+	rec->pad = 0;
+	__builtin_memcpy(rec->saddr, pkt->saddr, sizeof(rec->saddr));
+	__builtin_memcpy(rec->daddr, pkt->daddr, sizeof(rec->daddr));
+	if (len > PICFW_DROPLOG_SNAPLEN)
+		len = PICFW_DROPLOG_SNAPLEN;
+	/* bpf_xdp_load_bytes wants a length of at least 1, bounded for the verifier. */
+	if (len < 1 || bpf_xdp_load_bytes(ctx, 0, rec->frame, len))
+		len = 0;
+	rec->captured = len;
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
+}
+
+/* Is a drop log reader there (or was, until its lease runs out)? */
+static __always_inline int droplog_on(void)
+{
+	__u32 zero = 0;
+	struct picfw_droplog_ctl *lc = bpf_map_lookup_elem(&picfw_droplog_ctl, &zero);
+
+	return lc && lc->lease_until;
+}
+
+/*
+ * What the policy refuses: dropped, or in audit mode passed and counted as
+ * would-drop; sampled into the drop log while a reader is there.
+ */
+static __always_inline int drop(struct xdp_md *ctx, const struct packet *pkt,
+				const struct picfw_gen_cfg *cfg, __u32 reason, __u64 bytes)
 {
 	int audit = cfg->mode == PICFW_MODE_AUDIT;
 
 	count_reason(audit ? PICFW_REASONS + reason : reason, bytes);
+	if (__builtin_expect(droplog_on(), 0))
+		droplog_sample(ctx, pkt, reason, audit);
 	return audit ? XDP_PASS : XDP_DROP;
 }
 
@@ -868,7 +952,7 @@ static __always_inline int pass_on_slot(const struct packet *pkt, __u32 slot)
  * what no address of it answers alone passes: multicast, broadcast and
  * link-local destinations, neighbour and router discovery.
  */
-static __always_inline int verdict_unprotected(const struct picfw_gen_cfg *cfg,
+static __always_inline int verdict_unprotected(struct xdp_md *ctx, const struct picfw_gen_cfg *cfg,
 					       const struct packet *pkt, enum parsed parsed,
 					       __u64 bytes)
 {
@@ -878,7 +962,7 @@ static __always_inline int verdict_unprotected(const struct picfw_gen_cfg *cfg,
 		return pass(PICFW_R_LOCAL_SCOPE, bytes);
 	if (parsed == PKT_WHOLE && icmp_essential(pkt))
 		return pass(PICFW_R_ICMP_ESSENTIAL, bytes);
-	return drop(cfg, PICFW_R_UNPROTECTED, bytes);
+	return drop(ctx, pkt, cfg, PICFW_R_UNPROTECTED, bytes);
 }
 
 /*
@@ -886,7 +970,8 @@ static __always_inline int verdict_unprotected(const struct picfw_gen_cfg *cfg,
  * (with `replies stateless`, also an outbound row it may answer), else the
  * outbound row of the tracked flow it replies to.
  */
-static __always_inline int verdict_transport(__u32 gen, const struct picfw_gen_cfg *cfg,
+static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
+					     const struct picfw_gen_cfg *cfg,
 					     const struct packet *pkt, __u64 bytes)
 {
 	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
@@ -920,23 +1005,24 @@ static __always_inline int verdict_transport(__u32 gen, const struct picfw_gen_c
 		if (slot != NO_SLOT)
 			return pass_on_slot(pkt, slot);
 	}
-	return drop(cfg, PICFW_R_NO_MATCH, bytes);
+	return drop(ctx, pkt, cfg, PICFW_R_NO_MATCH, bytes);
 }
 
 /* ICMP or ICMPv6 to a protected address; c is at the ICMP error's quote. */
-static __always_inline int verdict_icmp(__u32 gen, const struct picfw_gen_cfg *cfg,
+static __always_inline int verdict_icmp(struct xdp_md *ctx, __u32 gen,
+					const struct picfw_gen_cfg *cfg,
 					const struct cursor *c, const void *ip_end,
 					const struct packet *pkt, __u64 bytes)
 {
 	if (icmp_essential(pkt))
 		return pass(PICFW_R_ICMP_ESSENTIAL, bytes);
 	if (!icmp_is_error(pkt))
-		return drop(cfg, PICFW_R_NO_MATCH, bytes);
+		return drop(ctx, pkt, cfg, PICFW_R_NO_MATCH, bytes);
 	if (icmp_related(gen, cfg, c, ip_end, pkt))
 		return pass(PICFW_R_ICMP_RELATED, bytes);
 	if (!cfg->icmp_strict)
 		return pass(PICFW_R_ICMP_UNRELATED, bytes);
-	return drop(cfg, PICFW_R_ICMP_UNRELATED, bytes);
+	return drop(ctx, pkt, cfg, PICFW_R_ICMP_UNRELATED, bytes);
 }
 
 /* ICMP in IPv4, ICMPv6 in IPv6: not the other way round. */
@@ -973,18 +1059,19 @@ int picfw_xdp(struct xdp_md *ctx)
 	if (parsed == PKT_NOT_IP)
 		return pass(PICFW_R_NON_IP, bytes);
 	if (parsed == PKT_MALFORMED)
-		return drop(cfg, PICFW_R_MALFORMED, bytes);
+		return drop(ctx, &pkt, cfg, PICFW_R_MALFORMED, bytes);
 	if (!is_protected(gen, cfg, pkt.family, pkt.daddr))
-		return verdict_unprotected(cfg, &pkt, parsed, bytes);
+		return verdict_unprotected(ctx, cfg, &pkt, parsed, bytes);
 	if (parsed == PKT_LATER_FRAGMENT)
-		return frag_follows(&pkt, bytes) ? XDP_PASS : drop(cfg, PICFW_R_FRAGMENT, bytes);
+		return frag_follows(&pkt, bytes) ? XDP_PASS :
+						   drop(ctx, &pkt, cfg, PICFW_R_FRAGMENT, bytes);
 	if (parsed == PKT_MALFORMED_L4)
-		return drop(cfg, PICFW_R_MALFORMED, bytes);
+		return drop(ctx, &pkt, cfg, PICFW_R_MALFORMED, bytes);
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP)
-		return verdict_transport(gen, cfg, &pkt, bytes);
+		return verdict_transport(ctx, gen, cfg, &pkt, bytes);
 	if (is_icmp(&pkt))
-		return verdict_icmp(gen, cfg, &c, ip_end, &pkt, bytes);
-	return drop(cfg, PICFW_R_NO_MATCH, bytes);
+		return verdict_icmp(ctx, gen, cfg, &c, ip_end, &pkt, bytes);
+	return drop(ctx, &pkt, cfg, PICFW_R_NO_MATCH, bytes);
 }
 
 /*

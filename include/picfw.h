@@ -399,4 +399,52 @@ struct picfw_applies {
 	__u64 last_refused;   /* seconds since the epoch, 0 if none */
 };
 
+/*
+ * The drop log (`picfw log IFACE`): the XDP program samples what it drops
+ * (and what audit mode would drop) into the ring buffer picfw_droplog, one
+ * struct picfw_drop_record each, but only while a reader holds the lease in
+ * picfw_droplog_ctl. The reader refreshes the lease every second and clears
+ * it when it stops; a reader killed with SIGKILL clears nothing, so the
+ * program treats a lease past its time as none (and clears it). A per-CPU
+ * budget of `rate` samples a second caps a flood; what it or a full ring
+ * refuses is counted in picfw_droplog_cpu.
+ */
+#define PICFW_DROPLOG_SNAPLEN 128                  /* bytes of the frame in a record */
+#define PICFW_DROPLOG_RING (512 * 1024)            /* ring buffer bytes */
+#define PICFW_DROPLOG_DEFAULT_RATE 1000            /* samples per second per CPU */
+#define PICFW_DROPLOG_LEASE_NS (3ULL * 1000000000) /* a reader's lease; refreshed every 1 s */
+
+/* picfw_droplog_ctl[0], written by the reader. */
+struct picfw_droplog_ctl {
+	__u64 lease_until; /* CLOCK_MONOTONIC time the log runs until (the program reads the
+			    * coarse clock, a jiffy late at most); 0: off */
+	__u32 rate;        /* samples per second per CPU */
+	__u32 pid;         /* the reader's, for the next reader's message */
+};
+
+/* picfw_droplog_cpu[0], per CPU: the rate limit's window and what was lost. */
+struct picfw_droplog_cpu {
+	__u64 window_start; /* bpf_ktime_get_coarse_ns() of the current 1 s window */
+	__u64 window_samples;
+	__u64 lost_rate;    /* refused by the rate limit */
+	__u64 lost_full;    /* the ring buffer was full */
+};
+
+/* One sampled drop in picfw_droplog. */
+struct picfw_drop_record {
+	__u64 time;      /* bpf_ktime_get_ns() */
+	__u32 frame_len; /* bytes of the frame (the linear part in XDP) */
+	__u16 captured;  /* bytes in frame[] */
+	__u8 reason;     /* enum picfw_reason */
+	__u8 audit;      /* 1: passed, a would-drop of audit mode */
+	__u8 family;     /* 4 or 6; 0 when the frame was not read that far */
+	__u8 l4proto;    /* IPPROTO_* (0 if not read) */
+	__u8 icmp_type, icmp_code;
+	__u16 sport, dport; /* host order; 0 for other transports */
+	__u16 pad;
+	__u8 saddr[16];  /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u8 frame[PICFW_DROPLOG_SNAPLEN];
+};
+
 #endif /* PICFW_H */

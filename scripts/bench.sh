@@ -387,6 +387,8 @@ done >"$RAW/meta.env"
 # --- policies -----------------------------------------------------------------
 
 PICFW_ARGS=(--picfw "pic=etc/pic.policy")
+# The PIC policy again with the drop log on (as while `picfw log` runs, default rate).
+PICFW_ARGS+=(--picfw-droplog "pic-log=etc/pic.policy")
 for rows in 100 1024; do
 	for prefixes in 1000 10000 100000; do
 		name=r$rows-p$prefixes
@@ -445,7 +447,7 @@ fi
 # --- 1. BPF_PROG_TEST_RUN ------------------------------------------------------
 
 if ! skipped testrun; then
-	log "1/3 BPF_PROG_TEST_RUN: loading 7 picfw instances, the floor, the probes, xdp-filter; then $ROUNDS rounds"
+	log "1/3 BPF_PROG_TEST_RUN: loading 8 picfw instances, the floor, the probes, xdp-filter; then $ROUNDS rounds"
 	timeout 1200 taskset -c "$CPU" "$TESTRUN" --rounds "$ROUNDS" --repeat "$REPEAT" \
 		--floor "$BIN/floor.bpf.o" "${PICFW_ARGS[@]}" "${XDPF_ARGS[@]}" \
 		--probes "$BIN/probes.bpf.o" >"$RAW/testrun.csv" 2>"$RAW/testrun.err"
@@ -454,7 +456,7 @@ if ! skipped testrun; then
 		cat "$RAW/testrun.err" >&2
 		die "testrun failed (status $rc)"
 	fi
-	bad=$(awk -F, '$1 == "run" && $5 != $6 && ($3 == "pic" || $3 ~ /^r[0-9]+-p/)' "$RAW/testrun.csv")
+	bad=$(awk -F, '$1 == "run" && $5 != $6 && ($3 == "pic" || $3 == "pic-log" || $3 ~ /^r[0-9]+-p/)' "$RAW/testrun.csv")
 	[[ -z $bad ]] || die "picfw gave a verdict other than the expected one: $bad"
 	log "1/3 done ($((SECONDS - START)) s)"
 fi

@@ -13,6 +13,7 @@ PACKAGES=(
 	bpftool                          # bpftool gen skeleton
 	libbpf-dev libelf-dev zlib1g-dev # libbpf and what it links
 	libcmocka-dev                    # unit and datapath tests
+	libpcap-dev tcpdump              # picfw log -w (pcap); tcpdump reads it back in the tests
 	iproute2 jq                      # namespaces, veth, JSON in the end-to-end tests
 	clang-tidy cppcheck valgrind     # make lint, make valgrind (CI runs both)
 	libmicrohttpd-dev                # picfw exporter's HTTP server

@@ -91,8 +91,9 @@ static int store(const char *verb, const struct cmd_opt *opts, int k, const char
 	int value = o->value, j;
 	char names[128];
 
-	if (o->arg && !o->choices) { /* a free argument (an address, a file) */
+	if (o->text) {
 		*o->text = arg;
+		stored[k] = 1;
 		return -1;
 	}
 	if (o->arg) {

@@ -30,6 +30,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* The command named name in main.c's table, or NULL. */
@@ -58,7 +59,7 @@ struct cmd_opt {
 	int *dest;                        /* where the value goes */
 	int value;                        /* what a flag stores */
 	const struct cmd_choice *choices; /* what an argument may name, ending with { NULL } */
-	const char **text;                /* no choices: the argument as written goes here */
+	const char **text;                /* or: the argument as given (FILE, N), checked by the command */
 };
 
 /*

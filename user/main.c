@@ -66,6 +66,18 @@ static const struct cmd cmds[] = {
 	  "is logged and changes nothing. IFACE gone: waits; back: attaches again.\n"
 	  "SIGTERM and SIGINT stop the service and leave the filter attached. Tells\n"
 	  "systemd (Type=notify) READY=1, RELOADING=1 and STATUS=; one log line per event.\n" },
+	{ "log", cmd_log, "IFACE [--json | -w FILE|-] [OPTIONS]",
+	  "show sampled drops: text, JSON lines or pcap",
+	  "While it runs, the XDP program samples what it drops (and, in audit mode, what\n"
+	  "it would drop) into a ring buffer: time, reason, addresses, ports, transport,\n"
+	  "frame length and the frame's first 128 bytes. Off when no reader is there: the\n"
+	  "reader holds a lease that it refreshes every second and gives back when it\n"
+	  "stops; a reader killed with SIGKILL leaves a lease that runs out within 3 s.\n"
+	  "One reader per interface: a second one is refused and told which process\n"
+	  "reads. At most RATE samples per second per CPU; what the limit or a full ring\n"
+	  "refuses is counted (stats: drop log lost, picfw_drop_log_lost_total).\n"
+	  "-w writes a pcap file (Ethernet, snaplen 128) that tcpdump and Wireshark read;\n"
+	  "-w - writes it to stdout: picfw log IFACE -w - | tcpdump -n -r -\n" },
 	{ "help", cmd_help, "[COMMAND]", "show this help, or a command's", "" },
 };
 

@@ -45,7 +45,10 @@
 	X(MAP_FLOW_COUNT, picfw_flow_count)                                           \
 	X(MAP_FRAGS, picfw_frags)                                                     \
 	X(MAP_EVENTS, picfw_events)                                                   \
-	X(MAP_TRIE, picfw_trie)
+	X(MAP_TRIE, picfw_trie)                                                       \
+	X(MAP_DROPLOG, picfw_droplog)                                                 \
+	X(MAP_DROPLOG_CTL, picfw_droplog_ctl)                                         \
+	X(MAP_DROPLOG_CPU, picfw_droplog_cpu)
 
 #define PICFW_MAP_ID(id, name) id,
 enum map_id {

@@ -106,6 +106,8 @@ int stats_read(const char *ifname, const struct picfw_maps *m, struct stats_snap
 		err = maps_read_events(m, s->events, s->flows, s->flow_sizes);
 	if (!err)
 		err = maps_read_applies(m, &s->applies);
+	if (!err)
+		err = droplog_read_state(m, &s->droplog);
 	if (err)
 		return err;
 	/* The active generation's rows, in file order, with their slots' counters. */
@@ -173,6 +175,7 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 			(unsigned long long)ev[PICFW_EV_FLOW_EVICTIONS],
 			(unsigned long long)ev[PICFW_EV_FLOW_EXPIRED]);
 	}
+	droplog_print_state(f, &s->droplog);
 	if (audit)
 		fprintf(f, "\naudit mode: nothing is dropped; 'audit' lines count what enforce "
 			   "mode would drop.\n");
@@ -254,7 +257,9 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 				(unsigned long long)s->events[i * PICFW_EVENTS + e]);
 		fprintf(f, "}");
 	}
-	fprintf(f, "}}}\n");
+	fprintf(f, "}}");
+	droplog_json_state(f, &s->droplog);
+	fprintf(f, "}\n");
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
@@ -268,6 +273,18 @@ void prom_label(FILE *f, const char *s)
 		else
 			fputc(*s, f);
 	}
+}
+
+static void prom_start(FILE *f, const char *name, const struct stats_snapshot *s);
+
+/* `picfw log`'s samples lost to its rate limit or a full ring buffer. */
+static void prom_drop_log(FILE *f, const struct stats_snapshot *s, const char *name, int arg)
+{
+	(void)arg;
+	prom_start(f, name, s);
+	fprintf(f, ",cause=\"rate_limit\"} %llu\n", (unsigned long long)s->droplog.lost_rate);
+	prom_start(f, name, s);
+	fprintf(f, ",cause=\"ring_full\"} %llu\n", (unsigned long long)s->droplog.lost_full);
 }
 
 /* `NAME{interface="IFACE"` : a sample's start; the caller adds labels and the value. */
@@ -421,6 +438,8 @@ static const struct prom_family {
 	{ "picfw_policy_applies_total", "counter",
 	  "Applies since attach: ok switched to a new policy, refused left the previous one.",
 	  prom_applies, 0 },
+	{ "picfw_drop_log_lost_total", "counter",
+	  "Drop log samples lost, by cause (rate_limit, ring_full).", prom_drop_log, 0 },
 };
 
 void stats_print_prometheus_many(FILE *f, const struct stats_snapshot *const *s, unsigned n)

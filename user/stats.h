@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "droplog.h"
 #include "maps.h"
 
 extern const char *const reason_names[PICFW_REASONS];
@@ -28,6 +29,7 @@ struct stats_snapshot {
 	uint64_t flows[PICFW_FLOW_TABLES];      /* flows per table, as the programs count them */
 	uint32_t flow_sizes[PICFW_FLOW_TABLES]; /* each table's size, as made at attach */
 	struct picfw_applies applies;           /* apply outcomes since attach */
+	struct droplog_state droplog;           /* `picfw log`: its reader, samples lost */
 };
 
 /* Read everything of one attached interface. 0 or a negative errno. */

@@ -1,0 +1,325 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# End-to-end tests of `picfw log` (the drop log), in the namespace lab of
+# tests/e2e/lib.sh with etc/pic.policy attached on the Edge's interface:
+#   1. blocked UDP from a stranger shows up in --json with the right fields
+#      (and as text), --count stops the reader;
+#   2. -w FILE writes a pcap file that tcpdump reads back with the expected
+#      packet count; -w - | tcpdump -r - works;
+#   3. a flood above --rate is capped: what the reader got plus what was
+#      counted lost (stats --json) is every datagram sent;
+#   4. a second reader is refused, naming the first;
+#   5. a reader killed with SIGKILL leaves the log off: its lease runs out and
+#      the program clears it at the next drop; a new reader may start at once.
+#
+# Usage: tests/e2e/test_e2e_droplog.sh BUILD_DIR  (BUILD_DIR holds picfw and tests/peer)
+# Output: `ok - test_e2e_droplog_NAME`, `not ok - ...`, `# diagnostics`.
+# Exit: 0 if no test failed, 1 otherwise. Needs root; SKIPs without it.
+
+set -u
+
+if [[ $# -ne 1 ]]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+BUILD=$1
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PICFW=$(realpath -m "$BUILD/picfw")
+PEER=$(realpath -m "$BUILD/tests/peer")
+POLICY=$ROOT/etc/pic.policy
+
+if [[ $EUID -ne 0 ]]; then
+	echo "ok - test_e2e_droplog_all # SKIP needs root (network namespaces, XDP)"
+	exit 0
+fi
+for tool in ip nsenter ss jq timeout tcpdump bpftool; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "ok - test_e2e_droplog_all # SKIP missing $tool (scripts/deps.sh installs it)"
+		exit 0
+	fi
+done
+for bin in "$PICFW" "$PEER"; do
+	if [[ ! -x $bin ]]; then
+		echo "not ok - test_e2e_droplog_all"
+		echo "# $bin is missing: make tests-build"
+		exit 1
+	fi
+done
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
+TAP_PREFIX=test_e2e_droplog_
+# shellcheck source=tests/e2e/tap.sh
+source "$ROOT/tests/e2e/tap.sh"
+# Our own names (pins are named by interface, host-wide).
+LAB_IFACE=p9l-edge0
+LAB_NET_IFACE=p9l-net0
+LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
+LAB_NS_PREFIX=p9l
+
+BLOCKED_PORT=9999 # no row of etc/pic.policy names it
+TMP=
+WAIT_RC=none
+READER=
+
+cleanup()
+{
+	lab_down
+	[[ -n $TMP ]] && rm -rf -- "$TMP"
+	TMP=
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TMP=$(mktemp -d /tmp/p9l-e2e-droplog.XXXXXX) || exit 1
+
+if ! lab_up droplog; then
+	not_ok lab_up "could not build the namespace lab"
+	exit 1
+fi
+if ! pf attach "$LAB_IFACE" "$POLICY"; then
+	not_ok attach "$(cat "$TMP/err")"
+	exit 1
+fi
+
+# reader_pid: the drop log's reader as stats --json says (0: none).
+reader_pid()
+{
+	pf stats "$LAB_IFACE" --json && jq -r '.drop_log.reader_pid' "$TMP/out"
+}
+
+# lost: samples lost so far (rate limit + ring full).
+lost()
+{
+	pf stats "$LAB_IFACE" --json && jq -r '.drop_log.lost_rate_limit + .drop_log.lost_ring_full' "$TMP/out"
+}
+
+# no_match: packets dropped for no_match so far.
+no_match()
+{
+	pf stats "$LAB_IFACE" --json && jq -r '.reasons.no_match.packets' "$TMP/out"
+}
+
+# wait_reader BGPID: until stats shows a reader (<= 5 s); its pid in READER
+# (timeout's child, not BGPID). On failure BGPID is killed.
+wait_reader()
+{
+	local i
+	for ((i = 0; i < 50; i++)); do
+		READER=$(reader_pid)
+		[[ -n $READER && $READER != 0 ]] && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 1
+}
+
+# wait_exit PID SECONDS: until PID is gone; its status in WAIT_RC (124 on timeout).
+wait_exit()
+{
+	local pid=$1 i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			WAIT_RC=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	WAIT_RC=124
+	return 1
+}
+
+# blocked N SPORT [SIZE]: N datagrams from the stranger to the Edge's blocked port.
+blocked()
+{
+	ex net udp-send "$LAB_EDGE4" "$BLOCKED_PORT" --bind "$LAB_STRANGER4,$2" --count "$1" \
+		--size "${3:-16}" --timeout 5
+}
+
+# --- 1. JSON lines and text -----------------------------------------------------------------
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" --json --count 3 >"$TMP/log.json" 2>"$TMP/log.err"
+pid=$LAB_LAST_PID
+if ! wait_reader "$pid"; then
+	not_ok json "the reader did not take the lease" "$(cat "$TMP/log.err")"
+else
+	blocked 3 40001 16
+	wait_exit "$pid" 10
+	n=$(grep -c . "$TMP/log.json")
+	# 14 Ethernet + 20 IPv4 + 8 UDP + 16 payload
+	good=$(jq -c 'select(.reason == "no_match" and .verdict == "drop" and .family == 4
+		and .transport == "udp" and .src == "192.0.2.66" and .sport == 40001
+		and .dst == "203.0.113.10" and .dport == 9999 and .length == 58
+		and .captured == 58 and .interface == "p9l-edge0")' "$TMP/log.json" | grep -c .)
+	if [[ $WAIT_RC -eq 0 && $n -eq 3 && $good -eq 3 ]]; then
+		ok json
+	else
+		not_ok json "exit $WAIT_RC, $n lines, $good with the expected fields" \
+			"$(cat "$TMP/log.json" "$TMP/log.err")"
+	fi
+fi
+
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" --count 1 >"$TMP/log.txt" 2>"$TMP/log.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	blocked 1 40002 16
+	wait_exit "$pid" 10
+fi
+if grep -Eq '^[0-9-]{10}T[0-9:.]{15}Z drop no_match 192\.0\.2\.66:40002 -> 203\.0\.113\.10:9999 udp len 58$' \
+	"$TMP/log.txt"; then
+	ok text
+else
+	not_ok text "$(cat "$TMP/log.txt" "$TMP/log.err")"
+fi
+
+# --reason: a filter that matches nothing here writes nothing; --count is not reached.
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" --json --reason fragment >"$TMP/log.r" 2>"$TMP/log.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	blocked 2 40009 16
+	sleep 0.5
+	kill -TERM "$pid"
+	wait_exit "$pid" 5
+fi
+if [[ $WAIT_RC -eq 0 && ! -s $TMP/log.r ]]; then
+	ok reason_filter
+else
+	not_ok reason_filter "exit $WAIT_RC" "$(cat "$TMP/log.r" "$TMP/log.err")"
+fi
+
+# --- 2. pcap: a file, and a pipe ----------------------------------------------------------------
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" -w "$TMP/drops.pcap" --count 5 2>"$TMP/log.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	blocked 5 40003 300
+	wait_exit "$pid" 10
+fi
+tcpdump -n -r "$TMP/drops.pcap" >"$TMP/td.out" 2>"$TMP/td.err"
+rc=$?
+n=$(grep -c '192\.0\.2\.66\.40003 > 203\.0\.113\.10\.9999: UDP, length 300' "$TMP/td.out")
+# snaplen 128, original length 14 + 20 + 8 + 300
+caps=$(tcpdump -n -v -r "$TMP/drops.pcap" 2>/dev/null | grep -c .)
+hdr=$(od -An -tu4 -j32 -N8 "$TMP/drops.pcap" | tr -s ' ')
+if [[ $rc -eq 0 && $n -eq 5 && $(grep -c . "$TMP/td.out") -eq 5 && $hdr == " 128 342" ]]; then
+	ok pcap_file
+else
+	not_ok pcap_file "tcpdump rc $rc, $n of 5 packets, first record caplen/len '$hdr' ($caps lines -v)" \
+		"$(cat "$TMP/td.out" "$TMP/td.err" "$TMP/log.err")"
+fi
+
+# `picfw log IFACE -w - | tcpdump -r -`
+# shellcheck disable=SC2016 # the inner shell expands its own arguments
+lab_bg edge timeout 20 bash -c '"$1" log "$2" -w - --count 4 2>"$3/pipe.err" | tcpdump -n -r - >"$3/pipe.out" 2>/dev/null' \
+	_ "$PICFW" "$LAB_IFACE" "$TMP"
+pid=$LAB_LAST_PID
+wait_reader "$pid"
+blocked 4 40004 16
+wait_exit "$pid" 10
+n=$(grep -c '192\.0\.2\.66\.40004 > 203\.0\.113\.10\.9999: UDP' "$TMP/pipe.out")
+if [[ $WAIT_RC -eq 0 && $n -eq 4 ]]; then
+	ok pcap_pipe
+else
+	not_ok pcap_pipe "exit $WAIT_RC, $n of 4 packets" "$(cat "$TMP/pipe.out" "$TMP/pipe.err")"
+fi
+
+# --- 3. a flood above the rate limit -------------------------------------------------------------
+RATE=50
+SENT=2000
+lost0=$(lost)
+drops0=$(no_match)
+lab_bg edge timeout 30 "$PICFW" log "$LAB_IFACE" --json --rate "$RATE" >"$TMP/flood.json" 2>"$TMP/flood.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	t0=$(date +%s%N)
+	blocked "$SENT" 40005 16
+	t1=$(date +%s%N)
+	sleep 0.5
+	kill -TERM "$pid"
+	wait_exit "$pid" 5
+	got=$(grep -c . "$TMP/flood.json")
+	lost1=$(lost)
+	lost=$((lost1 - lost0))
+	# What reached the program (a veth may drop some of a burst before XDP).
+	drops=$(($(no_match) - drops0))
+	ncpu=$(nproc --all)
+	# per CPU at most RATE per started second of the flood (windows start at the first sample)
+	cap=$((RATE * ncpu * ((t1 - t0) / 1000000000 + 2)))
+	echo "# flood: $SENT sent, $drops dropped, $got sampled, $lost lost (cap $cap)"
+	if [[ $WAIT_RC -eq 0 && $((got + lost)) -eq $drops && $drops -gt $cap && $lost -gt 0 &&
+		$got -le $cap && $got -gt 0 ]]; then
+		ok flood_capped
+	else
+		not_ok flood_capped "exit $WAIT_RC: $got samples + $lost lost != $drops dropped, or lost 0, or over $cap" \
+			"$(cat "$TMP/flood.err")"
+	fi
+	pf stats "$LAB_IFACE" --prometheus
+	if grep -q "^picfw_drop_log_lost_total{interface=\"$LAB_IFACE\",cause=\"rate_limit\"} [1-9]" "$TMP/out"; then
+		ok flood_prometheus
+	else
+		not_ok flood_prometheus "$(grep drop_log "$TMP/out")"
+	fi
+else
+	not_ok flood_capped "the reader did not take the lease" "$(cat "$TMP/flood.err")"
+fi
+
+# --- 4. two readers --------------------------------------------------------------------------------
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" >/dev/null 2>"$TMP/first.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	pf log "$LAB_IFACE"
+	rc=$?
+	if [[ $rc -eq 1 ]] && one_line_err && grep -q "another picfw log (pid $READER)" "$TMP/err"; then
+		ok second_reader_refused
+	else
+		not_ok second_reader_refused "exit $rc" "$(cat "$TMP/err")"
+	fi
+else
+	not_ok second_reader_refused "the first reader did not take the lease"
+fi
+
+# --- 5. SIGKILL leaves the log off -------------------------------------------------------------------
+{
+	kill -KILL "$READER"
+	wait_exit "$pid" 5
+} 2>/dev/null # no "Killed" line from bash
+# The lease (3 s) runs out; the next drop makes the program clear it.
+sleep 3.5
+blocked 1 40006 16
+lease=$(bpftool -j map dump pinned "$LAB_PIN_DIR/picfw_droplog_ctl" 2>"$TMP/bt.err" |
+	jq -r '.[0].formatted.value.lease_until // .[0].value.lease_until // "?"')
+rp=$(reader_pid)
+if [[ $lease == 0 && $rp == 0 ]]; then
+	ok sigkill_leaves_log_off
+else
+	not_ok sigkill_leaves_log_off "lease_until '$lease', reader '$rp'" "$(cat "$TMP/bt.err")"
+fi
+
+# A reader killed a moment ago does not block the next one.
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" --count 1 >/dev/null 2>"$TMP/k.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	{
+		kill -KILL "$READER"
+		wait_exit "$pid" 5
+	} 2>/dev/null
+	lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" --json --count 1 >"$TMP/after.json" 2>"$TMP/after.err"
+	pid=$LAB_LAST_PID
+	if wait_reader "$pid"; then
+		blocked 1 40007 16
+		wait_exit "$pid" 10
+	fi
+	if [[ $(jq -r .sport "$TMP/after.json" 2>/dev/null) == 40007 ]]; then
+		ok reader_after_sigkill
+	else
+		not_ok reader_after_sigkill "$(cat "$TMP/after.json" "$TMP/after.err")"
+	fi
+else
+	not_ok reader_after_sigkill "the reader did not take the lease" "$(cat "$TMP/k.err")"
+fi
+
+echo "# $PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
