@@ -55,7 +55,16 @@ for c in "${cmds[@]}"; do
 		check "completion_has_${c}_$o" $?
 		# The option is really accepted: with --help after it, the usage, exit 0.
 		arg=
-		grep -qE "^  -[a-zA-Z], $o [A-Z]" <<<"$help" && arg=native
+		# A value each option accepts (its argument is checked when parsed).
+		if grep -qE "^  -[a-zA-Z], $o [A-Z]" <<<"$help"; then
+			case $o in
+			--reason) arg=no_match ;;
+			--count | --rate) arg=1 ;;
+			--write) arg=- ;;
+			--listen) arg=127.0.0.1:9724 ;;
+			*) arg=native ;;
+			esac
+		fi
 		if "$PICFW" "$c" "$o" $arg --help >/dev/null 2>&1; then
 			ok "accepts_${c}_$o"
 		else
