@@ -20,7 +20,15 @@
 #define PICFW_MAX_ROWS 1024              /* rows per policy */
 #define PICFW_ROW_WORDS (PICFW_MAX_ROWS / 64)
 #define PICFW_MAX_PREFIXES 262144        /* trie entries per family, both generations */
-#define PICFW_MAX_CLASSES 16384          /* distinct row bitmaps per generation */
+/*
+ * Distinct row bitmaps per generation. Classes come from port segments (at
+ * most 4 * (2 * rows + 1)) and from remote prefixes (at most one per distinct
+ * prefix, fewer as prefixes share their covering sets' rows): nested,
+ * overlapping partner lists of 100,000 prefixes over 1,024 rows make ~29,000.
+ * Port classes are numbered first (picfw_port_classes holds them in 16 bits).
+ * Memory: 2 generations x 65,536 x 136 bytes = 17 MiB of picfw_bits.
+ */
+#define PICFW_MAX_CLASSES 65536
 #define PICFW_GENERATIONS 2
 #define PICFW_PORTS 65536
 #define PICFW_NAME_LEN 96                /* row name, NUL included */

@@ -32,6 +32,7 @@ struct classes {
 struct remote_entry {
 	struct prefix p;
 	struct picfw_bits rows;
+	int set; /* the set this prefix came from (the first, once merged) */
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -120,9 +121,39 @@ static int image_prefix_cmp(const void *a, const void *b)
 }
 
 /* The remote trie of one family: prefixes with their inherited row classes. */
+/* The sets whose prefixes made the most new classes (made[set] of them). */
+static void blame_sets(const struct policy *p, const uint32_t *made, struct compile_blame *blame)
+{
+	size_t i;
+	unsigned k;
+
+	blame->nset = 0;
+	for (k = 0; k < COMPILE_BLAME_MAX; k++) {
+		int best = -1;
+
+		for (i = 0; i < p->nsets; i++) {
+			unsigned j;
+			int taken = 0;
+
+			for (j = 0; j < blame->nset; j++)
+				taken |= blame->set[j] == (int)i;
+			if (!taken && made[i] && (best < 0 || made[i] > made[best]))
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		blame->set[blame->nset++] = best;
+	}
+}
+
+/*
+ * The remote trie of one family. made[set] counts the classes each set's
+ * prefixes added, for naming the sets to blame when the table overflows.
+ */
 static int compile_remote(const struct policy *p, const struct picfw_bits *set_rows,
 			  uint8_t family, struct classes *cls, struct image_prefix **out,
-			  size_t *nout, char *err, size_t errlen)
+			  size_t *nout, uint32_t *made, struct compile_blame *blame, char *err,
+			  size_t errlen)
 {
 	struct remote_entry *e = NULL, **stack = NULL;
 	struct image_prefix *img = NULL;
@@ -156,6 +187,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 				continue;
 			e[n].p = p->sets[i].prefixes[j];
 			e[n].rows = set_rows[i];
+			e[n].set = (int)i;
 			n++;
 		}
 	}
@@ -163,6 +195,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 
 	for (i = 0; i < n; i++) {
 		struct remote_entry *cur = &e[i];
+		size_t before = cls->n, first = i, k;
 		int32_t class;
 
 		/* The same prefix in several sets: one trie entry with all their rows. */
@@ -177,9 +210,15 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 		stack[depth++] = cur;
 
 		class = classes_intern(cls, &cur->rows);
+		for (k = first; k <= i && (class < 0 || cls->n > before); k++)
+			made[e[k].set]++;
 		if (class < 0) {
-			fail(err, errlen, "more than %u distinct address and port classes",
+			fail(err, errlen,
+			     "more than %u distinct address and port classes (row sets that "
+			     "nested and overlapping prefixes make)",
 			     PICFW_MAX_CLASSES - 1);
+			if (blame)
+				blame_sets(p, made, blame);
 			goto out;
 		}
 		img[m].p = cur->p;
@@ -431,12 +470,21 @@ static void inline_protected(struct policy_image *img)
 
 int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen)
 {
+	return compile_policy_blame(p, img, err, errlen, NULL);
+}
+
+int compile_policy_blame(const struct policy *p, struct policy_image *img, char *err,
+			 size_t errlen, struct compile_blame *blame)
+{
 	struct picfw_bits *set_rows = NULL;
+	uint32_t *made = NULL;
 	struct classes cls = { 0 };
 	unsigned t;
 	size_t i;
 
 	memset(img, 0, sizeof(*img));
+	if (blame)
+		blame->nset = 0;
 	if (p->nrows > PICFW_MAX_ROWS) {
 		fail(err, errlen, "%zu rows, over the limit of %u", p->nrows, PICFW_MAX_ROWS);
 		return -1;
@@ -458,9 +506,10 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 		img->cfg.timeout_ns[t] = (uint64_t)p->timeout[t] * 1000000000ULL;
 
 	set_rows = calloc(p->nsets ? p->nsets : 1, sizeof(*set_rows));
+	made = calloc(p->nsets ? p->nsets : 1, sizeof(*made));
 	img->ports = calloc(PICFW_TRANSPORTS, sizeof(*img->ports));
 	img->rows = calloc(p->nrows ? p->nrows : 1, sizeof(*img->rows));
-	if (!set_rows || !img->ports || !img->rows || classes_init(&cls)) {
+	if (!set_rows || !made || !img->ports || !img->rows || classes_init(&cls)) {
 		fail(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -480,14 +529,17 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 		m->port_hi = r->port_hi;
 	}
 
-	if (compile_remote(p, set_rows, 4, &cls, &img->src4, &img->nsrc4, err, errlen) ||
-	    compile_remote(p, set_rows, 6, &cls, &img->src6, &img->nsrc6, err, errlen) ||
-	    compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err, errlen) ||
-	    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err, errlen))
-		goto fail;
+	/* Port classes first: they are 16-bit in picfw_port_classes. */
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
 		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
 			goto fail;
+	if (compile_remote(p, set_rows, 4, &cls, &img->src4, &img->nsrc4, made, blame, err,
+			   errlen) ||
+	    compile_remote(p, set_rows, 6, &cls, &img->src6, &img->nsrc6, made, blame, err,
+			   errlen) ||
+	    compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err, errlen) ||
+	    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err, errlen))
+		goto fail;
 	inline_protected(img);
 	if (compile_trie(img)) {
 		fail(err, errlen, "out of memory");
@@ -498,11 +550,13 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 	img->nclasses = cls.n;
 	free(cls.hash);
 	free(set_rows);
+	free(made);
 	return 0;
 fail:
 	free(cls.v);
 	free(cls.hash);
 	free(set_rows);
+	free(made);
 	image_free(img);
 	return -1;
 }
