@@ -183,15 +183,38 @@ static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *c
 }
 
 /*
+ * A tail: the one prefix below a slot (see PICFW_TRIE_TAIL). Its own
+ * function only to keep trie_class() short; inlined like it.
+ */
+static __always_inline __u32 tail_class(__u32 gen, __u8 family, const __u8 *addr, __u32 v)
+{
+	__u32 key = gen * PICFW_TRIE_TAILS + (v & (PICFW_TRIE_TAILS - 1)), a[4];
+	struct picfw_trie_tail *t = bpf_map_lookup_elem(&picfw_trie_tail, &key);
+
+	if (!t)
+		return 0;
+	if (family == 4) {
+		__builtin_memcpy(a, addr, 4);
+		return (a[0] & t->mask[0]) == t->addr[0] ? t->class : t->other;
+	}
+	__builtin_memcpy(a, addr, 16);
+	return (a[0] & t->mask[0]) == t->addr[0] && (a[1] & t->mask[1]) == t->addr[1] &&
+			       (a[2] & t->mask[2]) == t->addr[2] && (a[3] & t->mask[3]) == t->addr[3] ?
+		       t->class :
+		       t->other;
+}
+
+/*
  * The 256-ary trie: one array lookup per address byte until a leaf, at most
  * 4 for IPv4 and 16 for IPv6 (the compiler expands prefixes to byte
- * boundaries, so the leaf reached is the longest match's class). The loop
- * has the constant bound 16 and stops at the family's length inside, so the
- * verifier sees a bounded loop; the mask keeps a child inside generation gen.
+ * boundaries, so the leaf reached is the longest match's class), and one
+ * more when the leaf is a tail. The loop has the constant bound 16 and stops
+ * at the family's length inside, so the verifier sees a bounded loop; the
+ * mask keeps a child inside generation gen.
  */
 static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr)
 {
-	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i;
+	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v = PICFW_TRIE_CHILD, i;
 	__u32 n = family == 4 ? 4 : 16;
 	struct picfw_trie_node *node;
 
@@ -203,10 +226,14 @@ static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr
 			return 0;
 		v = node->e[addr[i]];
 		if (!(v & PICFW_TRIE_CHILD))
-			return v;
+			break;
 		key = gen * PICFW_TRIE_NODES + (v & (PICFW_TRIE_NODES - 1));
 	}
-	return 0; /* a child below the last byte: the compiler never makes one */
+	if (v & PICFW_TRIE_CHILD)
+		return 0; /* a child below the last byte: the compiler never makes one */
+	if (v & PICFW_TRIE_TAIL)
+		return tail_class(gen, family, addr, v);
+	return v;
 }
 
 /* The address class of a remote address: the rows whose remote set holds it. */

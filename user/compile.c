@@ -349,66 +349,106 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 struct trie_build {
 	struct picfw_trie_node *nodes;
 	uint32_t n;
+	struct picfw_trie_tail *tails;
+	uint32_t ntails;
+	struct image_prefix *scratch; /* for the stable partitions below */
 };
 
-static int prefix_len_cmp(const void *a, const void *b)
+/* A slot's one prefix as a tail: masked words, the class, the slot's own class. */
+static void tail_fill(struct picfw_trie_tail *t, const struct image_prefix *ip, uint32_t other)
 {
-	const struct image_prefix *x = a, *y = b;
+	uint8_t mask[16] = { 0 }, addr[16];
+	unsigned i;
 
-	return (int)x->p.len - (int)y->p.len;
+	for (i = 0; i < ip->p.len; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (i = 0; i < 16; i++)
+		addr[i] = ip->p.addr[i] & mask[i];
+	memcpy(t->addr, addr, 16);
+	memcpy(t->mask, mask, 16);
+	t->class = ip->class;
+	t->other = other;
 }
 
 /*
- * Insert one prefix (shortest first): walk full bytes, making children that
- * inherit the leaf they replace, then expand the prefix over its slice of
- * the last node. Shorter-first order means no child exists in that slice
- * yet, and longer prefixes later overwrite their own slices.
+ * Fill node `node`, at address byte `level`, with v[0..n): prefixes longer
+ * than 8 * level that share the bytes before level, sorted by address then
+ * length (trie pre-order), over the class c its slot had. Prefixes that end
+ * in this node are expanded over their slices first (pre-order puts a
+ * prefix before those it covers, so a longer one overwrites its own slice);
+ * then the longer ones, grouped by their byte here: one alone becomes a
+ * tail, several a child node filled the same way one byte down.
  */
-static int trie_insert(struct trie_build *t, uint32_t root, const struct image_prefix *ip)
+static int trie_fill(struct trie_build *t, uint32_t node, unsigned level, struct image_prefix *v,
+		     size_t n, uint32_t c)
 {
-	uint32_t node = root, level = 0, b, span, start, j, *e;
+	unsigned end = 8 * (level + 1);
+	size_t i, j, nshort = 0;
 
-	while (ip->p.len > 8 * (level + 1)) {
-		e = &t->nodes[node].e[ip->p.addr[level]];
-		if (!(*e & PICFW_TRIE_CHILD)) {
-			if (t->n >= PICFW_TRIE_NODES)
-				return -1;
-			for (j = 0; j < 256; j++)
-				t->nodes[t->n].e[j] = *e;
-			*e = PICFW_TRIE_CHILD | t->n++;
-		}
-		node = *e & ~PICFW_TRIE_CHILD;
-		level++;
+	for (j = 0; j < 256; j++)
+		t->nodes[node].e[j] = c;
+	for (i = 0; i < n; i++) {
+		unsigned b, span, start;
+
+		if (v[i].p.len > end)
+			continue;
+		b = v[i].p.len - 8 * level;
+		span = 1u << (8 - b);
+		start = v[i].p.addr[level] & ~(span - 1) & 0xff;
+		for (j = start; j < start + span; j++)
+			t->nodes[node].e[j] = v[i].class;
+		nshort++;
 	}
-	b = ip->p.len - 8 * level;
-	span = 1u << (8 - b);
-	start = ip->p.addr[level] & ~(span - 1) & 0xff;
-	for (j = start; j < start + span; j++)
-		t->nodes[node].e[j] = ip->class;
+	/* Stable partition: the longer prefixes, still in pre-order, after the rest. */
+	if (nshort && nshort < n) {
+		size_t s = 0, l = nshort;
+
+		for (i = 0; i < n; i++)
+			t->scratch[v[i].p.len > end ? l++ : s++] = v[i];
+		memcpy(v, t->scratch, n * sizeof(*v));
+	}
+	for (i = nshort; i < n; i = j) {
+		uint8_t byte = v[i].p.addr[level];
+		uint32_t *e = &t->nodes[node].e[byte], child;
+
+		for (j = i + 1; j < n && v[j].p.addr[level] == byte; j++)
+			;
+		if (j - i == 1) {
+			if (t->ntails >= PICFW_TRIE_TAILS)
+				return -1;
+			tail_fill(&t->tails[t->ntails], &v[i], *e);
+			*e = PICFW_TRIE_TAIL | t->ntails++;
+			continue;
+		}
+		if (t->n >= PICFW_TRIE_NODES)
+			return -1;
+		child = t->n++;
+		c = *e;
+		*e = PICFW_TRIE_CHILD | child;
+		if (trie_fill(t, child, level + 1, v + i, j - i, c))
+			return -1;
+	}
 	return 0;
 }
 
-/* Insert a family's prefixes; on running out of nodes, leave the trie as it was. */
+/* Build a family's trie; on running out of nodes or tails, leave the trie as it was. */
 static int trie_family(struct trie_build *t, uint32_t root, const struct image_prefix *v, size_t n)
 {
 	struct image_prefix *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	uint32_t saved = t->n, j;
-	size_t i;
+	uint32_t saved = t->n, saved_tails = t->ntails, j;
 
 	if (!sorted)
 		return -1;
 	memcpy(sorted, v, n * sizeof(*v));
-	/* Stable enough: equal lengths never overlap (their slices are disjoint). */
-	qsort(sorted, n, sizeof(*sorted), prefix_len_cmp);
-	for (i = 0; i < n; i++) {
-		if (trie_insert(t, root, &sorted[i])) {
-			for (j = saved; j < t->n; j++)
-				memset(&t->nodes[j], 0, sizeof(t->nodes[j]));
-			t->n = saved;
-			memset(&t->nodes[root], 0, sizeof(t->nodes[root]));
-			free(sorted);
-			return -1;
-		}
+	qsort(sorted, n, sizeof(*sorted), image_prefix_cmp);
+	if (trie_fill(t, root, 0, sorted, n, 0)) {
+		for (j = saved; j < t->n; j++)
+			memset(&t->nodes[j], 0, sizeof(t->nodes[j]));
+		t->n = saved;
+		t->ntails = saved_tails;
+		memset(&t->nodes[root], 0, sizeof(t->nodes[root]));
+		free(sorted);
+		return -1;
 	}
 	free(sorted);
 	return 0;
@@ -417,27 +457,48 @@ static int trie_family(struct trie_build *t, uint32_t root, const struct image_p
 static int compile_trie(struct policy_image *img)
 {
 	struct trie_build t = { .n = 2 };
+	size_t most = img->nsrc4 > img->nsrc6 ? img->nsrc4 : img->nsrc6;
 
 	t.nodes = calloc(PICFW_TRIE_NODES, sizeof(*t.nodes));
-	if (!t.nodes)
+	t.tails = calloc(PICFW_TRIE_TAILS, sizeof(*t.tails));
+	t.scratch = malloc((most ? most : 1) * sizeof(*t.scratch));
+	if (!t.nodes || !t.tails || !t.scratch) {
+		free(t.nodes);
+		free(t.tails);
+		free(t.scratch);
 		return -1;
+	}
 	img->cfg.trie4 = !trie_family(&t, 0, img->src4, img->nsrc4);
 	img->cfg.trie6 = !trie_family(&t, 1, img->src6, img->nsrc6);
+	free(t.scratch);
 	img->cfg.trie_nodes = t.n;
 	img->ntrie = t.n;
 	/* Keep what is used; the rest of the table stays zero in the map. */
 	img->trie = realloc(t.nodes, t.n * sizeof(*t.nodes));
 	if (!img->trie)
 		img->trie = t.nodes;
+	img->ntails = t.ntails;
+	img->tails = realloc(t.tails, (t.ntails ? t.ntails : 1) * sizeof(*t.tails));
+	if (!img->tails)
+		img->tails = t.tails;
 	return 0;
 }
 
 uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const uint8_t *addr)
 {
-	uint32_t node = family == 6, v, i;
+	uint32_t node = family == 6, v, i, k, w[4];
+	const struct picfw_trie_tail *t;
 
 	for (i = 0; i < (family == 4 ? 4u : 16u); i++) {
 		v = img->trie[node].e[addr[i]];
+		if (v & PICFW_TRIE_TAIL) {
+			t = &img->tails[v & (PICFW_TRIE_TAILS - 1)];
+			memcpy(w, addr, family == 4 ? 4 : 16);
+			for (k = 0; k < (family == 4 ? 1u : 4u); k++)
+				if ((w[k] & t->mask[k]) != t->addr[k])
+					return t->other;
+			return t->class;
+		}
 		if (!(v & PICFW_TRIE_CHILD))
 			return v;
 		node = v & (PICFW_TRIE_NODES - 1);
@@ -571,6 +632,7 @@ void image_free(struct policy_image *img)
 	free(img->classes);
 	free(img->rows);
 	free(img->trie);
+	free(img->tails);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -642,5 +704,6 @@ uint64_t image_digest(const struct policy_image *img)
 	fnv(&h, img->ports, PICFW_TRANSPORTS * sizeof(*img->ports));
 	fnv(&h, img->classes, img->nclasses * sizeof(*img->classes));
 	fnv(&h, img->trie, img->ntrie * sizeof(*img->trie));
+	fnv(&h, img->tails, img->ntails * sizeof(*img->tails));
 	return h;
 }

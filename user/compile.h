@@ -40,6 +40,8 @@ struct policy_image {
 	/* The 256-ary trie of src4/src6 (cfg.trie4/6 say which family it holds). */
 	struct picfw_trie_node *trie;
 	uint32_t ntrie;
+	struct picfw_trie_tail *tails; /* the trie's single-prefix slots */
+	uint32_t ntails;
 };
 
 /* Class of addr in img's trie, as the XDP program walks it (for tests). */

@@ -360,6 +360,9 @@ static void test_compile_partner_mix_classifies_like_a_scan(void **state)
 		fail_msg("compile failed: %s", err);
 	/* More classes than the old table held: the case the issue saw refused. */
 	assert_true(fx.img.nclasses > 16383);
+	/* Hosts and lone long prefixes are tails: both families stay on the array trie. */
+	assert_true(fx.img.cfg.trie4 && fx.img.cfg.trie6);
+	fprintf(stderr, "# partner mix: %zu classes, trie4 %u trie6 %u, %u nodes, %u tails\n", fx.img.nclasses, fx.img.cfg.trie4, fx.img.cfg.trie6, fx.img.ntrie, fx.img.ntails);
 
 	in_set = calloc(fx.p.nsets, 1);
 	assert_non_null(in_set);
@@ -624,7 +627,12 @@ static void test_compile_trie_matches_longest_prefix(void **state)
 }
 
 /* A policy whose trie would not fit falls back to the LPM tries, family by family. */
-static void test_compile_trie_falls_back_when_too_big(void **state)
+/*
+ * 20,000 IPv6 hosts in distinct /64s (a node chain each: 200,000 nodes) stay
+ * on the array trie: each is a tail, and every host and its neighbour
+ * classify as the LPM entries say.
+ */
+static void test_compile_trie_hosts_are_tails(void **state)
 {
 	const size_t n = 20000;
 	struct fixture fx = { 0 };
@@ -634,10 +642,49 @@ static void test_compile_trie_falls_back_when_too_big(void **state)
 	(void)state;
 	text = malloc(n * 48 + 256);
 	assert_non_null(text);
-	/* 20,000 IPv6 hosts in distinct /64s: far more than PICFW_TRIE_NODES nodes. */
 	w = text + sprintf(text, "set edge = 203.0.113.10\nset many = 198.51.100.0/24");
 	for (i = 0; i < n; i++)
 		w += sprintf(w, ",%s2001:db8:%zx:%zx::1", i % 32 == 0 ? "\n  " : "", i >> 8, i & 255);
+	sprintf(w, "\nprotect edge\nA/X/TCP/1 many edge\n");
+	compile_text(&fx, text);
+	assert_true(fx.img.cfg.trie4);
+	assert_true(fx.img.cfg.trie6);
+	assert_true(fx.img.ntrie <= PICFW_TRIE_NODES);
+	assert_int_equal(fx.img.ntails, n + 1); /* and 198.51.100.0/24 */
+	for (i = 0; i < n; i += 7) {
+		uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 16), (uint8_t)(i >> 8), 0,
+				   (uint8_t)i };
+
+		a6[15] = 1;
+		assert_int_equal(image_trie_lookup(&fx.img, 6, a6),
+				 lpm_lookup(fx.img.src6, fx.img.nsrc6, a6));
+		assert_int_not_equal(image_trie_lookup(&fx.img, 6, a6), 0);
+		a6[15] = 2;
+		assert_int_equal(image_trie_lookup(&fx.img, 6, a6), 0);
+	}
+	release(&fx);
+	free(text);
+}
+
+/*
+ * Pairs of hosts that share 15 bytes need a node at every byte down to where
+ * they part: 2,500 such pairs need 20,000 nodes, more than the trie has, so
+ * IPv6 falls back to the LPM trie and IPv4 stays.
+ */
+static void test_compile_trie_falls_back_when_too_big(void **state)
+{
+	const size_t n = 2500;
+	struct fixture fx = { 0 };
+	char *text, *w;
+	size_t i;
+
+	(void)state;
+	text = malloc(n * 96 + 256);
+	assert_non_null(text);
+	w = text + sprintf(text, "set edge = 203.0.113.10\nset many = 198.51.100.0/24");
+	for (i = 0; i < n; i++)
+		w += sprintf(w, ",%s2001:db8:%zx:%zx::1, 2001:db8:%zx:%zx::2", i % 16 == 0 ? "\n  " : "",
+			     i >> 8, i & 255, i >> 8, i & 255);
 	sprintf(w, "\nprotect edge\nA/X/TCP/1 many edge\n");
 	compile_text(&fx, text);
 	assert_true(fx.img.cfg.trie4);
@@ -658,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_compile_prefix_limit),
 		cmocka_unit_test(test_compile_matches_plain_scan),
 		cmocka_unit_test(test_compile_trie_matches_longest_prefix),
+		cmocka_unit_test(test_compile_trie_hosts_are_tails),
 		cmocka_unit_test(test_compile_trie_falls_back_when_too_big),
 		cmocka_unit_test(test_compile_partner_mix_classifies_like_a_scan),
 		cmocka_unit_test(test_compile_class_overflow_names_sets),
