@@ -68,6 +68,13 @@
 #define PICFW_TRIE_TAILS 131072
 #define PICFW_TRIE_CHILD 0x80000000u
 #define PICFW_TRIE_TAIL 0x40000000u
+/*
+ * Both bits: a skip. Below this slot, nodes would lead one way only (hosts
+ * next to each other, /120s under one /64): the tail's masked bytes must
+ * match (else the class is `other`), and the walk goes on at node
+ * class & (PICFW_TRIE_NODES - 1), at address byte class >> PICFW_TRIE_SKIP_SHIFT.
+ */
+#define PICFW_TRIE_SKIP_SHIFT 16
 
 /*
  * picfw_trie_tail[gen * PICFW_TRIE_TAILS + tail]: the one prefix below a

@@ -29,10 +29,16 @@ struct classes {
 	int32_t *hash; /* index into v, -1 = empty */
 };
 
+/* Small, so that sorting 100,000 of them moves little: rows come from the set. */
 struct remote_entry {
 	struct prefix p;
+	int set; /* the set this prefix came from */
+};
+
+/* An open ancestor while walking prefixes in pre-order: at most one per length. */
+struct remote_open {
+	struct prefix p;
 	struct picfw_bits rows;
-	int set; /* the set this prefix came from (the first, once merged) */
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -155,7 +161,8 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 			  size_t *nout, uint32_t *made, struct compile_blame *blame, char *err,
 			  size_t errlen)
 {
-	struct remote_entry *e = NULL, **stack = NULL;
+	struct remote_entry *e = NULL;
+	struct remote_open *stack = NULL;
 	struct image_prefix *img = NULL;
 	size_t n = 0, i, j, depth = 0, m = 0;
 	int ret = -1;
@@ -173,7 +180,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 	}
 	e = calloc(n ? n : 1, sizeof(*e));
 	img = calloc(n ? n : 1, sizeof(*img));
-	stack = calloc(n ? n : 1, sizeof(*stack));
+	stack = calloc(129, sizeof(*stack));
 	if (!e || !img || !stack) {
 		fail(err, errlen, "out of memory");
 		goto out;
@@ -186,7 +193,6 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 			if (p->sets[i].prefixes[j].family != family)
 				continue;
 			e[n].p = p->sets[i].prefixes[j];
-			e[n].rows = set_rows[i];
 			e[n].set = (int)i;
 			n++;
 		}
@@ -196,20 +202,24 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 	for (i = 0; i < n; i++) {
 		struct remote_entry *cur = &e[i];
 		size_t before = cls->n, first = i, k;
+		struct picfw_bits rows = set_rows[cur->set];
 		int32_t class;
 
 		/* The same prefix in several sets: one trie entry with all their rows. */
 		while (i + 1 < n && !prefix_cmp(&e[i + 1].p, &cur->p)) {
-			bits_or(&cur->rows, &e[i + 1].rows);
+			bits_or(&rows, &set_rows[e[i + 1].set]);
 			i++;
 		}
-		while (depth && !prefix_covers(&stack[depth - 1]->p, &cur->p))
+		while (depth && !prefix_covers(&stack[depth - 1].p, &cur->p))
 			depth--;
 		if (depth)
-			bits_or(&cur->rows, &stack[depth - 1]->rows);
-		stack[depth++] = cur;
+			bits_or(&rows, &stack[depth - 1].rows);
+		/* Distinct nested prefixes differ in length: at most 129 open at once. */
+		stack[depth].p = cur->p;
+		stack[depth].rows = rows;
+		depth++;
 
-		class = classes_intern(cls, &cur->rows);
+		class = classes_intern(cls, &rows);
 		for (k = first; k <= i && (class < 0 || cls->n > before); k++)
 			made[e[k].set]++;
 		if (class < 0) {
@@ -371,6 +381,30 @@ static void tail_fill(struct picfw_trie_tail *t, const struct image_prefix *ip, 
 }
 
 /*
+ * The byte down to which prefixes v[0..n) (sorted, sharing bytes up to
+ * level) all share their bytes and all go on: the level a child node for
+ * them can start at, skipping the one-way nodes in between.
+ */
+static unsigned trie_skip_level(const struct image_prefix *v, size_t n, unsigned level)
+{
+	unsigned common = 0, shortest = 128, top = v[0].p.family == 4 ? 3 : 15;
+	size_t i;
+
+	/* Sorted by address: the first and the last share what all share. */
+	while (common < 16 && v[0].p.addr[common] == v[n - 1].p.addr[common])
+		common++;
+	for (i = 0; i < n; i++)
+		if (v[i].p.len < shortest)
+			shortest = v[i].p.len;
+	/* Each must end below the child's byte: longer than 8 * its level. */
+	if (common > (shortest - 1) / 8)
+		common = (shortest - 1) / 8;
+	if (common > top)
+		common = top;
+	return common > level ? common : level + 1;
+}
+
+/*
  * Fill node `node`, at address byte `level`, with v[0..n): prefixes longer
  * than 8 * level that share the bytes before level, sorted by address then
  * length (trie pre-order), over the class c its slot had. Prefixes that end
@@ -410,6 +444,7 @@ static int trie_fill(struct trie_build *t, uint32_t node, unsigned level, struct
 	for (i = nshort; i < n; i = j) {
 		uint8_t byte = v[i].p.addr[level];
 		uint32_t *e = &t->nodes[node].e[byte], child;
+		unsigned skip;
 
 		for (j = i + 1; j < n && v[j].p.addr[level] == byte; j++)
 			;
@@ -424,8 +459,22 @@ static int trie_fill(struct trie_build *t, uint32_t node, unsigned level, struct
 			return -1;
 		child = t->n++;
 		c = *e;
-		*e = PICFW_TRIE_CHILD | child;
-		if (trie_fill(t, child, level + 1, v + i, j - i, c))
+		skip = trie_skip_level(v + i, j - i, level);
+		if (skip > level + 1) {
+			/* A chain of one-way nodes: one skip tail instead (see PICFW_TRIE_SKIP). */
+			struct image_prefix at = v[i];
+
+			if (t->ntails >= PICFW_TRIE_TAILS)
+				return -1;
+			at.p.len = (uint8_t)(8 * skip);
+			tail_fill(&t->tails[t->ntails], &at, c);
+			t->tails[t->ntails].class = child | skip << PICFW_TRIE_SKIP_SHIFT;
+			*e = PICFW_TRIE_CHILD | PICFW_TRIE_TAIL | t->ntails++;
+		} else {
+			skip = level + 1;
+			*e = PICFW_TRIE_CHILD | child;
+		}
+		if (trie_fill(t, child, skip, v + i, j - i, c))
 			return -1;
 	}
 	return 0;
@@ -439,8 +488,8 @@ static int trie_family(struct trie_build *t, uint32_t root, const struct image_p
 
 	if (!sorted)
 		return -1;
+	/* compile_remote made v in prefix order (address, then length). */
 	memcpy(sorted, v, n * sizeof(*v));
-	qsort(sorted, n, sizeof(*sorted), image_prefix_cmp);
 	if (trie_fill(t, root, 0, sorted, n, 0)) {
 		for (j = saved; j < t->n; j++)
 			memset(&t->nodes[j], 0, sizeof(t->nodes[j]));
@@ -489,19 +538,24 @@ uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const
 	uint32_t node = family == 6, v, i, k, w[4];
 	const struct picfw_trie_tail *t;
 
+	memcpy(w, addr, family == 4 ? 4 : 16);
 	for (i = 0; i < (family == 4 ? 4u : 16u); i++) {
 		v = img->trie[node].e[addr[i]];
-		if (v & PICFW_TRIE_TAIL) {
-			t = &img->tails[v & (PICFW_TRIE_TAILS - 1)];
-			memcpy(w, addr, family == 4 ? 4 : 16);
-			for (k = 0; k < (family == 4 ? 1u : 4u); k++)
-				if ((w[k] & t->mask[k]) != t->addr[k])
-					return t->other;
-			return t->class;
+		if (!(v & PICFW_TRIE_TAIL)) {
+			if (!(v & PICFW_TRIE_CHILD))
+				return v;
+			node = v & (PICFW_TRIE_NODES - 1);
+			continue;
 		}
+		t = &img->tails[v & (PICFW_TRIE_TAILS - 1)];
+		for (k = 0; k < (family == 4 ? 1u : 4u); k++)
+			if ((w[k] & t->mask[k]) != t->addr[k])
+				return t->other;
 		if (!(v & PICFW_TRIE_CHILD))
-			return v;
-		node = v & (PICFW_TRIE_NODES - 1);
+			return t->class;
+		/* A skip: on at its node, at its byte. */
+		node = t->class & (PICFW_TRIE_NODES - 1);
+		i = (t->class >> PICFW_TRIE_SKIP_SHIFT) - 1;
 	}
 	return 0;
 }

@@ -650,7 +650,8 @@ static void test_compile_trie_hosts_are_tails(void **state)
 	assert_true(fx.img.cfg.trie4);
 	assert_true(fx.img.cfg.trie6);
 	assert_true(fx.img.ntrie <= PICFW_TRIE_NODES);
-	assert_int_equal(fx.img.ntails, n + 1); /* and 198.51.100.0/24 */
+	/* A tail each, and 198.51.100.0/24's; skips over one-way nodes besides. */
+	assert_true(fx.img.ntails >= n + 1);
 	for (i = 0; i < n; i += 7) {
 		uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 16), (uint8_t)(i >> 8), 0,
 				   (uint8_t)i };
@@ -667,13 +668,13 @@ static void test_compile_trie_hosts_are_tails(void **state)
 }
 
 /*
- * Pairs of hosts that share 15 bytes need a node at every byte down to where
- * they part: 2,500 such pairs need 20,000 nodes, more than the trie has, so
- * IPv6 falls back to the LPM trie and IPv4 stays.
+ * Pairs of hosts that share 15 bytes need a node where they part (the bytes
+ * above it are one skip): 20,000 such pairs need more nodes than the trie
+ * has, so IPv6 falls back to the LPM trie and IPv4 stays.
  */
 static void test_compile_trie_falls_back_when_too_big(void **state)
 {
-	const size_t n = 2500;
+	const size_t n = 20000;
 	struct fixture fx = { 0 };
 	char *text, *w;
 	size_t i;
