@@ -187,14 +187,18 @@ static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *c
  * IPv4 reads 4 bytes of addr, IPv6 16.
  */
 static __always_inline int tail_holds(const struct picfw_trie_tail *t, __u8 family,
-				      const __u32 *a)
+				      const __u8 *addr)
 {
-	if ((a[0] & t->mask[0]) != t->addr[0])
-		return 0;
-	if (family == 4)
-		return 1;
-	return (a[1] & t->mask[1]) == t->addr[1] && (a[2] & t->mask[2]) == t->addr[2] &&
-	       (a[3] & t->mask[3]) == t->addr[3];
+	__u32 a[4];
+
+	/* Copied here, not before the walk: most lookups end at a plain class. */
+	if (family == 4) {
+		__builtin_memcpy(a, addr, 4);
+		return (a[0] & t->mask[0]) == t->addr[0];
+	}
+	__builtin_memcpy(a, addr, 16);
+	return (a[0] & t->mask[0]) == t->addr[0] && (a[1] & t->mask[1]) == t->addr[1] &&
+	       (a[2] & t->mask[2]) == t->addr[2] && (a[3] & t->mask[3]) == t->addr[3];
 }
 
 /*
@@ -209,15 +213,11 @@ static __always_inline int tail_holds(const struct picfw_trie_tail *t, __u8 fami
  */
 static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr)
 {
-	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i, to, a[4] = { 0 };
+	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i, to;
 	__u32 n = family == 4 ? 4 : 16;
 	struct picfw_trie_node *node;
 	struct picfw_trie_tail *t;
 
-	if (family == 4)
-		__builtin_memcpy(a, addr, 4);
-	else
-		__builtin_memcpy(a, addr, 16);
 	for (i = 0; i < 16; i++) {
 		if (i >= n)
 			break;
@@ -235,7 +235,7 @@ static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr
 		t = bpf_map_lookup_elem(&picfw_trie_tail, &to);
 		if (!t)
 			return 0;
-		if (!tail_holds(t, family, a))
+		if (!tail_holds(t, family, addr))
 			return t->other;
 		if (!(v & PICFW_TRIE_CHILD))
 			return t->class;
