@@ -129,6 +129,9 @@ static const struct bench_packet packets[] = {
 	{ "v4-tcp-hit-eph", XDP_PASS, 0, { TCP4(STRANGER4, EDGE4, 55000, 443, TH_SYN) } },
 	{ "v6-tcp-hit", XDP_PASS, 0, { TCP6(PARTNER6, EDGE6, 40000, 5061, TH_SYN) } },
 	{ "v6-tcp-miss", XDP_DROP, 0, { TCP6(STRANGER6, EDGE6, 40000, 5061, TH_SYN) } },
+	/* A stranger's SYN to a port that rows of large policies name (ssh). */
+	{ "v4-tcp-miss-22", XDP_DROP, 0, { TCP4(STRANGER4, EDGE4, 40000, 22, TH_SYN) } },
+	{ "v6-tcp-miss-22", XDP_DROP, 0, { TCP6(STRANGER6, EDGE6, 40000, 22, TH_SYN) } },
 	{ "v4-udp-hit", XDP_PASS, 0, { UDP4(STRANGER4, EDGE4, 40000, 3478), .payload_len = 20 } },
 	{ "v4-udp-miss", XDP_DROP, 0, { UDP4(STRANGER4, EDGE4, 40000, 3479), .payload_len = 20 } },
 	{ "v6-ext-hit", XDP_PASS, 0,

@@ -137,6 +137,15 @@ struct {
 	__type(value, struct picfw_trie_node);
 } picfw_trie SEC(".maps");
 
+/* The trie's tails: one prefix alone below a slot (see PICFW_TRIE_TAIL). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_TRIE_TAILS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct picfw_trie_tail);
+} picfw_trie_tail SEC(".maps");
+
 /* Slot to outbound row, per generation (see struct picfw_slot_row). Mmapable. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -183,17 +183,40 @@ static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *c
 }
 
 /*
+ * A tail's masked compare (see PICFW_TRIE_TAIL): 1 when addr is inside it.
+ * IPv4 reads 4 bytes of addr, IPv6 16.
+ */
+static __always_inline int tail_holds(const struct picfw_trie_tail *t, __u8 family,
+				      const __u8 *addr)
+{
+	__u32 a[4];
+
+	/* Copied here, not before the walk: most lookups end at a plain class. */
+	if (family == 4) {
+		__builtin_memcpy(a, addr, 4);
+		return (a[0] & t->mask[0]) == t->addr[0];
+	}
+	__builtin_memcpy(a, addr, 16);
+	return (a[0] & t->mask[0]) == t->addr[0] && (a[1] & t->mask[1]) == t->addr[1] &&
+	       (a[2] & t->mask[2]) == t->addr[2] && (a[3] & t->mask[3]) == t->addr[3];
+}
+
+/*
  * The 256-ary trie: one array lookup per address byte until a leaf, at most
  * 4 for IPv4 and 16 for IPv6 (the compiler expands prefixes to byte
- * boundaries, so the leaf reached is the longest match's class). The loop
- * has the constant bound 16 and stops at the family's length inside, so the
- * verifier sees a bounded loop; the mask keeps a child inside generation gen.
+ * boundaries, so the leaf reached is the longest match's class). A tail
+ * (one prefix alone below a slot) ends the walk with one more lookup and a
+ * masked compare; a skip (a tail with the child bit) jumps over one-way
+ * nodes to a deeper byte. The loop has the constant bound 16 and i only
+ * grows, so the verifier sees a bounded loop; the masks keep a child or a
+ * tail inside generation gen.
  */
 static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr)
 {
-	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i;
+	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i, to;
 	__u32 n = family == 4 ? 4 : 16;
 	struct picfw_trie_node *node;
+	struct picfw_trie_tail *t;
 
 	for (i = 0; i < 16; i++) {
 		if (i >= n)
@@ -201,10 +224,27 @@ static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr
 		node = bpf_map_lookup_elem(&picfw_trie, &key);
 		if (!node)
 			return 0;
-		v = node->e[addr[i]];
+		v = node->e[addr[i] & 0xff];
+		if (!(v & PICFW_TRIE_TAIL)) {
+			if (!(v & PICFW_TRIE_CHILD))
+				return v;
+			key = gen * PICFW_TRIE_NODES + (v & (PICFW_TRIE_NODES - 1));
+			continue;
+		}
+		to = gen * PICFW_TRIE_TAILS + (v & (PICFW_TRIE_TAILS - 1));
+		t = bpf_map_lookup_elem(&picfw_trie_tail, &to);
+		if (!t)
+			return 0;
+		if (!tail_holds(t, family, addr))
+			return t->other;
 		if (!(v & PICFW_TRIE_CHILD))
-			return v;
-		key = gen * PICFW_TRIE_NODES + (v & (PICFW_TRIE_NODES - 1));
+			return t->class;
+		/* A skip: on at its node and byte; the compiler makes the byte deeper than i. */
+		to = t->class >> PICFW_TRIE_SKIP_SHIFT;
+		if (to <= i || to >= n)
+			return 0;
+		key = gen * PICFW_TRIE_NODES + (t->class & (PICFW_TRIE_NODES - 1));
+		i = to - 1;
 	}
 	return 0; /* a child below the last byte: the compiler never makes one */
 }

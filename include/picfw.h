@@ -20,7 +20,15 @@
 #define PICFW_MAX_ROWS 1024              /* rows per policy */
 #define PICFW_ROW_WORDS (PICFW_MAX_ROWS / 64)
 #define PICFW_MAX_PREFIXES 262144        /* trie entries per family, both generations */
-#define PICFW_MAX_CLASSES 16384          /* distinct row bitmaps per generation */
+/*
+ * Distinct row bitmaps per generation. Classes come from port segments (at
+ * most 4 * (2 * rows + 1)) and from remote prefixes (at most one per distinct
+ * prefix, fewer as prefixes share their covering sets' rows): nested,
+ * overlapping partner lists of 100,000 prefixes over 1,024 rows make ~29,000.
+ * Port classes are numbered first (picfw_port_classes holds them in 16 bits).
+ * Memory: 2 generations x 65,536 x 136 bytes = 17 MiB of picfw_bits.
+ */
+#define PICFW_MAX_CLASSES 65536
 #define PICFW_GENERATIONS 2
 #define PICFW_PORTS 65536
 #define PICFW_NAME_LEN 96                /* row name, NUL included */
@@ -48,12 +56,37 @@
 /*
  * Remote addresses are classified by a 256-ary trie (one byte per level) in
  * an array map: node 0 of a generation is the IPv4 root, node 1 the IPv6
- * root. An entry is a class (bit 31 clear) or a child node (bit 31 set).
- * A policy whose trie needs more nodes than this per generation falls back
- * to the kernel's LPM tries for that family (slower, same answers).
+ * root. An entry is a class (bits 31 and 30 clear), a child node (bit 31
+ * set) or a tail (bit 30 set): a slot whose subtree holds one prefix only
+ * (a /32 or /128 host, or any long prefix alone there) points to one
+ * struct picfw_trie_tail instead of a chain of nodes, so hosts cost a
+ * 40-byte tail, not up to 15 nodes of 1 KiB. A policy whose trie needs more
+ * nodes or tails than these per generation falls back, for that family, to
+ * the kernel's LPM tries (slower, same answers).
  */
 #define PICFW_TRIE_NODES 16384
+#define PICFW_TRIE_TAILS 131072
 #define PICFW_TRIE_CHILD 0x80000000u
+#define PICFW_TRIE_TAIL 0x40000000u
+/*
+ * Both bits: a skip. Below this slot, nodes would lead one way only (hosts
+ * next to each other, /120s under one /64): the tail's masked bytes must
+ * match (else the class is `other`), and the walk goes on at node
+ * class & (PICFW_TRIE_NODES - 1), at address byte class >> PICFW_TRIE_SKIP_SHIFT.
+ */
+#define PICFW_TRIE_SKIP_SHIFT 16
+
+/*
+ * picfw_trie_tail[gen * PICFW_TRIE_TAILS + tail]: the one prefix below a
+ * slot. An address whose masked words equal addr gets class, any other the
+ * class the slot had without this prefix (other). IPv4 uses word 0 only.
+ */
+struct picfw_trie_tail {
+	__u32 addr[4]; /* network byte order, masked */
+	__u32 mask[4];
+	__u32 class;
+	__u32 other;
+};
 
 /* A protected set of at most this many host addresses per family is checked inline. */
 #define PICFW_PROT_INLINE 4
@@ -255,6 +288,7 @@ struct picfw_trie_node {
 };
 
 _Static_assert(sizeof(struct picfw_trie_node) % 8 == 0, "mmap stride");
+_Static_assert(sizeof(struct picfw_trie_tail) % 8 == 0, "mmap stride");
 
 /* picfw_slots[gen * PICFW_MAX_ROWS + row]: counter slot of that row. */
 

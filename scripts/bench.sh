@@ -12,7 +12,9 @@
 #    1,000,000, of: the floor (bench/floor.bpf.c: a per-CPU counter and
 #    XDP_PASS); picfw with etc/pic.policy and with generated policies of 100
 #    and 1,024 rows and 1,000, 10,000 and 100,000 prefixes (IPv4 and IPv6
-#    half each, scripts/gen-policy.sh); xdp-filter from xdp-tools in ports
+#    half each, scripts/gen-policy.sh) and with the partner mix (1,024 rows x
+#    100,000 nested, overlapping prefixes in 64 sets, hosts next to the
+#    measured sources: scripts/gen-policy.sh --mix partner); xdp-filter from xdp-tools in ports
 #    mode and in IP mode, loaded by xdp-filter itself on a veth in a namespace
 #    made here and run by program id; single operations (bench/probes.bpf.c)
 #    for attribution. Everything is loaded first, then measured in
@@ -21,7 +23,8 @@
 #    frames from build/bench/sender into a receiver running, in turn,
 #    XDP_DROP, picfw (etc/pic.policy), nftables `inet` (bench/pic-inet.nft),
 #    nftables `netdev` ingress (bench/pic-netdev.nft), and no filter.
-# 3. `picfw apply` latency (PIC policy, 100,000 prefixes) and map memory.
+# 3. `picfw apply` latency (PIC policy, 100,000 prefixes, the partner mix) and
+#    map memory per policy.
 # 4. `picfw exporter`: time of a /metrics scrape (curl's time_total, on
 #    loopback in the receiver's namespace) with the PIC policy and with 1,024
 #    rows (scripts/gen-policy.sh 1024 1000).
@@ -72,6 +75,7 @@ PICFW=
 TESTRUN=
 SENDER=
 BIG=r1024-p100000 # "the 100,000-prefix policy" of the apply and scale goals
+MIX=mix-partner   # the same size, shaped like real partner lists (issue 12)
 
 # Names: distinct from the tests' lab (pf-edge0), so both can run at once.
 # BENCH_NS_PREFIX, BENCH_IF_PREFIX: other names, to run a part beside someone else's lab.
@@ -397,6 +401,9 @@ for rows in 100 1024; do
 		PICFW_ARGS+=(--picfw "$name=$RAW/policies/$name.policy")
 	done
 done
+scripts/gen-policy.sh --mix partner 1024 100000 1 >"$RAW/policies/$MIX.policy" ||
+	die "scripts/gen-policy.sh --mix partner 1024 100000 1 failed"
+PICFW_ARGS+=(--picfw "$MIX=$RAW/policies/$MIX.policy")
 
 # --- xdp-filter, loaded by itself on veths of its own namespace ----------------
 
@@ -619,7 +626,7 @@ memory_of() { # STATE: every pinned map of the attached filter
 PICFW_PIN_LINK_NAME="link" # the pinned BPF link: not a map
 
 if ! skipped apply; then
-	log "3/3 picfw apply: $ROUNDS rounds of pic -> pic -> $BIG -> $BIG -> pic"
+	log "3/3 picfw apply: $ROUNDS rounds of pic -> pic -> $BIG -> $BIG -> pic -> $MIX -> pic"
 	in_rx "$PICFW" attach "$IF_RX" etc/pic.policy >"$RAW/attach.txt" 2>&1 ||
 		die "picfw attach failed: $(cat "$RAW/attach.txt")"
 	echo "round,transition,wall_ms,compile_ms,write_ms,switch_ms,clear_ms" >"$RAW/apply.csv"
@@ -632,6 +639,9 @@ if ! skipped apply; then
 		[[ $r == "$ROUNDS" ]] && memory_of "$BIG"
 		apply_one "$r" "$BIG" "$BIG" "$RAW/policies/$BIG.policy"
 		apply_one "$r" "$BIG" pic etc/pic.policy
+		apply_one "$r" pic "$MIX" "$RAW/policies/$MIX.policy"
+		[[ $r == "$ROUNDS" ]] && memory_of "$MIX"
+		apply_one "$r" "$MIX" pic etc/pic.policy
 	done
 	# Where the time goes: the program as the kernel runs it.
 	id=$(in_rx ip -j link show dev "$IF_RX" | jq -r '.[0].xdp.prog.id // empty')

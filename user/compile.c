@@ -29,7 +29,14 @@ struct classes {
 	int32_t *hash; /* index into v, -1 = empty */
 };
 
+/* Small, so that sorting 100,000 of them moves little: rows come from the set. */
 struct remote_entry {
+	struct prefix p;
+	int set; /* the set this prefix came from */
+};
+
+/* An open ancestor while walking prefixes in pre-order: at most one per length. */
+struct remote_open {
 	struct prefix p;
 	struct picfw_bits rows;
 };
@@ -120,11 +127,42 @@ static int image_prefix_cmp(const void *a, const void *b)
 }
 
 /* The remote trie of one family: prefixes with their inherited row classes. */
+/* The sets whose prefixes made the most new classes (made[set] of them). */
+static void blame_sets(const struct policy *p, const uint32_t *made, struct compile_blame *blame)
+{
+	size_t i;
+	unsigned k;
+
+	blame->nset = 0;
+	for (k = 0; k < COMPILE_BLAME_MAX; k++) {
+		int best = -1;
+
+		for (i = 0; i < p->nsets; i++) {
+			unsigned j;
+			int taken = 0;
+
+			for (j = 0; j < blame->nset; j++)
+				taken |= blame->set[j] == (int)i;
+			if (!taken && made[i] && (best < 0 || made[i] > made[best]))
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		blame->set[blame->nset++] = best;
+	}
+}
+
+/*
+ * The remote trie of one family. made[set] counts the classes each set's
+ * prefixes added, for naming the sets to blame when the table overflows.
+ */
 static int compile_remote(const struct policy *p, const struct picfw_bits *set_rows,
 			  uint8_t family, struct classes *cls, struct image_prefix **out,
-			  size_t *nout, char *err, size_t errlen)
+			  size_t *nout, uint32_t *made, struct compile_blame *blame, char *err,
+			  size_t errlen)
 {
-	struct remote_entry *e = NULL, **stack = NULL;
+	struct remote_entry *e = NULL;
+	struct remote_open *stack = NULL;
 	struct image_prefix *img = NULL;
 	size_t n = 0, i, j, depth = 0, m = 0;
 	int ret = -1;
@@ -142,7 +180,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 	}
 	e = calloc(n ? n : 1, sizeof(*e));
 	img = calloc(n ? n : 1, sizeof(*img));
-	stack = calloc(n ? n : 1, sizeof(*stack));
+	stack = calloc(129, sizeof(*stack));
 	if (!e || !img || !stack) {
 		fail(err, errlen, "out of memory");
 		goto out;
@@ -155,7 +193,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 			if (p->sets[i].prefixes[j].family != family)
 				continue;
 			e[n].p = p->sets[i].prefixes[j];
-			e[n].rows = set_rows[i];
+			e[n].set = (int)i;
 			n++;
 		}
 	}
@@ -163,23 +201,34 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 
 	for (i = 0; i < n; i++) {
 		struct remote_entry *cur = &e[i];
+		size_t before = cls->n, first = i, k;
+		struct picfw_bits rows = set_rows[cur->set];
 		int32_t class;
 
 		/* The same prefix in several sets: one trie entry with all their rows. */
 		while (i + 1 < n && !prefix_cmp(&e[i + 1].p, &cur->p)) {
-			bits_or(&cur->rows, &e[i + 1].rows);
+			bits_or(&rows, &set_rows[e[i + 1].set]);
 			i++;
 		}
-		while (depth && !prefix_covers(&stack[depth - 1]->p, &cur->p))
+		while (depth && !prefix_covers(&stack[depth - 1].p, &cur->p))
 			depth--;
 		if (depth)
-			bits_or(&cur->rows, &stack[depth - 1]->rows);
-		stack[depth++] = cur;
+			bits_or(&rows, &stack[depth - 1].rows);
+		/* Distinct nested prefixes differ in length: at most 129 open at once. */
+		stack[depth].p = cur->p;
+		stack[depth].rows = rows;
+		depth++;
 
-		class = classes_intern(cls, &cur->rows);
+		class = classes_intern(cls, &rows);
+		for (k = first; k <= i && (class < 0 || cls->n > before); k++)
+			made[e[k].set]++;
 		if (class < 0) {
-			fail(err, errlen, "more than %u distinct address and port classes",
+			fail(err, errlen,
+			     "more than %u distinct address and port classes (row sets that "
+			     "nested and overlapping prefixes make)",
 			     PICFW_MAX_CLASSES - 1);
+			if (blame)
+				blame_sets(p, made, blame);
 			goto out;
 		}
 		img[m].p = cur->p;
@@ -310,66 +359,147 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 struct trie_build {
 	struct picfw_trie_node *nodes;
 	uint32_t n;
+	struct picfw_trie_tail *tails;
+	uint32_t ntails;
+	struct image_prefix *scratch; /* for the stable partitions below */
 };
 
-static int prefix_len_cmp(const void *a, const void *b)
+/* A slot's one prefix as a tail: masked words, the class, the slot's own class. */
+static void tail_fill(struct picfw_trie_tail *t, const struct image_prefix *ip, uint32_t other)
 {
-	const struct image_prefix *x = a, *y = b;
+	uint8_t mask[16] = { 0 }, addr[16];
+	unsigned i;
 
-	return (int)x->p.len - (int)y->p.len;
+	for (i = 0; i < ip->p.len; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (i = 0; i < 16; i++)
+		addr[i] = ip->p.addr[i] & mask[i];
+	memcpy(t->addr, addr, 16);
+	memcpy(t->mask, mask, 16);
+	t->class = ip->class;
+	t->other = other;
 }
 
 /*
- * Insert one prefix (shortest first): walk full bytes, making children that
- * inherit the leaf they replace, then expand the prefix over its slice of
- * the last node. Shorter-first order means no child exists in that slice
- * yet, and longer prefixes later overwrite their own slices.
+ * The byte down to which prefixes v[0..n) (sorted, sharing bytes up to
+ * level) all share their bytes and all go on: the level a child node for
+ * them can start at, skipping the one-way nodes in between.
  */
-static int trie_insert(struct trie_build *t, uint32_t root, const struct image_prefix *ip)
+static unsigned trie_skip_level(const struct image_prefix *v, size_t n, unsigned level)
 {
-	uint32_t node = root, level = 0, b, span, start, j, *e;
+	unsigned common = 0, shortest = 128, top = v[0].p.family == 4 ? 3 : 15;
+	size_t i;
 
-	while (ip->p.len > 8 * (level + 1)) {
-		e = &t->nodes[node].e[ip->p.addr[level]];
-		if (!(*e & PICFW_TRIE_CHILD)) {
-			if (t->n >= PICFW_TRIE_NODES)
-				return -1;
-			for (j = 0; j < 256; j++)
-				t->nodes[t->n].e[j] = *e;
-			*e = PICFW_TRIE_CHILD | t->n++;
-		}
-		node = *e & ~PICFW_TRIE_CHILD;
-		level++;
+	/* Sorted by address: the first and the last share what all share. */
+	while (common < 16 && v[0].p.addr[common] == v[n - 1].p.addr[common])
+		common++;
+	for (i = 0; i < n; i++)
+		if (v[i].p.len < shortest)
+			shortest = v[i].p.len;
+	/* Each must end below the child's byte: longer than 8 * its level. */
+	if (common > (shortest - 1) / 8)
+		common = (shortest - 1) / 8;
+	if (common > top)
+		common = top;
+	return common > level ? common : level + 1;
+}
+
+/*
+ * Fill node `node`, at address byte `level`, with v[0..n): prefixes longer
+ * than 8 * level that share the bytes before level, sorted by address then
+ * length (trie pre-order), over the class c its slot had. Prefixes that end
+ * in this node are expanded over their slices first (pre-order puts a
+ * prefix before those it covers, so a longer one overwrites its own slice);
+ * then the longer ones, grouped by their byte here: one alone becomes a
+ * tail, several a child node filled the same way one byte down (or at the
+ * byte a skip leads to). Recursive, one call per level: 16 deep at most.
+ */
+// NOLINTNEXTLINE(misc-no-recursion): bounded by the 16 bytes of an address
+static int trie_fill(struct trie_build *t, uint32_t node, unsigned level, struct image_prefix *v,
+		     size_t n, uint32_t c)
+{
+	unsigned end = 8 * (level + 1);
+	size_t i, j, nshort = 0;
+
+	for (j = 0; j < 256; j++)
+		t->nodes[node].e[j] = c;
+	for (i = 0; i < n; i++) {
+		unsigned b, span, start;
+
+		if (v[i].p.len > end)
+			continue;
+		b = v[i].p.len - 8 * level;
+		span = 1u << (8 - b);
+		start = v[i].p.addr[level] & ~(span - 1) & 0xff;
+		for (j = start; j < start + span; j++)
+			t->nodes[node].e[j] = v[i].class;
+		nshort++;
 	}
-	b = ip->p.len - 8 * level;
-	span = 1u << (8 - b);
-	start = ip->p.addr[level] & ~(span - 1) & 0xff;
-	for (j = start; j < start + span; j++)
-		t->nodes[node].e[j] = ip->class;
+	/* Stable partition: the longer prefixes, still in pre-order, after the rest. */
+	if (nshort && nshort < n) {
+		size_t s = 0, l = nshort;
+
+		for (i = 0; i < n; i++)
+			t->scratch[v[i].p.len > end ? l++ : s++] = v[i];
+		memcpy(v, t->scratch, n * sizeof(*v));
+	}
+	for (i = nshort; i < n; i = j) {
+		uint8_t byte = v[i].p.addr[level];
+		uint32_t *e = &t->nodes[node].e[byte], child;
+		unsigned skip;
+
+		for (j = i + 1; j < n && v[j].p.addr[level] == byte; j++)
+			;
+		if (j - i == 1) {
+			if (t->ntails >= PICFW_TRIE_TAILS)
+				return -1;
+			tail_fill(&t->tails[t->ntails], &v[i], *e);
+			*e = PICFW_TRIE_TAIL | t->ntails++;
+			continue;
+		}
+		if (t->n >= PICFW_TRIE_NODES)
+			return -1;
+		child = t->n++;
+		c = *e;
+		skip = trie_skip_level(v + i, j - i, level);
+		if (skip > level + 1) {
+			/* A chain of one-way nodes: one skip tail instead (see PICFW_TRIE_SKIP). */
+			struct image_prefix at = v[i];
+
+			if (t->ntails >= PICFW_TRIE_TAILS)
+				return -1;
+			at.p.len = (uint8_t)(8 * skip);
+			tail_fill(&t->tails[t->ntails], &at, c);
+			t->tails[t->ntails].class = child | skip << PICFW_TRIE_SKIP_SHIFT;
+			*e = PICFW_TRIE_CHILD | PICFW_TRIE_TAIL | t->ntails++;
+		} else {
+			skip = level + 1;
+			*e = PICFW_TRIE_CHILD | child;
+		}
+		if (trie_fill(t, child, skip, v + i, j - i, c)) // NOLINT(misc-no-recursion)
+			return -1;
+	}
 	return 0;
 }
 
-/* Insert a family's prefixes; on running out of nodes, leave the trie as it was. */
+/* Build a family's trie; on running out of nodes or tails, leave the trie as it was. */
 static int trie_family(struct trie_build *t, uint32_t root, const struct image_prefix *v, size_t n)
 {
 	struct image_prefix *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	uint32_t saved = t->n, j;
-	size_t i;
+	uint32_t saved = t->n, saved_tails = t->ntails, j;
 
 	if (!sorted)
 		return -1;
+	/* compile_remote made v in prefix order (address, then length). */
 	memcpy(sorted, v, n * sizeof(*v));
-	/* Stable enough: equal lengths never overlap (their slices are disjoint). */
-	qsort(sorted, n, sizeof(*sorted), prefix_len_cmp);
-	for (i = 0; i < n; i++) {
-		if (trie_insert(t, root, &sorted[i])) {
-			for (j = saved; j < t->n; j++)
-				memset(&t->nodes[j], 0, sizeof(t->nodes[j]));
-			t->n = saved;
-			memset(&t->nodes[root], 0, sizeof(t->nodes[root]));
-			free(sorted);
-			return -1;
-		}
+	if (trie_fill(t, root, 0, sorted, n, 0)) {
+		for (j = saved; j < t->n; j++)
+			memset(&t->nodes[j], 0, sizeof(t->nodes[j]));
+		t->n = saved;
+		t->ntails = saved_tails;
+		memset(&t->nodes[root], 0, sizeof(t->nodes[root]));
+		free(sorted);
+		return -1;
 	}
 	free(sorted);
 	return 0;
@@ -378,30 +508,56 @@ static int trie_family(struct trie_build *t, uint32_t root, const struct image_p
 static int compile_trie(struct policy_image *img)
 {
 	struct trie_build t = { .n = 2 };
+	size_t most = img->nsrc4 > img->nsrc6 ? img->nsrc4 : img->nsrc6;
 
 	t.nodes = calloc(PICFW_TRIE_NODES, sizeof(*t.nodes));
-	if (!t.nodes)
+	t.tails = calloc(PICFW_TRIE_TAILS, sizeof(*t.tails));
+	t.scratch = malloc((most ? most : 1) * sizeof(*t.scratch));
+	if (!t.nodes || !t.tails || !t.scratch) {
+		free(t.nodes);
+		free(t.tails);
+		free(t.scratch);
 		return -1;
+	}
 	img->cfg.trie4 = !trie_family(&t, 0, img->src4, img->nsrc4);
 	img->cfg.trie6 = !trie_family(&t, 1, img->src6, img->nsrc6);
+	free(t.scratch);
 	img->cfg.trie_nodes = t.n;
 	img->ntrie = t.n;
 	/* Keep what is used; the rest of the table stays zero in the map. */
 	img->trie = realloc(t.nodes, t.n * sizeof(*t.nodes));
 	if (!img->trie)
 		img->trie = t.nodes;
+	img->ntails = t.ntails;
+	img->tails = realloc(t.tails, (t.ntails ? t.ntails : 1) * sizeof(*t.tails));
+	if (!img->tails)
+		img->tails = t.tails;
 	return 0;
 }
 
 uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const uint8_t *addr)
 {
-	uint32_t node = family == 6, v, i;
+	uint32_t node = family == 6, v, i, k, w[4];
+	const struct picfw_trie_tail *t;
 
+	memcpy(w, addr, family == 4 ? 4 : 16);
 	for (i = 0; i < (family == 4 ? 4u : 16u); i++) {
 		v = img->trie[node].e[addr[i]];
+		if (!(v & PICFW_TRIE_TAIL)) {
+			if (!(v & PICFW_TRIE_CHILD))
+				return v;
+			node = v & (PICFW_TRIE_NODES - 1);
+			continue;
+		}
+		t = &img->tails[v & (PICFW_TRIE_TAILS - 1)];
+		for (k = 0; k < (family == 4 ? 1u : 4u); k++)
+			if ((w[k] & t->mask[k]) != t->addr[k])
+				return t->other;
 		if (!(v & PICFW_TRIE_CHILD))
-			return v;
-		node = v & (PICFW_TRIE_NODES - 1);
+			return t->class;
+		/* A skip: on at its node, at its byte. */
+		node = t->class & (PICFW_TRIE_NODES - 1);
+		i = (t->class >> PICFW_TRIE_SKIP_SHIFT) - 1;
 	}
 	return 0;
 }
@@ -431,12 +587,21 @@ static void inline_protected(struct policy_image *img)
 
 int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen)
 {
+	return compile_policy_blame(p, img, err, errlen, NULL);
+}
+
+int compile_policy_blame(const struct policy *p, struct policy_image *img, char *err,
+			 size_t errlen, struct compile_blame *blame)
+{
 	struct picfw_bits *set_rows = NULL;
+	uint32_t *made = NULL;
 	struct classes cls = { 0 };
 	unsigned t;
 	size_t i;
 
 	memset(img, 0, sizeof(*img));
+	if (blame)
+		blame->nset = 0;
 	if (p->nrows > PICFW_MAX_ROWS) {
 		fail(err, errlen, "%zu rows, over the limit of %u", p->nrows, PICFW_MAX_ROWS);
 		return -1;
@@ -458,9 +623,10 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 		img->cfg.timeout_ns[t] = (uint64_t)p->timeout[t] * 1000000000ULL;
 
 	set_rows = calloc(p->nsets ? p->nsets : 1, sizeof(*set_rows));
+	made = calloc(p->nsets ? p->nsets : 1, sizeof(*made));
 	img->ports = calloc(PICFW_TRANSPORTS, sizeof(*img->ports));
 	img->rows = calloc(p->nrows ? p->nrows : 1, sizeof(*img->rows));
-	if (!set_rows || !img->ports || !img->rows || classes_init(&cls)) {
+	if (!set_rows || !made || !img->ports || !img->rows || classes_init(&cls)) {
 		fail(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -480,14 +646,17 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 		m->port_hi = r->port_hi;
 	}
 
-	if (compile_remote(p, set_rows, 4, &cls, &img->src4, &img->nsrc4, err, errlen) ||
-	    compile_remote(p, set_rows, 6, &cls, &img->src6, &img->nsrc6, err, errlen) ||
-	    compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err, errlen) ||
-	    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err, errlen))
-		goto fail;
+	/* Port classes first: they are 16-bit in picfw_port_classes. */
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
 		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
 			goto fail;
+	if (compile_remote(p, set_rows, 4, &cls, &img->src4, &img->nsrc4, made, blame, err,
+			   errlen) ||
+	    compile_remote(p, set_rows, 6, &cls, &img->src6, &img->nsrc6, made, blame, err,
+			   errlen) ||
+	    compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err, errlen) ||
+	    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err, errlen))
+		goto fail;
 	inline_protected(img);
 	if (compile_trie(img)) {
 		fail(err, errlen, "out of memory");
@@ -498,11 +667,13 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 	img->nclasses = cls.n;
 	free(cls.hash);
 	free(set_rows);
+	free(made);
 	return 0;
 fail:
 	free(cls.v);
 	free(cls.hash);
 	free(set_rows);
+	free(made);
 	image_free(img);
 	return -1;
 }
@@ -517,6 +688,7 @@ void image_free(struct policy_image *img)
 	free(img->classes);
 	free(img->rows);
 	free(img->trie);
+	free(img->tails);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -588,5 +760,6 @@ uint64_t image_digest(const struct policy_image *img)
 	fnv(&h, img->ports, PICFW_TRANSPORTS * sizeof(*img->ports));
 	fnv(&h, img->classes, img->nclasses * sizeof(*img->classes));
 	fnv(&h, img->trie, img->ntrie * sizeof(*img->trie));
+	fnv(&h, img->tails, img->ntails * sizeof(*img->tails));
 	return h;
 }

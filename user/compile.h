@@ -40,6 +40,8 @@ struct policy_image {
 	/* The 256-ary trie of src4/src6 (cfg.trie4/6 say which family it holds). */
 	struct picfw_trie_node *trie;
 	uint32_t ntrie;
+	struct picfw_trie_tail *tails; /* the trie's single-prefix slots */
+	uint32_t ntails;
 };
 
 /* Class of addr in img's trie, as the XDP program walks it (for tests). */
@@ -50,6 +52,20 @@ uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const
  * exceeded, out of memory); img is then empty.
  */
 int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen);
+
+/* The sets a failed compile blames: index into policy.sets, most to blame first. */
+#define COMPILE_BLAME_MAX 3
+struct compile_blame {
+	int set[COMPILE_BLAME_MAX];
+	unsigned nset;
+};
+
+/*
+ * compile_policy(), and when the class table overflows, the remote sets whose
+ * prefixes made the most classes in blame (nset 0 when no set is to blame).
+ */
+int compile_policy_blame(const struct policy *p, struct policy_image *img, char *err,
+			 size_t errlen, struct compile_blame *blame);
 void image_free(struct policy_image *img);
 
 /*

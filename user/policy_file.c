@@ -160,6 +160,7 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 		struct policy_image *img)
 {
 	struct policy_errors errs = { 0 };
+	struct compile_blame blame = { 0 };
 	char why[512], err[512];
 	int fd, ret;
 
@@ -180,18 +181,27 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 	policy_errors_print(stderr, path, &errs);
 	if (ret)
 		goto fail;
-	if (compile_policy(p, img, err, sizeof(err))) {
-		const struct addr_set *s = limit_set(p);
+	if (compile_policy_blame(p, img, err, sizeof(err), &blame)) {
+		const struct addr_set *s;
 		const char *in;
+		unsigned k;
 		int line;
 
-		if (s) {
+		/* The class table overflowed: the sets that made the most classes. */
+		for (k = 0; k < blame.nset; k++) {
+			s = &p->sets[blame.set[k]];
 			/* The set may be in an included file. */
+			policy_errors_where(&errs, s->line, &in, &line);
+			pr_warn("%s:%d:%d: error: set '%s': %s\n", in ? in : path, line, s->col,
+				s->name ? s->name : "(inline)", err);
+		}
+		s = blame.nset ? NULL : limit_set(p);
+		if (s) {
 			policy_errors_where(&errs, s->line, &in, &line);
 			pr_warn("%s:%d:%d: error: %s%s%s: %s\n", in ? in : path, line, s->col,
 				s->name ? "set '" : "this address", s->name ? s->name : "",
 				s->name ? "'" : "", err);
-		} else {
+		} else if (!blame.nset) {
 			pr_warn("picfw %s: %s: %s\n", verb, path, err);
 		}
 		policy_free(p);

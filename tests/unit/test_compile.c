@@ -18,6 +18,7 @@
 
 #include "compile.h"
 #include "policy.h"
+#include "policy_match.h"
 
 struct fixture {
 	struct policy p;
@@ -302,6 +303,160 @@ static void test_compile_matches_plain_scan(void **state)
 	}
 }
 
+/* a covers addr, a byte at a time (the scans below run over 100,000 prefixes). */
+static int covers_fast(const struct prefix *a, const uint8_t *addr)
+{
+	unsigned full = a->len / 8, rest = a->len % 8;
+
+	if (memcmp(a->addr, addr, full))
+		return 0;
+	return !rest || !((a->addr[full] ^ addr[full]) & (0xff00 >> rest) & 0xff);
+}
+
+/*
+ * The issue's partner mix (scripts/gen-policy.sh --mix partner 1,024 rows x
+ * 100,000 prefixes: 64 nested, overlapping sets) used to be refused with
+ * "more than 16383 distinct address and port classes". It compiles, and for
+ * addresses in and around its prefixes the rows of the address's class are
+ * exactly the rows whose remote set holds the address.
+ */
+static void test_compile_partner_mix_classifies_like_a_scan(void **state)
+{
+	const char *top = getenv("PICFW_SRCDIR");
+	struct policy_errors errs = { 0 };
+	struct fixture fx = { 0 };
+	char cmd[512], err[256] = "", *text = NULL;
+	size_t len = 0, cap = 0, i, k;
+	uint8_t *in_set;
+	FILE *f;
+	unsigned probe, r;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "bash %s/scripts/gen-policy.sh --mix partner 1024 100000 1",
+		 top ? top : ".");
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? 2 * cap : 1 << 22;
+			text = realloc(text, cap);
+			assert_non_null(text);
+		}
+		k = fread(text + len, 1, cap - len, f);
+		if (!k)
+			break;
+		len += k;
+	}
+	assert_int_equal(pclose(f), 0);
+	assert_true(len > 1000000);
+	if (policy_parse("mix.policy", text, len, &fx.p, &errs)) {
+		policy_errors_print(stderr, "mix.policy", &errs);
+		fail_msg("parse failed");
+	}
+	policy_errors_free(&errs);
+	free(text);
+	assert_int_equal(fx.p.nrows, 1024);
+	if (compile_policy(&fx.p, &fx.img, err, sizeof(err)))
+		fail_msg("compile failed: %s", err);
+	/* More classes than the old table held: the case the issue saw refused. */
+	assert_true(fx.img.nclasses > 16383);
+	/* Hosts and lone long prefixes are tails: both families stay on the array trie. */
+	assert_true(fx.img.cfg.trie4 && fx.img.cfg.trie6);
+	fprintf(stderr, "# partner mix: %zu classes, trie4 %u trie6 %u, %u nodes, %u tails\n", fx.img.nclasses, fx.img.cfg.trie4, fx.img.cfg.trie6, fx.img.ntrie, fx.img.ntails);
+
+	in_set = calloc(fx.p.nsets, 1);
+	assert_non_null(in_set);
+	srand(12);
+	for (probe = 0; probe < 400; probe++) {
+		const struct addr_set *s = &fx.p.sets[2 + (unsigned)rand() % (fx.p.nsets - 2)];
+		const struct prefix *base = &s->prefixes[(size_t)rand() % s->nprefixes];
+		const struct image_prefix *v = base->family == 4 ? fx.img.src4 : fx.img.src6;
+		size_t nv = base->family == 4 ? fx.img.nsrc4 : fx.img.nsrc6;
+		const struct picfw_bits *got;
+		uint8_t addr[16];
+		int best = -1;
+
+		/* Inside a prefix of the policy, low bits at random (maybe in a longer one). */
+		memcpy(addr, base->addr, 16);
+		for (k = base->len; k < (base->family == 4 ? 32u : 128u); k++)
+			if (rand() % 2)
+				addr[k / 8] |= (uint8_t)(0x80 >> (k % 8));
+		if (probe % 10 == 9) /* and next to it, maybe in no set at all */
+			addr[base->family == 4 ? 3 : 15] ^= 0x80;
+		for (k = 0; k < nv; k++)
+			if (covers_fast(&v[k].p, addr) && (best < 0 || v[k].p.len > v[best].p.len))
+				best = (int)k;
+		got = &fx.img.classes[best < 0 ? 0 : v[best].class];
+		if (fx.img.cfg.trie4 && base->family == 4)
+			assert_int_equal(image_trie_lookup(&fx.img, 4, addr), best < 0 ? 0 : v[best].class);
+		if (fx.img.cfg.trie6 && base->family == 6)
+			assert_int_equal(image_trie_lookup(&fx.img, 6, addr), best < 0 ? 0 : v[best].class);
+		for (i = 0; i < fx.p.nsets; i++) {
+			in_set[i] = 0;
+			for (k = 0; k < fx.p.sets[i].nprefixes && !in_set[i]; k++)
+				in_set[i] = fx.p.sets[i].prefixes[k].family == base->family &&
+					    covers_fast(&fx.p.sets[i].prefixes[k], addr);
+		}
+		for (r = 0; r < fx.p.nrows; r++) {
+			const struct row *row = &fx.p.rows[r];
+			int remote = row->direction == PICFW_DIR_IN ? row->src : row->dst;
+			int want = in_set[remote] || policy_set_matches_all(&fx.p.sets[remote]);
+
+			if (want != bits_test(got, r))
+				fail_msg("probe %u row %u: image %d, scan %d", probe, r,
+					 bits_test(got, r), want);
+		}
+	}
+	free(in_set);
+	release(&fx);
+}
+
+/*
+ * Where the class table does overflow (400 sets, each /24 of one set holding
+ * /32s of 199 others: 79,600 distinct pairs of sets, so of rows), compile
+ * refuses and blames sets that made the classes, for check to name them.
+ */
+static void test_compile_class_overflow_names_sets(void **state)
+{
+	const unsigned nsets = 400, hosts = 199;
+	struct policy_errors errs = { 0 };
+	struct compile_blame blame = { 0 };
+	struct policy_image img;
+	struct policy p;
+	char err[256] = "", *text, *w;
+	unsigned s, h, k;
+
+	(void)state;
+	text = malloc((size_t)nsets * (hosts + 1) * 24 + 65536);
+	assert_non_null(text);
+	w = text + sprintf(text, "set edge = 203.0.113.10\n");
+	for (s = 0; s < nsets; s++) {
+		w += sprintf(w, "set s%u = 10.%u.%u.0/24", s, s / 256, s % 256);
+		/* /32s inside the /24 of set k = s - h: each set names hosts in 199 others. */
+		for (h = 1; h <= hosts; h++) {
+			k = (s + nsets - h) % nsets;
+			w += sprintf(w, ",%s10.%u.%u.%u", h % 32 ? "" : "\n ", k / 256, k % 256, h);
+		}
+		*w++ = '\n';
+	}
+	w += sprintf(w, "protect edge\n");
+	for (s = 0; s < nsets; s++)
+		w += sprintf(w, "A/X/TCP/%u s%u edge\n", s + 1, s);
+	assert_int_equal(policy_parse("over.policy", text, strlen(text), &p, &errs), 0);
+	assert_int_equal(compile_policy_blame(&p, &img, err, sizeof(err), &blame), -1);
+	assert_non_null(strstr(err, "distinct address and port classes"));
+	assert_null(img.src4);
+	assert_true(blame.nset >= 1 && blame.nset <= COMPILE_BLAME_MAX);
+	for (k = 0; k < blame.nset; k++) {
+		assert_true(blame.set[k] >= 1 && (unsigned)blame.set[k] <= nsets);
+		assert_non_null(p.sets[blame.set[k]].name);
+		assert_int_equal(p.sets[blame.set[k]].name[0], 's');
+	}
+	policy_free(&p);
+	policy_errors_free(&errs);
+	free(text);
+}
+
 static void test_compile_plan_slots_keeps_names(void **state)
 {
 	struct picfw_row_meta old[3] = { { .name = "a" }, { .name = "b" }, { .name = "c" } };
@@ -472,7 +627,12 @@ static void test_compile_trie_matches_longest_prefix(void **state)
 }
 
 /* A policy whose trie would not fit falls back to the LPM tries, family by family. */
-static void test_compile_trie_falls_back_when_too_big(void **state)
+/*
+ * 20,000 IPv6 hosts in distinct /64s (a node chain each: 200,000 nodes) stay
+ * on the array trie: each is a tail, and every host and its neighbour
+ * classify as the LPM entries say.
+ */
+static void test_compile_trie_hosts_are_tails(void **state)
 {
 	const size_t n = 20000;
 	struct fixture fx = { 0 };
@@ -482,10 +642,50 @@ static void test_compile_trie_falls_back_when_too_big(void **state)
 	(void)state;
 	text = malloc(n * 48 + 256);
 	assert_non_null(text);
-	/* 20,000 IPv6 hosts in distinct /64s: far more than PICFW_TRIE_NODES nodes. */
 	w = text + sprintf(text, "set edge = 203.0.113.10\nset many = 198.51.100.0/24");
 	for (i = 0; i < n; i++)
 		w += sprintf(w, ",%s2001:db8:%zx:%zx::1", i % 32 == 0 ? "\n  " : "", i >> 8, i & 255);
+	sprintf(w, "\nprotect edge\nA/X/TCP/1 many edge\n");
+	compile_text(&fx, text);
+	assert_true(fx.img.cfg.trie4);
+	assert_true(fx.img.cfg.trie6);
+	assert_true(fx.img.ntrie <= PICFW_TRIE_NODES);
+	/* A tail each, and 198.51.100.0/24's; skips over one-way nodes besides. */
+	assert_true(fx.img.ntails >= n + 1);
+	for (i = 0; i < n; i += 7) {
+		uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 16), (uint8_t)(i >> 8), 0,
+				   (uint8_t)i };
+
+		a6[15] = 1;
+		assert_int_equal(image_trie_lookup(&fx.img, 6, a6),
+				 lpm_lookup(fx.img.src6, fx.img.nsrc6, a6));
+		assert_int_not_equal(image_trie_lookup(&fx.img, 6, a6), 0);
+		a6[15] = 2;
+		assert_int_equal(image_trie_lookup(&fx.img, 6, a6), 0);
+	}
+	release(&fx);
+	free(text);
+}
+
+/*
+ * Pairs of hosts that share 15 bytes need a node where they part (the bytes
+ * above it are one skip): 20,000 such pairs need more nodes than the trie
+ * has, so IPv6 falls back to the LPM trie and IPv4 stays.
+ */
+static void test_compile_trie_falls_back_when_too_big(void **state)
+{
+	const size_t n = 20000;
+	struct fixture fx = { 0 };
+	char *text, *w;
+	size_t i;
+
+	(void)state;
+	text = malloc(n * 96 + 256);
+	assert_non_null(text);
+	w = text + sprintf(text, "set edge = 203.0.113.10\nset many = 198.51.100.0/24");
+	for (i = 0; i < n; i++)
+		w += sprintf(w, ",%s2001:db8:%zx:%zx::1, 2001:db8:%zx:%zx::2", i % 16 == 0 ? "\n  " : "",
+			     i >> 8, i & 255, i >> 8, i & 255);
 	sprintf(w, "\nprotect edge\nA/X/TCP/1 many edge\n");
 	compile_text(&fx, text);
 	assert_true(fx.img.cfg.trie4);
@@ -565,7 +765,10 @@ int main(void)
 		cmocka_unit_test(test_compile_prefix_limit),
 		cmocka_unit_test(test_compile_matches_plain_scan),
 		cmocka_unit_test(test_compile_trie_matches_longest_prefix),
+		cmocka_unit_test(test_compile_trie_hosts_are_tails),
 		cmocka_unit_test(test_compile_trie_falls_back_when_too_big),
+		cmocka_unit_test(test_compile_partner_mix_classifies_like_a_scan),
+		cmocka_unit_test(test_compile_class_overflow_names_sets),
 		cmocka_unit_test(test_compile_plan_slots_keeps_names),
 		cmocka_unit_test(test_compile_plan_slots_runs_out),
 		cmocka_unit_test(test_compile_digest_follows_content),
