@@ -11,34 +11,18 @@
 # Usage: tests/e2e/test_e2e_exporter.sh BUILD_DIR   (root; TAP lines on stdout)
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-POLICY=$ROOT/etc/pic.policy
-DASHBOARD=$ROOT/etc/monitoring/picfw-dashboard.json
-RULES=$ROOT/etc/monitoring/picfw-alerts.yml
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_exporter_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in curl promtool jq; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_exporter_all # SKIP $tool missing (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_exporter_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
+e2e_args "$@"
+DASHBOARD=$ROOT/etc/monitoring/picfw-dashboard.json
+RULES=$ROOT/etc/monitoring/picfw-alerts.yml
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools curl promtool jq
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
 LAB_IFACE=p9x-edge0
 LAB_NET_IFACE=p9x-net0
 LAB_NS_PREFIX=p9x

@@ -20,38 +20,17 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-BUILD=$1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PICFW=$(realpath -m "$BUILD/picfw")
-PEER=$(realpath -m "$BUILD/tests/peer")
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_run_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for tool in ip nsenter ss jq timeout; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "ok - test_e2e_run_all # SKIP missing $tool (scripts/deps.sh installs it)"
-		exit 0
-	fi
-done
-for bin in "$PICFW" "$PEER"; do
-	if [[ ! -x $bin ]]; then
-		echo "not ok - test_e2e_run_all"
-		echo "# $bin is missing: make tests-build"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/e2e/lib.sh
-source "$ROOT/tests/e2e/lib.sh"
 TAP_PREFIX=test_e2e_run_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
+e2e_args "$@"
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter ss jq timeout
+e2e_need_bins
+
+# shellcheck source=tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
 LAB_IFACE=p10-edge0
 LAB_NET_IFACE=p10-net0
 LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
