@@ -74,18 +74,25 @@ static unsigned long long monotonic_usec(void)
 	return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
 }
 
-/*
- * HOOK: issue 9's record of apply outcomes (picfw_policy_applies_total
- * {result="ok|refused"}, read by the exporter from a pinned record) is not in
- * this tree yet. When it lands, record here what `picfw apply` records; until
- * then the counts are in the service's STATUS= and its log.
- */
+/* An apply's outcome, for STATUS= and the log (picfw_apply counts its own in picfw_applies). */
 static void record_outcome(struct service *s, int ok)
 {
 	if (ok)
 		s->applied++;
 	else
 		s->refused++;
+}
+
+/*
+ * A policy that did not load or compile: refused, before picfw_apply(), so
+ * counted here where the exporter reads it (as `picfw apply` does), when
+ * picfw is attached.
+ */
+static void record_refused_policy(struct service *s)
+{
+	record_outcome(s, 0);
+	if (s->ifindex)
+		apply_count_refused(s->o->ifname);
 }
 
 /* STATUS= for `systemctl status`, and READY=1 after an attach or an apply. */
@@ -201,7 +208,7 @@ static int apply_file(struct service *s, const char *why)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
 	pr_info("picfw run: %s: applying %s\n", why, s->path);
 	if (load_policy("run", s->path, &real, &p, &img)) {
-		record_outcome(s, 0);
+		record_refused_policy(s);
 		if (s->ifindex)
 			pr_warn("picfw run: %s refused (see above); generation %llu keeps "
 				"enforcing on %s\n",
@@ -280,7 +287,7 @@ static int start(struct service *s, int ifindex)
 	    "picfw run: adopting the filter attached to %s: generation %llu, %u rows, from %s\n",
 	    s->o->ifname, s->generation, s->rows, meta.policy_path);
 	if (load_policy("run", s->path, &real, &p, &img)) {
-		record_outcome(s, 0);
+		record_refused_policy(s);
 		pr_warn(
 		    "picfw run: %s refused (see above); generation %llu keeps enforcing on %s\n",
 		    s->path, s->generation, s->o->ifname);

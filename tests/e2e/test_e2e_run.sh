@@ -180,6 +180,10 @@ check broken_edit_logs_file_line_col "$?" "$(cat "$RUN_LOG")"
 expect_verdicts verdicts_kept_after_broken_edit 3478 3479
 pf status "$LAB_IFACE" && grep -q "generation  3 " "$TMP/out"
 check broken_edit_generation_kept "$?" "$(cat "$TMP/out")"
+# Counted refused where the exporter reads it, as `picfw apply` counts its own.
+pf stats "$LAB_IFACE" --prometheus &&
+	grep -qE "^picfw_policy_applies_total\{interface=\"$LAB_IFACE\",result=\"refused\"\} 1\$" "$TMP/out"
+check broken_edit_counted_refused "$?" "$(grep applies_total "$TMP/out")"
 
 rm -f "$POL"
 wait_log "$POL was deleted; the policy in force stays" "$APPLY_WAIT"
