@@ -378,7 +378,7 @@ static void load_picfw(const char *arg, int droplog)
 	struct policy pol;
 	char name[64], err[256];
 	const char *path;
-	int fds[MAP_COUNT], ret;
+	int ret;
 	uint32_t *slots, i;
 	double t0, t1, t2;
 	struct prog *p;
@@ -399,9 +399,7 @@ static void load_picfw(const char *arg, int droplog)
 		die("loading picfw: %s", strerror(errno));
 	p->fd = bpf_program__fd(p->skel->progs.picfw_xdp);
 	p->tc_fd = bpf_program__fd(p->skel->progs.picfw_tc_egress);
-	ret = skel_map_fds(p->skel, fds);
-	if (!ret)
-		ret = maps_from_fds(fds, &m);
+	ret = maps_from_skel(p->skel, &m);
 	if (ret)
 		die("picfw maps: %s", strerror(-ret));
 	slots = calloc(img.nrows ? img.nrows : 1, sizeof(*slots));

@@ -692,8 +692,7 @@ static __always_inline void flow_follow(struct picfw_flow *f, const struct packe
 /*
  * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
  * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
- * Inline: a call costs a return thunk here, and the XDP program verifies in
- * about 710,000 instructions with it inline (670,000 as a global function).
+ * Inline, on the hot path of replies: a call would cost a return thunk here.
  */
 static __always_inline __u32 flow_reply(const struct packet *pkt,
 					   const struct picfw_gen_cfg *cfg, __u32 gen,
@@ -704,8 +703,6 @@ static __always_inline __u32 flow_reply(const struct packet *pkt,
 	__u64 now;
 	int row;
 
-	if (!pkt || !cfg)
-		return NO_SLOT;
 	flow_key_of(&key, pkt, 0);
 	f = flow_find(cfg, &key, &now);
 	if (!f)

@@ -90,15 +90,15 @@ static int skel_maps(struct picfw_bpf *skel, struct bpf_map *maps[MAP_COUNT])
 	return 0;
 }
 
-int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT])
+int maps_from_skel(struct picfw_bpf *skel, struct picfw_maps *m)
 {
 	struct bpf_map *maps[MAP_COUNT];
-	int i, ret;
+	int fds[MAP_COUNT], i, ret;
 
 	ret = skel_maps(skel, maps);
 	for (i = 0; !ret && i < MAP_COUNT; i++)
 		fds[i] = bpf_map__fd(maps[i]);
-	return ret;
+	return ret ? ret : maps_from_fds(fds, m);
 }
 
 /*
@@ -183,14 +183,12 @@ static int fill_maps(struct picfw_bpf *skel, const char *policy_path,
 	struct picfw_meta meta = { 0 };
 	struct picfw_maps m;
 
-	int fds[MAP_COUNT], ret;
+	int ret;
 	uint32_t *slots = NULL, i;
 	uint64_t digest;
 	char *real;
 
-	ret = skel_map_fds(skel, fds);
-	if (!ret)
-		ret = maps_from_fds(fds, &m);
+	ret = maps_from_skel(skel, &m);
 	if (ret) {
 		pr_warn("picfw attach: mapping the policy maps failed: %s\n", strerror(-ret));
 		return ret;
@@ -314,9 +312,7 @@ static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *i
 static void seed_sessions(struct picfw_bpf *skel, const struct policy *p)
 {
 	struct picfw_maps m;
-	int fds[MAP_COUNT];
-
-	if (!skel_map_fds(skel, fds) && !maps_from_fds(fds, &m)) {
+	if (!maps_from_skel(skel, &m)) {
 		seed_flows_report("attach", &m, p);
 		maps_close(&m);
 	}
@@ -327,11 +323,9 @@ static int note_tc(struct picfw_bpf *skel, int attached, int created)
 {
 	struct picfw_meta meta;
 	struct picfw_maps m;
-	int fds[MAP_COUNT], ret;
+	int ret;
 
-	ret = skel_map_fds(skel, fds);
-	if (!ret)
-		ret = maps_from_fds(fds, &m);
+	ret = maps_from_skel(skel, &m);
 	if (ret)
 		return ret;
 	ret = maps_read_meta(&m, 0, &meta);

@@ -23,10 +23,10 @@ struct picfw_bpf;
 int have_bpf_caps(void);
 
 /*
- * The skeleton's map fds, in enum map_id order; -ENOENT when the object's
- * maps are not PICFW_MAPS (user/maps.h).
+ * The skeleton's maps as picfw_maps (the skeleton keeps owning their fds);
+ * -ENOENT when the object's maps are not PICFW_MAPS (user/maps.h).
  */
-int skel_map_fds(struct picfw_bpf *skel, int fds[MAP_COUNT]);
+int maps_from_skel(struct picfw_bpf *skel, struct picfw_maps *m);
 
 /*
  * Load, fill generation 0 with img, attach to ifname and pin. On failure

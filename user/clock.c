@@ -4,12 +4,17 @@
 
 #include "clock.h"
 
-double monotonic_ms(void)
+uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+double monotonic_ms(void)
+{
+	return (double)monotonic_ns() / 1e6;
 }
 
 uint64_t flow_clock_ns(void)

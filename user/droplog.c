@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "droplog.h"
 #include "log.h"
 #include "stats.h"
@@ -23,18 +24,10 @@
 #define REFRESH_MS 1000 /* well inside PICFW_DROPLOG_LEASE_NS */
 #define POLL_MS 200     /* how soon a signal or --count is noticed */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 int64_t droplog_realtime_offset(void)
 {
 	struct timespec rt;
-	uint64_t mono = now_ns();
+	uint64_t mono = monotonic_ns();
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	return (int64_t)rt.tv_sec * NS_PER_S + rt.tv_nsec - (int64_t)mono;
@@ -57,7 +50,7 @@ static int ctl_write(const struct picfw_maps *m, const struct picfw_droplog_ctl 
 /* A lease held now by a live process other than us. */
 static int held_by_other(const struct picfw_droplog_ctl *c)
 {
-	if (!c->lease_until || (int64_t)(c->lease_until - now_ns()) <= 0)
+	if (!c->lease_until || (int64_t)(c->lease_until - monotonic_ns()) <= 0)
 		return 0;
 	if (c->pid == (uint32_t)getpid())
 		return 0;
@@ -76,7 +69,7 @@ int droplog_read_state(const struct picfw_maps *m, struct droplog_state *st)
 	err = ctl_read(m, &c);
 	if (err)
 		return err;
-	if (c.lease_until && (int64_t)(c.lease_until - now_ns()) > 0) {
+	if (c.lease_until && (int64_t)(c.lease_until - monotonic_ns()) > 0) {
 		st->reader_pid = c.pid;
 		st->rate = c.rate;
 	}
@@ -118,7 +111,7 @@ void droplog_json_state(FILE *f, const struct droplog_state *st)
 
 static int lease_take(const struct picfw_maps *m, uint32_t rate)
 {
-	struct picfw_droplog_ctl c = { .lease_until = now_ns() + PICFW_DROPLOG_LEASE_NS,
+	struct picfw_droplog_ctl c = { .lease_until = monotonic_ns() + PICFW_DROPLOG_LEASE_NS,
 				       .rate = rate,
 				       .pid = (uint32_t)getpid() };
 
@@ -379,7 +372,7 @@ static int follow_loop(const struct picfw_maps *m, struct ring_buffer *rb, struc
 		       uint32_t *holder)
 {
 	const struct droplog_opts *o = fw->opts;
-	uint64_t next_refresh = now_ns() + REFRESH_MS * 1000000ULL;
+	uint64_t next_refresh = monotonic_ns() + REFRESH_MS * 1000000ULL;
 	int ret;
 
 	while (!*o->stop) {
@@ -390,11 +383,11 @@ static int follow_loop(const struct picfw_maps *m, struct ring_buffer *rb, struc
 			return fw->err;
 		if (ret < 0 && ret != -EINTR)
 			return ret;
-		if (now_ns() >= next_refresh) {
+		if (monotonic_ns() >= next_refresh) {
 			ret = droplog_refresh(m, o->rate, holder);
 			if (ret)
 				return ret;
-			next_refresh = now_ns() + REFRESH_MS * 1000000ULL;
+			next_refresh = monotonic_ns() + REFRESH_MS * 1000000ULL;
 		}
 	}
 	/* Stopped by a signal: what is in the ring already is still written. */
@@ -422,7 +415,7 @@ int droplog_follow(const struct picfw_maps *m, const struct droplog_opts *opts,
 		return err;
 	}
 	fw.off = droplog_realtime_offset();
-	fw.since = now_ns();
+	fw.since = monotonic_ns();
 	err = droplog_claim(m, opts->rate, holder);
 	if (!err) {
 		err = follow_loop(m, rb, &fw, holder);

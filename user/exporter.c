@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <microhttpd.h>
 
+#include "attach.h"
 #include "bpffs.h"
 #include "clock.h"
 #include "exporter.h"
@@ -85,25 +86,12 @@ int exporter_parse_listen(const char *s, struct exporter_listen *l)
 	return 0;
 }
 
-/* Is ifname's pinned link an XDP link on an interface that still exists? */
+/* Is ifname's pinned link an XDP link on that interface as it exists now? */
 static int link_attached(const char *ifname)
 {
-	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-	int fd, ok;
+	int linked = picfw_link_ifindex(ifname);
 
-	if (pin_dir(ifname, dir, sizeof(dir)))
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	memset(&info, 0, sizeof(info));
-	ok = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
-	     info.xdp.ifindex && info.xdp.ifindex == if_nametoindex(ifname);
-	close(fd);
-	return ok;
+	return linked > 0 && linked == (int)if_nametoindex(ifname);
 }
 
 /*

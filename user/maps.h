@@ -17,7 +17,7 @@
  * its name, which is at once the skeleton's handle (skel->maps.NAME), the
  * kernel's map name and the name of its pin beside the link. The names of
  * enum map_id, map_names[] (what `picfw detach` removes, and no more) and
- * skel_map_fds() all come from here. skel_map_fds() holds the list against
+ * maps_from_skel() all come from here. maps_from_skel() holds the list against
  * the BPF object both ways: a name not in the skeleton does not compile, and
  * a map of the object missing here fails every load, naming it.
  */

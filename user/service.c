@@ -66,14 +66,6 @@ struct service {
 	int have_good;
 };
 
-static unsigned long long monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
-}
-
 /* An apply's outcome, for STATUS= and the log (picfw_apply counts its own in picfw_applies). */
 static void record_outcome(struct service *s, int ok)
 {
@@ -205,7 +197,7 @@ static int apply_file(struct service *s, const char *why)
 	char *real = NULL;
 	int ret;
 
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(monotonic_ns() / 1000));
 	pr_info("picfw run: %s: applying %s\n", why, s->path);
 	if (load_policy("run", s->path, &real, &p, &img)) {
 		record_refused_policy(s);
@@ -329,7 +321,7 @@ static void check_iface(struct service *s)
 		return;
 	}
 	pr_info("picfw run: %s is here (ifindex %d); attaching\n", s->o->ifname, ifindex);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(monotonic_ns() / 1000));
 	if (attach_good(s, ifindex))
 		pr_warn("picfw run: attaching to %s failed; trying again at its next change\n",
 			s->o->ifname);

@@ -1757,7 +1757,7 @@ static int group_setup(void **state)
 {
 	const char *bin = getenv("PICFW_BIN"), *srcdir = getenv("PICFW_SRCDIR");
 	char path[PICFW_PATH_LEN + 64];
-	int fds[MAP_COUNT], ret, i;
+	int ret, i;
 	struct stat st;
 
 	(void)state;
@@ -1785,9 +1785,7 @@ static int group_setup(void **state)
 	if (!env.skel)
 		return setup_fail("loading the BPF program: %s", strerror(errno));
 	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
-	ret = skel_map_fds(env.skel, fds);
-	if (!ret)
-		ret = maps_from_fds(fds, &env.maps);
+	ret = maps_from_skel(env.skel, &env.maps);
 	if (ret)
 		return setup_fail("the program's maps: %s", strerror(-ret));
 	env.maps_ok = 1;
@@ -1808,7 +1806,7 @@ static int group_setup(void **state)
 	}
 	for (i = 0; i < MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", env.pins, map_names[i]);
-		if (bpf_obj_pin(fds[i], path))
+		if (bpf_obj_pin(env.maps.fd[i], path))
 			return setup_fail("pinning %s: %s", path, strerror(errno));
 	}
 	if (write_first_policy(&env.img[POL_S0]))

@@ -1351,7 +1351,6 @@ int main(void)
 {
 	size_t n = NCASES + NEXTRA, i, j;
 	struct CMUnitTest *tests;
-	int fds[MAP_COUNT];
 	char *name;
 	int err, ret;
 
@@ -1398,9 +1397,7 @@ int main(void)
 		return 1;
 	}
 	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
-	err = skel_map_fds(env.skel, fds);
-	if (!err)
-		err = maps_from_fds(fds, &env.maps);
+	err = maps_from_skel(env.skel, &env.maps);
 	if (err) {
 		printf("Bail out! the program's maps: %s\n", strerror(-err));
 		picfw_bpf__destroy(env.skel);

@@ -1640,7 +1640,7 @@ static int snapshot(struct snapshot *s, int full)
 
 static void env_setup(void)
 {
-	int fds[MAP_COUNT], err;
+	int err;
 
 	env.ncpu = libbpf_num_possible_cpus();
 	env.skel = picfw_bpf__open_and_load();
@@ -1652,9 +1652,7 @@ static void env_setup(void)
 	}
 	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
 	env.tc_fd = bpf_program__fd(env.skel->progs.picfw_tc_egress);
-	err = skel_map_fds(env.skel, fds);
-	if (!err)
-		err = maps_from_fds(fds, &env.maps);
+	err = maps_from_skel(env.skel, &env.maps);
 	if (err) {
 		snprintf(env.skip_why, sizeof(env.skip_why), "the program's maps: %s",
 			 strerror(-err));

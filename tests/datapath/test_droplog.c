@@ -169,7 +169,7 @@ static int setup(void **state)
 static int group_setup(void **state)
 {
 	cpu_set_t one;
-	int fds[MAP_COUNT], cpu = sched_getcpu();
+	int cpu = sched_getcpu();
 
 	(void)state;
 	CPU_ZERO(&one);
@@ -181,7 +181,7 @@ static int group_setup(void **state)
 		printf("# picfw.bpf.o does not load (the verifier log is above)\n");
 		return -1;
 	}
-	if (skel_map_fds(env.skel, fds) || maps_from_fds(fds, &env.maps))
+	if (maps_from_skel(env.skel, &env.maps))
 		return -1;
 	env.rb = ring_buffer__new(env.maps.fd[MAP_DROPLOG], on_record, NULL, NULL);
 	if (!env.rb)

@@ -477,7 +477,7 @@ int main(void)
 {
 	struct CMUnitTest *tests;
 	struct row_case *cases;
-	int fds[MAP_COUNT], err, ret;
+	int err, ret;
 	size_t n = 0, i, k;
 	unsigned id;
 
@@ -525,9 +525,7 @@ int main(void)
 		return 1;
 	}
 	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
-	err = skel_map_fds(env.skel, fds);
-	if (!err)
-		err = maps_from_fds(fds, &env.maps);
+	err = maps_from_skel(env.skel, &env.maps);
 	if (err) {
 		printf("Bail out! the program's maps: %s\n", strerror(-err));
 		picfw_bpf__destroy(env.skel);

@@ -68,8 +68,6 @@ static struct {
 
 static int group_setup(void **state)
 {
-	int fds[MAP_COUNT];
-
 	(void)state;
 	env.skel = picfw_bpf__open_and_load();
 	if (!env.skel) {
@@ -77,7 +75,7 @@ static int group_setup(void **state)
 		printf("# picfw.bpf.o does not load (the verifier log is above)\n");
 		return -1;
 	}
-	if (skel_map_fds(env.skel, fds) || maps_from_fds(fds, &env.maps))
+	if (maps_from_skel(env.skel, &env.maps))
 		return -1;
 	env.xdp_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
 	env.tc_fd = bpf_program__fd(env.skel->progs.picfw_tc_egress);
