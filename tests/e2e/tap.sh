@@ -152,3 +152,35 @@ expect_block()
 		not_ok "$name" "expected a timeout: peer $*" "$(cat "$TMP/peer.err")"
 	fi
 }
+
+# --- reading `picfw stats --json` output (FILE) ------------------------------------
+
+# row_val FILE ROW FIELD: the row's packets or bytes, "missing" if not one row.
+row_val()
+{
+	jq -r --arg n "$2" --arg f "$3" \
+		'[.rows[] | select(.name == $n) | .[$f]] | if length == 1 then .[0] else "missing" end' \
+		"$1" 2>/dev/null
+}
+
+# reason_val FILE REASON [FIELD]: a reason's packets (or FIELD), "missing" if absent.
+reason_val()
+{
+	jq -r --arg r "$2" --arg f "${3:-packets}" '.reasons[$r][$f] // "missing"' "$1" 2>/dev/null
+}
+
+# delta A B: B - A if both are numbers, else "?".
+delta()
+{
+	if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]; then
+		echo $(($2 - $1))
+	else
+		echo "?"
+	fi
+}
+
+# elapsed T0: seconds since T0 (date +%s.%N), two decimals.
+elapsed()
+{
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+}

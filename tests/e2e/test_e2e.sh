@@ -91,20 +91,6 @@ stats()
 	cp "$TMP/out" "$TMP/stats.$(printf '%03d' "$STATS_SEQ")"
 }
 
-# row_val FILE ROW packets|bytes
-row_val()
-{
-	jq -r --arg n "$2" --arg f "$3" \
-		'[.rows[] | select(.name == $n) | .[$f]] | if length == 1 then .[0] else "missing" end' \
-		"$1"
-}
-
-# reason_val FILE REASON packets|bytes
-reason_val()
-{
-	jq -r --arg r "$2" --arg f "$3" '.reasons[$r][$f] // "missing"' "$1"
-}
-
 # Every counter of B >= the same counter of A (rows by name, reasons, would_drop).
 monotonic()
 {

@@ -111,14 +111,6 @@ stats()
 	cp "$TMP/out" "$1"
 }
 
-# row_val FILE ROW packets|bytes
-row_val()
-{
-	jq -r --arg n "$2" --arg f "$3" \
-		'[.rows[] | select(.name == $n) | .[$f]] | if length == 1 then .[0] else "missing" end' \
-		"$1"
-}
-
 has_row() # FILE ROW
 {
 	jq -e --arg n "$2" 'any(.rows[]; .name == $n)' "$1" >/dev/null

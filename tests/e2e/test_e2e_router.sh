@@ -181,32 +181,6 @@ stats() # FILE
 	cp "$TMP/out" "$1"
 }
 
-row_val() # FILE ROW packets|bytes
-{
-	jq -r --arg n "$2" --arg f "$3" \
-		'[.rows[] | select(.name == $n) | .[$f]] | if length == 1 then .[0] else "missing" end' \
-		"$1" 2>/dev/null
-}
-
-reason_val() # FILE REASON
-{
-	jq -r --arg r "$2" '.reasons[$r].packets // "missing"' "$1" 2>/dev/null
-}
-
-delta()
-{
-	if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]; then
-		echo $(($2 - $1))
-	else
-		echo "?"
-	fi
-}
-
-elapsed()
-{
-	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
-}
-
 section_done()
 {
 	echo "# time: $1 $(elapsed "$T_SECTION") s"

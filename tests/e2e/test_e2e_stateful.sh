@@ -58,12 +58,6 @@ cleanup()
 }
 e2e_begin picfw-e2e-stateful
 
-# elapsed SINCE: seconds since a `date +%s.%N`, two decimals.
-elapsed()
-{
-	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
-}
-
 T_SECTION=$T_SCRIPT
 section_done() # NAME
 {
@@ -91,34 +85,10 @@ stats()
 	cp "$TMP/out" "$1"
 }
 
-# row_val FILE ROW packets|bytes ("missing" if the row is not there)
-row_val()
-{
-	jq -r --arg n "$2" --arg f "$3" \
-		'[.rows[] | select(.name == $n) | .[$f]] | if length == 1 then .[0] else "missing" end' \
-		"$1" 2>/dev/null
-}
-
-# reason_val FILE REASON: packets
-reason_val()
-{
-	jq -r --arg r "$2" '.reasons[$r].packets // "missing"' "$1" 2>/dev/null
-}
-
 # table_val FILE TABLE EVENT: .flows.tables.TABLE.EVENT (created, evictions, ...)
 table_val()
 {
 	jq -r --arg t "$2" --arg e "$3" '.flows.tables[$t][$e] // "missing"' "$1" 2>/dev/null
-}
-
-# delta A B: B - A if both are numbers, else "?"
-delta()
-{
-	if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]; then
-		echo $(($2 - $1))
-	else
-		echo "?"
-	fi
 }
 
 # flows FILE: `picfw flows --json` into FILE.
