@@ -90,6 +90,27 @@ static char *printed(const struct policy_errors *errs)
 	return buf;
 }
 
+/*
+ * main_path in d is refused with exactly want (FILE:LINE:COL lines, the
+ * included files named with the includer's directory); d is removed.
+ */
+static void expect_printed(struct dir *d, const char *main_path, const char *want)
+{
+	struct policy_errors errs;
+	struct policy p;
+	char *out;
+
+	assert_int_equal(policy_load(main_path, &p, &errs), -1);
+	out = printed(&errs);
+	if (strcmp(out, want)) {
+		dir_remove(d);
+		fail_msg("got:\n%swant:\n%s", out, want);
+	}
+	free(out);
+	policy_errors_free(&errs);
+	dir_remove(d);
+}
+
 /* A protected set and one row: the statement under test comes between. */
 #define BASE "set e = 203.0.113.10\nprotect e\nAccess/X/TCP/1 any e\n"
 
@@ -133,11 +154,9 @@ static void test_policy_include_host_file(void **state)
 /* An error in the included file: its name, its line and column. */
 static void test_policy_include_error_points_into_file(void **state)
 {
-	struct policy_errors errs;
-	struct policy p;
 	struct dir d;
 	const char *main_path;
-	char *out, want[512];
+	char want[512];
 
 	(void)state;
 	dir_make(&d);
@@ -148,30 +167,20 @@ static void test_policy_include_error_points_into_file(void **state)
 			     "protect edge-access\ninclude host.policy\n"
 			     "Access/X/TCP/1 any edge-access\n"
 			     "Access/Y/TCP/0 any edge-access\n");
-	assert_int_equal(policy_load(main_path, &p, &errs), -1);
-	out = printed(&errs);
+	/* The included file named with the includer's directory, as main_path gives it. */
 	snprintf(want, sizeof(want),
 		 "%s/host.policy:3:16: error: port 99999 is above 65535\n"
 		 "main.policy:4:14: error: port 0 is not allowed\n",
 		 d.path);
-	/* The included file named with the includer's directory, as main_path gives it. */
-	if (strcmp(out, want)) {
-		dir_remove(&d);
-		fail_msg("got:\n%swant:\n%s", out, want);
-	}
-	free(out);
-	policy_errors_free(&errs);
-	dir_remove(&d);
+	expect_printed(&d, main_path, want);
 }
 
 /* A set defined in both files: "first defined at FILE:LINE". */
 static void test_policy_include_duplicate_set(void **state)
 {
-	struct policy_errors errs;
-	struct policy p;
 	struct dir d;
 	const char *main_path;
-	char *out, want[512];
+	char want[512];
 
 	(void)state;
 	dir_make(&d);
@@ -180,19 +189,11 @@ static void test_policy_include_duplicate_set(void **state)
 			     "include host.policy\nprotect edge-access\n"
 			     "set edge-access = 203.0.113.11\n"
 			     "Access/X/TCP/1 any edge-access\n");
-	assert_int_equal(policy_load(main_path, &p, &errs), -1);
-	out = printed(&errs);
 	snprintf(want, sizeof(want),
 		 "main.policy:3:5: error: duplicate set 'edge-access' (first defined at "
 		 "%s/host.policy:1)\n",
 		 d.path);
-	if (strcmp(out, want)) {
-		dir_remove(&d);
-		fail_msg("got:\n%swant:\n%s", out, want);
-	}
-	free(out);
-	policy_errors_free(&errs);
-	dir_remove(&d);
+	expect_printed(&d, main_path, want);
 }
 
 /* a includes b includes a: refused at the include that closes the cycle. */
