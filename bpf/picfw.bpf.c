@@ -137,9 +137,12 @@ static __always_inline struct picfw_bits *class_bits(__u32 gen, __u32 class)
 	return bpf_map_lookup_elem(&picfw_bits, &key);
 }
 
-/* Is addr one of the generation's inline protected host addresses? */
-static __always_inline int protected_inline(const struct picfw_gen_cfg *cfg, __u8 family,
-					    const __u8 *addr)
+/*
+ * Is addr one of the generation's inline protected host addresses? 0 if not,
+ * else PICFW_PROT_FOUND, or with want_class PICFW_PROT_FOUND | its local class.
+ */
+static __always_inline __u32 protected_inline(const struct picfw_gen_cfg *cfg, __u8 family,
+					      const __u8 *addr, int want_class)
 {
 	__u32 i, a[4], p[4];
 
@@ -149,7 +152,8 @@ static __always_inline int protected_inline(const struct picfw_gen_cfg *cfg, __u
 		for (i = 0; i < PICFW_PROT_INLINE; i++) {
 			__builtin_memcpy(p, cfg->prot4[i], 4);
 			if (i < cfg->nprot4 && p[0] == a[0])
-				return 1;
+				return PICFW_PROT_FOUND |
+				       (want_class ? cfg->prot4_local[i] : 0);
 		}
 		return 0;
 	}
@@ -158,28 +162,46 @@ static __always_inline int protected_inline(const struct picfw_gen_cfg *cfg, __u
 	for (i = 0; i < PICFW_PROT_INLINE; i++) {
 		__builtin_memcpy(p, cfg->prot6[i], 16);
 		if (i < cfg->nprot6 && p[0] == a[0] && p[1] == a[1] && p[2] == a[2] && p[3] == a[3])
-			return 1;
+			return PICFW_PROT_FOUND | (want_class ? cfg->prot6_local[i] : 0);
 	}
 	return 0;
+}
+
+/*
+ * Is addr protected? 0 if not, else PICFW_PROT_FOUND, or with want_class
+ * PICFW_PROT_FOUND | its local class: the rows whose local side holds it
+ * (see struct picfw_gen_cfg's local). Only a row match asks for the class,
+ * and only when the generation has local classes: a value the verifier
+ * cannot know, carried down every path, would cost it many states.
+ */
+static __always_inline __u32 protected_class(__u32 gen, const struct picfw_gen_cfg *cfg,
+					     __u8 family, const __u8 *addr, int want_class)
+{
+	__u32 *class;
+
+	/* An Edge's few Access addresses: compared in place, no trie walk. */
+	if (cfg->prot_inline)
+		return protected_inline(cfg, family, addr, want_class);
+	if (family == 4) {
+		struct picfw_lpm4 k = { .prefixlen = PICFW_LPM_GEN_BITS + 32, .gen = gen };
+
+		__builtin_memcpy(k.addr, addr, 4);
+		class = bpf_map_lookup_elem(&picfw_prot4, &k);
+	} else {
+		struct picfw_lpm6 k = { .prefixlen = PICFW_LPM_GEN_BITS + 128, .gen = gen };
+
+		__builtin_memcpy(k.addr, addr, 16);
+		class = bpf_map_lookup_elem(&picfw_prot6, &k);
+	}
+	if (!class)
+		return 0;
+	return PICFW_PROT_FOUND | (want_class ? *class & 0xffff : 0);
 }
 
 static __always_inline int is_protected(__u32 gen, const struct picfw_gen_cfg *cfg, __u8 family,
 					const __u8 *addr)
 {
-	/* An Edge's few Access addresses: compared in place, no trie walk. */
-	if (cfg->prot_inline)
-		return protected_inline(cfg, family, addr);
-	if (family == 4) {
-		struct picfw_lpm4 k = { .prefixlen = PICFW_LPM_GEN_BITS + 32, .gen = gen };
-
-		__builtin_memcpy(k.addr, addr, 4);
-		return bpf_map_lookup_elem(&picfw_prot4, &k) != NULL;
-	} else {
-		struct picfw_lpm6 k = { .prefixlen = PICFW_LPM_GEN_BITS + 128, .gen = gen };
-
-		__builtin_memcpy(k.addr, addr, 16);
-		return bpf_map_lookup_elem(&picfw_prot6, &k) != NULL;
-	}
+	return protected_class(gen, cfg, family, addr, 0) != 0;
 }
 
 /*
@@ -289,16 +311,31 @@ struct class_query {
 	__u16 oclass; /* outbound rows of the source port, 0 = none asked */
 	__u16 pad2;
 	__u8 remote[16];
+	__u8 local[16]; /* the Edge's address: read only when the generation's local is 1 */
 };
 
 /*
+ * The local class of a query's Edge address, asked only when the generation
+ * has local classes: global (verified once, see match_classes), so policies
+ * whose rows all name the whole protected set pay nothing for it.
+ */
+__attribute__((noinline)) __u32 local_class(const struct class_query *q,
+					    const struct picfw_gen_cfg *cfg)
+{
+	if (!q || !cfg)
+		return 0;
+	return protected_class(q->gen, cfg, q->family, q->local, 1) & 0xffff;
+}
+
+/*
  * First row (file order) among the port classes' rows whose remote set holds
- * the remote address, or -1. The summary words skip empty 64-row blocks.
+ * the remote address, and whose local set the local address, or -1. The
+ * summary words skip empty 64-row blocks.
  */
 static __always_inline int first_row(const struct class_query *q,
 				     const struct picfw_gen_cfg *cfg)
 {
-	struct picfw_bits *addr, *in = NULL, *out = NULL;
+	struct picfw_bits *addr, *local, *in = NULL, *out = NULL;
 	__u32 aclass, w;
 	__u64 sum = 0, m;
 
@@ -307,6 +344,14 @@ static __always_inline int first_row(const struct class_query *q,
 		return -1;
 	addr = class_bits(q->gen, aclass);
 	if (!addr)
+		return -1;
+	/*
+	 * Every row's local set the whole protected set: the address class
+	 * ANDed with itself, so the loop has one shape (and the verifier one
+	 * path through it).
+	 */
+	local = class_bits(q->gen, cfg->local ? local_class(q, cfg) : aclass);
+	if (!local)
 		return -1;
 	if (q->iclass) {
 		in = class_bits(q->gen, q->iclass);
@@ -320,7 +365,7 @@ static __always_inline int first_row(const struct class_query *q,
 			return -1;
 		sum |= out->summary;
 	}
-	sum &= addr->summary;
+	sum &= addr->summary & local->summary;
 
 	for (w = 0; w < PICFW_ROW_WORDS; w++) {
 		if (!sum)
@@ -335,7 +380,7 @@ static __always_inline int first_row(const struct class_query *q,
 			m |= in->words[w];
 		if (out)
 			m |= out->words[w];
-		m &= addr->words[w];
+		m &= addr->words[w] & local->words[w];
 		if (m)
 			return w * 64 + lowest_bit(m);
 	}
@@ -360,11 +405,11 @@ __attribute__((noinline)) int match_classes(const struct class_query *q,
 }
 
 /*
- * A row match asks which rows of generation gen hold a remote address and
- * the ports of a packet between it and the Edge. Inbound rows are asked by
- * the Edge's port (their ports are the Edge's), outbound rows by the
- * remote's; a query says which it asks. The answer is the first such row
- * (file order), or -1: the AND of the address's class with the port
+ * A row match asks which rows of generation gen hold a remote address, the
+ * Edge's address and the ports of a packet between them. Inbound rows are
+ * asked by the Edge's port (their ports are the Edge's), outbound rows by
+ * the remote's; a query says which it asks. The answer is the first such
+ * row (file order), or -1: the AND of the addresses' classes with the port
  * classes asked for.
  */
 struct row_query {
@@ -376,6 +421,7 @@ struct row_query {
 	__u16 edge_port;
 	__u16 remote_port;
 	const __u8 *remote;
+	const __u8 *local; /* the Edge's address */
 };
 
 /*
@@ -412,6 +458,8 @@ static __always_inline int match_rows_as(int outlined, const struct row_query *r
 	if (oany && !q.iclass)
 		return oany - 1;
 	__builtin_memcpy(q.remote, rq->remote, 16);
+	if (cfg->local)
+		__builtin_memcpy(q.local, rq->local, 16);
 	return outlined ? match_classes(&q, cfg) : first_row(&q, cfg);
 }
 
@@ -456,6 +504,7 @@ static __always_inline int outbound_row(__u32 gen, const struct picfw_gen_cfg *c
 					const struct packet *pkt, int from_edge)
 {
 	struct row_query q = { .gen = gen,
+			       .local = from_edge ? pkt->saddr : pkt->daddr,
 			       .family = pkt->family,
 			       .transport = transport_of(pkt->l4proto),
 			       .remote = remote_addr(pkt, from_edge),
@@ -475,6 +524,7 @@ static __always_inline int edge_packet_row(__u32 gen, const struct picfw_gen_cfg
 					   const struct packet *pkt, int outbound)
 {
 	struct row_query q = { .gen = gen,
+			       .local = pkt->saddr,
 			       .family = pkt->family,
 			       .transport = transport_of(pkt->l4proto),
 			       .remote = pkt->daddr,
@@ -1018,6 +1068,7 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 			       .family = pkt->family,
 			       .transport = transport_of(pkt->l4proto),
 			       .remote = pkt->saddr,
+			       .local = pkt->daddr,
 			       .inbound = 1,
 			       .edge_port = pkt->dport,
 			       .outbound = stateless && reply_like,

@@ -208,11 +208,20 @@ struct picfw_gen_cfg {
 	__u32 nprot4, nprot6;
 	/* Which families the array trie answers (else picfw_src4/6), and its size. */
 	__u8 trie4, trie6;
-	__u16 pad;
+	/*
+	 * 1 when some row's local side (its Destination inbound, its Source
+	 * outbound) is a set inside the protected set and not all of it: a
+	 * row match then ANDs the local address's class too (see
+	 * PICFW_PROT_FOUND). 0 when every row names the whole protected set.
+	 */
+	__u16 local;
 	__u32 trie_nodes;
 	__u32 pad2;
 	__u8 prot4[PICFW_PROT_INLINE][4];
 	__u8 prot6[PICFW_PROT_INLINE][16];
+	/* The local class of each inline protected address (used when local is 1). */
+	__u16 prot4_local[PICFW_PROT_INLINE];
+	__u16 prot6_local[PICFW_PROT_INLINE];
 };
 
 struct picfw_ctl {
@@ -241,8 +250,14 @@ struct picfw_lpm6 {
 
 /*
  * picfw_src4/6 value: the address class of a remote address, an index into
- * picfw_bits (0 = no row). picfw_prot4/6 value: 1 (protected).
+ * picfw_bits (0 = no row). picfw_prot4/6 value: the local class of a
+ * protected address, the rows whose local side holds it (an index into
+ * picfw_bits; 1 when the generation's `local` is 0, and then unused).
+ *
+ * The program's protected check answers PICFW_PROT_FOUND | local class for
+ * a protected address, 0 for any other: a class is 16-bit.
  */
+#define PICFW_PROT_FOUND 0x10000U
 
 /*
  * picfw_ports[(gen * PICFW_TRANSPORTS + transport) * 65536 + port]:

@@ -153,10 +153,14 @@ static void blame_sets(const struct policy *p, const uint32_t *made, struct comp
 }
 
 /*
- * The remote trie of one family. made[set] counts the classes each set's
- * prefixes added, for naming the sets to blame when the table overflows.
+ * The remote trie of one family: the prefixes of every set some row names
+ * (set_rows[set] not empty), and of set keep (-1: none) whatever its rows,
+ * each with the class of rows whose set holds the addresses for which it is
+ * the longest match. Also the local classes of the protected addresses.
+ * made[set] counts the classes each set's prefixes added, for naming the
+ * sets to blame when the table overflows.
  */
-static int compile_remote(const struct policy *p, const struct picfw_bits *set_rows,
+static int compile_remote(const struct policy *p, const struct picfw_bits *set_rows, int keep,
 			  uint8_t family, struct classes *cls, struct image_prefix **out,
 			  size_t *nout, uint32_t *made, struct compile_blame *blame, char *err,
 			  size_t errlen)
@@ -168,7 +172,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 	int ret = -1;
 
 	for (i = 0; i < p->nsets; i++) {
-		if (bits_empty(&set_rows[i]))
+		if (bits_empty(&set_rows[i]) && (int)i != keep)
 			continue;
 		for (j = 0; j < p->sets[i].nprefixes; j++)
 			n += p->sets[i].prefixes[j].family == family;
@@ -187,7 +191,7 @@ static int compile_remote(const struct policy *p, const struct picfw_bits *set_r
 	}
 	n = 0;
 	for (i = 0; i < p->nsets; i++) {
-		if (bits_empty(&set_rows[i]))
+		if (bits_empty(&set_rows[i]) && (int)i != keep)
 			continue;
 		for (j = 0; j < p->sets[i].nprefixes; j++) {
 			if (p->sets[i].prefixes[j].family != family)
@@ -246,6 +250,7 @@ out:
 	return ret;
 }
 
+/* The protected set when every row's local side is all of it: one class, 1, unused. */
 static int compile_protected(const struct addr_set *set, uint8_t family, struct image_prefix **out,
 			     size_t *nout, char *err, size_t errlen)
 {
@@ -288,6 +293,12 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A row's local side: its Destination inbound, its Source outbound. */
+static int row_local(const struct row *r)
+{
+	return r->direction == PICFW_DIR_IN ? r->dst : r->src;
+}
+
 /* Port classes of one transport: inbound rows by destination port, outbound by source. */
 static int compile_ports(const struct policy *p, unsigned transport, struct classes *cls,
 			 struct picfw_port_classes *ports, char *err, size_t errlen)
@@ -326,8 +337,11 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 
 				if (r->transport == transport && r->direction == dir &&
 				    r->port_lo <= lo && lo <= r->port_hi) {
-					/* The class's first row covers every address: no lookup. */
-					if (bits_empty(&rows) &&
+					/*
+					 * The class's first row covers every remote
+					 * and every protected address: no lookup.
+					 */
+					if (bits_empty(&rows) && row_local(r) == p->protect &&
 					    policy_set_matches_all(
 						    &p->sets[dir == PICFW_DIR_IN ? r->src : r->dst]))
 						any = (uint16_t)(i + 1);
@@ -576,10 +590,14 @@ static void inline_protected(struct policy_image *img)
 	for (i = 0; i < img->nprot6; i++)
 		if (img->prot6[i].p.len != 128)
 			return;
-	for (i = 0; i < img->nprot4; i++)
+	for (i = 0; i < img->nprot4; i++) {
 		memcpy(cfg->prot4[i], img->prot4[i].p.addr, 4);
-	for (i = 0; i < img->nprot6; i++)
+		cfg->prot4_local[i] = (uint16_t)img->prot4[i].class;
+	}
+	for (i = 0; i < img->nprot6; i++) {
 		memcpy(cfg->prot6[i], img->prot6[i].p.addr, 16);
+		cfg->prot6_local[i] = (uint16_t)img->prot6[i].class;
+	}
 	cfg->nprot4 = (uint32_t)img->nprot4;
 	cfg->nprot6 = (uint32_t)img->nprot6;
 	cfg->prot_inline = 1;
@@ -593,7 +611,7 @@ int compile_policy(const struct policy *p, struct policy_image *img, char *err, 
 int compile_policy_blame(const struct policy *p, struct policy_image *img, char *err,
 			 size_t errlen, struct compile_blame *blame)
 {
-	struct picfw_bits *set_rows = NULL;
+	struct picfw_bits *set_rows = NULL, *local_rows = NULL;
 	uint32_t *made = NULL;
 	struct classes cls = { 0 };
 	unsigned t;
@@ -623,21 +641,26 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 		img->cfg.timeout_ns[t] = (uint64_t)p->timeout[t] * 1000000000ULL;
 
 	set_rows = calloc(p->nsets ? p->nsets : 1, sizeof(*set_rows));
+	local_rows = calloc(p->nsets ? p->nsets : 1, sizeof(*local_rows));
 	made = calloc(p->nsets ? p->nsets : 1, sizeof(*made));
 	img->ports = calloc(PICFW_TRANSPORTS, sizeof(*img->ports));
 	img->rows = calloc(p->nrows ? p->nrows : 1, sizeof(*img->rows));
-	if (!set_rows || !made || !img->ports || !img->rows || classes_init(&cls)) {
+	if (!set_rows || !local_rows || !made || !img->ports || !img->rows ||
+	    classes_init(&cls)) {
 		fail(err, errlen, "out of memory");
 		goto fail;
 	}
 
-	/* Which rows name each set as their remote side. */
+	/* Which rows name each set as their remote side, and as their local side. */
 	for (i = 0; i < p->nrows; i++) {
 		const struct row *r = &p->rows[i];
 		int remote = r->direction == PICFW_DIR_IN ? r->src : r->dst;
 		struct picfw_row_meta *m = &img->rows[i];
 
 		bits_set(&set_rows[remote], (unsigned)i);
+		bits_set(&local_rows[row_local(r)], (unsigned)i);
+		if (row_local(r) != p->protect)
+			img->cfg.local = 1;
 		snprintf(m->name, sizeof(m->name), "%s", r->name);
 		m->in_use = 1;
 		m->direction = r->direction;
@@ -650,13 +673,31 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
 		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
 			goto fail;
-	if (compile_remote(p, set_rows, 4, &cls, &img->src4, &img->nsrc4, made, blame, err,
+	if (compile_remote(p, set_rows, -1, 4, &cls, &img->src4, &img->nsrc4, made, blame, err,
 			   errlen) ||
-	    compile_remote(p, set_rows, 6, &cls, &img->src6, &img->nsrc6, made, blame, err,
-			   errlen) ||
-	    compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err, errlen) ||
-	    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err, errlen))
+	    compile_remote(p, set_rows, -1, 6, &cls, &img->src6, &img->nsrc6, made, blame, err,
+			   errlen))
 		goto fail;
+	if (!img->cfg.local) {
+		if (compile_protected(&p->sets[p->protect], 4, &img->prot4, &img->nprot4, err,
+				      errlen) ||
+		    compile_protected(&p->sets[p->protect], 6, &img->prot6, &img->nprot6, err,
+				      errlen))
+			goto fail;
+	} else {
+		/*
+		 * Rows name sets inside the protected set: its prefixes and
+		 * theirs make local classes as remote sets make address
+		 * classes (the parser checked each lies inside it, so the
+		 * union is the protected set). Every protected address gets
+		 * a class, the empty one (0) where no row's local set holds it.
+		 */
+		if (compile_remote(p, local_rows, p->protect, 4, &cls, &img->prot4, &img->nprot4,
+				   made, blame, err, errlen) ||
+		    compile_remote(p, local_rows, p->protect, 6, &cls, &img->prot6, &img->nprot6,
+				   made, blame, err, errlen))
+			goto fail;
+	}
 	inline_protected(img);
 	if (compile_trie(img)) {
 		fail(err, errlen, "out of memory");
@@ -667,12 +708,14 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 	img->nclasses = cls.n;
 	free(cls.hash);
 	free(set_rows);
+	free(local_rows);
 	free(made);
 	return 0;
 fail:
 	free(cls.v);
 	free(cls.hash);
 	free(set_rows);
+	free(local_rows);
 	free(made);
 	image_free(img);
 	return -1;

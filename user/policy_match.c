@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* policy_match.c - addresses and connections against a parsed policy (see policy_match.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy_match.h"
@@ -42,6 +43,68 @@ int policy_set_contains(const struct addr_set *s, uint8_t family, const uint8_t 
 	return 0;
 }
 
+/* p cut to its first len bits (len <= p->len). */
+static struct prefix prefix_cut(const struct prefix *p, uint8_t len)
+{
+	struct prefix c = { .family = p->family, .len = len };
+	unsigned whole = len / 8, bits = len % 8;
+
+	memcpy(c.addr, p->addr, whole);
+	if (bits)
+		c.addr[whole] = (uint8_t)(p->addr[whole] & (0xff00 >> bits));
+	return c;
+}
+
+static int prefix_qcmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+int policy_set_inside(const struct addr_set *s, const struct addr_set *outer)
+{
+	uint8_t lens[2][129];
+	unsigned nlens[2] = { 0, 0 }, f, k;
+	struct prefix *v, cut;
+	int inside = 1;
+	size_t i;
+
+	if (!s->nprefixes)
+		return 0;
+	if (s == outer)
+		return 1;
+	v = malloc(outer->nprefixes ? outer->nprefixes * sizeof(*v) : 1);
+	if (!v)
+		return -1;
+	/*
+	 * Sorted, and the lengths it holds per family: a prefix is inside when
+	 * its cut to one of those lengths is there (at most 129 searches, not
+	 * a scan of the whole outer set per prefix).
+	 */
+	memcpy(v, outer->prefixes, outer->nprefixes * sizeof(*v));
+	qsort(v, outer->nprefixes, sizeof(*v), prefix_qcmp);
+	for (i = 0; i < outer->nprefixes; i++) {
+		f = v[i].family == 6;
+		for (k = 0; k < nlens[f] && lens[f][k] != v[i].len; k++)
+			;
+		if (k == nlens[f])
+			lens[f][nlens[f]++] = v[i].len;
+	}
+	for (i = 0; i < s->nprefixes && inside; i++) {
+		const struct prefix *x = &s->prefixes[i];
+
+		f = x->family == 6;
+		inside = 0;
+		for (k = 0; k < nlens[f] && !inside; k++) {
+			if (lens[f][k] > x->len)
+				continue;
+			cut = prefix_cut(x, lens[f][k]);
+			inside = bsearch(&cut, v, outer->nprefixes, sizeof(*v), prefix_qcmp) != NULL;
+		}
+	}
+	free(v);
+	return inside;
+}
+
 int policy_set_matches_all(const struct addr_set *s)
 {
 	int v4 = 0, v6 = 0;
@@ -64,25 +127,29 @@ int policy_is_protected(const struct policy *p, uint8_t family, const uint8_t *a
 }
 
 int policy_row_allows(const struct policy *p, const struct row *r, uint8_t family,
-		      uint8_t transport, const uint8_t *remote, uint16_t port)
+		      uint8_t transport, const uint8_t *local, const uint8_t *remote,
+		      uint16_t port)
 {
 	int remote_set = r->direction == PICFW_DIR_IN ? r->src : r->dst;
+	int local_set = r->direction == PICFW_DIR_IN ? r->dst : r->src;
 
 	if (r->transport != transport || port < r->port_lo || port > r->port_hi)
 		return 0;
-	if (remote_set < 0 || (size_t)remote_set >= p->nsets)
+	if (remote_set < 0 || (size_t)remote_set >= p->nsets || local_set < 0 ||
+	    (size_t)local_set >= p->nsets)
 		return 0;
-	return policy_set_contains(&p->sets[remote_set], family, remote);
+	return policy_set_contains(&p->sets[local_set], family, local) &&
+	       policy_set_contains(&p->sets[remote_set], family, remote);
 }
 
 int policy_first_row(const struct policy *p, uint8_t dir, uint8_t family, uint8_t transport,
-		     const uint8_t *remote, uint16_t port)
+		     const uint8_t *local, const uint8_t *remote, uint16_t port)
 {
 	size_t i;
 
 	for (i = 0; i < p->nrows; i++)
 		if (p->rows[i].direction == dir &&
-		    policy_row_allows(p, &p->rows[i], family, transport, remote, port))
+		    policy_row_allows(p, &p->rows[i], family, transport, local, remote, port))
 			return (int)i;
 	return -1;
 }
@@ -90,10 +157,10 @@ int policy_first_row(const struct policy *p, uint8_t dir, uint8_t family, uint8_
 int policy_conn_needs_flow(const struct policy *p, const struct policy_conn *c)
 {
 	return policy_is_protected(p, c->family, c->local) &&
-	       policy_first_row(p, PICFW_DIR_OUT, c->family, c->transport, c->remote,
-				c->remote_port) >= 0 &&
-	       policy_first_row(p, PICFW_DIR_IN, c->family, c->transport, c->remote,
-				c->local_port) < 0;
+	       policy_first_row(p, PICFW_DIR_OUT, c->family, c->transport, c->local,
+				c->remote, c->remote_port) >= 0 &&
+	       policy_first_row(p, PICFW_DIR_IN, c->family, c->transport, c->local,
+				c->remote, c->local_port) < 0;
 }
 
 int addr_unmap_v4(uint8_t *family, uint8_t addr[16])

@@ -43,6 +43,12 @@ int prefix_cmp(const struct prefix *a, const struct prefix *b);
 int policy_set_contains(const struct addr_set *s, uint8_t family, const uint8_t *addr);
 
 /*
+ * Is every address of s in outer (s not empty)? 1 or 0; -1 out of memory.
+ * Cost: a sort of outer, then at most 129 binary searches per prefix of s.
+ */
+int policy_set_inside(const struct addr_set *s, const struct addr_set *outer);
+
+/*
  * Does every address of both families match the set: does it hold 0.0.0.0/0
  * and ::/0 (beside anything else)?
  */
@@ -52,16 +58,19 @@ int policy_set_matches_all(const struct addr_set *s);
 int policy_is_protected(const struct policy *p, uint8_t family, const uint8_t *addr);
 
 /*
- * Does row r allow a packet of this transport between the Edge and remote?
- * port is the port the row's ports name: the Edge's (destination) port for
- * an inbound row, the remote port for an outbound one.
+ * Does row r allow a packet of this transport between the Edge's address
+ * local and remote? port is the port the row's ports name: the Edge's
+ * (destination) port for an inbound row, the remote port for an outbound
+ * one. local must be in the row's local set (its Destination inbound, its
+ * Source outbound: the protected set or a set inside it).
  */
 int policy_row_allows(const struct policy *p, const struct row *r, uint8_t family,
-		      uint8_t transport, const uint8_t *remote, uint16_t port);
+		      uint8_t transport, const uint8_t *local, const uint8_t *remote,
+		      uint16_t port);
 
 /* The first row (file order) of direction dir that allows it, or -1. */
 int policy_first_row(const struct policy *p, uint8_t dir, uint8_t family, uint8_t transport,
-		     const uint8_t *remote, uint16_t port);
+		     const uint8_t *local, const uint8_t *remote, uint16_t port);
 
 /*
  * Is c a session the Edge opened under an outbound row, whose replies need

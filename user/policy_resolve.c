@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy_int.h"
+#include "policy_match.h"
 
 /* s[0..n) lowercased, each run of other characters one '-', trimmed; appended at o. */
 static char *slug(char *o, const char *s, size_t n)
@@ -88,11 +89,35 @@ static long set_named(struct parser *ps, const char *name, int line, int col)
 	return idx;
 }
 
+/*
+ * Can set idx be a row's local side: the protected set, or a set whose every
+ * address is in it (the Access Edge's address of the Edge's three, say)?
+ * Asked once per set: inside[idx] is -1 until then.
+ */
+static bool set_local(struct parser *ps, signed char *inside, int idx)
+{
+	struct policy *p = ps->p;
+	int r;
+
+	if (idx == p->protect)
+		return true;
+	if (inside[idx] < 0) {
+		r = policy_set_inside(&p->sets[idx], &p->sets[p->protect]);
+		if (r < 0) {
+			nomem(ps);
+			r = 0;
+		}
+		inside[idx] = (signed char)r;
+	}
+	return inside[idx];
+}
+
 /* Step 3: what needs the whole file. */
 void resolve(struct parser *ps)
 {
 	struct policy *p = ps->p;
 	const char *pname = NULL;
+	signed char *inside;
 	size_t i, j;
 
 	if (ps->protect_name) {
@@ -106,6 +131,12 @@ void resolve(struct parser *ps)
 		}
 	}
 
+	inside = malloc(p->nsets ? p->nsets : 1);
+	if (!inside) {
+		nomem(ps);
+		return;
+	}
+	memset(inside, -1, p->nsets ? p->nsets : 1);
 	for (i = 0; i < p->nrows && !ps->stop; i++) {
 		struct row *r = &p->rows[i];
 		const struct row_pos *pos = &ps->pos[i];
@@ -130,8 +161,14 @@ void resolve(struct parser *ps)
 		/* No protect (or an unknown one): that error says it all. */
 		if (!pname)
 			continue;
-		in = pos->dst_named && r->dst == p->protect;
-		out = pos->src_named && r->src == p->protect;
+		/*
+		 * The local side: the protected set by name (a row that names
+		 * it on one side is read so, whatever the other side holds),
+		 * else a set inside it, one of the Edge's addresses, say: the
+		 * row is then open on those addresses only.
+		 */
+		in = r->dst == p->protect;
+		out = r->src == p->protect;
 		if (in && out) {
 			perr(ps, r->line, pos->src_col,
 			     "row names the protected set '%s' as both source and destination",
@@ -139,9 +176,19 @@ void resolve(struct parser *ps)
 			continue;
 		}
 		if (!in && !out) {
+			in = set_local(ps, inside, r->dst);
+			out = set_local(ps, inside, r->src);
+		}
+		if (in && out) {
 			perr(ps, r->line, pos->src_col,
-			     "row does not name the protected set '%s' as source or destination",
-			     pname);
+			     "both source and destination are inside the protected set '%s'; "
+			     "one side must be the remote", pname);
+			continue;
+		}
+		if (!in && !out) {
+			perr(ps, r->line, pos->src_col,
+			     "row does not name the protected set '%s', or a set inside it, "
+			     "as source or destination", pname);
 			continue;
 		}
 		r->direction = in ? PICFW_DIR_IN : PICFW_DIR_OUT;
@@ -150,7 +197,7 @@ void resolve(struct parser *ps)
 			r->name = derive_name(r);
 			if (!r->name) {
 				nomem(ps);
-				return;
+				break;
 			}
 			if (strlen(r->name) > NAME_MAX_LEN) {
 				perr(ps, r->line, r->col, "derived row name is too long; "
@@ -177,4 +224,5 @@ void resolve(struct parser *ps)
 			     "row is over %d bytes once normalised (its name, then its fields, "
 			     "notes escaped); shorten its notes", POLICY_MAX_LINE);
 	}
+	free(inside);
 }

@@ -121,6 +121,32 @@ oom:
 }
 
 /*
+ * An item that names a set: its addresses, as they are now (so only a set
+ * defined before, which also rules out loops), into target (nowhere if -1).
+ * The Edge's sets read like Microsoft's tables that way: one set per
+ * service, and the protected set names them. 0, or -1 after an error.
+ */
+static int item_set(struct parser *ps, int ln, int col, const char *s, size_t n, long target)
+{
+	long idx = policy_find_set(ps->p, s, n);
+	char qb[QUOTE_BUF];
+
+	if (idx >= 0 && idx == target) {
+		perr(ps, ln, col, "set '%s' names itself", quote(qb, s, n));
+		return -1;
+	}
+	if (idx < 0) {
+		perr(ps, ln, col, "unknown set '%s' (a set names only sets defined above it)",
+		     quote(qb, s, n));
+		return -1;
+	}
+	if (target < 0 || !ps->p->sets[idx].nprefixes)
+		return 0;
+	return set_add_item(ps, target, ps->p->sets[idx].prefixes, ps->p->sets[idx].nprefixes, ln,
+			    col);
+}
+
+/*
  * The items of a set from byte i to end (a comment and trailing blanks already
  * cut off), into p->sets[target] (or nowhere if target is -1). A trailing comma
  * makes the list continue on the next line. check false: the line already has
@@ -153,10 +179,15 @@ void items_parse(struct parser *ps, int ln, const char *line, size_t i, size_t e
 			perr(ps, ln, (int)start + 1, "missing address");
 			return;
 		}
-		if (item_parse(ps, ln, (int)start + 1, line + start, i - start, pf, &npf))
-			return;
-		if (target >= 0 && set_add_item(ps, target, pf, npf, ln, (int)start + 1))
-			return;
+		if (name_ok(line + start, i - start, false) && !tok_is(line + start, i - start, "any")) {
+			if (item_set(ps, ln, (int)start + 1, line + start, i - start, target))
+				return;
+		} else {
+			if (item_parse(ps, ln, (int)start + 1, line + start, i - start, pf, &npf))
+				return;
+			if (target >= 0 && set_add_item(ps, target, pf, npf, ln, (int)start + 1))
+				return;
+		}
 		while (i < end && is_ws(line[i]))
 			i++;
 		if (i >= end)

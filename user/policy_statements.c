@@ -274,6 +274,20 @@ static void parse_keyed(struct parser *ps, int ln, const char *line, size_t n, s
 	seen_line[k] = ln;
 }
 
+/* Could word, first on a line after a trailing comma, name a set that the list goes on with? */
+static bool set_continues(struct parser *ps, const char *word, size_t n)
+{
+	static const char *const keywords[] = { "set",	   "protect",	  "mode",
+						"replies", "icmp",	  "timeout",
+						"unprotected", "include", "flows" };
+	size_t k;
+
+	for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
+		if (tok_is(word, n, keywords[k]))
+			return false;
+	return name_ok(word, n, false) && policy_find_set(ps->p, word, n) >= 0;
+}
+
 /* One physical line, without its newline (and the CR before it). */
 void parse_line(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 {
@@ -288,8 +302,13 @@ void parse_line(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 		w = i;
 		while (w < n && !is_ws(line[w]) && line[w] != ',' && line[w] != '#')
 			w++;
-		/* A word that cannot be an address: the list was over, the comma a slip. */
-		if (w > i && ((!addr_like(line + i, w - i) && !tok_is(line + i, w - i, "any")) ||
+		/*
+		 * A word that can be neither an address nor a set defined above
+		 * (a statement's keyword is never read as a set): the list was
+		 * over, the comma a slip.
+		 */
+		if (w > i && ((!addr_like(line + i, w - i) && !tok_is(line + i, w - i, "any") &&
+			       !set_continues(ps, line + i, w - i)) ||
 			      label_like(line + i, w - i))) {
 			cont_missing(ps);
 		} else {

@@ -9,14 +9,20 @@
  * row's replies can be judged one packet at a time, and written into the
  * inactive generation and activated. For every row, IPv4 and IPv6, and every
  * protected address of that family:
- *  - hits at the row's lowest and highest port: an inbound row's packet from
- *    a remote address of its Source to the port (TCP SYN, or UDP); an
+ *  - at the row's lowest and highest port: an inbound row's packet from a
+ *    remote address of its Source to the port (TCP SYN, or UDP); an
  *    outbound row's reply from its Destination's port to an ephemeral port
- *    (TCP SYN+ACK, or UDP). XDP_PASS, counted on that row (or, for a row
- *    that shares a port with an earlier row of the same kind, on the earlier
- *    row: `shadowed` below says which);
+ *    (TCP SYN+ACK, or UDP). To an address of the row's local side (the
+ *    service Microsoft names: Access, Web Conferencing or A/V Edge): a hit,
+ *    XDP_PASS, counted on that row (or an earlier row that takes the same
+ *    packet). To the Edge's other addresses: what the policy's rows say,
+ *    matched here in userspace (policy_row_allows), a drop when none takes
+ *    it: the port is not open on the other services' addresses;
  *  - a miss just outside the row's ports (the nearest port no row of that
  *    transport covers): XDP_DROP, no_match.
+ * And a table of cases written out by hand (`per_service` below), so that a
+ * userspace matcher that ignored the local side could not hide a data path
+ * that did too.
  * Every check also asserts that no other counter moved. Each row is one TAP
  * line, "ok N - test_edge_<file>_<row>"; a failed check prints
  * "# <tag>: what differed".
@@ -40,6 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -49,6 +56,7 @@
 #include "picfw.h"
 #include "policy.h"
 #include "policy_file.h"
+#include "policy_match.h"
 #include "compile.h"
 #include "maps.h"
 #include "attach.h"
@@ -68,16 +76,32 @@ static const char *const shipped[] = {
 #define NPOLICIES (NSHIPPED + 1) /* and lync2013-edge.policy with its inbound RTP rows */
 
 /*
- * Rows that name a port an earlier row of the same direction and transport
- * already names, from the same remote set: picfw matches a packet's local
- * address against the protected set as a whole, so the first row counts it.
+ * Microsoft's table says which service's address a port is open on: TCP
+ * packets from a remote (SYN, or SYN+ACK for a reply of the Edge's flow) to
+ * each of lync2013-edge.policy's addresses, and the row that counts them
+ * (NULL: dropped, no_match).
  */
 static const struct {
-	const char *row, *counted_on;
-} shadowed[] = {
-    {"web-conferencing-psom-tls-tcp-443-in", "access-sip-tls-tcp-443-in"},
-    {"a-v-stun-msturn-tcp-443-in", "access-sip-tls-tcp-443-in"},
+	const char *edge;
+	uint16_t sport, dport;
+	int syn_ack;
+	const char *row;
+} per_service[] = {
+    {"203.0.113.10", EPHEMERAL, 5061, 0, "access-sip-mtls-tcp-5061-in"},
+    {"203.0.113.11", EPHEMERAL, 5061, 0, NULL},
+    {"2001:db8:e::12", EPHEMERAL, 5061, 0, NULL},
+    {"203.0.113.10", EPHEMERAL, 443, 0, "access-sip-tls-tcp-443-in"},
+    {"2001:db8:e::11", EPHEMERAL, 443, 0, "web-conferencing-psom-tls-tcp-443-in"},
+    {"203.0.113.12", EPHEMERAL, 443, 0, "a-v-stun-msturn-tcp-443-in"},
+    {"203.0.113.10", EPHEMERAL, 5269, 0, "access-xmpp-tcp-5269-in"},
+    {"2001:db8:e::12", EPHEMERAL, 5269, 0, NULL},
+    /* Replies of flows the Edge opens: to the service that opens them only. */
+    {"203.0.113.12", 50000, EPHEMERAL, 1, "a-v-rtp-tcp-50000-59999-out"},
+    {"203.0.113.10", 50000, EPHEMERAL, 1, NULL},
+    {"2001:db8:e::10", 80, EPHEMERAL, 1, "access-http-tcp-80-out"},
+    {"2001:db8:e::12", 80, EPHEMERAL, 1, NULL},
 };
+#define NPER_SERVICE (sizeof(per_service) / sizeof(per_service[0]))
 
 static struct {
 	struct picfw_bpf *skel;
@@ -149,15 +173,34 @@ static int row_index(unsigned id, const char *name)
 	return -1;
 }
 
-/* The row a hit of row i counts on: i, or the earlier row that shadows it. */
-static int counted_on(unsigned id, unsigned i)
+/*
+ * The row that takes a packet from remote:sport to the Edge's address
+ * edge:dport as the policy reads (compiled with stateless replies): the
+ * first row in file order that is inbound and allows it by its destination
+ * port, or outbound and allows it as a reply by its source port (UDP, or TCP
+ * with ACK). -1: none, a drop.
+ */
+static int expected_row(unsigned id, uint8_t family, const char *edge, const char *remote,
+			unsigned transport, uint16_t sport, uint16_t dport, int reply_like)
 {
-	size_t k;
+	const struct policy *p = &env.pol[id];
+	uint8_t local[16] = {0}, peer[16] = {0};
+	size_t i;
 
-	for (k = 0; k < sizeof(shadowed) / sizeof(shadowed[0]); k++)
-		if (!strcmp(env.pol[id].rows[i].name, shadowed[k].row))
-			return row_index(id, shadowed[k].counted_on);
-	return (int)i;
+	if (inet_pton(family == 4 ? AF_INET : AF_INET6, edge, local) != 1 ||
+	    inet_pton(family == 4 ? AF_INET : AF_INET6, remote, peer) != 1)
+		return -2;
+	for (i = 0; i < p->nrows; i++) {
+		const struct row *r = &p->rows[i];
+
+		if (r->direction == PICFW_DIR_IN &&
+		    policy_row_allows(p, r, family, (uint8_t)transport, local, peer, dport))
+			return (int)i;
+		if (r->direction == PICFW_DIR_OUT && reply_like &&
+		    policy_row_allows(p, r, family, (uint8_t)transport, local, peer, sport))
+			return (int)i;
+	}
+	return -1;
 }
 
 /* Does a row of this transport name port (either direction)? */
@@ -293,6 +336,29 @@ static void row_packet(const struct row *r, uint8_t family, const char *remote, 
 	}
 }
 
+/* Row r's packet at port to edge: the check, as expected_row() says; 1 if it failed. */
+static int row_port_check(unsigned id, const struct row *r, unsigned row, uint8_t family,
+			  const char *remote, const char *edge, unsigned port, int own, int *hits)
+{
+	struct pkt_spec s;
+	char tag[200];
+	int want;
+
+	row_packet(r, family, remote, edge, port, &s);
+	want = expected_row(id, family, edge, remote, r->transport, s.sport, s.dport,
+			    r->transport == PICFW_UDP || (s.tcp_flags & TH_ACK));
+	snprintf(tag, sizeof(tag), "%s %s->%s port %u %s", r->name, remote, edge, port,
+		 own ? "hit" : "to another service's address");
+	/* Its own service's address: this row takes it, or an earlier one does. */
+	if (want < -1 || (own && (want < 0 || (unsigned)want > row))) {
+		note(tag, "the policy's rows do not take the row's own packet (%d)", want);
+		return 1;
+	}
+	if (want >= 0)
+		++*hits;
+	return run_check(tag, &s, want >= 0 ? XDP_PASS : XDP_DROP, want);
+}
+
 static void test_edge_row(void **state)
 {
 	const struct row_case *c = *state;
@@ -300,17 +366,14 @@ static void test_edge_row(void **state)
 	const struct row *r = &p->rows[c->row];
 	const struct addr_set *prot = &p->sets[p->protect];
 	int remote_set = r->direction == PICFW_DIR_IN ? r->src : r->dst;
-	int on = counted_on(c->policy, c->row), fails = 0, hits = 0, misses = 0;
+	int local_set = r->direction == PICFW_DIR_IN ? r->dst : r->src;
+	int fails = 0, hits = 0, misses = 0, own, others = 0;
 	unsigned miss = miss_port(c->policy, r);
 	uint8_t family;
 	size_t k;
 
 	if (use_policy(c->policy))
 		fail();
-	if (on < 0) {
-		note(r->name, "the row that shadows it is not in %s", env.label[c->policy]);
-		fail();
-	}
 	for (family = 4; family <= 6; family += 2) {
 		char remote[PREFIX_TEXT_LEN], edge[PREFIX_TEXT_LEN], tag[160];
 		struct pkt_spec s;
@@ -321,15 +384,13 @@ static void test_edge_row(void **state)
 			if (prot->prefixes[k].family != family)
 				continue;
 			prefix_format(&prot->prefixes[k], edge, sizeof(edge));
-			snprintf(tag, sizeof(tag), "%s %s->%s port %u hit", r->name, remote, edge,
-				 r->port_lo);
-			row_packet(r, family, remote, edge, r->port_lo, &s);
-			fails += run_check(tag, &s, XDP_PASS, on);
-			snprintf(tag, sizeof(tag), "%s %s->%s port %u hit", r->name, remote, edge,
-				 r->port_hi);
-			row_packet(r, family, remote, edge, r->port_hi, &s);
-			fails += run_check(tag, &s, XDP_PASS, on);
-			hits += 2;
+			own = policy_set_contains(&p->sets[local_set], family,
+						  prot->prefixes[k].addr);
+			others += !own;
+			fails += row_port_check(c->policy, r, c->row, family, remote, edge,
+						r->port_lo, own, &hits);
+			fails += row_port_check(c->policy, r, c->row, family, remote, edge,
+						r->port_hi, own, &hits);
 			if (miss) {
 				snprintf(tag, sizeof(tag), "%s %s->%s port %u miss", r->name,
 					 remote, edge, miss);
@@ -342,6 +403,48 @@ static void test_edge_row(void **state)
 	if (!hits || !misses) {
 		note(r->name, "%d hits, %d misses: each row needs both", hits, misses);
 		fails++;
+	}
+	/* A row of one service in a policy of three: checked on the others' addresses too. */
+	if (local_set != p->protect && !others) {
+		note(r->name, "no address of the Edge outside its local set was tried");
+		fails++;
+	}
+	if (fails)
+		fail();
+}
+
+/* Ports open per service address in lync2013-edge.policy: the hand-written table. */
+static void test_edge_per_service(void **state)
+{
+	unsigned id = 0, i, fails = 0;
+	uint8_t family;
+	int row;
+
+	(void)state;
+	if (use_policy(id))
+		fail();
+	for (i = 0; i < NPER_SERVICE; i++) {
+		struct pkt_spec s = {0};
+		char tag[160];
+
+		family = strchr(per_service[i].edge, ':') ? 6 : 4;
+		s.family = family;
+		s.proto = IPPROTO_TCP;
+		s.payload_len = 16;
+		s.src = family == 4 ? "192.0.2.66" : "2001:db8:bad::66";
+		s.dst = per_service[i].edge;
+		s.sport = per_service[i].sport;
+		s.dport = per_service[i].dport;
+		s.tcp_flags = per_service[i].syn_ack ? TH_SYN | TH_ACK : TH_SYN;
+		row = per_service[i].row ? row_index(id, per_service[i].row) : -1;
+		snprintf(tag, sizeof(tag), "per service: %s:%u -> %s:%u", s.src, s.sport, s.dst,
+			 s.dport);
+		if (per_service[i].row && row < 0) {
+			note(tag, "no row %s in %s", per_service[i].row, env.label[id]);
+			fails++;
+			continue;
+		}
+		fails += (unsigned)run_check(tag, &s, row >= 0 ? XDP_PASS : XDP_DROP, row);
 	}
 	if (fails)
 		fail();
@@ -489,6 +592,7 @@ int main(void)
 	}
 	for (id = 0; id < NPOLICIES; id++)
 		n += env.pol[id].nrows;
+	n++; /* test_edge_per_service */
 	tests = calloc(n, sizeof(*tests));
 	cases = calloc(n, sizeof(*cases));
 	if (!tests || !cases)
@@ -507,6 +611,10 @@ int main(void)
 			tests[k].initial_state = &cases[k];
 		}
 	}
+	tests[k].name = strdup("test_edge_per_service");
+	if (!tests[k].name)
+		return 1;
+	tests[k].test_func = test_edge_per_service;
 
 	env.skel = picfw_bpf__open_and_load();
 	if (!env.skel) {

@@ -58,10 +58,15 @@
  *     datagram; UDP (17) 8 bytes; ICMP (1) and ICMPv6 (58) 8 bytes. A short
  *     or inconsistent header is malformed. Other protocols: nothing read.
  * 10. TCP and UDP to a protected address: the first row in file order that
- *     takes it, counted on that row:
- *      - an inbound row (Destination is the protected set): same transport,
- *        source address in the row's Source, destination port in its ports;
- *      - an outbound row (Source is the protected set), only with
+ *     takes it, counted on that row. A row's local side is the protected
+ *     set when it names it (Destination first), else the side whose every
+ *     address is protected (a set inside the protected set, one of the
+ *     Edge's addresses); the row takes only packets whose Edge address is
+ *     in its local side:
+ *      - an inbound row (Destination the local side): same transport,
+ *        source address in the row's Source, destination address in its
+ *        Destination, destination port in its ports;
+ *      - an outbound row (Source the local side), only with
  *        `replies stateless`: same transport, source address in the row's
  *        Destination, source port in its ports, and for TCP the ACK flag
  *        set (stateless replies). With `replies tracked` (the default) a
@@ -94,7 +99,8 @@
  *     table holds the flow (the reply's source is the flow's remote
  *     address and port, its destination the Edge's), it passes when an
  *     outbound row of the ACTIVE policy allows that flow now (remote in the
- *     row's Destination, the transport, remote port in its ports), counted
+ *     row's Destination, the Edge's address in its Source, the transport,
+ *     remote port in its ports), counted
  *     on the first such row. Flows outlive policy updates; their row does
  *     not (the program re-matches once per flow and policy epoch; the
  *     answer is the same as matching every time).
@@ -207,12 +213,15 @@ static void drop(const struct ref_policy *p, struct ref_result *res, unsigned re
 
 /*
  * Rule 10: the first row, in file order, that takes a TCP or UDP flow from
- * remote (its source port rport) to the Edge (local port lport). Inbound
- * rows look at the Edge's port, outbound rows (when replies is set) at the
- * remote's port. -1 if none.
+ * remote (its source port rport) to the Edge's address local (local port
+ * lport). Inbound rows look at the Edge's port, outbound rows (when replies
+ * is set) at the remote's port; every row at both addresses: the remote in
+ * its remote side, local in its local side (the protected set, or a set
+ * inside it). -1 if none.
  */
-static int first_row(const struct ref_policy *p, uint8_t family, const uint8_t *remote,
-		     unsigned transport, unsigned lport, unsigned rport, int replies)
+static int first_row(const struct ref_policy *p, uint8_t family, const uint8_t *local,
+		     const uint8_t *remote, unsigned transport, unsigned lport, unsigned rport,
+		     int replies)
 {
 	size_t i;
 
@@ -222,11 +231,13 @@ static int first_row(const struct ref_policy *p, uint8_t family, const uint8_t *
 		if (r->transport != transport)
 			continue;
 		if (r->direction == PICFW_DIR_IN) {
-			if (ref_set_has(&r->src, family, remote) && lport >= r->port_lo &&
+			if (ref_set_has(&r->src, family, remote) &&
+			    ref_set_has(&r->dst, family, local) && lport >= r->port_lo &&
 			    lport <= r->port_hi)
 				return (int)i;
 		} else if (replies) {
-			if (ref_set_has(&r->dst, family, remote) && rport >= r->port_lo &&
+			if (ref_set_has(&r->dst, family, remote) &&
+			    ref_set_has(&r->src, family, local) && rport >= r->port_lo &&
 			    rport <= r->port_hi)
 				return (int)i;
 		}
@@ -359,12 +370,12 @@ static unsigned slot_of(const struct ref_state *st, int row)
 }
 
 /*
- * Rule 14: the first outbound row, in file order, that allows the flow to
- * remote:rport now (remote in its Destination, the transport, rport in its
- * ports), or -1.
+ * Rule 14: the first outbound row, in file order, that allows the flow from
+ * the Edge's address local to remote:rport now (remote in its Destination,
+ * local in its Source, the transport, rport in its ports), or -1.
  */
-static int flow_row(const struct ref_policy *p, uint8_t family, const uint8_t *remote,
-		    unsigned transport, unsigned rport)
+static int flow_row(const struct ref_policy *p, uint8_t family, const uint8_t *local,
+		    const uint8_t *remote, unsigned transport, unsigned rport)
 {
 	size_t i;
 
@@ -372,7 +383,8 @@ static int flow_row(const struct ref_policy *p, uint8_t family, const uint8_t *r
 		const struct ref_row *r = &p->rows[i];
 
 		if (r->transport == transport && r->direction == PICFW_DIR_OUT &&
-		    ref_set_has(&r->dst, family, remote) && rport >= r->port_lo &&
+		    ref_set_has(&r->dst, family, remote) && ref_set_has(&r->src, family, local) &&
+		    rport >= r->port_lo &&
 		    rport <= r->port_hi)
 			return (int)i;
 	}
@@ -429,10 +441,10 @@ static int icmp_related(const struct ref_policy *p, const struct ref_state *st, 
 	if (p->replies == PICFW_REPLIES_TRACKED) {
 		flow_key(&key, (uint8_t)family, proto, qdst, dport, qsrc, sport);
 		if (ref_flow_known(st, &key) &&
-		    flow_row(p, (uint8_t)family, qdst, transport_of(proto), dport) >= 0)
+		    flow_row(p, (uint8_t)family, qsrc, qdst, transport_of(proto), dport) >= 0)
 			return 1;
 	}
-	return first_row(p, (uint8_t)family, qdst, transport_of(proto), sport, dport,
+	return first_row(p, (uint8_t)family, qsrc, qdst, transport_of(proto), sport, dport,
 			 p->replies == PICFW_REPLIES_STATELESS) >= 0;
 }
 
@@ -733,8 +745,8 @@ void ref_classify(const struct ref_policy *p, struct ref_state *st, const uint8_
 		unsigned transport = transport_of(proto);
 		struct ref_flow key;
 
-		row = first_row(p, (uint8_t)out->l3, out->saddr, transport, out->dport, out->sport,
-				stateless && reply_like);
+		row = first_row(p, (uint8_t)out->l3, out->daddr, out->saddr, transport, out->dport,
+				out->sport, stateless && reply_like);
 		if (row >= 0) {
 			pass_row(st, res, out, row, REF_VIA_ROW, "a row takes it");
 			return;
@@ -743,8 +755,8 @@ void ref_classify(const struct ref_policy *p, struct ref_state *st, const uint8_
 			flow_key(&key, (uint8_t)out->l3, proto, out->saddr, out->sport, out->daddr,
 				 out->dport);
 			if (ref_flow_known(st, &key)) {
-				row = flow_row(p, (uint8_t)out->l3, out->saddr, transport,
-					       out->sport);
+				row = flow_row(p, (uint8_t)out->l3, out->daddr, out->saddr,
+					       transport, out->sport);
 				res->flow_unallowed = row < 0;
 				if (row >= 0) {
 					pass_row(
@@ -839,11 +851,12 @@ void ref_egress(const struct ref_policy *p, struct ref_state *st, const uint8_t 
 		}
 	}
 	if (!(proto == P_TCP && opened == REF_EG_OPENED) &&
-	    first_row(p, (uint8_t)out->l3, out->daddr, transport, out->sport, 0, 0) >= 0) {
+	    first_row(p, (uint8_t)out->l3, out->saddr, out->daddr, transport, out->sport, 0,
+		      0) >= 0) {
 		eg->why = "answers an inbound row";
 		return;
 	}
-	row = flow_row(p, (uint8_t)out->l3, out->daddr, transport, out->dport);
+	row = flow_row(p, (uint8_t)out->l3, out->saddr, out->daddr, transport, out->dport);
 	if (row < 0) {
 		eg->why = "no outbound row allows it";
 		return;
@@ -854,6 +867,31 @@ void ref_egress(const struct ref_policy *p, struct ref_state *st, const uint8_t 
 	eg->row = row;
 	eg->why = opened == REF_EG_OPENED ? "opened under an outbound row"
 					  : "picked up under an outbound row";
+}
+
+/* Is every address of s in the set within? Each prefix: its first and last address. */
+static int set_within(const struct addr_set *s, const struct ref_set *within)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->nprefixes; i++) {
+		const struct prefix *x = &s->prefixes[i];
+		unsigned n = x->family == 4 ? 4 : 16;
+		uint8_t last[16];
+
+		memcpy(last, x->addr, n);
+		for (k = x->len; k < n * 8; k++)
+			last[k / 8] |= (uint8_t)(0x80 >> (k % 8));
+		/* Inside one prefix of within: that prefix holds both ends. */
+		for (k = 0; k < within->n; k++)
+			if (within->v[k].len <= x->len &&
+			    prefix_has(&within->v[k], x->family, x->addr) &&
+			    prefix_has(&within->v[k], x->family, last))
+				break;
+		if (k == within->n)
+			return 0;
+	}
+	return s->nprefixes > 0;
 }
 
 static int set_copy(struct ref_set *dst, const struct prefix *v, size_t n)
@@ -896,8 +934,18 @@ int ref_policy_from_policy(const struct policy *pol, struct ref_policy *out)
 		const struct addr_set *src = &pol->sets[r->src], *dst = &pol->sets[r->dst];
 
 		rr->transport = r->transport;
-		/* By set identity, as the README defines it, not by r->direction. */
-		rr->direction = r->dst == pol->protect ? PICFW_DIR_IN : PICFW_DIR_OUT;
+		/*
+		 * As the README defines it, not by r->direction: by set identity
+		 * (Destination the protected set: inbound; Source: outbound),
+		 * else the side whose every address is protected is the Edge's.
+		 */
+		if (r->dst == pol->protect)
+			rr->direction = PICFW_DIR_IN;
+		else if (r->src == pol->protect)
+			rr->direction = PICFW_DIR_OUT;
+		else
+			rr->direction = set_within(dst, &out->protect) ? PICFW_DIR_IN
+								       : PICFW_DIR_OUT;
 		rr->port_lo = r->port_lo;
 		rr->port_hi = r->port_hi;
 		if (set_copy(&rr->src, src->prefixes, src->nprefixes) ||

@@ -102,6 +102,64 @@ static uint32_t lpm_lookup(const struct image_prefix *v, size_t n, const uint8_t
 	return best < 0 ? 0 : v[best].class;
 }
 
+/*
+ * Rows naming one service's address: each protected address gets the local
+ * class of the rows whose local side holds it, inline (host addresses) or
+ * in the protected LPM trie (a prefix); a row naming the whole protected set
+ * is in every class; an address no row names has the empty class.
+ */
+static void test_compile_local_classes(void **state)
+{
+	struct fixture fx = { 0 };
+	const struct picfw_bits *b;
+	int64_t c;
+
+	(void)state;
+	compile_text(&fx, "set access = 203.0.113.10\nset av = 203.0.113.12\n"
+			  "set edge = access, 203.0.113.11, av\nprotect edge\n"
+			  "A/SIP/TCP/5061 any access\n"	/* row 0 */
+			  "V/STUN/UDP/3478 any av\n"		/* row 1 */
+			  "E/X/TCP/22 198.51.100.0/24 edge\n"	/* row 2 */
+			  "V/RTP/UDP/50000 av any\n");	/* row 3 */
+	assert_int_equal(fx.img.cfg.local, 1);
+	assert_int_equal(fx.img.cfg.prot_inline, 1);
+	assert_int_equal(fx.img.cfg.nprot4, 3);
+	/* The inline copies carry the classes of the LPM entries, in the same order. */
+	assert_int_equal(fx.img.cfg.prot4_local[0], class_of(fx.img.prot4, fx.img.nprot4,
+								"203.0.113.10"));
+	c = class_of(fx.img.prot4, fx.img.nprot4, "203.0.113.10");
+	b = &fx.img.classes[c];
+	assert_true(bits_test(b, 0) && !bits_test(b, 1) && bits_test(b, 2) && !bits_test(b, 3));
+	c = class_of(fx.img.prot4, fx.img.nprot4, "203.0.113.11");
+	b = &fx.img.classes[c];
+	assert_true(!bits_test(b, 0) && !bits_test(b, 1) && bits_test(b, 2) && !bits_test(b, 3));
+	assert_int_equal(fx.img.cfg.prot4_local[1], c);
+	c = class_of(fx.img.prot4, fx.img.nprot4, "203.0.113.12");
+	b = &fx.img.classes[c];
+	assert_true(!bits_test(b, 0) && bits_test(b, 1) && bits_test(b, 2) && bits_test(b, 3));
+	/* 5061's first row takes every remote, but one protected address only: no shortcut. */
+	assert_int_equal(fx.img.ports[PICFW_TCP][5061].dst_any, 0);
+	release(&fx);
+
+	/* A protected prefix, nested service addresses: LPM entries, the empty class too. */
+	compile_text(&fx, "set access = 203.0.113.10\nset edge = 203.0.113.0/28, access\n"
+			  "protect edge\nA/SIP/TCP/5061 any access\n");
+	assert_int_equal(fx.img.cfg.local, 1);
+	assert_int_equal(fx.img.cfg.prot_inline, 0);
+	assert_int_equal(fx.img.nprot4, 2);
+	assert_int_equal(class_of(fx.img.prot4, fx.img.nprot4, "203.0.113.0/28"), 0);
+	c = class_of(fx.img.prot4, fx.img.nprot4, "203.0.113.10");
+	assert_true(c > 0 && bits_test(&fx.img.classes[c], 0));
+	release(&fx);
+
+	/* Every row names the protected set: no local classes, the port shortcut stays. */
+	compile_text(&fx, "set edge = 203.0.113.10, 203.0.113.11\nprotect edge\n"
+			  "A/SIP/TCP/5061 any edge\n");
+	assert_int_equal(fx.img.cfg.local, 0);
+	assert_int_equal(fx.img.ports[PICFW_TCP][5061].dst_any, 1);
+	release(&fx);
+}
+
 static void test_compile_nested_prefixes_inherit_rows(void **state)
 {
 	struct fixture fx = { 0 };
@@ -757,6 +815,7 @@ static void test_compile_timeouts_in_nanoseconds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compile_local_classes),
 		cmocka_unit_test(test_compile_nested_prefixes_inherit_rows),
 		cmocka_unit_test(test_compile_same_prefix_in_two_sets_is_one_entry),
 		cmocka_unit_test(test_compile_port_range_edges),

@@ -412,6 +412,46 @@ static void test_policy_set_continuation(void **state)
 	policy_free(&p);
 }
 
+/* A set names sets above it; rows name one service's set inside the protected set. */
+static void test_policy_sets_name_sets(void **state)
+{
+	struct policy p;
+	const struct addr_set *e;
+	char *out;
+
+	(void)state;
+	parse_ok("set access = 203.0.113.10, 2001:db8:e::10\n"
+		 "set av = 203.0.113.12\n"
+		 "set edge = access,\n"
+		 "   av, 203.0.113.13\n"
+		 "protect edge\n"
+		 "Access/SIP/TCP/5061 any access\n"
+		 "A/V/RTP/UDP/50000-59999 av any\n"
+		 "Any/X/TCP/1 any edge\n"
+		 "Inline/X/TCP/2 198.51.100.1 203.0.113.13\n", &p);
+	e = &p.sets[p.protect];
+	assert_string_equal(e->name, "edge");
+	assert_int_equal(e->nprefixes, 4);
+	assert_string_equal(fmt_prefix(&e->prefixes[0]), "203.0.113.10");
+	assert_string_equal(fmt_prefix(&e->prefixes[1]), "2001:db8:e::10");
+	assert_string_equal(fmt_prefix(&e->prefixes[2]), "203.0.113.12");
+	assert_string_equal(fmt_prefix(&e->prefixes[3]), "203.0.113.13");
+	assert_int_equal(p.rows[0].direction, PICFW_DIR_IN);
+	assert_string_equal(set_name(&p, p.rows[0].dst), "access");
+	assert_int_equal(p.rows[1].direction, PICFW_DIR_OUT);
+	assert_string_equal(set_name(&p, p.rows[1].src), "av");
+	assert_int_equal(p.rows[2].direction, PICFW_DIR_IN);
+	/* An inline address inside the protected set is a local side too. */
+	assert_int_equal(p.rows[3].direction, PICFW_DIR_IN);
+	assert_string_equal(p.rows[3].name, "inline-x-tcp-2-in");
+	/* The normalised copy writes the addresses, and reads back the same. */
+	out = print_policy(&p);
+	assert_non_null(strstr(out, "set edge = 203.0.113.10, 2001:db8:e::10, 203.0.113.12, "
+				    "203.0.113.13\n"));
+	free(out);
+	policy_free(&p);
+}
+
 static void test_policy_labels(void **state)
 {
 	struct policy p;
@@ -1078,7 +1118,9 @@ static const struct parse_error_case parse_errors[] = {
 	{ "set_bad_address_second_v6", BASE "a/b/TCP/1 x e\nset x = 1.2.3.4, 2001:db8::g\n",
 	  4, 18, "bad address '2001:db8::g'" },
 	{ "set_bad_address_word", BASE "a/b/TCP/1 x e\nset x = partners\n",
-	  4, 9, "bad address 'partners'" },
+	  4, 9, "unknown set 'partners' (a set names only sets defined above it)" },
+	{ "set_bad_address_not_a_name", BASE "a/b/TCP/1 x e\nset x = partners!\n",
+	  4, 9, "bad address 'partners!'" },
 	{ "set_bad_address_leading_zero", BASE "a/b/TCP/1 x e\nset x = 01.2.3.4\n",
 	  4, 9, "bad address '01.2.3.4'" },
 	{ "set_bad_address_empty_length", BASE "a/b/TCP/1 x e\nset x = 1.2.3.4/\n",
@@ -1271,15 +1313,34 @@ static const struct parse_error_case parse_errors[] = {
 	{ "row_host_bits", BASE "a/b/TCP/1 10.0.0.1/8 e\n",
 	  3, 11, "host bits set in '10.0.0.1/8'; did you mean 10.0.0.0/8?" },
 	/* An inline address equal to the protected set is not the protected set. */
-	{ "inline_address_is_not_the_protected_set", BASE "a/b/TCP/1 any 203.0.113.10\n",
-	  3, 11, "row does not name the protected set 'e' as source or destination" },
+	{ "inline_address_outside_the_protected_set", BASE "a/b/TCP/1 any 203.0.113.11\n",
+	  3, 11, "row does not name the protected set 'e', or a set inside it, as source or "
+		 "destination" },
 	{ "row_protected_both", BASE "a/b/TCP/1 any e\nx: a/b/TCP/2  e e\n",
 	  4, 15, "row names the protected set 'e' as both source and destination" },
+	{ "row_inside_protected_both",
+	  "set e = 203.0.113.0/28\nset a = 203.0.113.1\nset b = 203.0.113.2/31\nprotect e\n"
+	  "x: a/b/TCP/2  a b\n",
+	  5, 15, "both source and destination are inside the protected set 'e'; one side must "
+		 "be the remote" },
+	/* A set that overlaps the protected set without lying inside it is a remote set. */
+	{ "row_local_set_partly_outside",
+	  "set e = 203.0.113.0/28\nset a = 203.0.113.0/27\nprotect e\nx: a/b/TCP/2  any a\n",
+	  4, 15, "row does not name the protected set 'e', or a set inside it, as source or "
+		 "destination" },
+	{ "set_names_unknown_set", "set e = 203.0.113.10, partners\nprotect e\na/b/TCP/1 any e\n",
+	  1, 23, "unknown set 'partners' (a set names only sets defined above it)" },
+	{ "set_names_set_below", "set e = 203.0.113.10, f\nset f = 203.0.113.11\nprotect e\na/b/TCP/1 any e\n",
+	  1, 23, "unknown set 'f' (a set names only sets defined above it)" },
+	{ "set_names_itself", "set e = 203.0.113.10,\n  e\nprotect e\na/b/TCP/1 any e\n",
+	  2, 3, "set 'e' names itself" },
 	{ "row_protected_neither", BASE "set f = 192.0.2.0/24\na/b/TCP/1  f any\n",
-	  4, 12, "row does not name the protected set 'e' as source or destination" },
+	  4, 12, "row does not name the protected set 'e', or a set inside it, as source or "
+		 "destination" },
 	/* protect given after the row. */
 	{ "row_protected_neither_protect_after", "set e = 1.2.3.4\na/b/TCP/1 any any\nprotect e\n",
-	  2, 11, "row does not name the protected set 'e' as source or destination" },
+	  2, 11, "row does not name the protected set 'e', or a set inside it, as source or "
+		 "destination" },
 	{ "quote_unterminated", BASE "a/b/TCP/1 any e \"notes # not a comment\n",
 	  3, 17, "unterminated quote" },
 	{ "quote_unterminated_escaped_end", BASE "a/b/TCP/1 any e \"ends with \\\"\n",
@@ -1367,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(test_policy_crlf),
 		cmocka_unit_test(test_policy_comments),
 		cmocka_unit_test(test_policy_set_continuation),
+		cmocka_unit_test(test_policy_sets_name_sets),
 		cmocka_unit_test(test_policy_labels),
 		cmocka_unit_test(test_policy_forward_references),
 		cmocka_unit_test(test_policy_inline_addresses),

@@ -107,10 +107,11 @@ static void test_policy_match_prefix_edges(void **state)
 static void test_policy_match_protected_and_first_row(void **state)
 {
 	struct policy p;
-	uint8_t a[16], f;
+	uint8_t a[16], e[16], f;
 
 	(void)state;
 	parse(pic_policy, &p);
+	addr("203.0.113.10", e);
 	f = addr("203.0.113.10", a);
 	assert_true(policy_is_protected(&p, f, a));
 	f = addr("2001:db8:e::10", a);
@@ -122,15 +123,15 @@ static void test_policy_match_protected_and_first_row(void **state)
 
 	/* File order: the partner's inbound 5061 is row 0, the Edge's outbound 5061 row 1. */
 	f = addr("198.51.100.7", a);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_IN, f, PICFW_TCP, a, 5061), 0);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_TCP, a, 5061), 1);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_IN, f, PICFW_TCP, a, 443), 2);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_TCP, a, 50000), 3);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_UDP, a, 5061), -1);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_IN, f, PICFW_TCP, e, a, 5061), 0);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_TCP, e, a, 5061), 1);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_IN, f, PICFW_TCP, e, a, 443), 2);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_TCP, e, a, 50000), 3);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_UDP, e, a, 5061), -1);
 	f = addr("192.0.2.66", a);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_TCP, a, 5061), -1);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_UDP, a, 3478), 4);
-	assert_int_equal(policy_first_row(&p, PICFW_DIR_IN, f, PICFW_UDP, a, 3478), 5);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_TCP, e, a, 5061), -1);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_OUT, f, PICFW_UDP, e, a, 3478), 4);
+	assert_int_equal(policy_first_row(&p, PICFW_DIR_IN, f, PICFW_UDP, e, a, 3478), 5);
 	policy_free(&p);
 }
 
