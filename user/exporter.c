@@ -3,10 +3,11 @@
  * exporter.c - picfw's /metrics over HTTP (see exporter.h).
  *
  * libmicrohttpd runs one thread per connection behind its polling thread,
- * so a slow client holds only its own thread; connections, headers and idle
- * time are bounded (exporter.h). The body of /metrics is rendered whole
- * into memory under one mutex (stats_read() keeps large buffers static),
- * then sent: a client that reads slowly never holds the mutex.
+ * so a slow client holds only its own thread; connections, headers, idle
+ * time and the total time of a request are bounded (exporter.h; the last
+ * one here, below). The body of /metrics is rendered whole into memory
+ * under one mutex (stats_read() keeps large buffers static), then sent: a
+ * client that reads slowly never holds the mutex.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,6 +18,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -262,6 +265,135 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n");
 }
 
+/*
+ * The time limit of a request (PICFW_EXPORTER_REQUEST_S).
+ *
+ * libmicrohttpd's own timeout (MHD_OPTION_CONNECTION_TIMEOUT) is idle time:
+ * every byte received starts it again, so a client that trickles a header
+ * byte every few seconds would hold its connection, and its thread, for
+ * ever; 0.9.75 (Debian 12) has no limit on a request's total time. So each
+ * connection gets a deadline here: set when libmicrohttpd takes it
+ * (MHD_OPTION_NOTIFY_CONNECTION, STARTED) and again when a response has been
+ * sent whole (MHD_OPTION_NOTIFY_COMPLETED: the next request of a kept-alive
+ * connection gets its own time). The main thread, between signals, shuts
+ * down the socket (shutdown(SHUT_RDWR)) of every connection past its
+ * deadline; that is how libmicrohttpd itself stops the connection threads
+ * when the daemon stops: the thread's wait wakes up, its recv() reads the
+ * end or its send() fails, and it closes the connection as if the client had
+ * gone. Nothing of libmicrohttpd's is touched from another thread. (With
+ * 0.9.75 a response queued at the handler's first call, as here, closes its
+ * connection once sent, so today a connection carries one request; the
+ * second deadline is for a libmicrohttpd that keeps it alive.)
+ *
+ * No descriptor race: libmicrohttpd calls the CLOSED notification before it
+ * closes the socket (MHD_cleanup_connections(), and the failure path of
+ * new_connection_process_(), in 0.9.75); that notification takes watch_lock
+ * and the sweep holds watch_lock from reading a slot's descriptor to
+ * shutdown(), so the descriptor shut down is always still that connection's,
+ * never one that a later accept() or another part of picfw got again.
+ *
+ * Why not libmicrohttpd's other model, one polling thread (epoll) for every
+ * connection: it saves threads, which the connection limit already bounds
+ * (32), but bounds no time: a trickling client would keep its connection
+ * slot for ever just the same, so the deadline is needed there too, and
+ * every scrape's rendering would then run in that one thread. One thread
+ * per connection plus the deadline keeps what was tested and adds only what
+ * was missing.
+ */
+struct watched {
+	int used;
+	int cut;	 /* shut down: waiting for libmicrohttpd's CLOSED */
+	int fd;		 /* the connection's socket */
+	double deadline; /* monotonic_ms() */
+};
+
+/* One slot per connection libmicrohttpd admits (it admits no more than that). */
+static struct watched watch[PICFW_EXPORTER_CONNECTIONS];
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double request_deadline(void)
+{
+	return monotonic_ms() + PICFW_EXPORTER_REQUEST_S * 1000.0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct watched *w = NULL;
+	unsigned i;
+
+	(void)cls;
+	pthread_mutex_lock(&watch_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		for (i = 0; i < PICFW_EXPORTER_CONNECTIONS && !w; i++)
+			if (!watch[i].used)
+				w = &watch[i];
+		if (ci && w) {
+			*w = (struct watched){ .used = 1, .fd = ci->connect_fd,
+					       .deadline = request_deadline() };
+			*socket_context = w;
+		} else if (ci) {
+			/* Never (libmicrohttpd admits no more): one it could not time ends now. */
+			shutdown(ci->connect_fd, SHUT_RDWR);
+		}
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		w = *socket_context;
+		if (w)
+			w->used = 0;
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&watch_lock);
+}
+
+/* A response sent whole: a kept-alive connection's next request gets its own time. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct watched *w;
+
+	(void)cls;
+	(void)req;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	pthread_mutex_lock(&watch_lock);
+	w = ci ? ci->socket_context : NULL;
+	if (w && w->used && !w->cut)
+		w->deadline = request_deadline();
+	pthread_mutex_unlock(&watch_lock);
+}
+
+/* Shut down every connection past its deadline; milliseconds until the next one. */
+static long sweep_deadlines(void)
+{
+	double now = monotonic_ms();
+	double next = now + PICFW_EXPORTER_REQUEST_S * 1000.0; /* no new one ends sooner */
+	unsigned i, cut = 0;
+
+	pthread_mutex_lock(&watch_lock);
+	for (i = 0; i < PICFW_EXPORTER_CONNECTIONS; i++) {
+		struct watched *w = &watch[i];
+
+		if (!w->used || w->cut)
+			continue;
+		if (w->deadline <= now) {
+			shutdown(w->fd, SHUT_RDWR);
+			w->cut = 1;
+			cut++;
+		} else if (w->deadline < next) {
+			next = w->deadline;
+		}
+	}
+	pthread_mutex_unlock(&watch_lock);
+	if (cut)
+		pr_debug("picfw exporter: closed %u connection(s) past the %d s limit of a "
+			 "request\n", cut, PICFW_EXPORTER_REQUEST_S);
+	return (long)(next - now) + 1;
+}
+
 /* libmicrohttpd's own messages (refused connections, timeouts): at -v. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -271,11 +403,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 int exporter_run(const struct exporter_listen *l)
 {
+	/*
+	 * MHD_USE_ITC: a connection's thread, when it ends, wakes the polling
+	 * thread, which then closes the socket and counts the connection out
+	 * of the limits at once. Without it (0.9.75 on Linux, one thread per
+	 * connection, unless a NOTIFY_COMPLETED is set) that waits for the next
+	 * accept(), which the stale count may refuse: with 7 slow clients from
+	 * one address, every other scrape from it was refused.
+	 */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_Daemon *d;
 	sigset_t stop;
-	int sig;
+	int sig = 0;
 
 	/* Blocked before the threads start, so they inherit it; this thread waits for it. */
 	sigemptyset(&stop);
@@ -288,12 +428,15 @@ int exporter_run(const struct exporter_listen *l)
 
 	errno = 0;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+			     /* First, or libmicrohttpd says so on stderr. */
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&l->addr,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)PICFW_EXPORTER_CONNECTIONS,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PICFW_EXPORTER_PER_IP,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PICFW_EXPORTER_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PICFW_EXPORTER_MEMORY,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!d) {
 		int err = errno ? errno : EADDRNOTAVAIL;
 
@@ -305,8 +448,13 @@ int exporter_run(const struct exporter_listen *l)
 			"reads every counter and row name\n", l->text);
 	pr_info("picfw exporter: serving http://%s/metrics\n", l->text);
 
-	while (sigwait(&stop, &sig))
-		;
+	/* This thread waits for a signal, and meanwhile keeps the deadlines. */
+	while (sig != SIGTERM && sig != SIGINT) {
+		long ms = sweep_deadlines();
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+		sig = sigtimedwait(&stop, NULL, &ts);
+	}
 	pr_info("picfw exporter: %s, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	MHD_stop_daemon(d);
 	return 0;

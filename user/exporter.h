@@ -23,6 +23,12 @@
 #define PICFW_EXPORTER_PER_IP 8         /* at once, from one address */
 #define PICFW_EXPORTER_TIMEOUT_S 10     /* idle time before a connection is closed */
 #define PICFW_EXPORTER_MEMORY 16384     /* per connection: request line and headers */
+/*
+ * Total time of one request, however the client sends or reads: from the
+ * connection's accept (or, kept alive, the previous response sent whole) to
+ * its response sent whole. Past it the connection is closed (exporter.c).
+ */
+#define PICFW_EXPORTER_REQUEST_S 10
 
 struct exporter_listen {
 	struct sockaddr_storage addr;

@@ -55,8 +55,10 @@ static const struct cmd cmds[] = {
 	  "duration, read from the pinned maps at each scrape (the exporter keeps no\n"
 	  "state: restart it any time). GET / is an index page; other paths are 404,\n"
 	  "other methods 405. Listens on 127.0.0.1:9724 unless --listen says otherwise\n"
-	  "(a non-loopback address is logged). Stops on SIGTERM or SIGINT; stopping it\n"
-	  "never touches the filter.\n" },
+	  "(a non-loopback address is logged). Bounded: 32 connections (8 per client\n"
+	  "address), 16 KiB of request line and headers, 10 s idle, and 10 s for a\n"
+	  "whole request, accept to response sent, however slow the client. Stops on\n"
+	  "SIGTERM or SIGINT; stopping it never touches the filter.\n" },
 	{ "run", cmd_run, "IFACE POLICY [--detach-on-exit]",
 	  "service: attach or adopt, then follow POLICY and IFACE",
 	  "Attaches POLICY to IFACE, or adopts the filter already attached (counters and\n"

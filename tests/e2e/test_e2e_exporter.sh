@@ -5,8 +5,10 @@
 # --json`; counters rise by exactly what was sent; an apply between scrapes
 # moves no kept row's counter backwards and counts as ok, a bad policy as
 # refused; POST, unknown paths and oversized headers get HTTP errors; a slow
-# client does not stall a scrape; killed and restarted, it shows the same
-# counts. Also: the alert rules pass `promtool check rules`, and the dashboard
+# client does not stall a scrape; clients trickling their headers are closed
+# at the time limit of a request while scrapes beside them are answered (also
+# with one address at its connection limit); killed and restarted, it shows the
+# same counts. Also: the alert rules pass `promtool check rules`, and the dashboard
 # is JSON whose queries parse and name only metrics the exporter serves.
 # Usage: tests/e2e/test_e2e_exporter.sh BUILD_DIR   (root; TAP lines on stdout)
 set -u
@@ -333,7 +335,7 @@ else
 fi
 
 # A client that sends half a request and waits does not stall a scrape.
-lab_bg edge bash -c 'exec 3<>/dev/tcp/127.0.0.1/9724; printf "GET /metrics HTTP/1.1\r\n" >&3; sleep 4'
+lab_bg edge bash -c 'exec 3<>/dev/tcp/127.0.0.1/9724; printf "GET /metrics HTTP/1.1\r\n" >&3; exec sleep 4'
 SLOW_PID=$LAB_LAST_PID
 sleep 0.2
 if scrape "$TMP/m6" && grep -q "^picfw_up{$SEL} 1" "$TMP/m6"; then
@@ -342,6 +344,125 @@ else
 	not_ok slow_client_no_stall "a scrape beside a slow client failed" "$(cat "$TMP/curl.err")"
 fi
 kill "$SLOW_PID" 2>/dev/null
+
+# The time limit of a request (PICFW_EXPORTER_REQUEST_S): clients that trickle a
+# header byte every second (which restarts libmicrohttpd's idle timeout each
+# time) are closed 10 s after they connect, while scrapes beside them keep being
+# answered: from their own address with 7 of them (one under the limit of 8 per
+# address), from another loopback address with 8. All of it on the Edge
+# namespace's loopback.
+REQUEST_S=10
+TRICKLE_MAX=30 # bytes a trickler sends, one a second, unless closed first
+# trickle OUT MAX: send a request's first line and then one header byte a second
+# until the exporter closes the connection (or MAX bytes); OUT gets "T0 T1 BYTES".
+# shellcheck disable=SC2016 # expanded by the bash below
+TRICKLE='trap "" PIPE
+exec 3<>/dev/tcp/127.0.0.1/9724 || exit 1
+t0=$EPOCHREALTIME
+printf "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " >&3
+for ((i = 0; i < $2; i++)); do
+	printf a >&3 || break
+	read -r -t 1 -u 3 _
+	(($? > 128)) || break # the end of the stream (or a reply): the exporter closed it
+done
+echo "$t0 $EPOCHREALTIME $i" >"$1"'
+TRICKLERS=()
+
+# start_trickler N: trickler N in the background, its result in $TMP/trickle.N.
+start_trickler()
+{
+	lab_bg edge timeout $((TRICKLE_MAX + 10)) bash -c "$TRICKLE" trickle "$TMP/trickle.$1" \
+		"$TRICKLE_MAX"
+	TRICKLERS+=("$LAB_LAST_PID")
+}
+
+# settled N: wait (<= 3 s) until N connections to the exporter are open, each
+# seen from both ends, and nothing else is (a closed one's socket may linger in
+# TIME-WAIT); then 0.1 s more, for the exporter to count a closed one out.
+settled()
+{
+	local i
+	for ((i = 0; i < 60; i++)); do
+		if [[ $(in_edge ss -Htn exclude listening exclude time-wait \
+			'( sport = :9724 or dport = :9724 )' | wc -l) -eq $((2 * $1)) ]]; then
+			sleep 0.1
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# scrapes_ok FROM HELD: 5 scrapes from source address FROM, each once only the
+# HELD connections of the tricklers are open, all 200 with our picfw_up; 0 if
+# so. The slowest one's time in SLOWEST (seconds).
+scrapes_ok()
+{
+	local i out
+	for ((i = 0; i < 5; i++)); do
+		settled "$2"
+		out=$(in_edge curl -sS -m 5 --interface "$1" -o "$TMP/mt" \
+			-w '%{http_code} %{time_total}' "$URL/metrics" 2>"$TMP/curl.err")
+		[[ ${out% *} == 200 ]] && grep -q "^picfw_up{$SEL} 1" "$TMP/mt" || return 1
+		SLOWEST=$(awk -v a="$SLOWEST" -v b="${out#* }" 'BEGIN { print (b > a ? b : a) }')
+	done
+}
+
+SLOWEST=0
+settled 0 # the slow client above gone
+for n in 1 2 3 4 5 6 7; do
+	start_trickler "$n"
+done
+if settled 7 && scrapes_ok 127.0.0.1 7; then
+	ok scrape_beside_7_tricklers
+else
+	not_ok scrape_beside_7_tricklers "a scrape from 127.0.0.1 beside 7 tricklers failed" \
+		"$(cat "$TMP/curl.err")"
+fi
+start_trickler 8
+if settled 8; then
+	# The per-address limit holds: a 9th connection from 127.0.0.1 is refused...
+	code=$(in_edge curl -sS -m 5 -o /dev/null -w '%{http_code}' "$URL/metrics" 2>/dev/null)
+	if [[ $code == 000 ]]; then
+		ok per_address_limit
+	else
+		not_ok per_address_limit "a 9th connection from 127.0.0.1 answered $code"
+	fi
+	# ... and does not reach another address's scrapes.
+	if scrapes_ok 127.0.0.2 8; then
+		ok scrape_other_address_beside_8_tricklers
+	else
+		not_ok scrape_other_address_beside_8_tricklers \
+			"a scrape from 127.0.0.2 beside 8 tricklers from 127.0.0.1 failed" \
+			"$(cat "$TMP/curl.err")"
+	fi
+else
+	not_ok per_address_limit "8 tricklers did not all connect"
+fi
+for pid in "${TRICKLERS[@]}"; do
+	wait "$pid" 2>/dev/null # each ends by itself within TRICKLE_MAX s
+done
+bad=
+times=
+for n in 1 2 3 4 5 6 7 8; do
+	read -r t0 t1 sent <"$TMP/trickle.$n" 2>/dev/null
+	lasted=$(awk -v a="${t0:-0}" -v b="${t1:-0}" 'BEGIN { printf "%.2f", b - a }')
+	times+=" $lasted"
+	# Not before the limit, and within 1.5 s of it.
+	awk -v d="$lasted" -v s="$REQUEST_S" 'BEGIN { exit !(d >= s - 0.5 && d <= s + 1.5) }' ||
+		bad+=$'\n'"trickler $n: ${sent:-?} bytes, closed after $lasted s"
+done
+echo "# tricklers closed after (s):$times; slowest scrape beside them: $SLOWEST s"
+if [[ -z $bad ]]; then
+	ok request_time_limit
+else
+	not_ok request_time_limit "want each closed ${REQUEST_S} s after it connected:$bad"
+fi
+if scrapes_ok 127.0.0.1 0; then
+	ok scrape_after_tricklers_closed
+else
+	not_ok scrape_after_tricklers_closed "$(cat "$TMP/curl.err")"
+fi
 
 # Killed and restarted: the same counts (nothing sent meanwhile).
 scrape "$TMP/m7"
