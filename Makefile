@@ -55,7 +55,7 @@ LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c us
 	user/netlink.c user/tc.c user/ifaddr.c user/exporter.c \
 	user/droplog.c
 # The service room (picfw run) and what it links: sd_notify from libsystemd.
-SVC_SRCS  := user/service.c
+SVC_SRCS  := user/service.c user/follow.c
 LDLIBS_SVC := -lsystemd
 CLI_SRCS  := user/main.c user/cli.c $(wildcard user/cmd_*.c) $(SVC_SRCS)
 
@@ -171,6 +171,9 @@ $(BUILD)/tests/%.o: tests/e2e/%.c Makefile
 $(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcmocka -o $@
+
+# test_follow drives the service's file watches (no libbpf, no libsystemd).
+$(BUILD)/tests/test_follow: $(BUILD)/user/follow.o
 
 # test_apply fails the library's map writes one by one (its failing-writer test).
 $(BUILD)/tests/test_apply: PICFW_LDFLAGS += -Wl,--wrap=bpf_map_update_elem \

@@ -60,14 +60,17 @@ static const struct cmd cmds[] = {
 	  "whole request, accept to response sent, however slow the client. Stops on\n"
 	  "SIGTERM or SIGINT; stopping it never touches the filter.\n" },
 	{ "run", cmd_run, "IFACE POLICY [--detach-on-exit]",
-	  "service: attach or adopt, then follow POLICY and IFACE",
+	  "service: attach or adopt, then follow POLICY, its includes and IFACE",
 	  "Attaches POLICY to IFACE, or adopts the filter already attached (counters and\n"
-	  "flows kept), then applies POLICY again whenever it is written or renamed onto\n"
-	  "(inotify on its directory, 200 ms debounce) and on SIGHUP. A refused policy is\n"
-	  "logged with its errors and the previous one keeps enforcing; a deleted file\n"
-	  "is logged and changes nothing. IFACE gone: waits; back: attaches again.\n"
-	  "SIGTERM and SIGINT stop the service and leave the filter attached. Tells\n"
-	  "systemd (Type=notify) READY=1, RELOADING=1 and STATUS=; one log line per event.\n" },
+	  "flows kept), then applies POLICY again whenever it or a file it includes is\n"
+	  "written or renamed onto (inotify on their directories, 200 ms debounce) and on\n"
+	  "SIGHUP. The included files are worked out again at each load; after a refused\n"
+	  "one, the files it included or tried to are followed too, so a fix applies. A\n"
+	  "refused policy is logged with its FILE:LINE:COL errors and the previous one\n"
+	  "keeps enforcing; a deleted file is logged and changes nothing. IFACE gone:\n"
+	  "waits; back: attaches again. SIGTERM and SIGINT stop the service and leave the\n"
+	  "filter attached. Tells systemd (Type=notify) READY=1, RELOADING=1 and STATUS=;\n"
+	  "one log line per event.\n" },
 	{ "log", cmd_log, "IFACE [--json | -w FILE|-] [OPTIONS]",
 	  "show sampled drops: text, JSON lines or pcap",
 	  "While it runs, the XDP program samples what it drops (and, in audit mode, what\n"

@@ -179,6 +179,27 @@ static void run_add(struct parser *ps, int file, int line)
 	src->runs[src->nruns++] = (struct policy_source_run){ ps->gline + 1, file, line };
 }
 
+/* path in src->named, unless it is there already (a file included twice). */
+static void named_add(struct parser *ps, const char *path)
+{
+	struct policy_includes *named = &ps->errs->src.named;
+	char **v, *copy;
+	size_t i;
+
+	for (i = 0; i < named->n; i++)
+		if (!strcmp(named->files[i], path))
+			return;
+	copy = strdup(path);
+	v = copy ? realloc(named->files, (named->n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(copy);
+		nomem(ps);
+		return;
+	}
+	v[named->n++] = copy;
+	named->files = v;
+}
+
 /*
  * include NAME at line ln, column col: NAME relative to the including file's
  * directory, opened and checked as the main file is (policy_file_open), then
@@ -219,6 +240,8 @@ void include_file(struct parser *ps, int ln, int col, const char *name, size_t n
 		nomem(ps);
 		return;
 	}
+	/* Named, whether it opens or not: creating or fixing it changes the load. */
+	named_add(ps, path);
 	fd = policy_file_open(path, NULL, why, sizeof(why));
 	if (fd < 0) {
 		perr(ps, ln, col, "refusing the included file: %s", why);

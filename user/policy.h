@@ -85,11 +85,25 @@ struct policy_source_run {
 	int gline, file, line;
 };
 
+/* A list of file names, each once. */
+struct policy_includes {
+	char **files;
+	size_t n;
+};
+
 struct policy_sources {
 	char **files; /* included files, as opened (the includer's directory prepended) */
 	size_t nfiles;
 	struct policy_source_run *runs;
 	size_t nruns, cap;
+	/*
+	 * Every file an include statement named, each once, as far as the parser
+	 * got, whether it was opened or refused (missing, untrusted, a cycle):
+	 * named the same way as files. What `picfw run` follows besides the
+	 * main file: an edit of any of them may change what a load gives. At
+	 * most POLICY_MAX_INCLUDES opened and POLICY_MAX_ERRORS refused.
+	 */
+	struct policy_includes named;
 };
 
 struct policy_errors {
@@ -132,6 +146,7 @@ int policy_load_fd(int fd, const char *file, struct policy *out, struct policy_e
 
 void policy_free(struct policy *p);
 void policy_errors_free(struct policy_errors *errs);
+void policy_includes_free(struct policy_includes *inc);
 void policy_errors_print(FILE *f, const char *file, const struct policy_errors *errs);
 
 /* "tcp"/"udp", "in"/"out", "enforce"/"audit", "tracked"/"stateless", "udp"/"tcp"/"tcp-transitory" */

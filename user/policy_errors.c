@@ -152,8 +152,20 @@ void policy_errors_free(struct policy_errors *errs)
 		free(errs->src.files[i]);
 	free(errs->src.files);
 	free(errs->src.runs);
+	policy_includes_free(&errs->src.named);
 	free(errs->v);
 	memset(errs, 0, sizeof(*errs));
+}
+
+void policy_includes_free(struct policy_includes *inc)
+{
+	size_t i;
+
+	for (i = 0; i < inc->n; i++)
+		free(inc->files[i]);
+	free(inc->files);
+	inc->files = NULL;
+	inc->n = 0;
 }
 
 void policy_errors_print(FILE *f, const char *file, const struct policy_errors *errs)

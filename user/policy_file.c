@@ -159,6 +159,12 @@ static const struct addr_set *limit_set(const struct policy *p)
 int load_policy(const char *verb, const char *path, char **resolved, struct policy *p,
 		struct policy_image *img)
 {
+	return load_policy_includes(verb, path, resolved, p, img, NULL);
+}
+
+int load_policy_includes(const char *verb, const char *path, char **resolved, struct policy *p,
+			 struct policy_image *img, struct policy_includes *inc)
+{
 	struct policy_errors errs = { 0 };
 	struct compile_blame blame = { 0 };
 	char why[512], err[512];
@@ -166,6 +172,8 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 
 	if (resolved)
 		*resolved = NULL;
+	if (inc)
+		*inc = (struct policy_includes){ 0 };
 	if (!path || !*path) {
 		pr_warn("picfw %s: no policy file given (the name is empty)\n", verb);
 		return 2;
@@ -177,6 +185,10 @@ int load_policy(const char *verb, const char *path, char **resolved, struct poli
 	}
 	ret = policy_load_fd(fd, path, p, &errs);
 	close(fd);
+	if (inc) { /* the caller's now, whatever comes next */
+		*inc = errs.src.named;
+		errs.src.named = (struct policy_includes){ 0 };
+	}
 	progress_clear(); /* errors and warnings from column 1 */
 	policy_errors_print(stderr, path, &errs);
 	if (ret)

@@ -10,6 +10,7 @@
 
 struct policy;
 struct policy_image;
+struct policy_includes;
 
 /*
  * Open a policy file once and check what was opened, like sshd's StrictModes
@@ -31,5 +32,14 @@ int policy_file_open(const char *path, char **resolved, char *why, size_t len);
  */
 int load_policy(const char *verb, const char *path, char **resolved, struct policy *p,
 		struct policy_image *img);
+
+/*
+ * load_policy(), and the files the policy's include statements named (struct
+ * policy_sources, named) in *inc, whatever the outcome: as far as the parser
+ * got when the policy is refused, nothing when POLICY itself could not be
+ * opened. Free *inc with policy_includes_free().
+ */
+int load_policy_includes(const char *verb, const char *path, char **resolved, struct policy *p,
+			 struct policy_image *img, struct policy_includes *inc);
 
 #endif /* PICFW_POLICY_FILE_H */

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * service.c - `picfw run`: attach or adopt, then follow the policy file and
- * the interface (see service.h).
+ * service.c - `picfw run`: attach or adopt, then follow the policy file, the
+ * files it includes, and the interface (see service.h).
  *
  * One poll() loop over three fds: a signalfd (SIGTERM, SIGINT: stop; SIGHUP:
- * apply now), an inotify watch on the policy's directory (editors save by
- * rename, so the name is watched, not the inode) and an rtnetlink socket
- * for link events (the interface deleted or re-created). A change of the
- * file arms a deadline SERVICE_DEBOUNCE_MS ahead; each further change moves
- * it, so a save in several writes is applied once, whole.
+ * apply now), an inotify fd watching the directories of POLICY and of the
+ * files it includes (follow.c: editors save by rename, so the names are
+ * watched, not the inodes) and an rtnetlink socket for link events (the
+ * interface deleted or re-created). A change of any of those files arms a
+ * deadline SERVICE_DEBOUNCE_MS ahead; each further change moves it, so a save
+ * in several writes, or of several files, is applied once, whole.
+ *
+ * The files followed are computed again after every load: POLICY, what the
+ * last good policy includes, and what the load just made named (as far as it
+ * got, when refused): an include added or removed by an edit changes them,
+ * and the file whose error refused a policy is followed, so its fix applies.
  *
  * What is applied is what `picfw apply` applies (load_policy, picfw_apply);
  * a refused policy leaves the previous one enforcing. The last good policy
@@ -24,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +43,7 @@
 
 #include "apply.h"
 #include "clock.h"
+#include "follow.h"
 #include "ifaddr.h"
 #include "log.h"
 #include "maps.h"
@@ -49,13 +55,12 @@
 struct service {
 	const struct service_opts *o;
 	char path[PATH_MAX]; /* POLICY, absolute */
-	char dir[PATH_MAX];  /* its directory, watched */
-	const char *base;    /* its name in dir */
-	int sig_fd, ino_fd, nl_fd, wd;
+	int sig_fd, nl_fd;
+	struct follow fl;    /* POLICY and its included files: fl.files[0] is POLICY */
 	int ifindex;	 /* the interface the filter is on; 0: waiting for it */
-	int pending;	 /* the file changed: apply at deadline */
+	int pending;	 /* a followed file changed: apply at deadline */
 	double deadline; /* monotonic ms */
-	int gone_logged; /* the file's deletion was told */
+	double retry_at; /* monotonic ms: watch again the directories that are not */
 	unsigned applied, refused;
 	unsigned long long generation;
 	unsigned rows;
@@ -63,6 +68,7 @@ struct service {
 	struct policy good;
 	struct policy_image good_img;
 	char *good_real;
+	struct policy_includes good_inc; /* the files it includes */
 	int have_good;
 };
 
@@ -135,18 +141,52 @@ static void forget_good(struct service *s)
 	policy_free(&s->good);
 	free(s->good_real);
 	s->good_real = NULL;
+	policy_includes_free(&s->good_inc);
 	s->have_good = 0;
 }
 
-/* Keep p, img and real as the last good policy: what they own is taken over. */
+/* Keep p, img, real and inc as the last good policy: what they own is taken over (inc emptied). */
 static void keep_good(struct service *s, const struct policy *p, const struct policy_image *img,
-		      char *real)
+		      char *real, struct policy_includes *inc)
 {
 	forget_good(s);
 	s->good = *p;
 	s->good_img = *img;
 	s->good_real = real;
+	s->good_inc = *inc;
+	*inc = (struct policy_includes){0};
 	s->have_good = 1;
+}
+
+/* A followed file changed: apply SERVICE_DEBOUNCE_MS after the last change. */
+static void arm(struct service *s)
+{
+	s->pending = 1;
+	s->deadline = monotonic_ms() + SERVICE_DEBOUNCE_MS;
+}
+
+/*
+ * Follow POLICY, what the last good policy includes and what the load just
+ * made named (tried, when it was refused: its broken or missing file is what
+ * the operator fixes next). since_ns: when that load started.
+ */
+static void refollow(struct service *s, const struct policy_includes *tried, int64_t since_ns)
+{
+	size_t n = 0, i, want = 1 + s->good_inc.n + (tried ? tried->n : 0);
+	const char **paths = malloc(want * sizeof(*paths));
+
+	if (!paths) {
+		pr_warn("picfw run: following the policy's files: %s\n", strerror(ENOMEM));
+		return;
+	}
+	paths[n++] = s->path;
+	for (i = 0; s->have_good && i < s->good_inc.n; i++)
+		paths[n++] = s->good_inc.files[i];
+	for (i = 0; tried && i < tried->n; i++)
+		paths[n++] = tried->files[i];
+	if (follow_set(&s->fl, paths, n, since_ns) > 0)
+		arm(s);
+	free((void *)paths);
 }
 
 /* Seed flows from the sockets, as attach does, into the pinned maps (adopt). */
@@ -191,15 +231,17 @@ static int attach_good(struct service *s, int ifindex)
  */
 static int apply_file(struct service *s, const char *why)
 {
+	struct policy_includes inc;
 	struct apply_result res;
 	struct policy_image img;
 	struct policy p;
 	char *real = NULL;
+	int64_t since = follow_now_ns();
 	int ret;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(monotonic_ns() / 1000));
 	pr_info("picfw run: %s: applying %s\n", why, s->path);
-	if (load_policy("run", s->path, &real, &p, &img)) {
+	if (load_policy_includes("run", s->path, &real, &p, &img, &inc)) {
 		record_refused_policy(s);
 		if (s->ifindex)
 			pr_warn("picfw run: %s refused (see above); generation %llu keeps "
@@ -207,24 +249,23 @@ static int apply_file(struct service *s, const char *why)
 				s->path, s->generation, s->o->ifname);
 		else
 			pr_warn("picfw run: %s refused (see above)\n", s->path);
-		notify_ready(s);
-		return -EINVAL;
+		ret = -EINVAL;
+		goto out;
 	}
 	if (!s->ifindex) {
-		keep_good(s, &p, &img, real);
+		keep_good(s, &p, &img, real, &inc);
 		record_outcome(s, 1);
 		pr_info("picfw run: %s is not here; its policy is attached when it appears\n",
 			s->o->ifname);
-		notify_ready(s);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 	ret = picfw_apply(s->o->ifname, real, &p, &img, &res);
 	if (ret == -ENOENT) { /* detached by hand meanwhile: the service puts it back */
-		keep_good(s, &p, &img, real);
+		keep_good(s, &p, &img, real, &inc);
 		ret = attach_good(s, s->ifindex);
 		record_outcome(s, !ret);
-		notify_ready(s);
-		return ret;
+		goto out;
 	}
 	if (ret) {
 		record_outcome(s, 0);
@@ -233,19 +274,22 @@ static int apply_file(struct service *s, const char *why)
 		image_free(&img);
 		policy_free(&p);
 		free(real);
-		notify_ready(s);
-		return ret;
+		goto out;
 	}
 	iface_warn_unprotected("run", s->o->ifname, &p);
-	keep_good(s, &p, &img, real);
+	keep_good(s, &p, &img, real, &inc);
 	record_outcome(s, 1);
 	s->generation = res.generation;
 	s->rows = (unsigned)s->good.nrows;
 	pr_info("picfw run: applied %s to %s: generation %llu, %u rows (%u kept, %u added, "
 		"%u removed)\n",
 		s->path, s->o->ifname, s->generation, s->rows, res.kept, res.added, res.removed);
+out:
+	/* inc: what a policy not taken named (a taken one's is in good_inc now). */
+	refollow(s, &inc, since);
+	policy_includes_free(&inc);
 	notify_ready(s);
-	return 0;
+	return ret;
 }
 
 /*
@@ -255,22 +299,28 @@ static int apply_file(struct service *s, const char *why)
  */
 static int start(struct service *s, int ifindex)
 {
+	struct policy_includes inc;
 	struct picfw_meta meta;
 	struct policy_image img;
 	struct policy p;
 	char *real = NULL;
 	uint64_t digest;
-	int linked = picfw_link_ifindex(s->o->ifname);
+	int64_t since = follow_now_ns();
+	int ret, linked = picfw_link_ifindex(s->o->ifname);
 
 	if (linked != ifindex || read_active(s->o->ifname, &meta)) {
 		/* Nothing to adopt: attach. A bad policy leaves the service nothing to enforce. */
-		if (load_policy("run", s->path, &real, &p, &img)) {
+		if (load_policy_includes("run", s->path, &real, &p, &img, &inc)) {
 			pr_warn("picfw run: %s refused; nothing attached to %s\n", s->path,
 				s->o->ifname);
+			policy_includes_free(&inc);
 			return -EINVAL;
 		}
-		keep_good(s, &p, &img, real);
-		return attach_good(s, ifindex);
+		keep_good(s, &p, &img, real, &inc);
+		ret = attach_good(s, ifindex);
+		if (!ret)
+			refollow(s, NULL, since);
+		return ret;
 	}
 	s->ifindex = ifindex;
 	s->generation = meta.generation;
@@ -278,23 +328,27 @@ static int start(struct service *s, int ifindex)
 	pr_info(
 	    "picfw run: adopting the filter attached to %s: generation %llu, %u rows, from %s\n",
 	    s->o->ifname, s->generation, s->rows, meta.policy_path);
-	if (load_policy("run", s->path, &real, &p, &img)) {
+	if (load_policy_includes("run", s->path, &real, &p, &img, &inc)) {
 		record_refused_policy(s);
 		pr_warn(
 		    "picfw run: %s refused (see above); generation %llu keeps enforcing on %s\n",
 		    s->path, s->generation, s->o->ifname);
+		refollow(s, &inc, since);
+		policy_includes_free(&inc);
 		return 0;
 	}
 	digest = image_digest(&img);
 	if (!memcmp(meta.digest, &digest, sizeof(digest)) && !strcmp(meta.policy_path, real)) {
 		pr_info("picfw run: %s enforces %s already\n", s->o->ifname, real);
 		seed_pinned(s, &p);
-		keep_good(s, &p, &img, real);
+		keep_good(s, &p, &img, real, &inc);
+		refollow(s, NULL, since);
 		return 0;
 	}
 	image_free(&img);
 	policy_free(&p);
 	free(real);
+	policy_includes_free(&inc);
 	if (apply_file(s, "adopted"))
 		return 0; /* the adopted policy keeps enforcing */
 	seed_pinned(s, &s->good);
@@ -328,48 +382,52 @@ static void check_iface(struct service *s)
 	notify_ready(s);
 }
 
-/* The file changed and the debounce ran out: apply it, or tell that it is gone. */
+/*
+ * Followed files changed and the debounce ran out: apply, or tell that they
+ * are gone. A deleted file (POLICY or an included one) is told once and
+ * changes nothing: the policy in force stays. POLICY is applied when one of
+ * the changed files is there (an edit may have removed the include of one
+ * that was deleted with it), and never while POLICY itself is gone.
+ */
 static void file_settled(struct service *s)
 {
+	const char *there = NULL;
+	char why[PATH_MAX + 16];
 	struct stat st;
+	size_t i;
 
 	s->pending = 0;
-	if (stat(s->path, &st) && errno == ENOENT) {
-		if (!s->gone_logged)
-			pr_warn("picfw run: %s was deleted; the policy in force stays (generation "
-				"%llu)\n",
-				s->path, s->generation);
-		s->gone_logged = 1;
-		return;
+	for (i = 0; i < s->fl.nfiles; i++) {
+		struct follow_file *f = &s->fl.files[i];
+
+		if (!f->changed)
+			continue;
+		f->changed = 0;
+		if (stat(f->path, &st) && errno == ENOENT) {
+			if (!f->gone_logged)
+				pr_warn("picfw run: %s was deleted; the policy in force stays "
+					"(generation %llu)\n",
+					f->path, s->generation);
+			f->gone_logged = 1;
+			continue;
+		}
+		f->gone_logged = 0;
+		if (!there)
+			there = f->path;
 	}
-	s->gone_logged = 0;
-	apply_file(s, "the file changed");
+	if (!there || (stat(s->path, &st) && errno == ENOENT))
+		return;
+	if (!strcmp(there, s->path))
+		snprintf(why, sizeof(why), "the file changed");
+	else
+		snprintf(why, sizeof(why), "%s changed", there);
+	apply_file(s, why);
 }
 
 static void read_inotify(struct service *s)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	ssize_t n;
-	char *p;
-
-	while ((n = read(s->ino_fd, buf, sizeof(buf))) > 0) {
-		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)p;
-			if (ev->mask & IN_IGNORED) {
-				pr_warn(
-				    "picfw run: %s is gone; the file is no longer followed (SIGHUP "
-				    "still applies it)\n",
-				    s->dir);
-				s->wd = -1;
-				continue;
-			}
-			if (!ev->len || strcmp(ev->name, s->base))
-				continue;
-			s->pending = 1;
-			s->deadline = monotonic_ms() + SERVICE_DEBOUNCE_MS;
-		}
-	}
+	if (follow_read(&s->fl) > 0)
+		arm(s);
 }
 
 /* Drain the link events: any of them is a reason to look at the interface. */
@@ -391,6 +449,7 @@ static int read_signal(struct service *s)
 		return 0;
 	if (si.ssi_signo == SIGHUP) {
 		s->pending = 0;
+		follow_clear(&s->fl);
 		apply_file(s, "SIGHUP");
 		return 0;
 	}
@@ -402,6 +461,8 @@ static int open_fds(struct service *s, sigset_t *old)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
 	sigset_t set;
+	const char *main_path = s->path;
+	int ret;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -411,14 +472,16 @@ static int open_fds(struct service *s, sigset_t *old)
 	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->sig_fd < 0)
 		return -errno;
-	s->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (s->ino_fd < 0)
-		return -errno;
-	s->wd = inotify_add_watch(s->ino_fd, s->dir,
-				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
-				      IN_MOVED_FROM | IN_ONLYDIR);
-	if (s->wd < 0)
-		return -errno;
+	ret = follow_init(&s->fl);
+	if (ret)
+		return ret;
+	/* POLICY's directory; the included files' after the first load. */
+	ret = follow_set(&s->fl, &main_path, 1, 0);
+	if (ret < 0)
+		return ret;
+	ret = follow_main_err(&s->fl);
+	if (ret)
+		return ret;
 	/* Without link events the interface is still polled each SERVICE_POLL_MS. */
 	s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 	if (s->nl_fd >= 0 && bind(s->nl_fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -435,7 +498,7 @@ static int open_fds(struct service *s, sigset_t *old)
 /* POLICY made absolute (not resolved: a rename onto the name is what editors do). */
 static int split_path(struct service *s, const char *policy)
 {
-	char cwd[PATH_MAX], *slash;
+	char cwd[PATH_MAX];
 	int n;
 
 	if (policy[0] == '/') {
@@ -447,20 +510,14 @@ static int split_path(struct service *s, const char *policy)
 	}
 	if (n < 0 || (size_t)n >= sizeof(s->path))
 		return -ENAMETOOLONG;
-	snprintf(s->dir, sizeof(s->dir), "%s", s->path);
-	slash = strrchr(s->dir, '/');
-	*slash = 0;
-	if (slash == s->dir)
-		strcpy(s->dir, "/");
-	s->base = s->path + (slash - s->dir) + 1;
-	return *s->base ? 0 : -EISDIR;
+	return strrchr(s->path, '/')[1] ? 0 : -EISDIR;
 }
 
 static int loop(struct service *s)
 {
 	struct pollfd fds[3] = {
 	    {.fd = s->sig_fd, .events = POLLIN},
-	    {.fd = s->ino_fd, .events = POLLIN},
+	    {.fd = s->fl.fd, .events = POLLIN},
 	    {.fd = s->nl_fd, .events = POLLIN},
 	};
 	double now;
@@ -482,6 +539,12 @@ static int loop(struct service *s)
 			read_netlink(s);
 		else if (n == 0)
 			check_iface(s);
+		/* Directories not watched (gone, or over a limit): each SERVICE_POLL_MS. */
+		if (s->fl.unwatched && monotonic_ms() >= s->retry_at) {
+			if (follow_retry(&s->fl) > 0)
+				arm(s);
+			s->retry_at = monotonic_ms() + SERVICE_POLL_MS;
+		}
 		if (s->pending && monotonic_ms() >= s->deadline)
 			file_settled(s);
 	}
@@ -489,7 +552,7 @@ static int loop(struct service *s)
 
 int service_run(const struct service_opts *o)
 {
-	struct service s = {.o = o, .sig_fd = -1, .ino_fd = -1, .nl_fd = -1, .wd = -1};
+	struct service s = {.o = o, .sig_fd = -1, .nl_fd = -1, .fl = {.fd = -1}};
 	sigset_t old;
 	int ret, ifindex;
 
@@ -501,7 +564,8 @@ int service_run(const struct service_opts *o)
 	/* Watch first: an edit made while attaching is not missed. */
 	ret = open_fds(&s, &old);
 	if (ret) {
-		pr_warn("picfw run: watching %s failed: %s\n", s.dir, strerror(-ret));
+		pr_warn("picfw run: watching the directory of %s failed: %s\n", s.path,
+			strerror(-ret));
 		goto out;
 	}
 	ifindex = (int)if_nametoindex(o->ifname);
@@ -534,8 +598,7 @@ out:
 	forget_good(&s);
 	if (s.nl_fd >= 0)
 		close(s.nl_fd);
-	if (s.ino_fd >= 0)
-		close(s.ino_fd);
+	follow_close(&s.fl);
 	if (s.sig_fd >= 0)
 		close(s.sig_fd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -13,7 +13,14 @@
 #      journal priorities when stderr is the journal (JOURNAL_STREAM);
 #   3. the interface deleted and re-created is attached again;
 #   4. --detach-on-exit detaches; sd_notify READY=1, RELOADING=1 with
-#      MONOTONIC_USEC and STATUS= reach $NOTIFY_SOCKET (python3 listens).
+#      MONOTONIC_USEC and STATUS= reach $NOTIFY_SOCKET (python3 listens);
+#   5. the files the policy includes are followed too: a partners file in its
+#      own directory, edited in place and by rename, changes who passes; a
+#      broken one is refused with its own FILE:LINE:COL and the old policy
+#      keeps enforcing, then its fix applies; deleted, it changes nothing; an
+#      include added by an edit (of a file not there yet) is followed once
+#      made, and an include removed no longer is (its directory's watch goes:
+#      /proc/PID/fdinfo counts the watches).
 #
 # Usage: tests/e2e/test_e2e_run.sh BUILD_DIR  (BUILD_DIR holds picfw and tests/peer)
 # Exit: 0 if no test failed, 1 otherwise. Needs root; SKIPs without it.
@@ -243,7 +250,13 @@ ip link add "$LAB_IFACE" netns "$LAB_EDGE_NS" type veth peer name "$LAB_NET_IFAC
 	netns "$LAB_NET_NS" &&
 	in_edge ip addr add "$LAB_EDGE4/24" dev "$LAB_IFACE" &&
 	in_net ip addr add "$LAB_GW4/24" dev "$LAB_NET_IFACE" &&
-	in_edge ip link set "$LAB_IFACE" up && in_net ip link set "$LAB_NET_IFACE" up
+	in_edge ip link set "$LAB_IFACE" up && in_net ip link set "$LAB_NET_IFACE" up &&
+	# Gone with the pair, and section 5 sends from them: the partner's and the
+	# stranger's addresses, and the Edge's routes back to them.
+	in_net ip addr add "$LAB_PARTNER4/32" dev "$LAB_NET_IFACE" &&
+	in_net ip addr add "$LAB_STRANGER4/32" dev "$LAB_NET_IFACE" &&
+	in_edge ip route add 198.51.100.0/24 via "$LAB_GW4" &&
+	in_edge ip route add 192.0.2.0/24 via "$LAB_GW4"
 check iface_recreated "$?"
 wait_log "picfw run: attached .* to $LAB_IFACE" "$ATTACH_WAIT"
 check iface_back_attached_again "$?" "$(tail -12 "$RUN_LOG")"
@@ -313,6 +326,148 @@ timeout 10 nsenter --net="/run/netns/$LAB_EDGE_NS" -- "$PICFW" run "$LAB_IFACE" 
 rc=$?
 [[ $rc -eq 1 ]] && grep -q "refused; nothing attached" "$TMP/err" && [[ ! -e $LAB_PIN_DIR ]]
 check bad_policy_nothing_attached_exit_1 "$?" "exit $rc" "$(cat "$TMP/err")"
+
+# --- 5. the files the policy includes ---------------------------------------------------
+INC=$TMP/inc                           # the main policy's directory
+MAIN=$INC/p10-main.policy
+PART=$INC/partners/p10-partners.policy # included, in a directory of its own
+MORE=$TMP/more/p10-more.policy         # included later, by an edit, from elsewhere
+mkdir -p "$INC/partners" "$TMP/more"
+POL=$MAIN
+
+# main_policy [LINE...]: the Edge's set and the partners' row, LINEs (include ...) between.
+main_policy()
+{
+	echo "set edge-access = $LAB_EDGE4, $LAB_EDGE6"
+	echo "protect edge-access"
+	[[ $# -gt 0 ]] && printf '%s\n' "$@"
+	echo "p10-partners-in: A/V/STUN/UDP/3478   partners   edge-access   \"p10 partners\""
+}
+
+# from_passes SRC PORT: one datagram from SRC (an address of the Internet's side) comes back.
+from_passes()
+{
+	ex net udp-send "$LAB_EDGE4" "$2" --bind "$1" --expect-reply --count 1 \
+		--timeout "$TIMEOUT_BLOCK"
+}
+
+# expect_from NAME PORT PASSING_SRC BLOCKED_SRC
+expect_from()
+{
+	local p=0 b=0
+	from_passes "$3" "$2" && p=1
+	from_passes "$4" "$2" && b=1
+	if [[ $p -eq 1 && $b -eq 0 ]]; then
+		ok "$1"
+	else
+		not_ok "$1" "port $2: want $3 passing ($p) and $4 blocked (passed: $b)" \
+			"$(tail -5 "$RUN_LOG")"
+	fi
+}
+
+# applies: how many applies the run has started (its "applying" lines).
+applies()
+{
+	grep -c "applying $MAIN\$" "$RUN_LOG"
+}
+
+# watches: the inotify watches the run holds (its fdinfo lists one line per watch).
+watches()
+{
+	cat /proc/"$RUN_PID"/fdinfo/* 2>/dev/null | grep -c '^inotify wd:'
+}
+
+# generation_is N: `picfw status` shows generation N.
+generation_is()
+{
+	pf status "$LAB_IFACE" && grep -q "generation  $1 " "$TMP/out"
+}
+
+echo "set partners = $LAB_PARTNER4" >"$PART"
+main_policy "include partners/p10-partners.policy" >"$MAIN"
+RUN_OPTS=(--detach-on-exit)
+run_start "$TMP/run5.log" PICFW_P10=1
+wait_log "^picfw run: attached $MAIN to $LAB_IFACE" "$ATTACH_WAIT"
+check include_run_attaches "$?" "$(cat "$RUN_LOG")"
+expect_from include_verdicts_first 3478 "$LAB_PARTNER4" "$LAB_STRANGER4"
+n=$(watches) # (read after the verdicts: the watches follow the log line closely, not before it)
+[[ $n -eq 2 ]]
+check include_dirs_watched "$?" "want 2 inotify watches (the main file's and the partners' \
+directory), got $n"
+
+echo "set partners = $LAB_STRANGER4" >"$PART" # in place (IN_CLOSE_WRITE)
+timed_wait_log "included, in place" "applied $MAIN to $LAB_IFACE: generation 2"
+check include_edit_in_place_applied "$?" "$(cat "$RUN_LOG")"
+grep -q "^picfw run: $PART changed: applying $MAIN\$" "$RUN_LOG"
+check include_edit_names_the_file "$?" "$(tail -5 "$RUN_LOG")"
+expect_from include_verdicts_after_edit 3478 "$LAB_STRANGER4" "$LAB_PARTNER4"
+
+echo "set partners = $LAB_PARTNER4" >"$PART.tmp" && mv "$PART.tmp" "$PART" # IN_MOVED_TO
+timed_wait_log "included, by rename" "applied $MAIN to $LAB_IFACE: generation 3"
+check include_edit_by_rename_applied "$?" "$(cat "$RUN_LOG")"
+expect_from include_verdicts_after_rename 3478 "$LAB_PARTNER4" "$LAB_STRANGER4"
+
+echo "set partners = $LAB_STRANGER4, 198.51.100.300" >"$PART.tmp" && mv "$PART.tmp" "$PART"
+wait_log "refused .*generation 3 keeps enforcing" "$APPLY_WAIT"
+check include_broken_refused "$?" "$(cat "$RUN_LOG")"
+grep -qE "^$PART:1:[0-9]+: error: " "$RUN_LOG"
+check include_broken_logs_its_file_line_col "$?" "$(tail -5 "$RUN_LOG")"
+expect_from include_verdicts_kept_after_broken 3478 "$LAB_PARTNER4" "$LAB_STRANGER4"
+generation_is 3
+check include_broken_generation_kept "$?" "$(cat "$TMP/out")"
+
+echo "set partners = $LAB_STRANGER4" >"$PART" # the fix, in place
+timed_wait_log "included, fixed" "applied $MAIN to $LAB_IFACE: generation 4"
+check include_fix_applied "$?" "$(tail -8 "$RUN_LOG")"
+expect_from include_verdicts_after_fix 3478 "$LAB_STRANGER4" "$LAB_PARTNER4"
+
+before=$(applies)
+rm -f "$PART"
+wait_log "$PART was deleted; the policy in force stays \(generation 4\)" "$APPLY_WAIT"
+check include_deleted_logged "$?" "$(tail -5 "$RUN_LOG")"
+sleep 0.5 # past the debounce: nothing more comes of it
+[[ $(applies) == "$before" ]] && generation_is 4
+check include_deleted_changes_nothing "$?" "applies $before -> $(applies)" "$(cat "$TMP/out")"
+expect_from include_verdicts_kept_after_delete 3478 "$LAB_STRANGER4" "$LAB_PARTNER4"
+echo "set partners = $LAB_PARTNER4" >"$PART" # made again
+timed_wait_log "included, made again" "applied $MAIN to $LAB_IFACE: generation 5"
+check include_made_again_applied "$?" "$(tail -5 "$RUN_LOG")"
+
+# An include added, of a file not made yet: refused; made, it is followed.
+main_policy "include partners/p10-partners.policy" "include $MORE" >"$MAIN.tmp"
+mv "$MAIN.tmp" "$MAIN"
+wait_log "refused .*generation 5 keeps enforcing" "$APPLY_WAIT"
+check include_missing_file_refused "$?" "$(tail -5 "$RUN_LOG")"
+grep -qE "^$MAIN:4:9: error: refusing the included file: " "$RUN_LOG"
+check include_missing_file_at_its_include "$?" "$(tail -5 "$RUN_LOG")"
+echo "p10-more-in: A/V/STUN/UDP/3479   partners   edge-access   \"p10 more\"" >"$MORE"
+timed_wait_log "include added, made" "applied $MAIN to $LAB_IFACE: generation 6"
+check include_added_file_followed "$?" "$(tail -8 "$RUN_LOG")"
+expect_from include_added_row_passes 3479 "$LAB_PARTNER4" "$LAB_STRANGER4"
+n=$(watches)
+[[ $n -eq 3 ]]
+check include_added_dir_watched "$?" "want 3 inotify watches, got $n"
+
+# Both includes removed (the set written in the main file): their directories are let go.
+main_policy "set partners = $LAB_PARTNER4" >"$MAIN.tmp" && mv "$MAIN.tmp" "$MAIN"
+timed_wait_log "includes removed" "applied $MAIN to $LAB_IFACE: generation 7"
+check include_removed_applied "$?" "$(tail -5 "$RUN_LOG")"
+! from_passes "$LAB_PARTNER4" 3479
+check include_removed_row_gone "$?"
+n=$(watches)
+[[ $n -eq 1 ]]
+check include_removed_dirs_unwatched "$?" "want 1 inotify watch (the main file's directory), \
+got $n"
+before=$(applies)
+echo "set partners = 198.51.100.300" >"$PART"
+echo "set partners = $LAB_STRANGER4" >"$MORE.tmp" && mv "$MORE.tmp" "$MORE"
+sleep 1 # five debounces: an apply would have started
+[[ $(applies) == "$before" ]] && generation_is 7
+check include_removed_file_no_longer_matters "$?" "applies $before -> $(applies)" \
+	"$(tail -5 "$RUN_LOG")"
+expect_from include_verdicts_after_removal 3478 "$LAB_PARTNER4" "$LAB_STRANGER4"
+run_stop
+check include_run_stops "$?" "$(tail -3 "$RUN_LOG")"
 
 echo "# $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [[ $FAILED -eq 0 ]]

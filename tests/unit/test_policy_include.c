@@ -341,6 +341,66 @@ static void test_policy_include_from_memory(void **state)
 	policy_errors_free(&errs);
 }
 
+/* named[i] is DIR/name (the includer's directory prepended). */
+static void expect_named(const struct dir *d, const struct policy_errors *errs, size_t i,
+			 const char *name)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s/%s", d->path, name);
+	assert_true(i < errs->src.named.n);
+	assert_string_equal(errs->src.named.files[i], want);
+}
+
+/*
+ * What `picfw run` follows: every file an include named, each once, opened or
+ * not, as far as the parser got; and after a good load the files it read.
+ */
+static void test_policy_include_named(void **state)
+{
+	struct policy_errors errs;
+	struct policy p;
+	struct dir d;
+	const char *main_path;
+
+	(void)state;
+	dir_make(&d);
+	dir_sub(&d, "sub");
+	dir_file(&d, "sub/host.policy", "set e = 203.0.113.10\n");
+	dir_file(&d, "sub/broken.policy", "Access/X/TCP/99999 any e\n");
+	main_path = dir_file(&d, "main.policy",
+			     "protect e\ninclude sub/host.policy\ninclude sub/broken.policy\n"
+			     "include nothere.policy\ninclude sub/host.policy\n"
+			     "Access/X/TCP/1 any e\n");
+	/* Refused (a bad port, a missing file, a duplicate set): all three named, once. */
+	assert_int_equal(policy_load(main_path, &p, &errs), -1);
+	assert_int_equal(errs.src.named.n, 3);
+	expect_named(&d, &errs, 0, "sub/host.policy");
+	expect_named(&d, &errs, 1, "sub/broken.policy");
+	expect_named(&d, &errs, 2, "nothere.policy");
+	policy_errors_free(&errs);
+	assert_int_equal(errs.src.named.n, 0);
+
+	/* A good one: what it includes, the nested include named from its own directory. */
+	dir_file(&d, "sub/rows.policy", "include host.policy\nAccess/Y/TCP/2 any e\n");
+	main_path = dir_file(&d, "m2.policy", "protect e\ninclude sub/rows.policy\n");
+	assert_int_equal(policy_load(main_path, &p, &errs), 0);
+	assert_int_equal(errs.src.named.n, 2);
+	expect_named(&d, &errs, 0, "sub/rows.policy");
+	expect_named(&d, &errs, 1, "sub/host.policy");
+	policy_free(&p);
+	policy_errors_free(&errs);
+
+	/* Without include: none. */
+	main_path = dir_file(&d, "m3.policy", BASE);
+	assert_int_equal(policy_load(main_path, &p, &errs), 0);
+	assert_int_equal(errs.src.named.n, 0);
+	assert_null(errs.src.named.files);
+	policy_free(&p);
+	policy_errors_free(&errs);
+	dir_remove(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_include_depth_limit),
 	    cmocka_unit_test(test_policy_include_trust),
 	    cmocka_unit_test(test_policy_include_from_memory),
+	    cmocka_unit_test(test_policy_include_named),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
