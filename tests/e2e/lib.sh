@@ -131,12 +131,7 @@ lab_up()
 			return 1
 		fi
 	done
-	if [[ -e $LAB_PIN_DIR ]]; then
-		lab_log "$LAB_PIN_DIR exists: another lab is running, or a stale one left it (remove it)"
-		return 1
-	fi
 	lab_bpffs || return 1
-	LAB_OWNS_PINS=1
 
 	# LAB_NS_PREFIX: a test that names its interfaces apart names its namespaces so too.
 	LAB_EDGE_NS=${LAB_NS_PREFIX:-picfw}-$purpose-edge-$$
@@ -145,6 +140,12 @@ lab_up()
 	# picfw keys an interface's pins by network namespace: IFACE:NETNS (the
 	# namespace's inode) outside the one the commands start from.
 	LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE:$(stat -L -c %i "/run/netns/$LAB_EDGE_NS")
+	# A namespace inode is reused: a stale run's pins under this one would be adopted.
+	if [[ -e $LAB_PIN_DIR ]]; then
+		lab_log "$LAB_PIN_DIR exists: a stale lab left it (remove it)"
+		return 1
+	fi
+	LAB_OWNS_PINS=1
 	ip netns add "$LAB_NET_NS" || return 1
 	ip link add "$LAB_IFACE" netns "$LAB_EDGE_NS" type veth \
 		peer name "$LAB_NET_IFACE" netns "$LAB_NET_NS" || return 1

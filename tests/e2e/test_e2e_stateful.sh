@@ -50,7 +50,8 @@ cleanup()
 {
 	lab_down
 	if [[ $OWN_RUN_COPY == 1 ]]; then
-		rm -f -- "$RUN_DIR/$LAB_IFACE.policy"
+		# IFACE:NETNS.genN.policy: the copies are keyed by namespace too.
+		rm -f -- "$RUN_DIR/$LAB_IFACE".*policy "$RUN_DIR/$LAB_IFACE":*policy
 		OWN_RUN_COPY=0
 	fi
 	[[ -n $TMP ]] && rm -rf -- "$TMP"
@@ -662,8 +663,10 @@ ns_net=$LAB_NET_NS
 cleanup
 left=()
 ip netns list | grep -qE "^($ns_edge|$ns_net)( |$)" && left+=("namespaces")
-[[ -e $LAB_BPFFS/picfw/$LAB_IFACE ]] && left+=("$LAB_BPFFS/picfw/$LAB_IFACE")
-[[ -e $RUN_DIR/$LAB_IFACE.policy ]] && left+=("$RUN_DIR/$LAB_IFACE.policy")
+[[ -e $LAB_PIN_DIR ]] && left+=("$LAB_PIN_DIR")
+for f in "$RUN_DIR/$LAB_IFACE".*policy "$RUN_DIR/$LAB_IFACE":*policy; do
+	[[ -e $f ]] && left+=("$f")
+done
 if [[ ${#left[@]} -eq 0 ]]; then
 	ok nothing_left
 else
