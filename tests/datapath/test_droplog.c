@@ -4,7 +4,9 @@
  * BPF_PROG_TEST_RUN: nothing reaches the ring without a reader's lease (nor
  * with one that ran out), a drop under a lease gives one record with the
  * packet's fields and first bytes, passes give none, audit mode's would-drops
- * are marked, and the per-CPU rate limit caps samples and counts the rest.
+ * are marked, every record carries the epoch of the generation that judged
+ * it (a new one after an apply), and the per-CPU rate limit caps samples and
+ * counts the rest.
  *
  * The process stays on one CPU, so the per-CPU rate limit is one budget.
  */
@@ -116,6 +118,15 @@ static uint64_t lease(void)
 
 	assert_int_equal(bpf_map_lookup_elem(env.maps.fd[MAP_DROPLOG_CTL], &zero, &c), 0);
 	return c.lease_until;
+}
+
+/* The active generation's epoch, as picfw_ctl holds it. */
+static uint32_t active_epoch(void)
+{
+	struct picfw_ctl ctl;
+
+	assert_int_equal(maps_read_ctl(&env.maps, &ctl), 0);
+	return ctl.gen[ctl.active & 1].epoch;
 }
 
 /* A fresh rate-limit window and no losses on every CPU. */
@@ -278,6 +289,48 @@ static void test_droplog_record_fields(void **state)
 	assert_int_equal(r->captured, PICFW_DROPLOG_SNAPLEN);
 	assert_memory_equal(r->frame, frame, PICFW_DROPLOG_SNAPLEN);
 	assert_true(r->time >= t0 && r->time <= mono_ns());
+	if (!r->epoch || r->epoch != active_epoch())
+		FAIL("fields: epoch %u, the active generation's is %u", r->epoch, active_epoch());
+	assert_int_equal(r->pad, 0);
+}
+
+/*
+ * The record names the policy that judged the packet: after an apply (the
+ * other generation, activated with a new epoch), the next drop carries the
+ * new epoch; and back again.
+ */
+static void test_droplog_epoch_follows_apply(void **state)
+{
+	uint32_t first, second, third, gen0 = env.gen;
+	uint8_t frame[PKT_MAX];
+
+	(void)state;
+	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	run(&stranger_ssh, 1, XDP_DROP, frame);
+	if (drain() != 1)
+		FAIL("epoch: %d records, expected 1", env.nrec);
+	first = env.rec[0].epoch;
+	if (!first || first != active_epoch())
+		FAIL("epoch: first record %u, active %u", first, active_epoch());
+
+	load_policy(POLICY_BODY); /* the second generation: a new epoch */
+	assert_int_not_equal(env.gen, gen0);
+	run(&stranger_ssh, 1, XDP_DROP, frame);
+	if (drain() != 1)
+		FAIL("epoch: %d records after the apply, expected 1", env.nrec);
+	second = env.rec[0].epoch;
+	if (second != active_epoch() || second == first)
+		FAIL("epoch: after the apply %u (active %u, before %u)", second, active_epoch(),
+		     first);
+
+	load_policy("mode audit\n" POLICY_BODY); /* the first generation again, a third epoch */
+	run(&stranger_ssh, 1, XDP_PASS, frame);
+	if (drain() != 1)
+		FAIL("epoch: %d records after the second apply, expected 1", env.nrec);
+	third = env.rec[0].epoch;
+	if (third != active_epoch() || third == second || third == first || !env.rec[0].audit)
+		FAIL("epoch: after the second apply %u (active %u, before %u, %u)", third,
+		     active_epoch(), second, first);
 }
 
 /* A frame shorter than the snap length is captured whole. */
@@ -391,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup(test_droplog_off_writes_nothing, setup),
 		cmocka_unit_test_setup(test_droplog_stale_lease_is_off, setup),
 		cmocka_unit_test_setup(test_droplog_record_fields, setup),
+		cmocka_unit_test_setup(test_droplog_epoch_follows_apply, setup),
 		cmocka_unit_test_setup(test_droplog_short_frame_ipv6_udp, setup),
 		cmocka_unit_test_setup(test_droplog_pass_is_not_sampled, setup),
 		cmocka_unit_test_setup(test_droplog_malformed_and_audit, setup),
