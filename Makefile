@@ -53,7 +53,7 @@ CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_pr
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
 	user/netlink.c user/tc.c user/ifaddr.c user/exporter.c \
-	user/droplog.c
+	user/droplog.c user/droplog_nearest.c
 # The service room (picfw run) and what it links: sd_notify from libsystemd.
 SVC_SRCS  := user/service.c
 LDLIBS_SVC := -lsystemd
