@@ -48,12 +48,12 @@ endif
 CORE_SRCS := user/policy.c user/policy_lex.c user/policy_errors.c user/policy_prefix.c \
 	user/policy_sets.c user/policy_statements.c user/policy_rows.c user/policy_resolve.c \
 	user/policy_print.c user/policy_match.c user/compile.c user/diff.c user/log.c \
-	user/ifname.c user/policy_file.c user/policy_copy.c user/progress.c
+	user/ifname.c user/policy_file.c user/policy_copy.c user/progress.c user/nearest.c
 # Kernel-facing library and the CLI.
 LIB_SRCS  := $(CORE_SRCS) user/maps.c user/attach.c user/apply.c user/stats.c user/seed.c \
 	user/bpffs.c user/log_libbpf.c user/clock.c \
 	user/netlink.c user/tc.c user/ifaddr.c user/exporter.c \
-	user/droplog.c
+	user/droplog.c user/droplog_nearest.c
 # The service room (picfw run) and what it links: sd_notify from libsystemd.
 SVC_SRCS  := user/service.c user/follow.c
 LDLIBS_SVC := -lsystemd

@@ -936,10 +936,11 @@ static __always_inline int pass(__u32 reason, __u64 bytes)
  * A drop (or would-drop) into the drop log, if a reader holds the lease and
  * this CPU's budget for the second allows: see PICFW_DROPLOG_LEASE_NS. Global
  * (verified once, see match_classes), and called only while the log is on,
- * so the drop path without a reader pays one inline array lookup.
+ * so the drop path without a reader pays one inline array lookup. epoch: the
+ * judging generation's, so that the reader names rows from that policy only.
  */
 __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct packet *pkt,
-					     __u32 reason, __u32 audit)
+					     __u32 reason, __u32 audit, __u32 epoch)
 {
 	struct picfw_drop_record *rec;
 	struct picfw_droplog_ctl *lc;
@@ -979,6 +980,7 @@ __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct pa
 	}
 	len = bpf_xdp_get_buff_len(ctx); /* the whole frame, fragments of a multi-buffer one too */
 	rec->time = bpf_ktime_get_ns();
+	rec->epoch = epoch;
 	rec->frame_len = len;
 	rec->reason = reason;
 	rec->audit = audit;
@@ -1021,7 +1023,7 @@ static __always_inline int drop(struct xdp_md *ctx, const struct packet *pkt,
 
 	count_reason(audit ? PICFW_REASONS + reason : reason, bytes);
 	if (__builtin_expect(droplog_on(), 0))
-		droplog_sample(ctx, pkt, reason, audit);
+		droplog_sample(ctx, pkt, reason, audit, cfg->epoch);
 	return audit ? XDP_PASS : XDP_DROP;
 }
 

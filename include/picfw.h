@@ -479,9 +479,18 @@ struct picfw_droplog_cpu {
 	__u64 lost_full;    /* the ring buffer was full */
 };
 
-/* One sampled drop in picfw_droplog. */
+/*
+ * One sampled drop in picfw_droplog. Every field at its natural alignment,
+ * no implicit padding (checked below): the reader takes it as written.
+ */
 struct picfw_drop_record {
 	__u64 time;      /* bpf_ktime_get_ns() */
+	/*
+	 * picfw_gen_cfg.epoch of the generation that judged the packet: which
+	 * policy refused it (`picfw log` names the nearest row from that
+	 * policy's copy only).
+	 */
+	__u32 epoch;
 	__u32 frame_len; /* bytes of the frame (the linear part in XDP) */
 	__u16 captured;  /* bytes in frame[] */
 	__u8 reason;     /* enum picfw_reason */
@@ -490,10 +499,15 @@ struct picfw_drop_record {
 	__u8 l4proto;    /* IPPROTO_* (0 if not read) */
 	__u8 icmp_type, icmp_code;
 	__u16 sport, dport; /* host order; 0 for other transports */
-	__u16 pad;
+	__u32 pad;
 	__u8 saddr[16];  /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	__u8 frame[PICFW_DROPLOG_SNAPLEN];
 };
+
+_Static_assert(__builtin_offsetof(struct picfw_drop_record, epoch) == 8, "record layout");
+_Static_assert(__builtin_offsetof(struct picfw_drop_record, saddr) == 32, "record layout");
+_Static_assert(__builtin_offsetof(struct picfw_drop_record, frame) == 64, "record layout");
+_Static_assert(sizeof(struct picfw_drop_record) == 64 + PICFW_DROPLOG_SNAPLEN, "record layout");
 
 #endif /* PICFW_H */

@@ -245,9 +245,11 @@ static void endpoint_text(const struct picfw_drop_record *r, const uint8_t *a, u
 		snprintf(buf, len, "%s:%u", addr, port);
 }
 
-void droplog_print_text(FILE *f, const struct picfw_drop_record *r, int64_t realtime_off)
+void droplog_print_text(FILE *f, const struct picfw_drop_record *r, int64_t realtime_off,
+			const struct droplog_near *near)
 {
 	char when[40], src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8], proto[8];
+	char missing[512];
 
 	time_text(r->time, realtime_off, when, sizeof(when));
 	endpoint_text(r, r->saddr, r->sport, src, sizeof(src));
@@ -256,11 +258,37 @@ void droplog_print_text(FILE *f, const struct picfw_drop_record *r, int64_t real
 		r->family ? transport_name(r, proto, sizeof(proto)) : "-");
 	if (is_icmp(r))
 		fprintf(f, " type %u code %u", r->icmp_type, r->icmp_code);
-	fprintf(f, " len %u\n", r->frame_len);
+	fprintf(f, " len %u", r->frame_len);
+	if (near && near->n.row >= 0)
+		fprintf(f, " nearest %s: %s", near->p->rows[near->n.row].name,
+			nearest_describe(near->p, &near->pkt, &near->n, missing, sizeof(missing)));
+	fputc('\n', f);
+}
+
+/* ,"nearest":{"row":NAME,"missing":["port",...]}, or ,"nearest":null */
+static void near_json(FILE *f, const struct droplog_near *near)
+{
+	unsigned bit;
+	int first = 1;
+
+	if (!near || near->n.row < 0) {
+		fprintf(f, ",\"nearest\":null");
+		return;
+	}
+	fprintf(f, ",\"nearest\":{\"row\":");
+	json_string(f, near->p->rows[near->n.row].name);
+	fprintf(f, ",\"missing\":[");
+	for (bit = 1; bit < 1u << NEAREST_MISSES; bit <<= 1) {
+		if (!(near->n.missing & bit))
+			continue;
+		fprintf(f, "%s\"%s\"", first ? "" : ",", nearest_miss_name(bit));
+		first = 0;
+	}
+	fprintf(f, "]}");
 }
 
 void droplog_print_json(FILE *f, const char *ifname, const struct picfw_drop_record *r,
-			int64_t realtime_off)
+			int64_t realtime_off, const struct droplog_near *near)
 {
 	char when[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], proto[8];
 
@@ -279,13 +307,16 @@ void droplog_print_json(FILE *f, const char *ifname, const struct picfw_drop_rec
 		fprintf(f, ",\"sport\":%u,\"dport\":%u", r->sport, r->dport);
 	if (is_icmp(r))
 		fprintf(f, ",\"icmp_type\":%u,\"icmp_code\":%u", r->icmp_type, r->icmp_code);
-	fprintf(f, ",\"length\":%u,\"captured\":%u}\n", r->frame_len, r->captured);
+	fprintf(f, ",\"length\":%u,\"captured\":%u", r->frame_len, r->captured);
+	near_json(f, near);
+	fprintf(f, "}\n");
 }
 
 /* --- Following the ring buffer ------------------------------------------------------ */
 
 struct follow {
 	const struct droplog_opts *opts;
+	struct droplog_nearest nearest; /* text and JSON only */
 	uint64_t since;   /* records from before our lease (a killed reader's) are skipped */
 	int64_t off;
 	uint64_t written;
@@ -296,8 +327,12 @@ struct follow {
 
 static int write_record(struct follow *fw, const struct picfw_drop_record *r)
 {
+	struct droplog_near near, *np = NULL;
 	struct pcap_pkthdr h;
 	int64_t ns;
+
+	if (fw->opts->format != DROPLOG_PCAP && droplog_nearest_find(&fw->nearest, r, &near))
+		np = &near;
 
 	switch (fw->opts->format) {
 	case DROPLOG_PCAP:
@@ -312,10 +347,10 @@ static int write_record(struct follow *fw, const struct picfw_drop_record *r)
 		/* Flushed per packet: `picfw log IFACE -w - | tcpdump -r -` shows each at once. */
 		return pcap_dump_flush(fw->dumper) ? -EPIPE : 0;
 	case DROPLOG_JSON:
-		droplog_print_json(stdout, fw->opts->ifname, r, fw->off);
+		droplog_print_json(stdout, fw->opts->ifname, r, fw->off, np);
 		break;
 	case DROPLOG_TEXT:
-		droplog_print_text(stdout, r, fw->off);
+		droplog_print_text(stdout, r, fw->off, np);
 		break;
 	}
 	return fflush(stdout) ? -EPIPE : 0;
@@ -403,6 +438,7 @@ int droplog_follow(const struct picfw_maps *m, const struct droplog_opts *opts,
 	int err;
 
 	*written = 0;
+	droplog_nearest_init(&fw.nearest, m, opts->ifname);
 	err = follow_open(&fw);
 	if (err) {
 		follow_close(&fw);
@@ -424,6 +460,7 @@ int droplog_follow(const struct picfw_maps *m, const struct droplog_opts *opts,
 	}
 	ring_buffer__free(rb);
 	follow_close(&fw);
+	droplog_nearest_free(&fw.nearest);
 	*written = fw.written;
 	return err;
 }

@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 #include "maps.h"
+#include "nearest.h"
+#include "policy.h"
 
 /* The log as pinned: its reader, if any, and the samples lost (summed over CPUs). */
 struct droplog_state {
@@ -65,10 +67,48 @@ struct droplog_opts {
 int droplog_follow(const struct picfw_maps *m, const struct droplog_opts *opts,
 		   uint64_t *written, uint32_t *holder);
 
-/* One record as a line of text or a JSON object (one line); realtime_ns = time + offset. */
-void droplog_print_text(FILE *f, const struct picfw_drop_record *r, int64_t realtime_off);
+/* The nearest row of one no_match drop (nearest.h), from the policy p that judged it. */
+struct droplog_near {
+	const struct policy *p;
+	struct nearest_packet pkt;
+	struct nearest n; /* n.row -1: none comes near */
+};
+
+/*
+ * One record as a line of text or a JSON object (one line); realtime_ns =
+ * time + offset. near: its nearest row, NULL when unknown or not asked
+ * (text: nothing; JSON: "nearest":null).
+ */
+void droplog_print_text(FILE *f, const struct picfw_drop_record *r, int64_t realtime_off,
+			const struct droplog_near *near);
 void droplog_print_json(FILE *f, const char *ifname, const struct picfw_drop_record *r,
-			int64_t realtime_off);
+			int64_t realtime_off, const struct droplog_near *near);
+
+/*
+ * The policy nearest rows are named from (droplog_nearest.c): the copy of the
+ * active generation's policy in /run/picfw, for the epoch it was loaded
+ * under; loaded when a record of a later epoch comes (at most once per epoch).
+ */
+struct droplog_nearest {
+	const struct picfw_maps *m;
+	const char *ifname;
+	struct policy p;          /* valid while nf is set */
+	struct nearest_finder *nf;
+	uint32_t epoch;           /* the epoch p was enforced under; 0: none loaded */
+	uint32_t tried;           /* the record epoch a load was last tried for */
+	int warned;               /* a failed load was told (later ones: debug) */
+};
+
+void droplog_nearest_init(struct droplog_nearest *dn, const struct picfw_maps *m,
+			  const char *ifname);
+void droplog_nearest_free(struct droplog_nearest *dn);
+
+/*
+ * The nearest row of r into *out: 1, or 0 when unknown (r is not a TCP or
+ * UDP no_match drop, or no copy of the policy of r's epoch can be had).
+ */
+int droplog_nearest_find(struct droplog_nearest *dn, const struct picfw_drop_record *r,
+			 struct droplog_near *out);
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC (bpf_ktime_get_ns()), in ns. */
 int64_t droplog_realtime_offset(void);

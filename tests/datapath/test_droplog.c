@@ -4,7 +4,15 @@
  * BPF_PROG_TEST_RUN: nothing reaches the ring without a reader's lease (nor
  * with one that ran out), a drop under a lease gives one record with the
  * packet's fields and first bytes, passes give none, audit mode's would-drops
- * are marked, and the per-CPU rate limit caps samples and counts the rest.
+ * are marked, every record carries the epoch of the generation that judged
+ * it (a new one after an apply), and the per-CPU rate limit caps samples and
+ * counts the rest. Then what `picfw log` makes of the epoch
+ * (droplog_nearest_find): the nearest row from the copy of the policy of
+ * that epoch, loaded again after an apply, and nothing (never a row of
+ * another policy) for a record of an earlier epoch, for a copy that is not
+ * the policy the generation holds, or for an epoch no copy matches. The
+ * copies go to /run/picfw under an interface name no interface has
+ * (xlogNNNN), removed at the end.
  *
  * The process stays on one CPU, so the per-CPU rate limit is one budget.
  */
@@ -21,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +45,7 @@
 #include "packets.h"
 #include "picfw.skel.h"
 #include "policy.h"
+#include "policy_copy.h"
 
 #define EDGE4 "203.0.113.10"
 #define EDGE6 "2001:db8:e::10"
@@ -69,6 +79,8 @@ static struct {
 	int xdp_fd;
 	uint32_t gen;
 	int loaded;
+	char ifname[16];     /* the policy copies' name in /run/picfw; "" when none made */
+	int run_dir_existed; /* else removed at the end, when empty */
 	/* what the last drain found */
 	struct picfw_drop_record rec[MAX_RECORDS];
 	int nrec;
@@ -118,6 +130,15 @@ static uint64_t lease(void)
 	return c.lease_until;
 }
 
+/* The active generation's epoch, as picfw_ctl holds it. */
+static uint32_t active_epoch(void)
+{
+	struct picfw_ctl ctl;
+
+	assert_int_equal(maps_read_ctl(&env.maps, &ctl), 0);
+	return ctl.gen[ctl.active & 1].epoch;
+}
+
 /* A fresh rate-limit window and no losses on every CPU. */
 static void reset_cpu_state(void)
 {
@@ -130,11 +151,20 @@ static void reset_cpu_state(void)
 	free(z);
 }
 
-static void load_policy(const char *text)
+/* How load_policy_as() leaves what `picfw log` reads beside the generation. */
+enum publish {
+	PUBLISH_NONE,    /* neither copy nor digest (the tests of the record alone) */
+	PUBLISH_COPY,    /* as apply does: the copy in /run/picfw, the digest in picfw_meta */
+	PUBLISH_NO_COPY, /* the digest only: the copy is whatever was there (a failed save) */
+};
+
+static void load_policy_as(const char *text, enum publish how)
 {
 	struct policy_errors errs = { 0 };
 	struct policy_image img;
 	uint32_t slots[PICFW_MAX_ROWS], i, gen = env.gen ^ 1;
+	struct picfw_meta meta = { 0 };
+	uint64_t digest;
 	struct policy p;
 	char err[256];
 
@@ -147,11 +177,24 @@ static void load_policy(const char *text)
 		FAIL("policy does not compile: %s", err);
 	for (i = 0; i < img.nrows; i++)
 		slots[i] = i;
+	if (how != PUBLISH_NONE) {
+		digest = image_digest(&img);
+		memcpy(meta.digest, &digest, sizeof(digest));
+		meta.nrows = img.nrows;
+		assert_int_equal(maps_write_meta(&env.maps, gen, &meta), 0);
+	}
+	if (how == PUBLISH_COPY)
+		assert_int_equal(policy_copy_save(env.ifname, gen, &p), 0);
 	assert_int_equal(maps_write_generation(&env.maps, gen, &img, slots), 0);
 	assert_int_equal(maps_activate(&env.maps, gen, &img.cfg), 0);
 	env.gen = gen;
 	image_free(&img);
 	policy_free(&p);
+}
+
+static void load_policy(const char *text)
+{
+	load_policy_as(text, PUBLISH_NONE);
 }
 
 static int setup(void **state)
@@ -170,6 +213,7 @@ static int group_setup(void **state)
 {
 	cpu_set_t one;
 	int cpu = sched_getcpu();
+	struct stat st;
 
 	(void)state;
 	CPU_ZERO(&one);
@@ -189,12 +233,19 @@ static int group_setup(void **state)
 	env.xdp_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
 	env.gen = 1;
 	env.loaded = 1;
+	env.run_dir_existed = !stat(PICFW_RUN_DIR, &st);
+	snprintf(env.ifname, sizeof(env.ifname), "xlog%d", (int)getpid());
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
+	if (env.ifname[0]) {
+		policy_copy_remove(env.ifname);
+		if (!env.run_dir_existed)
+			rmdir(PICFW_RUN_DIR); /* only when empty */
+	}
 	ring_buffer__free(env.rb);
 	if (env.loaded)
 		maps_close(&env.maps);
@@ -278,6 +329,48 @@ static void test_droplog_record_fields(void **state)
 	assert_int_equal(r->captured, PICFW_DROPLOG_SNAPLEN);
 	assert_memory_equal(r->frame, frame, PICFW_DROPLOG_SNAPLEN);
 	assert_true(r->time >= t0 && r->time <= mono_ns());
+	if (!r->epoch || r->epoch != active_epoch())
+		FAIL("fields: epoch %u, the active generation's is %u", r->epoch, active_epoch());
+	assert_int_equal(r->pad, 0);
+}
+
+/*
+ * The record names the policy that judged the packet: after an apply (the
+ * other generation, activated with a new epoch), the next drop carries the
+ * new epoch; and back again.
+ */
+static void test_droplog_epoch_follows_apply(void **state)
+{
+	uint32_t first, second, third, gen0 = env.gen;
+	uint8_t frame[PKT_MAX];
+
+	(void)state;
+	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	run(&stranger_ssh, 1, XDP_DROP, frame);
+	if (drain() != 1)
+		FAIL("epoch: %d records, expected 1", env.nrec);
+	first = env.rec[0].epoch;
+	if (!first || first != active_epoch())
+		FAIL("epoch: first record %u, active %u", first, active_epoch());
+
+	load_policy(POLICY_BODY); /* the second generation: a new epoch */
+	assert_int_not_equal(env.gen, gen0);
+	run(&stranger_ssh, 1, XDP_DROP, frame);
+	if (drain() != 1)
+		FAIL("epoch: %d records after the apply, expected 1", env.nrec);
+	second = env.rec[0].epoch;
+	if (second != active_epoch() || second == first)
+		FAIL("epoch: after the apply %u (active %u, before %u)", second, active_epoch(),
+		     first);
+
+	load_policy("mode audit\n" POLICY_BODY); /* the first generation again, a third epoch */
+	run(&stranger_ssh, 1, XDP_PASS, frame);
+	if (drain() != 1)
+		FAIL("epoch: %d records after the second apply, expected 1", env.nrec);
+	third = env.rec[0].epoch;
+	if (third != active_epoch() || third == second || third == first || !env.rec[0].audit)
+		FAIL("epoch: after the second apply %u (active %u, before %u, %u)", third,
+		     active_epoch(), second, first);
 }
 
 /* A frame shorter than the snap length is captured whole. */
@@ -367,6 +460,113 @@ static void test_droplog_rate_limit_caps_and_counts(void **state)
 	assert_int_equal(st.lost_rate, 35);
 }
 
+/* One drop of spec (a no_match) through the program, its record in *r. */
+static void drop_one(const struct pkt_spec *spec, struct picfw_drop_record *r)
+{
+	uint8_t frame[PKT_MAX];
+
+	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	run(spec, 1, XDP_DROP, frame);
+	if (drain() != 1)
+		FAIL("%d records, expected 1", env.nrec);
+	*r = env.rec[0];
+}
+
+/* droplog_nearest_find() on r: "" when unknown, else "ROW missing-bits" or "none". */
+static const char *nearest_of(struct droplog_nearest *dn, const struct picfw_drop_record *r,
+			      char *buf, size_t len)
+{
+	struct droplog_near near;
+
+	if (!droplog_nearest_find(dn, r, &near))
+		snprintf(buf, len, "%s", "");
+	else if (near.n.row < 0)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%s %u", near.p->rows[near.n.row].name, near.n.missing);
+	return buf;
+}
+
+#define EXPECT_NEAREST(tag, dn, r, want)                                               \
+	do {                                                                           \
+		char got_[256];                                                        \
+		if (strcmp(nearest_of(dn, r, got_, sizeof(got_)), want))               \
+			FAIL("%s: nearest '%s', want '%s'", tag, got_, want);          \
+	} while (0)
+
+static void test_droplog_nearest_by_epoch(void **state)
+{
+	const struct pkt_spec sip_stranger = {
+		.family = 4, .src = CLIENT4, .dst = EDGE4, .proto = IPPROTO_TCP,
+		.sport = 40000, .dport = 5061, .tcp_flags = 0x02,
+	};
+	const struct pkt_spec partner_ssh = {
+		.family = 4, .src = PARTNER4, .dst = EDGE4, .proto = IPPROTO_TCP,
+		.sport = 40000, .dport = 22, .tcp_flags = 0x02,
+	};
+	struct picfw_drop_record first, ssh, renamed, stale, forged, malformed;
+	const struct pkt_spec cut = {
+		.family = 4, .src = CLIENT4, .dst = EDGE4, .proto = IPPROTO_TCP, .l4_len = 10,
+	};
+	struct droplog_nearest dn;
+	char want[128];
+
+	(void)state;
+	/* The policy of the first epoch, published as attach and apply do. */
+	load_policy_as(POLICY_BODY, PUBLISH_COPY);
+	droplog_nearest_init(&dn, &env.maps, env.ifname);
+	drop_one(&sip_stranger, &first);
+	snprintf(want, sizeof(want), "access-sip-mtls-tcp-5061-in %u", NEAREST_SOURCE);
+	EXPECT_NEAREST("first", &dn, &first, want);
+	drop_one(&partner_ssh, &ssh);
+	snprintf(want, sizeof(want), "access-sip-mtls-tcp-5061-in %u", NEAREST_PORT);
+	EXPECT_NEAREST("partner ssh", &dn, &ssh, want);
+	/* Not a TCP or UDP no_match: nothing asked. */
+	drop_one(&cut, &malformed);
+	EXPECT_NEAREST("malformed", &dn, &malformed, "");
+
+	/* An apply that renames the row: the next record's epoch loads the new copy. */
+	load_policy_as("set edge = 203.0.113.10, 2001:db8:e::10\n"
+		       "set partners = 198.51.100.0/24, 2001:db8:100::/48\n"
+		       "protect edge\n"
+		       "sip-partners: Access/SIP(MTLS)/TCP/5061 partners edge\n"
+		       "Access/SIP(TLS)/TCP/443 any edge\n",
+		       PUBLISH_COPY);
+	drop_one(&sip_stranger, &renamed);
+	if (renamed.epoch == first.epoch)
+		FAIL("the apply left the epoch at %u", first.epoch);
+	snprintf(want, sizeof(want), "sip-partners %u", NEAREST_SOURCE);
+	EXPECT_NEAREST("renamed", &dn, &renamed, want);
+	if (dn.epoch != renamed.epoch)
+		FAIL("loaded epoch %u, the record's %u", dn.epoch, renamed.epoch);
+	/* A record of the first epoch, read after the apply: unknown, not the new row. */
+	EXPECT_NEAREST("earlier epoch", &dn, &first, "");
+
+	/*
+	 * An apply whose copy was not saved: the copy of that generation is the
+	 * first policy's, which names the row the old way. Unknown, tried once.
+	 */
+	load_policy_as("set edge = 203.0.113.10, 2001:db8:e::10\n"
+		       "set partners = 198.51.100.0/24, 2001:db8:100::/48\n"
+		       "protect edge\n"
+		       "third-name: Access/SIP(MTLS)/TCP/5061 partners edge\n",
+		       PUBLISH_NO_COPY);
+	drop_one(&sip_stranger, &stale);
+	EXPECT_NEAREST("stale copy", &dn, &stale, "");
+	if (dn.tried != stale.epoch)
+		FAIL("stale copy: tried epoch %u, the record's %u", dn.tried, stale.epoch);
+	EXPECT_NEAREST("stale copy again", &dn, &stale, "");
+
+	/* An epoch that no generation has (a record from the future): unknown. */
+	forged = renamed;
+	forged.epoch = stale.epoch + 5;
+	EXPECT_NEAREST("no such epoch", &dn, &forged, "");
+	/* The renamed policy's records are still named after all that. */
+	snprintf(want, sizeof(want), "sip-partners %u", NEAREST_SOURCE);
+	EXPECT_NEAREST("renamed, later", &dn, &renamed, want);
+	droplog_nearest_free(&dn);
+}
+
 /* A ring that fills: every drop is either in the ring or counted as lost. */
 static void test_droplog_full_ring_counts(void **state)
 {
@@ -391,11 +591,13 @@ int main(void)
 		cmocka_unit_test_setup(test_droplog_off_writes_nothing, setup),
 		cmocka_unit_test_setup(test_droplog_stale_lease_is_off, setup),
 		cmocka_unit_test_setup(test_droplog_record_fields, setup),
+		cmocka_unit_test_setup(test_droplog_epoch_follows_apply, setup),
 		cmocka_unit_test_setup(test_droplog_short_frame_ipv6_udp, setup),
 		cmocka_unit_test_setup(test_droplog_pass_is_not_sampled, setup),
 		cmocka_unit_test_setup(test_droplog_malformed_and_audit, setup),
 		cmocka_unit_test_setup(test_droplog_rate_limit_caps_and_counts, setup),
 		cmocka_unit_test_setup(test_droplog_full_ring_counts, setup),
+		cmocka_unit_test_setup(test_droplog_nearest_by_epoch, setup),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -11,7 +11,13 @@
 #      counted lost (stats --json) is every datagram sent;
 #   4. a second reader is refused, naming the first;
 #   5. a reader killed with SIGKILL leaves the log off: its lease runs out and
-#      the program clears it at the next drop; a new reader may start at once.
+#      the program clears it at the next drop; a new reader may start at once;
+#   6. the nearest row of a no_match drop (issue 9): a stranger's SYN to the
+#      partners' SIP port names that row and "source" in --json, IPv4 and
+#      IPv6, and as text; a partner's SYN to an unlisted port names it with
+#      "port"; after an apply the new policy's row names come with the new
+#      epoch; a copy in /run/picfw that is not the enforced policy names no
+#      row (null), never its own.
 #
 # Usage: tests/e2e/test_e2e_droplog.sh BUILD_DIR  (BUILD_DIR holds picfw and tests/peer)
 # Output: `ok - test_e2e_droplog_NAME`, `not ok - ...`, `# diagnostics`.
@@ -31,15 +37,16 @@ e2e_need_bins
 # shellcheck source=tests/e2e/lib.sh
 source "$ROOT/tests/e2e/lib.sh"
 # Our own names (pins are named by interface, host-wide).
-LAB_IFACE=p9l-edge0
-LAB_NET_IFACE=p9l-net0
+LAB_IFACE=xlog-edge0
+LAB_NET_IFACE=xlog-net0
 LAB_PIN_DIR=$LAB_BPFFS/picfw/$LAB_IFACE
-LAB_NS_PREFIX=p9l
+LAB_NS_PREFIX=xlog
 
 BLOCKED_PORT=9999 # no row of etc/pic.policy names it
 TMP=
 WAIT_RC=none
 READER=
+LOG_PID=
 
 cleanup()
 {
@@ -51,7 +58,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-TMP=$(mktemp -d /tmp/p9l-e2e-droplog.XXXXXX) || exit 1
+TMP=$(mktemp -d /tmp/xlog-e2e-droplog.XXXXXX) || exit 1
 
 if ! lab_up droplog; then
 	not_ok lab_up "could not build the namespace lab"
@@ -80,14 +87,28 @@ no_match()
 	pf stats "$LAB_IFACE" --json && jq -r '.reasons.no_match.packets' "$TMP/out"
 }
 
-# wait_reader BGPID: until stats shows a reader (<= 5 s); its pid in READER
-# (timeout's child, not BGPID). On failure BGPID is killed.
+# descends PID ANCESTOR: is PID ANCESTOR or below it (at most 4 levels)?
+descends()
+{
+	local pid=$1 i
+	for ((i = 0; i < 5; i++)); do
+		[[ $pid == "$2" ]] && return 0
+		pid=$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')
+		[[ -n $pid && $pid != 0 && $pid != 1 ]] || return 1
+	done
+	return 1
+}
+
+# wait_reader BGPID: until stats shows BGPID's reader (<= 5 s); its pid in
+# READER (timeout's child, not BGPID). Not a reader that is going away, whose
+# lease is still there (a killed one, one that reached --count). On failure
+# BGPID is killed.
 wait_reader()
 {
 	local i
 	for ((i = 0; i < 50; i++)); do
 		READER=$(reader_pid)
-		[[ -n $READER && $READER != 0 ]] && return 0
+		[[ -n $READER && $READER != 0 ]] && descends "$READER" "$1" && return 0
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -132,7 +153,8 @@ else
 	good=$(jq -c 'select(.reason == "no_match" and .verdict == "drop" and .family == 4
 		and .transport == "udp" and .src == "192.0.2.66" and .sport == 40001
 		and .dst == "203.0.113.10" and .dport == 9999 and .length == 58
-		and .captured == 58 and .interface == "p9l-edge0")' "$TMP/log.json" | grep -c .)
+		and .captured == 58 and .interface == "xlog-edge0"
+		and .nearest == {"row": "a-v-stun-msturn-udp-3478-out", "missing": ["port"]})' "$TMP/log.json" | grep -c .)
 	if [[ $WAIT_RC -eq 0 && $n -eq 3 && $good -eq 3 ]]; then
 		ok json
 	else
@@ -147,7 +169,8 @@ if wait_reader "$pid"; then
 	blocked 1 40002 16
 	wait_exit "$pid" 10
 fi
-if grep -Eq '^[0-9-]{10}T[0-9:.]{15}Z drop no_match 192\.0\.2\.66:40002 -> 203\.0\.113\.10:9999 udp len 58$' \
+# The nearest row: both 3478 rows match two fields of three (the first, outbound, is named).
+if grep -Eq '^[0-9-]{10}T[0-9:.]{15}Z drop no_match 192\.0\.2\.66:40002 -> 203\.0\.113\.10:9999 udp len 58 nearest a-v-stun-msturn-udp-3478-out: source port 40002 not 3478$' \
 	"$TMP/log.txt"; then
 	ok text
 else
@@ -297,6 +320,119 @@ if wait_reader "$pid"; then
 	fi
 else
 	not_ok reader_after_sigkill "the reader did not take the lease" "$(cat "$TMP/k.err")"
+fi
+
+# --- 6. the nearest row ---------------------------------------------------------------------------
+# syn FAMILY SRC SPORT PORT: one connect from SRC, whose SYN is dropped (the
+# kernel may retransmit it once before the 1 s timeout).
+syn()
+{
+	local dst=$LAB_EDGE4
+	[[ $1 == 6 ]] && dst=$LAB_EDGE6
+	ex net tcp-connect "$dst" "$4" --bind "$2,$3" --timeout 1
+}
+
+# nearest_of FILE SPORT: the nearest object of the first record from SPORT, compact JSON.
+nearest_of()
+{
+	jq -c --argjson p "$2" 'select(.sport == $p) | .nearest' "$1" 2>/dev/null | head -n 1
+}
+
+# log_json FILE: a --json reader in the background until stop_log; false if it took no lease.
+log_json()
+{
+	lab_bg edge timeout 30 "$PICFW" log "$LAB_IFACE" --json --reason no_match >"$1" 2>"$1.err"
+	LOG_PID=$LAB_LAST_PID
+	wait_reader "$LOG_PID"
+}
+
+stop_log()
+{
+	sleep 0.3 # the last samples out of the ring
+	kill -TERM "$LOG_PID" 2>/dev/null
+	wait_exit "$LOG_PID" 5
+}
+
+SIP_IN='{"row":"access-sip-mtls-tcp-5061-in","missing":["source"]}'
+SIP_PORT='{"row":"access-sip-mtls-tcp-5061-in","missing":["port"]}'
+if log_json "$TMP/near.json"; then
+	syn 4 "$LAB_STRANGER4" 40010 5061
+	syn 6 "$LAB_STRANGER6" 40011 5061
+	syn 4 "$LAB_PARTNER4" 40012 22
+	stop_log
+	for c in "40010 $SIP_IN source_v4" "40011 $SIP_IN source_v6" "40012 $SIP_PORT port"; do
+		read -r sport want name <<<"$c"
+		got=$(nearest_of "$TMP/near.json" "$sport")
+		if [[ $got == "$want" ]]; then
+			ok "nearest_$name"
+		else
+			not_ok "nearest_$name" "sport $sport: nearest '$got', want '$want'" \
+				"$(cat "$TMP/near.json" "$TMP/near.json.err")"
+		fi
+	done
+else
+	not_ok nearest_source_v4 "the reader did not take the lease" "$(cat "$TMP/near.json.err")"
+fi
+
+lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" --count 1 >"$TMP/near.txt" 2>"$TMP/near.err"
+pid=$LAB_LAST_PID
+if wait_reader "$pid"; then
+	syn 4 "$LAB_STRANGER4" 40013 5061
+	wait_exit "$pid" 10
+fi
+if grep -Eq '^[0-9-]{10}T[0-9:.]{15}Z drop no_match 192\.0\.2\.66:40013 -> 203\.0\.113\.10:5061 tcp len [0-9]+ nearest access-sip-mtls-tcp-5061-in: source not in pic-partners$' \
+	"$TMP/near.txt"; then
+	ok nearest_text
+else
+	not_ok nearest_text "$(cat "$TMP/near.txt" "$TMP/near.err")"
+fi
+
+# An apply while the reader runs: the records of the new epoch name the new policy's rows.
+sed 's|^Access/SIP(MTLS)/TCP/5061         pic-partners        edge-access|partner-sip: &|' \
+	"$POLICY" >"$TMP/renamed.policy"
+if ! grep -q '^partner-sip: ' "$TMP/renamed.policy"; then
+	not_ok nearest_after_apply "could not rename the row in a copy of $POLICY"
+elif log_json "$TMP/apply.json"; then
+	syn 4 "$LAB_STRANGER4" 40014 5061
+	sleep 0.3
+	pf apply "$LAB_IFACE" "$TMP/renamed.policy"
+	rc=$?
+	syn 4 "$LAB_STRANGER4" 40015 5061
+	stop_log
+	before=$(nearest_of "$TMP/apply.json" 40014)
+	after=$(nearest_of "$TMP/apply.json" 40015)
+	if [[ $rc -eq 0 && $before == "$SIP_IN" && $after == '{"row":"partner-sip","missing":["source"]}' ]]; then
+		ok nearest_after_apply
+	else
+		not_ok nearest_after_apply "apply exit $rc; before '$before', after '$after'" \
+			"$(cat "$TMP/err" "$TMP/apply.json" "$TMP/apply.json.err")"
+	fi
+else
+	not_ok nearest_after_apply "the reader did not take the lease" "$(cat "$TMP/apply.json.err")"
+fi
+
+# A copy in /run/picfw that is not the policy enforced (edited by hand here; an
+# apply whose copy could not be saved leaves an old one): no row, never the copy's.
+copies=$(find /run/picfw -maxdepth 1 -name "$LAB_IFACE:*.gen[01].policy" 2>/dev/null)
+if [[ -z $copies ]]; then
+	not_ok nearest_wrong_copy_names_none "no copy of $LAB_IFACE's policy in /run/picfw"
+else
+	# shellcheck disable=SC2086 # one name per copy, no blanks (interface:inode)
+	sed -i 's/^partner-sip: /tampered-sip: /; s/^access-sip-mtls-tcp-5061-in: /tampered-sip: /' $copies
+	if log_json "$TMP/tamper.json"; then
+		syn 4 "$LAB_STRANGER4" 40016 5061
+		stop_log
+		got=$(nearest_of "$TMP/tamper.json" 40016)
+		if [[ $got == null ]] && grep -q 'warning: no nearest rows: .* is not the policy' "$TMP/tamper.json.err"; then
+			ok nearest_wrong_copy_names_none
+		else
+			not_ok nearest_wrong_copy_names_none "nearest '$got'" \
+				"$(cat "$TMP/tamper.json" "$TMP/tamper.json.err")"
+		fi
+	else
+		not_ok nearest_wrong_copy_names_none "the reader did not take the lease" \
+			"$(cat "$TMP/tamper.json.err")"
+	fi
 fi
 
 echo "# $PASSED passed, $FAILED failed"
