@@ -218,6 +218,14 @@ static unsigned popcount3(unsigned m)
 	return !!(m & NEAREST_PORT) + !!(m & NEAREST_SOURCE) + !!(m & NEAREST_DESTINATION);
 }
 
+/* Between two rows that miss as many fields: is r (missing miss) before b (missing bmiss)? */
+static int tie_better(unsigned miss, const struct row *r, unsigned bmiss, const struct row *b)
+{
+	if (!(miss & NEAREST_PORT) != !(bmiss & NEAREST_PORT))
+		return !(miss & NEAREST_PORT);
+	return r->direction == PICFW_DIR_IN && b->direction == PICFW_DIR_OUT;
+}
+
 struct nearest nearest_find(struct nearest_finder *nf, const struct nearest_packet *pkt)
 {
 	struct nearest best = { .row = -1 };
@@ -239,8 +247,15 @@ struct nearest nearest_find(struct nearest_finder *nf, const struct nearest_pack
 		if (r->transport != pkt->transport)
 			continue;
 		miss = row_misses(nf, r, pkt);
-		/* At least one point beside the transport; the first of the best. */
-		if (popcount3(miss) < best_missed) {
+		/*
+		 * At least one point beside the transport. Among the best: a
+		 * row whose port matches (the most telling field), then an
+		 * inbound row before an outbound one (the packet came in),
+		 * then the first in file order.
+		 */
+		if (popcount3(miss) < best_missed ||
+		    (best.row >= 0 && popcount3(miss) == best_missed &&
+		     tie_better(miss, r, best.missing, &p->rows[best.row]))) {
 			best_missed = popcount3(miss);
 			best.row = (int)i;
 			best.missing = miss;

@@ -15,8 +15,9 @@
  *  - destination: the packet's destination is in the row's local set
  *    (Destination of an inbound row, Source of an outbound one) - the row's
  *    own set, which may be a part of the protected set.
- * The nearest row has the most points, the first in file order among equals,
- * and at least one point: a row that shares only the transport is none.
+ * The nearest row has the most points, and at least one: a row that shares
+ * only the transport is none. Among equals: a row whose port matches, then
+ * an inbound row before an outbound one, then the first in file order.
  */
 #ifndef PICFW_NEAREST_H
 #define PICFW_NEAREST_H

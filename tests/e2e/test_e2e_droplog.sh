@@ -154,7 +154,7 @@ else
 		and .transport == "udp" and .src == "192.0.2.66" and .sport == 40001
 		and .dst == "203.0.113.10" and .dport == 9999 and .length == 58
 		and .captured == 58 and .interface == "xlog-edge0"
-		and .nearest == {"row": "a-v-stun-msturn-udp-3478-out", "missing": ["port"]})' "$TMP/log.json" | grep -c .)
+		and .nearest == {"row": "a-v-stun-msturn-udp-3478-in", "missing": ["port"]})' "$TMP/log.json" | grep -c .)
 	if [[ $WAIT_RC -eq 0 && $n -eq 3 && $good -eq 3 ]]; then
 		ok json
 	else
@@ -169,8 +169,8 @@ if wait_reader "$pid"; then
 	blocked 1 40002 16
 	wait_exit "$pid" 10
 fi
-# The nearest row: both 3478 rows match two fields of three (the first, outbound, is named).
-if grep -Eq '^[0-9-]{10}T[0-9:.]{15}Z drop no_match 192\.0\.2\.66:40002 -> 203\.0\.113\.10:9999 udp len 58 nearest a-v-stun-msturn-udp-3478-out: source port 40002 not 3478$' \
+# The nearest row: both 3478 rows match two fields of three (the inbound one is named).
+if grep -Eq '^[0-9-]{10}T[0-9:.]{15}Z drop no_match 192\.0\.2\.66:40002 -> 203\.0\.113\.10:9999 udp len 58 nearest a-v-stun-msturn-udp-3478-in: port 9999 not 3478$' \
 	"$TMP/log.txt"; then
 	ok text
 else
