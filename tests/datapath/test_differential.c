@@ -32,12 +32,27 @@
  * destinations, with Ethernet broadcast and multicast destinations. Flows
  * and fragments are emptied on both sides for every new policy.
  *
+ * Shapes: a run starts with HEAVY_POLICIES nested policies the size of
+ * scripts/gen-policy.sh --mix partner (up to 64 sets, ~600-1,600 prefixes
+ * of both families that contain one another across sets at many lengths:
+ * IPv4 /16 to /32 in two /8s, IPv6 /32 to /128 in two /32s, hosts and
+ * small blocks next to the addresses frames come from, neighbours one bit
+ * apart deep down, so the compiler's array trie gets tails and skips; up
+ * to 300 rows on well-known and overlapping port ranges), then one large
+ * policy whose thousands of IPv4 or IPv6 prefixes need more array trie
+ * nodes than there are, so that family is classified by the kernel's LPM
+ * trie (the run fails if it is not: the generator must grow). Then random
+ * policies for the time given, a few of them nested too. Frames come from
+ * the edges of the prefixes, from inside them, and one bit outside.
+ *
  * Environment:
- *   PICFW_DIFF_SECONDS  time for the random test (default 3)
+ *   PICFW_DIFF_SECONDS  time for the random policies after the heavy and
+ *                       large ones (default 3; 0: none of them either)
  *   PICFW_DIFF_SEED     seed (default: from the clock; printed)
- *   PICFW_DIFF_POLICIES run exactly this many random policies (with their
- *                       updates) instead of for a time: a failure prints the
- *                       seed and the count that replays it on any machine
+ *   PICFW_DIFF_POLICIES run exactly this many policies (with their updates;
+ *                       the heavy and large ones first) instead of for a
+ *                       time: a failure prints the seed and the count that
+ *                       replays it on any machine
  *   PICFW_DIFF_SAVE     where mismatches are saved as cases (default
  *                       BUILD/diff-cases, beside this binary's directory)
  *   PICFW_DIFF_REPLAY   a case file (or directory) to replay instead of
@@ -92,6 +107,13 @@
 #define MAX_DETAILED 8 /* mismatches printed in full per run */
 #define PACKETS_PER_APPLY 400
 #define UPDATES_PER_POLICY 4
+/*
+ * Every run (with a time or a count) starts with this many heavy nested
+ * policies, then one large one, each with its updates, whatever the time
+ * given (PICFW_DIFF_SECONDS counts from after them); then random ones.
+ */
+#define HEAVY_POLICIES 3
+#define FIXED_POLICIES (HEAVY_POLICIES + 1)
 
 /* ---------------------------------------------------------------- random */
 
@@ -232,20 +254,26 @@ static void addr_random(uint8_t out[16], int family)
 		memset(out, chance(50) ? 0 : 0xff, addr_bytes(family));
 }
 
-/* An address at an edge of prefix p: first, last, one outside, or inside. */
+/*
+ * An address at an edge of prefix p: first, last, one outside, inside, or
+ * a near miss: inside but for one bit of the prefix, which shares the
+ * prefix's bytes down to that bit (the trie walks the same slots, then a
+ * tail's or a skip's masked compare must tell it out), often one of its
+ * last bits (the neighbour beside it).
+ */
 static void addr_near(const struct ref_prefix *p, uint8_t out[16])
 {
 	uint8_t host[16];
-	unsigned k = rnd(100), i;
+	unsigned k = rnd(100), i, bit;
 
-	if (k < 30) {
+	if (k < 26) {
 		memcpy(out, p->addr, 16);
-	} else if (k < 60) {
+	} else if (k < 52) {
 		prefix_last(p, out);
-	} else if (k < 70) {
+	} else if (k < 61) {
 		memcpy(out, p->addr, 16);
 		addr_step(out, p->family, -1);
-	} else if (k < 80) {
+	} else if (k < 70) {
 		prefix_last(p, out);
 		addr_step(out, p->family, +1);
 	} else {
@@ -253,6 +281,10 @@ static void addr_near(const struct ref_prefix *p, uint8_t out[16])
 		addr_random(out, p->family);
 		for (i = 0; i < 16; i++)
 			out[i] = (uint8_t)((out[i] & (host[i] ^ p->addr[i])) | p->addr[i]);
+		if (k >= 84 && p->len) {
+			bit = chance(50) ? rnd(p->len) : p->len - 1 - rnd(p->len < 8 ? p->len : 8);
+			out[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		}
 	}
 }
 
@@ -285,9 +317,24 @@ static void addr_text(int family, const uint8_t *a, char *buf, size_t len)
 
 /* ----------------------------------------------------------- policy model */
 
-#define G_MAX_SETS 8
+#define G_MAX_SETS 65	 /* the protected set and 64 more (a nested policy's) */
+#define G_ORD_SETS 8	 /* in an ordinary policy */
 #define G_MAX_PREFIXES 6 /* in an ordinary set */
 #define G_POOL 6
+
+/*
+ * What a policy is like. Random ones are small and varied; nested ones
+ * have the shape of scripts/gen-policy.sh --mix partner and its nested
+ * variant (many sets of prefixes that contain one another across sets at
+ * many lengths, rows on well-known and overlapping ports); a large one adds
+ * thousands of prefixes shaped to need more array trie nodes than there are,
+ * so that one family falls back to the kernel's LPM trie.
+ */
+enum g_shape {
+	SHAPE_RANDOM,
+	SHAPE_NESTED,
+	SHAPE_LARGE,
+};
 
 enum remote_kind {
 	REMOTE_SET,
@@ -323,6 +370,11 @@ struct g_policy {
 	int big;					/* sets[1] holds thousands of prefixes */
 	struct ref_prefix pool4[G_POOL], pool6[G_POOL]; /* anchors: prefixes overlap */
 	unsigned next_id;
+	enum g_shape shape;
+	int large_family; /* SHAPE_LARGE: the family made too big for the array trie */
+	/* SHAPE_NESTED, SHAPE_LARGE: every prefix the sets got, per family (nest[family == 6]) */
+	struct g_set nest[2];
+	struct ref_prefix base4[2], base6[2]; /* where new nests start: /8s, /32s */
 };
 
 static void pool_init(struct g_policy *g)
@@ -394,12 +446,115 @@ static void gset_clear(struct g_set *s)
 	s->n = 0;
 }
 
+/* ---------------------------------------------------- nested, partner-like */
+
+/*
+ * A prefix length from lo to the family's longest: hosts, lengths at and
+ * next to the end of an address byte (where the compiler's array trie
+ * expands a prefix over a node's slots, or leaves it for the next node), or
+ * any.
+ */
+static unsigned nested_len(int family, unsigned lo)
+{
+	unsigned max = family == 4 ? 32 : 128, k = rnd(100);
+
+	if (lo >= max || k < 30)
+		return max;
+	if (k < 70) {
+		unsigned tries;
+
+		for (tries = 0; tries < 4; tries++) {
+			unsigned len = 8 * (1 + rnd(max / 8)) + rnd(3) - 1;
+
+			if (len >= lo && len <= max)
+				return len;
+		}
+	}
+	return lo + rnd(max - lo + 1);
+}
+
+/* p's bits past the first keep random (p->len stays), then masked to p->len. */
+static void fill_below(struct ref_prefix *p, unsigned keep)
+{
+	uint8_t r[16];
+	unsigned i;
+
+	addr_random(r, p->family);
+	for (i = 0; i < addr_bytes(p->family); i++) {
+		unsigned k = keep >= 8 * (i + 1) ? 8 : keep > 8 * i ? keep - 8 * i : 0;
+		uint8_t m = (uint8_t)(0xff00u >> k);
+
+		p->addr[i] = (uint8_t)((p->addr[i] & m) | (r[i] & ~m));
+	}
+	prefix_mask(p);
+}
+
+/*
+ * A prefix for a nested policy's set, related to the ones made before it
+ * (mostly in other sets): inside one at a longer length, next to one (the
+ * same length, one of its last 12 bits flipped: neighbours that share
+ * bytes deep down, which the array trie skips to), one that holds it, the
+ * same one again; or a host or small block next to a pool anchor (the
+ * "near-source hosts" of gen-policy.sh, beside the addresses frames come
+ * from); or a new one under one of the bases (IPv4 /16 to /32 in a /8,
+ * IPv6 /32 to /128 in a /32, now and then the base itself or wider).
+ */
+static void nested_prefix(const struct g_policy *g, int family, struct ref_prefix *p)
+{
+	const struct g_set *made = &g->nest[family == 6];
+	const struct ref_prefix *q = made->n ? &made->v[rnd((unsigned)made->n)] : NULL;
+	unsigned max = family == 4 ? 32 : 128, k = rnd(100), i, n, bit;
+
+	if (q && k < 36 && q->len < max) {
+		*p = *q;
+		p->len = (uint8_t)nested_len(family, q->len + 1u);
+		fill_below(p, q->len);
+	} else if (q && k < 52 && q->len) {
+		*p = *q;
+		bit = q->len - 1 - rnd(q->len < 12 ? q->len : 12);
+		p->addr[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		prefix_mask(p);
+	} else if (q && k < 60 && q->len) {
+		*p = *q;
+		p->len = (uint8_t)(q->len - 1 - rnd(q->len < 24 ? q->len : 24));
+		prefix_mask(p);
+	} else if (q && k < 65) {
+		*p = *q;
+	} else if (k < 73) {
+		*p = (family == 4 ? g->pool4 : g->pool6)[rnd(G_POOL)];
+		n = 1 + rnd(64);
+		for (i = 0; i < n; i++)
+			addr_step(p->addr, family, chance(50) ? 1 : -1);
+		p->family = (uint8_t)family;
+		p->len = (uint8_t)(max - rnd(7));
+		prefix_mask(p);
+	} else {
+		unsigned keep = family == 4 ? 8 : 32;
+
+		*p = (family == 4 ? g->base4 : g->base6)[rnd(2)];
+		p->len = (uint8_t)(chance(4) ? keep - rnd(keep / 2 + 1)
+					     : nested_len(family, family == 4 ? 16 : 32));
+		fill_below(p, keep);
+	}
+}
+
+/* A prefix for a row's set or inline remote: as the policy's shape makes them. */
+static void g_prefix(const struct g_policy *g, int family, struct ref_prefix *p)
+{
+	if (g->shape == SHAPE_RANDOM)
+		random_prefix(g, family, p);
+	else
+		nested_prefix(g, family, p);
+}
+
 static void add_random_prefix(struct g_policy *g, struct g_set *s, int family)
 {
 	struct ref_prefix p;
 
-	random_prefix(g, family, &p);
+	g_prefix(g, family, &p);
 	gset_add(s, &p);
+	if (g->shape != SHAPE_RANDOM)
+		gset_add(&g->nest[family == 6], &p);
 }
 
 /* A prefix of the family's any: 0.0.0.0/0 or ::/0. */
@@ -411,10 +566,9 @@ static void add_zero(struct g_set *s, int family)
 }
 
 /*
- * Thousands of unrelated host prefixes, so that the compiler's array trie
- * needs about PICFW_TRIE_NODES nodes (past the shared top levels, an IPv6
- * host costs 14 nodes, an IPv4 one 2): some policies fit, some fall back
- * to the kernel's LPM tries.
+ * Thousands of unrelated host prefixes: the compiler's array trie at scale,
+ * mostly tails (a host alone below a slot costs a tail, not nodes), so they
+ * fit; large_sets() makes the prefixes that do not.
  */
 static void big_set(struct g_set *s)
 {
@@ -439,6 +593,83 @@ static void big_set(struct g_set *s)
 			p.len = (uint8_t)(chance(90) ? 32 : 25 + rnd(7));
 			prefix_mask(&p);
 			gset_add(s, &p);
+		}
+	}
+}
+
+/*
+ * The large policy's prefixes of family, over sets[1..3], shaped so that
+ * the array trie needs more than PICFW_TRIE_NODES nodes (compile.c
+ * trie_fill(): a node for each slot with two or more prefixes below it
+ * that do not all share their next bytes; one prefix alone is a tail,
+ * bytes all share a skip):
+ *
+ * IPv6: chains of prefixes in 2000::/3, one ending in each address byte
+ * from the 4th to 6th down to the last (a /128 host, mostly): every member
+ * but the last ends in a node of its own, which holds the rest below it.
+ * A chain's top is in sets[1], its middle in sets[2], its deep end in
+ * sets[3], cut at random depths (often the last member alone in sets[3]).
+ *
+ * IPv4: in distinct /16s, a /24 (sets[1], or [2]) and two hosts in it
+ * (sets[3], or [2]): a node for the /16's slot, where the /24 ends, and one
+ * for the /24's, where the hosts end.
+ *
+ * Made until the nodes past the shared top levels are 5% over the budget.
+ * The rows that name sets[1..3] (large_rows()) tell the sets apart.
+ */
+static void large_sets(struct g_policy *g, int family)
+{
+	unsigned nodes = 0, want = PICFW_TRIE_NODES + PICFW_TRIE_NODES / 20, i;
+	struct ref_prefix p = {0};
+
+	if (family == 6) {
+		while (nodes < want) {
+			unsigned first = 3 + rnd(3), cut1 = first + rnd(16 - first),
+				 cut2 = chance(35) ? 15 : cut1 + rnd(17 - cut1), b;
+
+			p.family = 6;
+			for (i = 0; i < 16; i++)
+				p.addr[i] = (uint8_t)rnd64();
+			p.addr[0] = (uint8_t)(0x20 | (p.addr[0] & 0x1f));
+			for (b = first; b < 16; b++) {
+				struct ref_prefix m = p;
+
+				m.len = (uint8_t)(b == 15 && chance(70) ? 128 : 8 * b + 1 + rnd(8));
+				prefix_mask(&m);
+				gset_add(&g->sets[b < cut1 ? 1 : b < cut2 ? 2 : 3], &m);
+				gset_add(&g->nest[1], &m);
+			}
+			nodes += 15 - first;
+		}
+		return;
+	}
+	{
+		unsigned start = rnd(65536), stride = (unsigned)rnd64() | 1;
+
+		for (i = 0; nodes < want && i < 65536; i++) {
+			unsigned id = (start + i * stride) & 0xffff, h1, h2;
+
+			/* Not 0/8, 127/8, nor multicast and above: ordinary sources. */
+			if (!(id >> 8) || id >> 8 == 127 || id >> 8 >= 224)
+				continue;
+			memset(&p, 0, sizeof(p));
+			p.family = 4;
+			p.addr[0] = (uint8_t)(id >> 8);
+			p.addr[1] = (uint8_t)id;
+			p.addr[2] = (uint8_t)rnd(256);
+			p.len = 24;
+			gset_add(&g->sets[chance(70) ? 1 : 2], &p);
+			gset_add(&g->nest[0], &p);
+			h1 = rnd(256);
+			h2 = (h1 + 1 + rnd(255)) & 0xff;
+			p.len = 32;
+			p.addr[3] = (uint8_t)h1;
+			gset_add(&g->sets[chance(70) ? 3 : 2], &p);
+			gset_add(&g->nest[0], &p);
+			p.addr[3] = (uint8_t)h2;
+			gset_add(&g->sets[chance(70) ? 3 : 2], &p);
+			gset_add(&g->nest[0], &p);
+			nodes += 2;
 		}
 	}
 }
@@ -552,12 +783,68 @@ static uint16_t random_port(const struct g_policy *g)
 	return (uint16_t)(1 + rnd(65535));
 }
 
+/*
+ * A nested policy's row's ports: well known (22, 1-1024, 5000-5100, 5061,
+ * 3478, as gen-policy.sh writes them), overlapping another row's range
+ * (inside it, or across one of its ends), a short range, a single port, or
+ * all of them.
+ */
+static void nested_ports(const struct g_policy *g, struct g_row *r)
+{
+	static const uint16_t known[][2] = {
+	    {22, 22}, {1, 1024}, {5000, 5100}, {5061, 5061}, {3478, 3478}};
+	unsigned k = rnd(100), lo, hi;
+
+	if (k < 40) {
+		k = rnd(sizeof(known) / sizeof(known[0]));
+		lo = known[k][0];
+		hi = known[k][1];
+	} else if (k < 58 && g->nrows) {
+		const struct g_row *o = &g->rows[rnd((unsigned)g->nrows)];
+
+		lo = o->lo + rnd((unsigned)(o->hi - o->lo) + 1);
+		if (chance(30)) /* from below its start */
+			lo = o->lo > 50 ? o->lo - rnd(50) : 1;
+		hi = lo + (chance(30) ? 0 : rnd(chance(50) ? 20 : 3000));
+	} else if (k < 75) {
+		lo = 1024 + rnd(60000);
+		hi = lo + 1 + rnd(200);
+	} else if (k < 97) {
+		lo = hi = 1024 + rnd(64000);
+	} else {
+		lo = 1;
+		hi = 65535;
+	}
+	r->lo = (uint16_t)(lo < 1 ? 1 : lo > 65535 ? 65535 : lo);
+	r->hi = (uint16_t)(hi < r->lo ? r->lo : hi > 65535 ? 65535 : hi);
+}
+
+static void nested_row(struct g_policy *g, struct g_row *r)
+{
+	r->explicit_name = chance(70);
+	r->transport = chance(33) ? PICFW_UDP : PICFW_TCP;
+	r->direction = chance(75) ? PICFW_DIR_IN : PICFW_DIR_OUT;
+	nested_ports(g, r);
+	r->remote = chance(4)			  ? REMOTE_ANY
+		    : (chance(6) || g->nsets < 2) ? REMOTE_INLINE
+						  : REMOTE_SET;
+	if (r->remote == REMOTE_SET)
+		r->set = 1 + (int)rnd((unsigned)g->nsets - 1);
+	nested_prefix(g, chance(50) ? 4 : 6, &r->inl);
+	r->thousands = chance(20);
+	r->tcase = (int)rnd(3);
+}
+
 static void random_row(struct g_policy *g, struct g_row *r)
 {
 	unsigned span;
 
 	memset(r, 0, sizeof(*r));
 	r->id = g->next_id++;
+	if (g->shape != SHAPE_RANDOM) {
+		nested_row(g, r);
+		return;
+	}
 	r->explicit_name = chance(70);
 	r->transport = chance(50) ? PICFW_TCP : PICFW_UDP;
 	r->direction = chance(65) ? PICFW_DIR_IN : PICFW_DIR_OUT;
@@ -597,32 +884,133 @@ static unsigned random_nrows(void)
 	return PICFW_MAX_ROWS - rnd(3);
 }
 
-static void random_policy(struct g_policy *g)
+/*
+ * Three of the large policy's rows name sets[3], [2] and [1], in that
+ * order, all inbound, one transport, the same ports: an address deep in a
+ * chain (in all three) takes the first, one just outside its deep end the
+ * second, and so on, so that the class at every boundary decides a row
+ * (the compiler leaves out sets no row names, too).
+ */
+static void large_rows(struct g_policy *g)
 {
-	struct g_set sets[G_MAX_SETS];
+	unsigned pos[3], i;
+
+	pos[0] = rnd((unsigned)g->nrows - 2);
+	pos[1] = pos[0] + 1 + rnd((unsigned)g->nrows - 2 - pos[0]);
+	pos[2] = pos[1] + 1 + rnd((unsigned)g->nrows - 1 - pos[1]);
+	for (i = 0; i < 3; i++) {
+		struct g_row *r = &g->rows[pos[i]];
+
+		r->remote = REMOTE_SET;
+		r->set = 3 - (int)i;
+		r->direction = PICFW_DIR_IN;
+		if (i) {
+			r->transport = g->rows[pos[0]].transport;
+			r->lo = g->rows[pos[0]].lo;
+			r->hi = g->rows[pos[0]].hi;
+		}
+	}
+}
+
+/* Where a nested policy's new prefixes start: two /8s and two /32s near the pool's anchors. */
+static void nested_bases(struct g_policy *g)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		g->base4[i] = g->pool4[rnd(G_POOL)];
+		g->base4[i].len = 8;
+		prefix_mask(&g->base4[i]);
+		g->base6[i] = g->pool6[rnd(G_POOL)];
+		g->base6[i].len = 32;
+		prefix_mask(&g->base6[i]);
+	}
+}
+
+/*
+ * The sets of a nested policy: up to max_sets of them (64 for the heavy
+ * ones, as in gen-policy.sh --mix partner), about total prefixes between
+ * them, both families, filled one after another so that later sets nest in
+ * and around the earlier ones; now and then `any` or a family's /0 too.
+ */
+static void nested_sets(struct g_policy *g, unsigned max_sets, unsigned total)
+{
+	unsigned per;
+	int i, j;
+
+	g->nsets = 1 + 2 + (int)rnd(max_sets - 1);
+	per = total / (unsigned)(g->nsets - 1);
+	for (i = 1; i < g->nsets; i++) {
+		struct g_set *s = &g->sets[i];
+		int n;
+
+		snprintf(s->name, sizeof(s->name), "s%d", i);
+		gset_clear(s);
+		s->any = chance(2);
+		if (chance(2))
+			add_zero(s, chance(50) ? 4 : 6);
+		n = 1 + (int)rnd(2 * per);
+		for (j = 0; j < n; j++)
+			add_random_prefix(g, s, chance(50) ? 4 : 6);
+	}
+}
+
+/*
+ * A new policy of a shape. heavy: a nested one at gen-policy.sh's scale
+ * (up to 64 sets, ~600-1,600 prefixes, up to 300 rows); else a smaller
+ * one, as the random run mixes them in.
+ */
+static void random_policy(struct g_policy *g, enum g_shape shape, int heavy)
+{
+	struct g_set sets[G_MAX_SETS], nest[2];
 	int i, n;
 
 	/* Everything afresh but the sets' buffers. */
 	memcpy(sets, g->sets, sizeof(sets));
+	memcpy(nest, g->nest, sizeof(nest));
 	memset(g, 0, sizeof(*g));
 	memcpy(g->sets, sets, sizeof(sets));
+	memcpy(g->nest, nest, sizeof(nest));
+	gset_clear(&g->nest[0]);
+	gset_clear(&g->nest[1]);
+	g->shape = shape;
 	pool_init(g);
 	random_protected(g);
-	g->nsets = 1 + 1 + (int)rnd(G_MAX_SETS - 1);
-	for (i = 1; i < g->nsets; i++) {
-		snprintf(g->sets[i].name, sizeof(g->sets[i].name), "s%d", i);
-		random_set(g, &g->sets[i]);
+	if (shape == SHAPE_RANDOM) {
+		g->nsets = 1 + 1 + (int)rnd(G_ORD_SETS - 1);
+		for (i = 1; i < g->nsets; i++) {
+			snprintf(g->sets[i].name, sizeof(g->sets[i].name), "s%d", i);
+			random_set(g, &g->sets[i]);
+		}
+		g->big = chance(3);
+		if (g->big)
+			big_set(&g->sets[1]);
+		n = (int)random_nrows();
+		if (g->big && n > 24) /* every row copies its set for the oracle */
+			n = 24;
+	} else if (shape == SHAPE_NESTED) {
+		nested_bases(g);
+		nested_sets(g, heavy ? G_MAX_SETS - 1 : 16,
+			    heavy ? 600 + rnd(1000) : 60 + rnd(300));
+		n = heavy ? 40 + (int)rnd(261) : 4 + (int)rnd(60);
+	} else {
+		/* A few small nested sets first, then the large prefixes over sets[1..3]. */
+		nested_bases(g);
+		do {
+			gset_clear(&g->nest[0]);
+			gset_clear(&g->nest[1]);
+			nested_sets(g, G_ORD_SETS - 1, 100 + rnd(200));
+		} while (g->nsets < 4);
+		g->large_family = chance(50) ? 4 : 6;
+		large_sets(g, g->large_family);
+		n = 4 + (int)rnd(13); /* every row copies its set for the oracle */
 	}
-	g->big = chance(3);
-	if (g->big)
-		big_set(&g->sets[1]);
-	n = (int)random_nrows();
-	if (g->big && n > 24) /* every row copies its set for the oracle */
-		n = 24;
 	for (i = 0; i < n; i++) {
 		random_row(g, &g->rows[i]);
 		g->nrows = i + 1;
 	}
+	if (shape == SHAPE_LARGE)
+		large_rows(g);
 	g->mode = chance(15) ? PICFW_MODE_AUDIT : PICFW_MODE_ENFORCE;
 	g->replies = chance(50) ? PICFW_REPLIES_STATELESS : PICFW_REPLIES_TRACKED;
 	g->icmp_strict = chance(30);
@@ -714,7 +1102,7 @@ static void mutate_policy(struct g_policy *g)
 									   : REMOTE_SET;
 				if (r->remote == REMOTE_SET)
 					r->set = 1 + (int)rnd((unsigned)g->nsets - 1);
-				random_prefix(g, chance(50) ? 4 : 6, &r->inl);
+				g_prefix(g, chance(50) ? 4 : 6, &r->inl);
 			}
 			break;
 		default:
@@ -2056,6 +2444,69 @@ static void tally_kind(const struct ref_result *want, const struct outcome *o)
 static unsigned long via_counts[3], egress_counts[4], orphan_replies;
 
 /*
+ * Where the active policy's array trie takes a frame's source address (the
+ * remote of an inbound frame), walked here the way trie_class() walks it:
+ * for the run's summary only, to show that frames reach tails and skips,
+ * held and not (the verdicts are compared whatever the path).
+ */
+enum trie_walk {
+	TW_LPM,	     /* the family is in the kernel's LPM trie */
+	TW_MISS,     /* a slot with class 0 */
+	TW_CLASS,    /* a slot with a class */
+	TW_TAIL_IN,  /* a tail that holds it: its class */
+	TW_TAIL_OUT, /* a tail that does not: its other */
+	TW_SKIP_IN,  /* through a skip (and on: counted again where it ends) */
+	TW_SKIP_OUT, /* a skip whose bytes differ: its other */
+	TW_KINDS,
+};
+
+static unsigned long trie_walks[TW_KINDS];
+
+static void trie_tally(const struct ref_packet *pkt)
+{
+	const struct policy_image *img = &env.img;
+	unsigned n = pkt->l3 == 4 ? 4 : 16, i, k, node = pkt->l3 == 6, holds;
+	const struct picfw_trie_tail *t;
+	uint32_t w[4];
+
+	if (!env.have_img || (pkt->l3 != 4 && pkt->l3 != 6))
+		return;
+	if (!(pkt->l3 == 4 ? img->cfg.trie4 : img->cfg.trie6)) {
+		trie_walks[TW_LPM]++;
+		return;
+	}
+	memcpy(w, pkt->saddr, n);
+	for (i = 0; i < n && node < img->ntrie; i++) {
+		uint32_t v = img->trie[node].e[pkt->saddr[i]];
+
+		if (!(v & PICFW_TRIE_TAIL)) {
+			if (!(v & PICFW_TRIE_CHILD)) {
+				trie_walks[v ? TW_CLASS : TW_MISS]++;
+				return;
+			}
+			node = v & (PICFW_TRIE_NODES - 1);
+			continue;
+		}
+		if ((v & (PICFW_TRIE_TAILS - 1)) >= img->ntails)
+			return;
+		t = &img->tails[v & (PICFW_TRIE_TAILS - 1)];
+		for (holds = 1, k = 0; k < n / 4; k++)
+			holds &= (w[k] & t->mask[k]) == t->addr[k];
+		if (!(v & PICFW_TRIE_CHILD)) {
+			trie_walks[holds ? TW_TAIL_IN : TW_TAIL_OUT]++;
+			return;
+		}
+		if (!holds) {
+			trie_walks[TW_SKIP_OUT]++;
+			return;
+		}
+		trie_walks[TW_SKIP_IN]++;
+		node = t->class & (PICFW_TRIE_NODES - 1);
+		i = (t->class >> PICFW_TRIE_SKIP_SHIFT) - 1;
+	}
+}
+
+/*
  * One frame through both. Returns 1 on a mismatch (reported, saved).
  * counts[] tallies the oracle's outcomes: row, then reason slots.
  */
@@ -2075,6 +2526,7 @@ static int check_frame(const struct ref_policy *rp, const char *policy, const ui
 		if (want.on_slot)
 			via_counts[want.via]++;
 		orphan_replies += want.flow_unallowed;
+		trie_tally(&pkt);
 	}
 	/* A later fragment may count on a slot the active policy no longer uses. */
 	err = run_prog(env.prog_fd, frame, len, &o, want.on_slot && want.slot >= env.span);
@@ -2673,6 +3125,9 @@ static void test_differential_random(void **state)
 	unsigned long max_policies = npol && *npol ? strtoul(npol, NULL, 0) : 0;
 	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
 	unsigned long paths[4] = {0}; /* inline protected; LPM for IPv4, IPv6; big sets */
+	unsigned long shapes[3] = {0}, large_fit = 0; /* policies by enum g_shape */
+	unsigned long fixed;
+	double t_all = t0, fixed_s = 0;
 	uint64_t seed;
 	struct g_policy *g = calloc(1, sizeof(*g));
 	uint8_t frame[PKT_MAX];
@@ -2687,6 +3142,7 @@ static void test_differential_random(void **state)
 	rng_state = seed;
 	env.seed = seed;
 	memset(via_counts, 0, sizeof(via_counts));
+	memset(trie_walks, 0, sizeof(trie_walks));
 	memset(egress_counts, 0, sizeof(egress_counts));
 	orphan_replies = 0;
 	if (max_policies)
@@ -2698,12 +3154,26 @@ static void test_differential_random(void **state)
 		     "PICFW_DIFF_SECONDS=%.0f to rerun)", (unsigned long long)seed, seconds,
 		     (unsigned long long)seed, seconds);
 	last = t0;
+	/* The heavy and large policies run whatever the time, but not with none (a replay). */
+	fixed = max_policies || seconds > 0 ? FIXED_POLICIES : 0;
 
-	while (max_policies ? policies < max_policies : now_s() - t0 < seconds) {
-		random_policy(g);
+	while (max_policies ? policies < max_policies
+			    : policies < fixed || now_s() - t0 < seconds) {
+		int is_fixed = policies < fixed;
+		unsigned k = rnd(100);
+
+		if (policies < fixed && policies < HEAVY_POLICIES)
+			random_policy(g, SHAPE_NESTED, 1);
+		else if (policies < fixed || k < 1) /* long runs (make fuzz) meet it again */
+			random_policy(g, SHAPE_LARGE, 1);
+		else
+			random_policy(g, k < 10 ? SHAPE_NESTED : SHAPE_RANDOM, k < 3);
 		policies++;
+		shapes[g->shape]++;
 		state_clear(); /* flows and fragments live through a policy's updates */
-		for (u = 0; u <= UPDATES_PER_POLICY && (max_policies || now_s() - t0 < seconds);
+		/* A large policy's apply writes and clears tens of thousands of LPM entries. */
+		for (u = 0; u <= (g->shape == SHAPE_LARGE ? 1 : UPDATES_PER_POLICY) &&
+			    (max_policies || is_fixed || now_s() - t0 < seconds);
 		     u++) {
 			struct text t = {0};
 			struct ref_policy rp, parsed;
@@ -2740,6 +3210,18 @@ static void test_differential_random(void **state)
 			paths[1] += !env.img.cfg.trie4;
 			paths[2] += !env.img.cfg.trie6;
 			paths[3] += (unsigned long)g->big;
+			if (g->shape == SHAPE_LARGE && !u &&
+			    (g->large_family == 4 ? env.img.cfg.trie4 : env.img.cfg.trie6)) {
+				/* Made to overflow the array trie: no longer does. */
+				note(NULL, "seed %llu policy %lu: the large policy's IPv%d "
+				     "prefixes fit the array trie (%u nodes): large_sets() "
+				     "must make more to test the LPM fallback",
+				     (unsigned long long)seed, policies, g->large_family,
+				     env.img.cfg.trie_nodes);
+				large_fit++;
+				if (!first_bad)
+					first_bad = policies;
+			}
 			model_to_ref(g, &rp);
 			if (ref_policy_from_policy(&pol, &parsed))
 				abort();
@@ -2791,22 +3273,32 @@ static void test_differential_random(void **state)
 			policy_free(&pol);
 			free(t.s);
 		}
+		if (is_fixed && policies == fixed) {
+			t0 = now_s(); /* the time given is the random policies' */
+			fixed_s = t0 - t_all;
+		}
 		if (!quiet && now_s() - last > 30) {
 			last = now_s();
 			note(NULL, "random: seed %llu, %.0f s, %lu policies, %lu applies, %lu frames, "
 			     "%lu mismatches",
-			     (unsigned long long)seed, last - t0, policies, applies, packets,
+			     (unsigned long long)seed, last - t_all, policies, applies, packets,
 			     mismatches);
 		}
 	}
 	for (i = 0; i < G_MAX_SETS; i++)
 		free(g->sets[i].v);
+	free(g->nest[0].v);
+	free(g->nest[1].v);
 	free(g);
 	note(NULL, "random: seed %llu, %.1f s: %lu policies, %lu applies (updates included, %lu of "
 	     "them over 1024 rows across old and new: slots afresh), %lu frames, %lu mismatches, "
 	     "%lu policies refused or misread",
-	     (unsigned long long)seed, now_s() - t0, policies, applies, env.resets, packets,
+	     (unsigned long long)seed, now_s() - t_all, policies, applies, env.resets, packets,
 	     mismatches, parser_bad);
+	note(NULL, "random: policies random %lu, nested %lu (the first %lu heavy), large %lu; "
+	     "the heavy and large ones took %.1f s",
+	     shapes[SHAPE_RANDOM], shapes[SHAPE_NESTED],
+	     fixed < HEAVY_POLICIES ? fixed : HEAVY_POLICIES, shapes[SHAPE_LARGE], fixed_s);
 	{
 		char line[512];
 		size_t n = 0;
@@ -2830,11 +3322,17 @@ static void test_differential_random(void **state)
 	note(NULL, "random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
 	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu",
 	     paths[0], paths[1], paths[2], paths[3]);
+	note(NULL, "random: frames' source addresses in the array trie: a miss %lu, a class %lu, "
+	     "a tail that holds them %lu, one that does not %lu, through a skip %lu, a skip that "
+	     "does not hold them %lu; in an LPM trie %lu",
+	     trie_walks[TW_MISS], trie_walks[TW_CLASS], trie_walks[TW_TAIL_IN],
+	     trie_walks[TW_TAIL_OUT], trie_walks[TW_SKIP_IN], trie_walks[TW_SKIP_OUT],
+	     trie_walks[TW_LPM]);
 	for (i = 0; i < nkinds; i++)
 		note(NULL, "random: %lu mismatches of the kind: %s", kinds[i].n, kinds[i].kind);
 	printf("DIFF-STATS policies=%lu applies=%lu frames=%lu mismatches=%lu refused=%lu\n",
 	       policies, applies, packets, mismatches, parser_bad);
-	if (mismatches || parser_bad) {
+	if (mismatches || parser_bad || large_fit) {
 		note(NULL, "random: FAILED with seed %llu, first in policy %lu: rerun with "
 		     "PICFW_DIFF_SEED=%llu PICFW_DIFF_POLICIES=%lu%s",
 		     (unsigned long long)seed, first_bad, (unsigned long long)seed, first_bad,
