@@ -321,6 +321,7 @@ static void addr_text(int family, const uint8_t *a, char *buf, size_t len)
 #define G_ORD_SETS 8	 /* in an ordinary policy */
 #define G_MAX_PREFIXES 6 /* in an ordinary set */
 #define G_POOL 6
+#define G_LOCALS 3	 /* sets inside the protected set: one service's addresses */
 
 /*
  * What a policy is like. Random ones are small and varied; nested ones
@@ -358,6 +359,8 @@ struct g_row {
 	int set;	       /* REMOTE_SET: index into sets */
 	struct ref_prefix inl; /* REMOTE_INLINE */
 	int thousands, tcase;  /* how the ports and transport are written */
+	int local;	       /* the Edge's side: 0 the protected set, k locals[k - 1] */
+	int local_inline;      /* written inline (a local set of one prefix) */
 };
 
 struct g_policy {
@@ -375,6 +378,9 @@ struct g_policy {
 	/* SHAPE_NESTED, SHAPE_LARGE: every prefix the sets got, per family (nest[family == 6]) */
 	struct g_set nest[2];
 	struct ref_prefix base4[2], base6[2]; /* where new nests start: /8s, /32s */
+	/* Sets inside the protected set, named svc1...: rows open on one service's addresses. */
+	struct g_set locals[G_LOCALS];
+	int nlocals;
 };
 
 static void pool_init(struct g_policy *g)
@@ -767,6 +773,111 @@ static void random_protected(struct g_policy *g)
 	}
 }
 
+/* Does a prefix of s hold all of p? */
+static int gset_covers(const struct g_set *s, const struct ref_prefix *p)
+{
+	int i;
+	unsigned b;
+
+	for (i = 0; i < s->n; i++) {
+		const struct ref_prefix *q = &s->v[i];
+
+		if (q->family != p->family || q->len > p->len)
+			continue;
+		for (b = 0; b < q->len; b++)
+			if ((q->addr[b / 8] ^ p->addr[b / 8]) & (0x80 >> (b % 8)))
+				break;
+		if (b == q->len)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The services' sets: each a part of the protected set (some of its
+ * prefixes, or a longer prefix inside one of its blocks), so that rows
+ * open on one service's addresses; none in about two policies of three.
+ */
+static void random_locals(struct g_policy *g)
+{
+	const struct g_set *prot = &g->sets[0];
+	int k, i;
+
+	g->nlocals = prot->n && chance(35) ? 1 + (int)rnd(G_LOCALS) : 0;
+	for (k = 0; k < G_LOCALS; k++) {
+		struct g_set *l = &g->locals[k];
+
+		snprintf(l->name, sizeof(l->name), "svc%d", k + 1);
+		gset_clear(l);
+		if (k >= g->nlocals)
+			continue;
+		for (i = 0; i < prot->n; i++) {
+			struct ref_prefix p = prot->v[i];
+			unsigned max = p.family == 4 ? 32 : 128, b;
+
+			if (!chance(45))
+				continue;
+			if (p.len < max && chance(50)) {
+				/* A longer prefix inside the block: random bits below its length. */
+				for (b = p.len; b < max; b++)
+					if (chance(50))
+						p.addr[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+				p.len = (uint8_t)(p.len + 1 + rnd(max - p.len));
+				prefix_mask(&p);
+			}
+			gset_add(l, &p);
+		}
+		if (!l->n) {
+			struct ref_prefix p = prot->v[rnd((unsigned)prot->n)];
+
+			gset_add(l, &p);
+		}
+	}
+}
+
+/* Row r's Edge side: the whole protected set, or (when there are some) a service's set. */
+static void row_local(const struct g_policy *g, struct g_row *r)
+{
+	r->local = g->nlocals && chance(45) ? 1 + (int)rnd((unsigned)g->nlocals) : 0;
+	r->local_inline = chance(30);
+}
+
+/* Is every address of row r's remote side protected (then it cannot name a service's set)? */
+static int remote_inside(const struct g_policy *g, const struct g_row *r)
+{
+	const struct g_set *s;
+	int i;
+
+	if (r->remote == REMOTE_ANY)
+		return 0;
+	if (r->remote == REMOTE_INLINE)
+		return gset_covers(&g->sets[0], &r->inl);
+	s = &g->sets[r->set];
+	if (s->any || !s->n)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (!gset_covers(&g->sets[0], &s->v[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * After the edits: a row names a service's set only when that set exists and
+ * its remote side is not all protected too (the parser refuses a row with
+ * both sides inside the protected set unless one side names it).
+ */
+static void locals_settle(struct g_policy *g)
+{
+	int i;
+
+	for (i = 0; i < g->nrows; i++) {
+		struct g_row *r = &g->rows[i];
+
+		if (r->local > g->nlocals || (r->local && remote_inside(g, r)))
+			r->local = 0;
+	}
+}
+
 static uint16_t random_port(const struct g_policy *g)
 {
 	unsigned k = rnd(100);
@@ -833,6 +944,7 @@ static void nested_row(struct g_policy *g, struct g_row *r)
 	nested_prefix(g, chance(50) ? 4 : 6, &r->inl);
 	r->thousands = chance(20);
 	r->tcase = (int)rnd(3);
+	row_local(g, r);
 }
 
 static void random_row(struct g_policy *g, struct g_row *r)
@@ -869,6 +981,7 @@ static void random_row(struct g_policy *g, struct g_row *r)
 	random_prefix(g, chance(50) ? 4 : 6, &r->inl);
 	r->thousands = chance(20);
 	r->tcase = (int)rnd(3);
+	row_local(g, r);
 }
 
 static unsigned random_nrows(void)
@@ -962,20 +1075,23 @@ static void nested_sets(struct g_policy *g, unsigned max_sets, unsigned total)
  */
 static void random_policy(struct g_policy *g, enum g_shape shape, int heavy)
 {
-	struct g_set sets[G_MAX_SETS], nest[2];
+	struct g_set sets[G_MAX_SETS], nest[2], locals[G_LOCALS];
 	int i, n;
 
 	/* Everything afresh but the sets' buffers. */
 	memcpy(sets, g->sets, sizeof(sets));
 	memcpy(nest, g->nest, sizeof(nest));
+	memcpy(locals, g->locals, sizeof(locals));
 	memset(g, 0, sizeof(*g));
 	memcpy(g->sets, sets, sizeof(sets));
 	memcpy(g->nest, nest, sizeof(nest));
+	memcpy(g->locals, locals, sizeof(locals));
 	gset_clear(&g->nest[0]);
 	gset_clear(&g->nest[1]);
 	g->shape = shape;
 	pool_init(g);
 	random_protected(g);
+	random_locals(g);
 	if (shape == SHAPE_RANDOM) {
 		g->nsets = 1 + 1 + (int)rnd(G_ORD_SETS - 1);
 		for (i = 1; i < g->nsets; i++) {
@@ -1011,6 +1127,7 @@ static void random_policy(struct g_policy *g, enum g_shape shape, int heavy)
 	}
 	if (shape == SHAPE_LARGE)
 		large_rows(g);
+	locals_settle(g);
 	g->mode = chance(15) ? PICFW_MODE_AUDIT : PICFW_MODE_ENFORCE;
 	g->replies = chance(50) ? PICFW_REPLIES_STATELESS : PICFW_REPLIES_TRACKED;
 	g->icmp_strict = chance(30);
@@ -1079,8 +1196,9 @@ static void mutate_policy(struct g_policy *g)
 				add_random_prefix(g, s, chance(50) ? 4 : 6);
 			}
 			break;
-		case 5: /* the protected set changes */
+		case 5: /* the protected set changes, and the services' sets in it */
 			random_protected(g);
+			random_locals(g);
 			break;
 		case 6:
 			g->mode ^= 1;
@@ -1107,9 +1225,13 @@ static void mutate_policy(struct g_policy *g)
 			break;
 		default:
 			g->icmp_strict ^= 1;
+			/* and a row moves to another service's addresses (or all of them) */
+			if (g->nrows && chance(50))
+				row_local(g, &g->rows[rnd((unsigned)g->nrows)]);
 			break;
 		}
 	}
+	locals_settle(g);
 }
 
 static void write_prefix(struct text *t, const struct ref_prefix *p)
@@ -1146,6 +1268,19 @@ static void write_remote(struct text *t, const struct g_policy *g, const struct 
 	}
 }
 
+/* The Edge's side of a row: guarded, a service's set, or its one prefix inline. */
+static void write_local(struct text *t, const struct g_policy *g, const struct g_row *r)
+{
+	const struct g_set *l = r->local ? &g->locals[r->local - 1] : NULL;
+
+	if (!l)
+		tprintf(t, "guarded");
+	else if (l->n == 1 && r->local_inline)
+		write_prefix(t, &l->v[0]);
+	else
+		tprintf(t, "%s", l->name);
+}
+
 static void policy_text(const struct g_policy *g, struct text *t)
 {
 	static const char *const tcp[] = {"TCP", "tcp", "Tcp"}, *const udp[] = {"UDP", "udp",
@@ -1162,6 +1297,17 @@ static void policy_text(const struct g_policy *g, struct text *t)
 		for (j = 0; j < s->n; j++) {
 			if (j)
 				tprintf(t, j % 3 == 0 ? ",\n    " : ", ");
+			write_prefix(t, &s->v[j]);
+		}
+		tprintf(t, "\n");
+	}
+	for (i = 0; i < g->nlocals; i++) {
+		const struct g_set *s = &g->locals[i];
+
+		tprintf(t, "set %s = ", s->name);
+		for (j = 0; j < s->n; j++) {
+			if (j)
+				tprintf(t, ", ");
 			write_prefix(t, &s->v[j]);
 		}
 		tprintf(t, "\n");
@@ -1192,9 +1338,11 @@ static void policy_text(const struct g_policy *g, struct text *t)
 		tprintf(t, " ");
 		if (r->direction == PICFW_DIR_IN) {
 			write_remote(t, g, r);
-			tprintf(t, " guarded");
+			tprintf(t, " ");
+			write_local(t, g, r);
 		} else {
-			tprintf(t, "guarded ");
+			write_local(t, g, r);
+			tprintf(t, " ");
 			write_remote(t, g, r);
 		}
 		if (chance(30))
@@ -1232,6 +1380,23 @@ static struct ref_set remote_set(const struct g_policy *g, const struct g_row *r
 	return s;
 }
 
+/* The prefixes of a row's Edge side: the protected set's, or its service's set's. */
+static struct ref_set local_set(const struct g_policy *g, const struct g_row *r)
+{
+	const struct g_set *l;
+	struct ref_set s;
+
+	if (!r->local)
+		return remote_set(g, NULL);
+	l = &g->locals[r->local - 1];
+	s.v = calloc((size_t)l->n + 1, sizeof(struct ref_prefix));
+	if (!s.v)
+		abort();
+	memcpy(s.v, l->v, (size_t)l->n * sizeof(*s.v));
+	s.n = (size_t)l->n;
+	return s;
+}
+
 /* The oracle's policy, from the generator's model (not from the parser). */
 static void model_to_ref(const struct g_policy *g, struct ref_policy *rp)
 {
@@ -1257,9 +1422,9 @@ static void model_to_ref(const struct g_policy *g, struct ref_policy *rp)
 		x->port_hi = r->hi;
 		if (r->direction == PICFW_DIR_IN) {
 			x->src = remote_set(g, r);
-			x->dst = remote_set(g, NULL);
+			x->dst = local_set(g, r);
 		} else {
-			x->src = remote_set(g, NULL);
+			x->src = local_set(g, r);
 			x->dst = remote_set(g, r);
 		}
 	}
@@ -1304,6 +1469,14 @@ static const struct ref_set *remote_of(const struct ref_row *r)
 	if (!r)
 		return NULL;
 	return r->direction == PICFW_DIR_IN ? &r->src : &r->dst;
+}
+
+/* A row's Edge side (the protected set, or a service's part of it). */
+static const struct ref_set *local_of(const struct ref_row *r)
+{
+	if (!r)
+		return NULL;
+	return r->direction == PICFW_DIR_IN ? &r->dst : &r->src;
 }
 
 static uint8_t random_tcp_flags(void)
@@ -1682,8 +1855,10 @@ static size_t egress_frame(const struct ref_policy *rp, uint8_t *buf)
 		if (rs->n)
 			family = rs->v[rnd((unsigned)rs->n)].family;
 	}
-	if (chance(92))
+	if (chance(70))
 		addr_from_set(&rp->protect, family, sa);
+	else if (chance(75))
+		addr_from_set(local_of(r), family, sa);
 	else
 		addr_random(sa, family);
 	if (chance(92))
@@ -1787,10 +1962,15 @@ static size_t random_frame(const struct ref_policy *rp, uint8_t *buf)
 		addr_from_set(&rp->protect, family, sa);
 	else
 		addr_random(sa, family);
-	/* Destination: mostly the protected set's edges (one outside: unprotected). */
+	/*
+	 * Destination: mostly the protected set's edges (one outside:
+	 * unprotected), or near the Edge's side of some row (a service's part).
+	 */
 	k = rnd(100);
-	if (k < 84)
+	if (k < 64)
 		addr_from_set(&rp->protect, family, da);
+	else if (k < 84)
+		addr_from_set(local_of(chance(50) ? r : random_ref_row(rp, -1)), family, da);
 	else if (k < 91)
 		addr_local_scope(da, family);
 	else
@@ -3124,7 +3304,8 @@ static void test_differential_random(void **state)
 	/* A count of policies, not a time: the run is the same on any machine. */
 	unsigned long max_policies = npol && *npol ? strtoul(npol, NULL, 0) : 0;
 	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
-	unsigned long paths[4] = {0}; /* inline protected; LPM for IPv4, IPv6; big sets */
+	/* inline protected; LPM for IPv4, IPv6; big sets; local classes, of them inline */
+	unsigned long paths[6] = {0};
 	unsigned long shapes[3] = {0}, large_fit = 0; /* policies by enum g_shape */
 	unsigned long fixed;
 	double t_all = t0, fixed_s = 0;
@@ -3210,6 +3391,8 @@ static void test_differential_random(void **state)
 			paths[1] += !env.img.cfg.trie4;
 			paths[2] += !env.img.cfg.trie6;
 			paths[3] += (unsigned long)g->big;
+			paths[4] += env.img.cfg.local != 0;
+			paths[5] += env.img.cfg.local && env.img.cfg.prot_inline;
 			if (g->shape == SHAPE_LARGE && !u &&
 			    (g->large_family == 4 ? env.img.cfg.trie4 : env.img.cfg.trie6)) {
 				/* Made to overflow the array trie: no longer does. */
@@ -3289,6 +3472,8 @@ static void test_differential_random(void **state)
 		free(g->sets[i].v);
 	free(g->nest[0].v);
 	free(g->nest[1].v);
+	for (i = 0; i < G_LOCALS; i++)
+		free(g->locals[i].v);
 	free(g);
 	note(NULL, "random: seed %llu, %.1f s: %lu policies, %lu applies (updates included, %lu of "
 	     "them over 1024 rows across old and new: slots afresh), %lu frames, %lu mismatches, "
@@ -3320,8 +3505,9 @@ static void test_differential_random(void **state)
 	     egress_counts[REF_EG_OPENED], egress_counts[REF_EG_PICKED_UP],
 	     egress_counts[REF_EG_REFRESHED], egress_counts[REF_EG_NOTHING]);
 	note(NULL, "random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
-	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu",
-	     paths[0], paths[1], paths[2], paths[3]);
+	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu, "
+	     "with rows on a service's part of the protected set %lu (%lu of them inline)",
+	     paths[0], paths[1], paths[2], paths[3], paths[4], paths[5]);
 	note(NULL, "random: frames' source addresses in the array trie: a miss %lu, a class %lu, "
 	     "a tail that holds them %lu, one that does not %lu, through a skip %lu, a skip that "
 	     "does not hold them %lu; in an LPM trie %lu",
