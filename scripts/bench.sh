@@ -346,9 +346,7 @@ if [[ $(stat -f -c %T "$BPFFS" 2>/dev/null) != bpf_fs ]]; then
 	log "mounting bpffs on $BPFFS"
 	mount -t bpf bpf "$BPFFS" || die "cannot mount bpffs on $BPFFS"
 fi
-if [[ -e $PICFW_PINS ]]; then
-	die "$PICFW_PINS exists: another benchmark is running, or a stale one left it (picfw detach $IF_RX, or remove it)"
-fi
+# (The pins' name is known once the receiver's namespace exists: see lab_up.)
 OWN_PICFW_PINS=1
 
 HAVE_XDPF=1
@@ -483,6 +481,12 @@ fi
 lab_up() {
 	local i state
 	ip netns add "$NS_TX" && ip netns add "$NS_RX" || return 1
+	# picfw keys pins by namespace outside the initial one: IFACE:NETNS (its inode).
+	PICFW_PINS=$BPFFS/picfw/$IF_RX:$(stat -L -c %i "/run/netns/$NS_RX")
+	if [[ -e $PICFW_PINS ]]; then
+		log "$PICFW_PINS exists: a stale benchmark left it (remove it)"
+		return 1
+	fi
 	ip link add "$IF_TX" netns "$NS_TX" type veth peer name "$IF_RX" netns "$NS_RX" || return 1
 	# The sending side needs no address: the sender writes whole frames.
 	in_tx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
