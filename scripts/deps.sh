@@ -20,6 +20,7 @@ PACKAGES=(
 	prometheus curl                  # promtool check metrics/rules, scrapes in the tests
 	libsystemd-dev                   # sd_notify for picfw run (Type=notify units)
 	systemd man-db                   # systemd-analyze verify, man -l: the install tests
+	systemd-container                # systemd-nspawn: the units under a real systemd (test_e2e_systemd)
 )
 if [ "${1:-}" = bench ]; then
 	PACKAGES+=(xdp-tools nftables gnuplot-nox) # xdp-filter and nft, the peers; the plot
