@@ -165,6 +165,7 @@ in_ct()
 boot_skip()
 {
 	echo "ok - ${TAP_PREFIX}all # SKIP systemd-nspawn did not boot a container here ($1)"
+	grep -v "^$" "$TMP/console" 2>/dev/null | tail -n 5 | sed "s/^/# /"
 	exit 0
 }
 
