@@ -66,9 +66,10 @@ int follow_init(struct follow *f);
  * before keeps its changed and gone_logged. since_ns (CLOCK_REALTIME, 0:
  * none) is when the caller read the files: a file in a directory watched only
  * now that changed after it is marked changed, FOLLOW_ASSUMED (its events
- * came before the watch, or it is what was read). A directory that cannot be watched is logged (except paths[0]'s:
- * see follow_main_err) and tried again by follow_retry(). Returns how many
- * files were marked changed, or -ENOMEM (then the files followed before are).
+ * came before the watch, or it is what was read). A directory that cannot be
+ * watched is logged (except paths[0]'s: see follow_main_err) and tried again
+ * by follow_retry(). Returns how many files were marked changed, or -ENOMEM
+ * (then the files followed before are).
  */
 int follow_set(struct follow *f, const char *const *paths, size_t n, int64_t since_ns);
 
