@@ -137,8 +137,8 @@ static int changed_since(const char *path, int64_t since_ns)
 	       since_ns - FOLLOW_CTIME_SLACK_NS;
 }
 
-/* Mark the files of directory d that changed after since_ns. How many. */
-static int mark_changed_since(struct follow *t, size_t d, int64_t since_ns)
+/* Mark the files of directory d that changed after since_ns (as how). How many. */
+static int mark_changed_since(struct follow *t, size_t d, int64_t since_ns, int how)
 {
 	size_t i;
 	int n = 0;
@@ -146,7 +146,7 @@ static int mark_changed_since(struct follow *t, size_t d, int64_t since_ns)
 	for (i = 0; i < t->nfiles; i++)
 		if (t->files[i].dir == d && !t->files[i].changed &&
 		    changed_since(t->files[i].path, since_ns)) {
-			t->files[i].changed = 1;
+			t->files[i].changed = how;
 			n++;
 		}
 	return n;
@@ -254,7 +254,7 @@ int follow_set(struct follow *f, const char *const *paths, size_t n, int64_t sin
 		long o = find_dir(f, t.dirs[d].path);
 
 		if (t.dirs[d].wd >= 0 && (o < 0 || f->dirs[o].wd < 0))
-			marked += mark_changed_since(&t, d, since_ns);
+			marked += mark_changed_since(&t, d, since_ns, FOLLOW_ASSUMED);
 	}
 	unwatch_missing(f, &t);
 	table_free(f);
@@ -303,7 +303,7 @@ static int mark_name(struct follow *f, int wd, const char *name)
 
 	for (i = 0; i < f->nfiles; i++)
 		if (f->dirs[f->files[i].dir].wd == wd && !strcmp(f->files[i].base, name)) {
-			f->files[i].changed = 1;
+			f->files[i].changed = FOLLOW_EVENT;
 			n++;
 		}
 	return n;
@@ -324,7 +324,7 @@ int follow_read(struct follow *f)
 				pr_warn("picfw run: warning: inotify's queue overflowed; events "
 					"were lost: applying again\n");
 				if (f->nfiles) {
-					f->files[0].changed = 1;
+					f->files[0].changed = FOLLOW_EVENT;
 					marked++;
 				}
 			} else if (ev->mask & IN_MOVE_SELF) {
@@ -358,7 +358,8 @@ int follow_retry(struct follow *f)
 		f->unwatched--;
 		pr_info("picfw run: watching %s again\n", d->path);
 		/* Not there before (ENOENT): whatever is there now is new to us. */
-		marked += mark_changed_since(f, i, d->err == ENOENT ? INT64_MIN : d->lost_ns);
+		marked += mark_changed_since(f, i, d->err == ENOENT ? INT64_MIN : d->lost_ns,
+					     FOLLOW_EVENT);
 	}
 	return marked;
 }

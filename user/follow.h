@@ -31,11 +31,19 @@ struct follow_dir {
 	int64_t lost_ns; /* CLOCK_REALTIME: not watched since */
 };
 
+/*
+ * How a file was marked changed: an event named it; or its directory was
+ * watched only after the caller read it and its ctime is near that read or
+ * later (the ctime slack: it may be the very content read, the caller may
+ * find nothing new). An event outranks an assumption.
+ */
+enum { FOLLOW_EVENT = 1, FOLLOW_ASSUMED = 2 };
+
 struct follow_file {
 	char *path;	  /* as given to follow_set() */
 	const char *base; /* its name in its directory (in path) */
 	size_t dir;	  /* index into dirs */
-	int changed;	  /* an event named it since the last follow_clear() */
+	int changed;	  /* since the last follow_clear(): FOLLOW_EVENT, FOLLOW_ASSUMED or 0 */
 	int gone_logged;  /* the caller told its deletion */
 };
 
@@ -57,10 +65,11 @@ int follow_init(struct follow *f);
  * longer needed are unwatched, those kept keep their watch; a file followed
  * before keeps its changed and gone_logged. since_ns (CLOCK_REALTIME, 0:
  * none) is when the caller read the files: a file in a directory watched only
- * now that changed after it is marked changed (its events came before the
- * watch). A directory that cannot be watched is logged (except paths[0]'s:
- * see follow_main_err) and tried again by follow_retry(). Returns how many
- * files were marked changed, or -ENOMEM (then the files followed before are).
+ * now that changed after it is marked changed, FOLLOW_ASSUMED (its events
+ * came before the watch, or it is what was read). A directory that cannot be
+ * watched is logged (except paths[0]'s: see follow_main_err) and tried again
+ * by follow_retry(). Returns how many files were marked changed, or -ENOMEM
+ * (then the files followed before are).
  */
 int follow_set(struct follow *f, const char *const *paths, size_t n, int64_t since_ns);
 

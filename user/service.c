@@ -223,13 +223,63 @@ static int attach_good(struct service *s, int ifindex)
 	return 0;
 }
 
+/* p written as its copy in /run/picfw is: a malloc'd string (*len bytes), or NULL. */
+static char *policy_text(const struct policy *p, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	policy_write(f, p);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Does the filter enforce p (real, img) already: the same image and path in
+ * the active generation's metadata (as start() asks when it adopts), and the
+ * same policy text as the last good one (names and comments, which the image
+ * does not hold, are in the copy in /run/picfw)? 1 if so.
+ */
+static int enforces_already(const struct service *s, const char *real, const struct policy *p,
+			    const struct policy_image *img)
+{
+	struct picfw_meta meta;
+	uint64_t digest = image_digest(img);
+	char *a, *b;
+	size_t la = 0, lb = 0;
+	int same;
+
+	if (!s->ifindex || !s->have_good || read_active(s->o->ifname, &meta) ||
+	    memcmp(meta.digest, &digest, sizeof(digest)) || strcmp(meta.policy_path, real) ||
+	    strcmp(s->good_real, real) || image_digest(&s->good_img) != digest)
+		return 0;
+	a = policy_text(p, &la);
+	b = policy_text(&s->good, &lb);
+	same = a && b && la == lb && !memcmp(a, b, la);
+	free(a);
+	free(b);
+	return same;
+}
+
 /*
  * Load POLICY and put it in force: apply to the filter if it is there, else
  * attach (when the interface is), else keep it for when the interface comes
  * back. 0 when the policy was taken, else a negative errno: the previous
  * policy keeps enforcing. Told around with RELOADING=1 ... READY=1.
+ *
+ * if_changed: the followed files' changes are only assumed (FOLLOW_ASSUMED:
+ * their directories were watched only after the last load read them, and
+ * their ctime is near that read): a policy the filter enforces already is not
+ * applied again. A file written just before `picfw run` started, or before an
+ * apply that first included it, is assumed changed; applied again, it made a
+ * generation of what was in force, and one edit seemed two applies.
  */
-static int apply_file(struct service *s, const char *why)
+static int apply_file(struct service *s, const char *why, int if_changed)
 {
 	struct policy_includes inc;
 	struct apply_result res;
@@ -250,6 +300,16 @@ static int apply_file(struct service *s, const char *why)
 		else
 			pr_warn("picfw run: %s refused (see above)\n", s->path);
 		ret = -EINVAL;
+		goto out;
+	}
+	if (if_changed && enforces_already(s, real, &p, &img)) {
+		pr_info("picfw run: %s enforces %s already (generation %llu): not applied "
+			"again\n",
+			s->o->ifname, s->path, s->generation);
+		image_free(&img);
+		policy_free(&p);
+		free(real);
+		ret = 0;
 		goto out;
 	}
 	if (!s->ifindex) {
@@ -349,7 +409,7 @@ static int start(struct service *s, int ifindex)
 	policy_free(&p);
 	free(real);
 	policy_includes_free(&inc);
-	if (apply_file(s, "adopted"))
+	if (apply_file(s, "adopted", 0))
 		return 0; /* the adopted policy keeps enforcing */
 	seed_pinned(s, &s->good);
 	return 0;
@@ -395,12 +455,15 @@ static void file_settled(struct service *s)
 	char why[PATH_MAX + 16];
 	struct stat st;
 	size_t i;
+	int assumed = 1; /* only FOLLOW_ASSUMED marks on the files there */
 
 	s->pending = 0;
 	for (i = 0; i < s->fl.nfiles; i++) {
 		struct follow_file *f = &s->fl.files[i];
 
-		if (!f->changed)
+		int how = f->changed;
+
+		if (!how)
 			continue;
 		f->changed = 0;
 		if (stat(f->path, &st) && errno == ENOENT) {
@@ -412,6 +475,8 @@ static void file_settled(struct service *s)
 			continue;
 		}
 		f->gone_logged = 0;
+		if (how != FOLLOW_ASSUMED)
+			assumed = 0;
 		if (!there)
 			there = f->path;
 	}
@@ -421,7 +486,7 @@ static void file_settled(struct service *s)
 		snprintf(why, sizeof(why), "the file changed");
 	else
 		snprintf(why, sizeof(why), "%s changed", there);
-	apply_file(s, why);
+	apply_file(s, why, assumed);
 }
 
 static void read_inotify(struct service *s)
@@ -450,7 +515,7 @@ static int read_signal(struct service *s)
 	if (si.ssi_signo == SIGHUP) {
 		s->pending = 0;
 		follow_clear(&s->fl);
-		apply_file(s, "SIGHUP");
+		apply_file(s, "SIGHUP", 0);
 		return 0;
 	}
 	pr_info("picfw run: %s received\n", strsignal((int)si.ssi_signo));
@@ -575,7 +640,7 @@ int service_run(const struct service_opts *o)
 			goto out;
 	} else {
 		pr_warn("picfw run: no interface %s; waiting for it\n", o->ifname);
-		ret = apply_file(&s, "start");
+		ret = apply_file(&s, "start", 0);
 		if (ret)
 			goto out;
 	}

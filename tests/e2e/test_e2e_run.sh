@@ -119,23 +119,28 @@ run_start()
 	RUN_WRAPPER=$LAB_LAST_PID
 }
 
-# wait_log PATTERN [SECONDS]: until the run's log has a line matching PATTERN (ERE).
+# wait_log PATTERN [SECONDS [AFTER]]: until the run's log has a line matching PATTERN
+# (ERE); with AFTER, a line after its first AFTER lines.
 wait_log()
 {
 	local i n=$((${2:-3} * 20))
 	for ((i = 0; i < n; i++)); do
-		grep -qE -- "$1" "$RUN_LOG" && return 0
+		tail -n +$((${3:-0} + 1)) -- "$RUN_LOG" | grep -qE -- "$1" && return 0
 		sleep 0.05
 	done
 	return 1
 }
 
-# timed_wait_log WHAT PATTERN: wait_log for APPLY_WAIT s, and print how long it took.
+# timed_wait_log WHAT PATTERN: wait_log for APPLY_WAIT s, for a line written after the
+# edit just made (an apply is at least a debounce after it: a line already there, or
+# written meanwhile by an apply the edit did not cause, is not the edit's), and print
+# how long it took.
 timed_wait_log()
 {
-	local t0 rc
+	local t0 rc from
+	from=$(wc -l <"$RUN_LOG")
 	t0=$(date +%s%N)
-	wait_log "$2" "$APPLY_WAIT"
+	wait_log "$2" "$APPLY_WAIT" "$from"
 	rc=$?
 	echo "# $1: applied $((($(date +%s%N) - t0) / 1000000)) ms after the edit (debounce 200 ms)"
 	return $rc
@@ -394,6 +399,11 @@ n=$(watches) # (read after the verdicts: the watches follow the log line closely
 [[ $n -eq 2 ]]
 check include_dirs_watched "$?" "want 2 inotify watches (the main file's and the partners' \
 directory), got $n"
+# No edit yet, so no apply (over a second after the attach: the blocked datagram's
+# timeout). The partners' directory is watched only after the attach read its file, whose
+# ctime is then near: a change of it is assumed, and its apply must not make a generation.
+generation_is 1
+check include_no_generation_before_edit "$?" "$(cat "$TMP/out")" "$(cat "$RUN_LOG")"
 
 echo "set partners = $LAB_STRANGER4" >"$PART" # in place (IN_CLOSE_WRITE)
 timed_wait_log "included, in place" "applied $MAIN to $LAB_IFACE: generation 2"
