@@ -90,6 +90,11 @@ int picfw_apply(const char *ifname, const char *policy_path, const struct policy
 		pr_warn("picfw apply: picfw is not attached to %s\n", ifname);
 		return ret;
 	}
+	if (ret == -EPROTO) { /* what differs is told above */
+		pr_warn("picfw apply: the filter on %s is another version's; nothing applied\n",
+			ifname);
+		return ret;
+	}
 	if (ret) {
 		pr_warn("picfw apply: opening the maps of %s: %s\n", ifname, strerror(-ret));
 		return ret;

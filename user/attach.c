@@ -90,6 +90,57 @@ static int skel_maps(struct picfw_bpf *skel, struct bpf_map *maps[MAP_COUNT])
 	return 0;
 }
 
+int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len)
+{
+	/* This picfw's layouts: from its object, opened (not loaded) once per process. */
+	static struct {
+		__u32 type, key, value;
+	} want[MAP_COUNT];
+	static int have;
+	struct bpf_map *maps[MAP_COUNT];
+	struct bpf_map_info info;
+	struct picfw_bpf *skel;
+	__u32 n;
+	int i;
+
+	if (!have) {
+		skel = picfw_bpf__open();
+		if (!skel) {
+			snprintf(why, len, "opening this picfw's BPF object: %s", strerror(errno));
+			return -EPROTO;
+		}
+		if (skel_maps(skel, maps)) {
+			picfw_bpf__destroy(skel);
+			snprintf(why, len, "this picfw's BPF object and PICFW_MAPS differ");
+			return -EPROTO;
+		}
+		for (i = 0; i < MAP_COUNT; i++) {
+			want[i].type = bpf_map__type(maps[i]);
+			want[i].key = bpf_map__key_size(maps[i]);
+			want[i].value = bpf_map__value_size(maps[i]);
+		}
+		picfw_bpf__destroy(skel);
+		have = 1;
+	}
+	for (i = 0; i < MAP_COUNT; i++) {
+		memset(&info, 0, sizeof(info));
+		n = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &n)) {
+			snprintf(why, len, "map %s: %s", map_names[i], strerror(errno));
+			return -EPROTO;
+		}
+		if (info.type != want[i].type || info.key_size != want[i].key ||
+		    info.value_size != want[i].value) {
+			snprintf(why, len, "map %s: type %u, key %u and value %u bytes; this picfw's: "
+				 "type %u, key %u and value %u bytes", map_names[i], info.type,
+				 info.key_size, info.value_size, want[i].type, want[i].key,
+				 want[i].value);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
 int maps_from_skel(struct picfw_bpf *skel, struct picfw_maps *m)
 {
 	struct bpf_map *maps[MAP_COUNT];
@@ -492,7 +543,8 @@ int picfw_detach(const char *ifname)
 	/* Wait for an apply in progress; the lock goes with the directory. */
 	lock = picfw_lock(ifname);
 	/* The egress program, if attach put one there and the interface is still here. */
-	if (!maps_open_pinned(ifname, &m)) {
+	/* Any version's: detach is how a filter of another version is taken off. */
+	if (!maps_open_pinned_any_version(ifname, &m)) {
 		struct picfw_ctl ctl;
 		struct picfw_meta meta;
 		int ifindex = (int)if_nametoindex(ifname), linked = picfw_link_ifindex(ifname);

@@ -201,6 +201,8 @@ int cmd_open_pinned(const char *verb, const char *ifname, struct picfw_maps *m)
 
 	if (ret == -ENOENT)
 		return cmd_fail(verb, "picfw is not attached to %s", ifname);
+	if (ret == -EPROTO) /* what differs is told above */
+		return cmd_fail(verb, "the filter on %s is another version's", ifname);
 	if (ret)
 		return cmd_fail(verb, "reading the pins of %s: %s", ifname, strerror(-ret));
 	return 0;

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpffs.h"
+#include "log.h"
 #include "maps.h"
 #include "test_hooks.h"
 
@@ -68,6 +69,8 @@ static void maps_init(struct picfw_maps *m)
 		m->fd[i] = -1;
 }
 
+static int open_pin_dir(const char *dir, struct picfw_maps *m, int check);
+
 int maps_open_pinned(const char *ifname, struct picfw_maps *m)
 {
 	char dir[PICFW_PATH_LEN];
@@ -80,9 +83,26 @@ int maps_open_pinned(const char *ifname, struct picfw_maps *m)
 	return maps_open_pin_dir(dir, m);
 }
 
+int maps_open_pinned_any_version(const char *ifname, struct picfw_maps *m)
+{
+	char dir[PICFW_PATH_LEN];
+	int err;
+
+	maps_init(m);
+	err = pin_dir(ifname, dir, sizeof(dir));
+	if (err)
+		return err;
+	return open_pin_dir(dir, m, 0);
+}
+
 int maps_open_pin_dir(const char *dir, struct picfw_maps *m)
 {
-	char path[PICFW_PATH_LEN + 64];
+	return open_pin_dir(dir, m, 1);
+}
+
+static int open_pin_dir(const char *dir, struct picfw_maps *m, int check)
+{
+	char path[PICFW_PATH_LEN + 64], why[160];
 	int i, err;
 
 	maps_init(m);
@@ -95,6 +115,13 @@ int maps_open_pin_dir(const char *dir, struct picfw_maps *m)
 			maps_close(m);
 			return err;
 		}
+	}
+	if (check && maps_layout_check(m->fd, why, sizeof(why))) {
+		pr_warn("picfw: the filter pinned in %s was attached by another version of picfw "
+			"(%s): this one would misread its maps. Detach it (picfw detach, or with "
+			"that version), then attach with this one\n", dir, why);
+		maps_close(m);
+		return -EPROTO;
 	}
 	err = maps_mmap(m);
 	if (err)

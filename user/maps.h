@@ -74,10 +74,26 @@ struct picfw_maps {
 	struct picfw_slot_row *slot_rows_mem;
 };
 
-/* Open the maps pinned for ifname. Returns 0 or a negative errno. */
+/*
+ * Open the maps pinned for ifname. Returns 0 or a negative errno: -EPROTO
+ * (told on stderr) when a map's type, key or value size is not this
+ * picfw's, a filter attached by another version whose maps this one would
+ * misread or, worse, write in a layout its program does not read.
+ */
 int maps_open_pinned(const char *ifname, struct picfw_maps *m);
 /* The same from a pin directory (bpffs.h, pin_dir), of any network namespace. */
 int maps_open_pin_dir(const char *dir, struct picfw_maps *m);
+/*
+ * The same without the layout check, for detach alone: it reads only what
+ * every version keeps in place (picfw_ctl's first word, picfw_meta).
+ */
+int maps_open_pinned_any_version(const char *ifname, struct picfw_maps *m);
+/*
+ * Do the maps behind fds have this picfw's layout (type, key and value size,
+ * as its BPF object defines them)? 0, or -EPROTO with the first difference
+ * in why. (attach.c: the object is the skeleton's.)
+ */
+int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len);
 /* Take fds owned by someone else (the skeleton), in enum map_id order. */
 int maps_from_fds(const int fds[MAP_COUNT], struct picfw_maps *m);
 void maps_close(struct picfw_maps *m);

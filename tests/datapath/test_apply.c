@@ -1877,6 +1877,53 @@ static int parse_policies(void)
 	return 0;
 }
 
+/*
+ * A filter pinned by another version of picfw: its picfw_ctl of another
+ * value size (the previous version's generation settings were 16 bytes
+ * shorter each). apply must refuse it whole (-EPROTO) and write nothing,
+ * whatever it would have read; detach's opening still takes it.
+ */
+static void test_apply_other_version_refused(void **state)
+{
+	struct picfw_ctl before, after;
+	struct picfw_maps m;
+	char path[PATH_MAX + 64];
+	struct apply_result res;
+	int fd, ret;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", env.pins, map_names[MAP_CTL]);
+	check(!maps_read_ctl(&env.maps, &before), "other-version", "reading picfw_ctl");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "picfw_ctl", sizeof(__u32),
+			    sizeof(struct picfw_ctl) - 2 * 16, 1, NULL);
+	check(fd >= 0, "other-version", "creating a picfw_ctl of the old size: %s",
+	      strerror(errno));
+	check(!unlink(path) && !bpf_obj_pin(fd, path), "other-version", "pinning it: %s",
+	      strerror(errno));
+
+	ret = maps_open_pinned(env.ifname, &m);
+	check(ret == -EPROTO, "other-version-open", "maps_open_pinned: %d, want -EPROTO", ret);
+	if (!ret)
+		maps_close(&m);
+	ret = picfw_apply(env.ifname, pol_file[POL_K1], &env.pol[POL_K1], &env.img[POL_K1], &res);
+	check(ret == -EPROTO, "other-version-apply", "picfw_apply: %d, want -EPROTO", ret);
+	check(!maps_read_ctl(&env.maps, &after) && !memcmp(&before, &after, sizeof(before)),
+	      "other-version-apply", "the program's picfw_ctl changed");
+	ret = maps_open_pinned_any_version(env.ifname, &m);
+	check(!ret, "other-version-detach", "maps_open_pinned_any_version: %d", ret);
+	if (!ret)
+		maps_close(&m);
+
+	/* This version's map back in place: opened again. */
+	check(!unlink(path) && !bpf_obj_pin(env.maps.fd[MAP_CTL], path), "other-version",
+	      "pinning picfw_ctl back: %s", strerror(errno));
+	close(fd);
+	ret = maps_open_pinned(env.ifname, &m);
+	check(!ret, "other-version-back", "maps_open_pinned: %d", ret);
+	if (!ret)
+		maps_close(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1888,6 +1935,7 @@ int main(void)
 		cmocka_unit_test(test_apply_concurrent_serialised),
 		cmocka_unit_test(test_apply_protected_prefixes_cleared),
 		cmocka_unit_test(test_apply_failing_writer),
+		cmocka_unit_test(test_apply_other_version_refused),
 	};
 	size_t n = sizeof(tests) / sizeof(tests[0]), i;
 	struct sigaction sa = { .sa_handler = on_signal };
