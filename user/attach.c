@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,37 +91,46 @@ static int skel_maps(struct picfw_bpf *skel, struct bpf_map *maps[MAP_COUNT])
 	return 0;
 }
 
+/* This picfw's layouts: from its object, opened (not loaded) once per process. */
+static struct {
+	__u32 type, key, value;
+} layout_want[MAP_COUNT];
+static int layout_err;
+static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
+
+static void layout_load(void)
+{
+	struct bpf_map *maps[MAP_COUNT];
+	struct picfw_bpf *skel = picfw_bpf__open();
+	int i;
+
+	if (!skel) {
+		layout_err = errno ? errno : ENOMEM;
+		return;
+	}
+	if (skel_maps(skel, maps)) {
+		layout_err = ENOENT;
+	} else {
+		for (i = 0; i < MAP_COUNT; i++) {
+			layout_want[i].type = bpf_map__type(maps[i]);
+			layout_want[i].key = bpf_map__key_size(maps[i]);
+			layout_want[i].value = bpf_map__value_size(maps[i]);
+		}
+	}
+	picfw_bpf__destroy(skel);
+}
+
 int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len)
 {
-	/* This picfw's layouts: from its object, opened (not loaded) once per process. */
-	static struct {
-		__u32 type, key, value;
-	} want[MAP_COUNT];
-	static int have;
-	struct bpf_map *maps[MAP_COUNT];
 	struct bpf_map_info info;
-	struct picfw_bpf *skel;
 	__u32 n;
 	int i;
 
-	if (!have) {
-		skel = picfw_bpf__open();
-		if (!skel) {
-			snprintf(why, len, "opening this picfw's BPF object: %s", strerror(errno));
-			return -EPROTO;
-		}
-		if (skel_maps(skel, maps)) {
-			picfw_bpf__destroy(skel);
-			snprintf(why, len, "this picfw's BPF object and PICFW_MAPS differ");
-			return -EPROTO;
-		}
-		for (i = 0; i < MAP_COUNT; i++) {
-			want[i].type = bpf_map__type(maps[i]);
-			want[i].key = bpf_map__key_size(maps[i]);
-			want[i].value = bpf_map__value_size(maps[i]);
-		}
-		picfw_bpf__destroy(skel);
-		have = 1;
+	/* Once, whatever thread asks first (the exporter serves from several). */
+	pthread_once(&layout_once, layout_load);
+	if (layout_err) {
+		snprintf(why, len, "reading this picfw's BPF object: %s", strerror(layout_err));
+		return -EPROTO;
 	}
 	for (i = 0; i < MAP_COUNT; i++) {
 		memset(&info, 0, sizeof(info));
@@ -129,12 +139,12 @@ int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len)
 			snprintf(why, len, "map %s: %s", map_names[i], strerror(errno));
 			return -EPROTO;
 		}
-		if (info.type != want[i].type || info.key_size != want[i].key ||
-		    info.value_size != want[i].value) {
+		if (info.type != layout_want[i].type || info.key_size != layout_want[i].key ||
+		    info.value_size != layout_want[i].value) {
 			snprintf(why, len, "map %s: type %u, key %u and value %u bytes; this picfw's: "
 				 "type %u, key %u and value %u bytes", map_names[i], info.type,
-				 info.key_size, info.value_size, want[i].type, want[i].key,
-				 want[i].value);
+				 info.key_size, info.value_size, layout_want[i].type, layout_want[i].key,
+				 layout_want[i].value);
 			return -EPROTO;
 		}
 	}
