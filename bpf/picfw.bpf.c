@@ -347,12 +347,14 @@ static __always_inline int first_row(const struct class_query *q,
 		return -1;
 	/*
 	 * Every row's local set the whole protected set: the address class
-	 * ANDed with itself, so the loop has one shape (and the verifier one
-	 * path through it).
+	 * ANDed with itself (no second lookup), so the loop has one shape.
 	 */
-	local = class_bits(q->gen, cfg->local ? local_class(q, cfg) : aclass);
-	if (!local)
-		return -1;
+	local = addr;
+	if (cfg->local) {
+		local = class_bits(q->gen, local_class(q, cfg));
+		if (!local)
+			return -1;
+	}
 	if (q->iclass) {
 		in = class_bits(q->gen, q->iclass);
 		if (!in)
