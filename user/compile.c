@@ -293,12 +293,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A row's local side: its Destination inbound, its Source outbound. */
-static int row_local(const struct row *r)
-{
-	return r->direction == PICFW_DIR_IN ? r->dst : r->src;
-}
-
 /* Port classes of one transport: inbound rows by destination port, outbound by source. */
 static int compile_ports(const struct policy *p, unsigned transport, struct classes *cls,
 			 struct picfw_port_classes *ports, char *err, size_t errlen)
@@ -341,9 +335,8 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 					 * The class's first row covers every remote
 					 * and every protected address: no lookup.
 					 */
-					if (bits_empty(&rows) && row_local(r) == p->protect &&
-					    policy_set_matches_all(
-						    &p->sets[dir == PICFW_DIR_IN ? r->src : r->dst]))
+					if (bits_empty(&rows) && row_local_set(r) == p->protect &&
+					    policy_set_matches_all(&p->sets[row_remote_set(r)]))
 						any = (uint16_t)(i + 1);
 					bits_set(&rows, (unsigned)i);
 				}
@@ -654,12 +647,11 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 	/* Which rows name each set as their remote side, and as their local side. */
 	for (i = 0; i < p->nrows; i++) {
 		const struct row *r = &p->rows[i];
-		int remote = r->direction == PICFW_DIR_IN ? r->src : r->dst;
 		struct picfw_row_meta *m = &img->rows[i];
 
-		bits_set(&set_rows[remote], (unsigned)i);
-		bits_set(&local_rows[row_local(r)], (unsigned)i);
-		if (row_local(r) != p->protect)
+		bits_set(&set_rows[row_remote_set(r)], (unsigned)i);
+		bits_set(&local_rows[row_local_set(r)], (unsigned)i);
+		if (row_local_set(r) != p->protect)
 			img->cfg.local = 1;
 		snprintf(m->name, sizeof(m->name), "%s", r->name);
 		m->in_use = 1;

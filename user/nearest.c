@@ -206,9 +206,9 @@ static unsigned row_misses(struct nearest_finder *nf, const struct row *r,
 
 	if (port < r->port_lo || port > r->port_hi)
 		miss |= NEAREST_PORT;
-	if (!side_in(nf, SIDE_SOURCE, in ? r->src : r->dst, pkt))
+	if (!side_in(nf, SIDE_SOURCE, row_remote_set(r), pkt))
 		miss |= NEAREST_SOURCE;
-	if (!side_in(nf, SIDE_DESTINATION, in ? r->dst : r->src, pkt))
+	if (!side_in(nf, SIDE_DESTINATION, row_local_set(r), pkt))
 		miss |= NEAREST_DESTINATION;
 	return miss;
 }
@@ -315,12 +315,12 @@ const char *nearest_describe(const struct policy *p, const struct nearest_packet
 	}
 	if (n->missing & NEAREST_SOURCE) {
 		snprintf(text, sizeof(text), "source not in %s",
-			 policy_endpoint_text(p, in ? r->src : r->dst, set, sizeof(set)));
+			 policy_endpoint_text(p, row_remote_set(r), set, sizeof(set)));
 		append(buf, len, text);
 	}
 	if (n->missing & NEAREST_DESTINATION) {
 		snprintf(text, sizeof(text), "destination not in %s",
-			 policy_endpoint_text(p, in ? r->dst : r->src, set, sizeof(set)));
+			 policy_endpoint_text(p, row_local_set(r), set, sizeof(set)));
 		append(buf, len, text);
 	}
 	if (n->missing & NEAREST_FLOW)

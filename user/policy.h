@@ -51,6 +51,21 @@ struct row {
 	int line, col;
 };
 
+/*
+ * A row's sides as indexes into policy.sets: the remote (its Source inbound,
+ * its Destination outbound) and the local one, the Edge's (the protected
+ * set, or a set inside it).
+ */
+static inline int row_remote_set(const struct row *r)
+{
+	return r->direction == PICFW_DIR_IN ? r->src : r->dst;
+}
+
+static inline int row_local_set(const struct row *r)
+{
+	return r->direction == PICFW_DIR_IN ? r->dst : r->src;
+}
+
 struct policy {
 	char *file;      /* as given, for messages */
 	struct addr_set *sets;

@@ -148,7 +148,7 @@ static const struct addr_set *limit_set(const struct policy *p)
 	}
 	for (i = 0; i < p->nrows; i++) {
 		const struct row *r = &p->rows[i];
-		const struct addr_set *s = &p->sets[r->direction == PICFW_DIR_IN ? r->src : r->dst];
+		const struct addr_set *s = &p->sets[row_remote_set(r)];
 
 		if (!best || s->nprefixes > best->nprefixes)
 			best = s;

@@ -130,8 +130,7 @@ int policy_row_allows(const struct policy *p, const struct row *r, uint8_t famil
 		      uint8_t transport, const uint8_t *local, const uint8_t *remote,
 		      uint16_t port)
 {
-	int remote_set = r->direction == PICFW_DIR_IN ? r->src : r->dst;
-	int local_set = r->direction == PICFW_DIR_IN ? r->dst : r->src;
+	int remote_set = row_remote_set(r), local_set = row_local_set(r);
 
 	if (r->transport != transport || port < r->port_lo || port > r->port_hi)
 		return 0;

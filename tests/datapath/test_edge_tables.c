@@ -365,8 +365,7 @@ static void test_edge_row(void **state)
 	const struct policy *p = &env.pol[c->policy];
 	const struct row *r = &p->rows[c->row];
 	const struct addr_set *prot = &p->sets[p->protect];
-	int remote_set = r->direction == PICFW_DIR_IN ? r->src : r->dst;
-	int local_set = r->direction == PICFW_DIR_IN ? r->dst : r->src;
+	int remote_set = row_remote_set(r), local_set = row_local_set(r);
 	int fails = 0, hits = 0, misses = 0, own, others = 0;
 	unsigned miss = miss_port(c->policy, r);
 	uint8_t family;
