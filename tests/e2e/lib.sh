@@ -87,6 +87,33 @@ lab_bg()
 	LAB_PIDS+=("$LAB_LAST_PID")
 }
 
+# lab_forget PID: a background process waited for; lab_down need not kill it.
+lab_forget()
+{
+	local p keep=()
+	for p in "${LAB_PIDS[@]}"; do
+		[[ $p != "$1" ]] && keep+=("$p")
+	done
+	LAB_PIDS=("${keep[@]}")
+}
+
+# lab_reap PID: wait for it, forget it; sets LAB_REAPED to its exit status.
+lab_reap()
+{
+	wait "$1"
+	# shellcheck disable=SC2034 # read by the caller
+	LAB_REAPED=$?
+	lab_forget "$1"
+}
+
+# lab_stop PID: kill and reap a background process that may still run.
+lab_stop()
+{
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	lab_forget "$1"
+}
+
 # lab_wait_listen edge|net tcp|udp PORT: wait (<= 3 s) until a socket is bound there.
 lab_wait_listen()
 {

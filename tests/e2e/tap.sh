@@ -136,6 +136,18 @@ ex()
 	fi
 }
 
+# expect_pass NAME TIMEOUT edge|net PEER-ARGS...: must complete within TIMEOUT s.
+expect_pass()
+{
+	local name=$1 t=$2
+	shift 2
+	if ex "$@" --timeout "$t"; then
+		ok "$name"
+	else
+		not_ok "$name" "expected to pass within $t s: peer $*" "$(cat "$TMP/peer.err")"
+	fi
+}
+
 # expect_block NAME edge|net PEER-ARGS...: must time out within
 # $TIMEOUT_BLOCK s (a refusal is not a drop). A TCP connect must time out in
 # its handshake: a session that connects and then waits on a busy server is
@@ -154,6 +166,14 @@ expect_block()
 	else
 		not_ok "$name" "expected a timeout: peer $*" "$(cat "$TMP/peer.err")"
 	fi
+}
+
+# stats FILE: `picfw stats $LAB_IFACE --json` into FILE; 0 if it is a JSON object.
+stats()
+{
+	pf stats "$LAB_IFACE" --json || return 1
+	jq -e 'type == "object"' "$TMP/out" >/dev/null 2>&1 || return 1
+	cp "$TMP/out" "$1"
 }
 
 # --- reading `picfw stats --json` output (FILE) ------------------------------------

@@ -39,18 +39,6 @@ diag_file()
 	head -n 10 -- "$1" | sed 's/^/#   /'
 }
 
-# expect_pass NAME edge|net PEER-ARGS...
-expect_pass()
-{
-	local name=$1
-	shift
-	if ex "$@" --timeout "$TIMEOUT_OK"; then
-		ok "$name"
-	else
-		not_ok "$name" "expected to pass: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
-
 # Servers that would answer everything if nothing dropped (dual-stack "::" on
 # the Edge; the partner and the stranger answer on their own addresses).
 start_servers()
@@ -137,8 +125,8 @@ E4=$LAB_EDGE4
 E6=$LAB_EDGE6
 
 # --- before attach --------------------------------------------------------------
-expect_pass baseline_stranger_tcp22_v4 net tcp-connect "$E4" 22 --bind "$S4"
-expect_pass baseline_stranger_tcp22_v6 net tcp-connect "$E6" 22 --bind "$S6"
+expect_pass baseline_stranger_tcp22_v4 "$TIMEOUT_OK" net tcp-connect "$E4" 22 --bind "$S4"
+expect_pass baseline_stranger_tcp22_v6 "$TIMEOUT_OK" net tcp-connect "$E6" 22 --bind "$S6"
 
 # --- attach ---------------------------------------------------------------------
 pf attach "$LAB_IFACE" "$POLICY"
@@ -154,16 +142,16 @@ check status "$?" "picfw status $LAB_IFACE does not mention $LAB_IFACE" "$(cat "
 check attach_pins "$?" "$LAB_PIN_DIR is missing after attach"
 
 # --- allowed ----------------------------------------------------------------------
-expect_pass allow_partner_sip_tcp5061_v4 net tcp-connect "$E4" 5061 --bind "$P4"
-expect_pass allow_partner_sip_tcp5061_v6 net tcp-connect "$E6" 5061 --bind "$P6"
-expect_pass allow_client_sip_tcp443_v4 net tcp-connect "$E4" 443 --bind "$S4"
-expect_pass allow_client_sip_tcp443_v6 net tcp-connect "$E6" 443 --bind "$S6"
-expect_pass allow_stun_udp3478_in_v4 net udp-send "$E4" 3478 --bind "$S4" --expect-reply
-expect_pass allow_stun_udp3478_in_v6 net udp-send "$E6" 3478 --bind "$S6" --expect-reply
-expect_pass allow_edge_to_partner_tcp5061_v4 edge tcp-connect "$P4" 5061
-expect_pass allow_edge_to_partner_tcp5061_v6 edge tcp-connect "$P6" 5061
-expect_pass allow_edge_stun_udp3478_out_v4 edge udp-send "$S4" 3478 --expect-reply
-expect_pass allow_edge_stun_udp3478_out_v6 edge udp-send "$S6" 3478 --expect-reply
+expect_pass allow_partner_sip_tcp5061_v4 "$TIMEOUT_OK" net tcp-connect "$E4" 5061 --bind "$P4"
+expect_pass allow_partner_sip_tcp5061_v6 "$TIMEOUT_OK" net tcp-connect "$E6" 5061 --bind "$P6"
+expect_pass allow_client_sip_tcp443_v4 "$TIMEOUT_OK" net tcp-connect "$E4" 443 --bind "$S4"
+expect_pass allow_client_sip_tcp443_v6 "$TIMEOUT_OK" net tcp-connect "$E6" 443 --bind "$S6"
+expect_pass allow_stun_udp3478_in_v4 "$TIMEOUT_OK" net udp-send "$E4" 3478 --bind "$S4" --expect-reply
+expect_pass allow_stun_udp3478_in_v6 "$TIMEOUT_OK" net udp-send "$E6" 3478 --bind "$S6" --expect-reply
+expect_pass allow_edge_to_partner_tcp5061_v4 "$TIMEOUT_OK" edge tcp-connect "$P4" 5061
+expect_pass allow_edge_to_partner_tcp5061_v6 "$TIMEOUT_OK" edge tcp-connect "$P6" 5061
+expect_pass allow_edge_stun_udp3478_out_v4 "$TIMEOUT_OK" edge udp-send "$S4" 3478 --expect-reply
+expect_pass allow_edge_stun_udp3478_out_v6 "$TIMEOUT_OK" edge udp-send "$S6" 3478 --expect-reply
 
 # --- blocked ----------------------------------------------------------------------
 expect_block block_stranger_tcp5061_v4 net tcp-connect "$E4" 5061 --bind "$S4"
@@ -292,7 +280,7 @@ STATELESS=$TMP/stateless.policy
 { echo "replies stateless"; cat "$POLICY"; } >"$STATELESS"
 pf apply "$LAB_IFACE" "$STATELESS"
 check stateless_apply "$?" "apply of the stateless policy failed" "$(cat "$TMP/err")"
-expect_pass stateless_stranger_udp_from_3478_v4 net udp-send "$E4" 5000 --bind "$S4,3478" \
+expect_pass stateless_stranger_udp_from_3478_v4 "$TIMEOUT_OK" net udp-send "$E4" 5000 --bind "$S4,3478" \
 	--expect-reply
 pf apply "$LAB_IFACE" "$POLICY"
 check tracked_apply_back "$?" "apply back to tracking failed" "$(cat "$TMP/err")"
@@ -307,8 +295,8 @@ check detach "$rc" "picfw detach exited $rc" "$(cat "$TMP/err")"
 check detach_pins_removed "$?" "$LAB_PIN_DIR is still there"
 ! attached_xdp
 check detach_no_xdp "$?" "ip link still shows XDP on $LAB_IFACE"
-expect_pass detach_stranger_tcp22_v4 net tcp-connect "$E4" 22 --bind "$S4"
-expect_pass detach_stranger_tcp22_v6 net tcp-connect "$E6" 22 --bind "$S6"
+expect_pass detach_stranger_tcp22_v4 "$TIMEOUT_OK" net tcp-connect "$E4" 22 --bind "$S4"
+expect_pass detach_stranger_tcp22_v6 "$TIMEOUT_OK" net tcp-connect "$E6" 22 --bind "$S6"
 
 # --- errors -----------------------------------------------------------------------
 pf attach pf-nope0 "$POLICY"
@@ -406,7 +394,7 @@ check generic_attach "$rc" "attach --mode generic exited $rc" "$(cat "$TMP/err")
 if [[ $rc -eq 0 ]]; then
 	in_edge ip link show dev "$LAB_IFACE" | grep -q xdpgeneric
 	check generic_is_xdpgeneric "$?" "ip link does not show xdpgeneric on $LAB_IFACE"
-	expect_pass generic_allow_client_tcp443_v4 net tcp-connect "$E4" 443 --bind "$S4"
+	expect_pass generic_allow_client_tcp443_v4 "$TIMEOUT_OK" net tcp-connect "$E4" 443 --bind "$S4"
 	expect_block generic_block_stranger_tcp22_v4 net tcp-connect "$E4" 22 --bind "$S4"
 	pf detach "$LAB_IFACE"
 	rc=$?

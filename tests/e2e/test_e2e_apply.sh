@@ -86,29 +86,9 @@ nx()
 	timeout 20 ip netns exec "$LAB_EDGE_NS" "$PICFW" "$@" >"$TMP/out" 2>"$TMP/err"
 }
 
-# expect_pass NAME TIMEOUT edge|net PEER-ARGS...
-expect_pass()
-{
-	local name=$1 t=$2
-	shift 2
-	if ex "$@" --timeout "$t"; then
-		ok "$name"
-	else
-		not_ok "$name" "expected to pass within $t s: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
-
 attached_xdp() # [IFACE]
 {
 	in_edge ip link show dev "${1:-$LAB_IFACE}" 2>/dev/null | grep -q xdp
-}
-
-# stats FILE: `picfw stats pf-edge0 --json` into FILE; 0 if it is a JSON object.
-stats()
-{
-	pf stats "$LAB_IFACE" --json || return 1
-	jq -e 'type == "object"' "$TMP/out" >/dev/null 2>&1 || return 1
-	cp "$TMP/out" "$1"
 }
 
 has_row() # FILE ROW
@@ -165,16 +145,6 @@ net_tcp_segs()
 		$1 == "Tcp:" && h { print $col["OutSegs"] + $col["RetransSegs"] }'
 }
 
-# forget_pid PID: a background process waited for; lab_down need not kill it.
-forget_pid()
-{
-	local p keep=()
-	for p in "${LAB_PIDS[@]}"; do
-		[[ $p != "$1" ]] && keep+=("$p")
-	done
-	LAB_PIDS=("${keep[@]}")
-}
-
 # Several exchanges at once. probe_start KEY edge|net PEER-ARGS...; then
 # probe_wait KEY sets PROBE[KEY] to pass, block (timed out) or error.
 declare -A PROBE PROBE_PID
@@ -191,7 +161,7 @@ probe_wait()
 	local key=$1 rc
 	wait "${PROBE_PID[$key]}"
 	rc=$?
-	forget_pid "${PROBE_PID[$key]}"
+	lab_forget "${PROBE_PID[$key]}"
 	if [[ $rc -eq 0 ]]; then
 		PROBE[$key]=pass
 	elif [[ $rc -eq 1 ]] && grep -q 'timed out' "$TMP/probe.$key.err"; then
@@ -388,10 +358,10 @@ wait_gone 2 "$SRV_T4" "$SRV_T6" "$SRV_U4" "$SRV_U6" ||
 for pid in "$SRV_T4" "$SRV_T6" "$SRV_U4" "$SRV_U6"; do
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	forget_pid "$pid"
+	lab_forget "$pid"
 done
 for pid in "$CLI_T4" "$CLI_T6" "$CLI_U4" "$CLI_U6"; do
-	forget_pid "$pid"
+	lab_forget "$pid"
 done
 sleep 0.2 # the last ACKs and FINs
 SEGS1=$(net_tcp_segs)

@@ -97,44 +97,6 @@ cport()
 	CPORT=$NEXT_PORT
 }
 
-# expect_pass NAME TIMEOUT edge|net PEER-ARGS...
-expect_pass()
-{
-	local name=$1 t=$2
-	shift 2
-	if ex "$@" --timeout "$t"; then
-		ok "$name"
-	else
-		not_ok "$name" "expected to pass within $t s: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
-
-# expect_no_connect NAME edge|net tcp-connect ARGS...: the handshake itself must
-# time out within $TIMEOUT_BLOCK s (expect_block takes any timeout, and a
-# connection that a busy serial server leaves unanswered times out too).
-expect_no_connect()
-{
-	local name=$1 rc
-	shift
-	ex "$@" --timeout "$TIMEOUT_BLOCK"
-	rc=$?
-	if [[ $rc -eq 1 ]] && grep -q '^peer tcp-connect: connect .*: timed out' "$TMP/peer.err"; then
-		ok "$name"
-	elif [[ $rc -eq 0 ]]; then
-		not_ok "$name" "expected to be dropped, but it passed: peer $*"
-	else
-		not_ok "$name" "expected the handshake to time out: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
-
-# stats FILE: `picfw stats --json` into FILE; 0 if it is a JSON object.
-stats()
-{
-	pf stats "$LAB_IFACE" --json || return 1
-	jq -e 'type == "object"' "$TMP/out" >/dev/null 2>&1 || return 1
-	cp "$TMP/out" "$1"
-}
-
 # flows FILE: `picfw flows --json` into FILE.
 flows()
 {
@@ -156,32 +118,6 @@ flow_row()
 row_delta()
 {
 	delta "$(row_val "$1" "$3" packets)" "$(row_val "$2" "$3" packets)"
-}
-
-# forget_pid PID: a background process waited for; lab_down need not kill it.
-forget_pid()
-{
-	local p keep=()
-	for p in "${LAB_PIDS[@]}"; do
-		[[ $p != "$1" ]] && keep+=("$p")
-	done
-	LAB_PIDS=("${keep[@]}")
-}
-
-# reap PID: wait for it, forget it; sets REAPED to its exit status.
-reap()
-{
-	wait "$1"
-	REAPED=$?
-	forget_pid "$1"
-}
-
-# stop PID: kill and reap a background process that may still run.
-stop()
-{
-	kill "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	forget_pid "$1"
 }
 
 # closed edge|net PORT: wait (<= 2 s) until the client socket on local port
@@ -322,7 +258,7 @@ for fam in 4 6; do
 		IFS='|' read -r svc a <<<"$pair"
 		stats "$TMP/a.$fam.$svc.0.json"
 		cport
-		expect_no_connect "sip_5061_v${fam}_${svc}_dropped" net tcp-connect "$a" 5061 --bind "$s,$CPORT"
+		expect_block "sip_5061_v${fam}_${svc}_dropped" net tcp-connect "$a" 5061 --bind "$s,$CPORT"
 		stats "$TMP/a.$fam.$svc.1.json"
 		nm=$(delta "$(reason_val "$TMP/a.$fam.$svc.0.json" no_match)" \
 			"$(reason_val "$TMP/a.$fam.$svc.1.json" no_match)")
@@ -448,7 +384,7 @@ for fam in 4 6; do
 	fi
 	cport
 	av_port=$CPORT
-	expect_no_connect "http_tcp_v${fam}_av_dropped" edge tcp-connect "$s" 80 --bind "$av,$av_port"
+	expect_block "http_tcp_v${fam}_av_dropped" edge tcp-connect "$s" 80 --bind "$av,$av_port"
 	stats "$TMP/e.$fam.2.json"
 	flows "$TMP/e.$fam.flows2.json"
 	d=$(row_delta "$TMP/e.$fam.1.json" "$TMP/e.$fam.2.json" "$ROW_HTTP_OUT")
@@ -519,7 +455,7 @@ for fam in 4 6; do
 	stats "$TMP/f.$fam.1.json"
 	d=$(row_delta "$TMP/f.$fam.0.json" "$TMP/f.$fam.1.json" "$ROW_SIP_IN")
 	cport
-	expect_no_connect "apply_5061_v${fam}_access_dropped" net tcp-connect "$acc" 5061 --bind "$s,$CPORT"
+	expect_block "apply_5061_v${fam}_access_dropped" net tcp-connect "$acc" 5061 --bind "$s,$CPORT"
 	stats "$TMP/f.$fam.2.json"
 	d2=$(row_delta "$TMP/f.$fam.1.json" "$TMP/f.$fam.2.json" "$ROW_SIP_IN")
 	if [[ $d =~ ^[0-9]+$ && $d -gt 0 && $d2 == 0 ]]; then
@@ -531,10 +467,10 @@ for fam in 4 6; do
 done
 
 # The streams: every datagram echoed across the apply.
-reap "$CLI_U4"
-check apply_stream_v4_zero_loss "$REAPED" "STUN $S4 -> $AV4:3478 across the apply:" "$(cat "$TMP/s.u4.err")"
-reap "$CLI_U6"
-check apply_stream_v6_zero_loss "$REAPED" "STUN $S6 -> [$AV6]:3478 across the apply:" "$(cat "$TMP/s.u6.err")"
+lab_reap "$CLI_U4"
+check apply_stream_v4_zero_loss "$LAB_REAPED" "STUN $S4 -> $AV4:3478 across the apply:" "$(cat "$TMP/s.u4.err")"
+lab_reap "$CLI_U6"
+check apply_stream_v6_zero_loss "$LAB_REAPED" "STUN $S6 -> [$AV6]:3478 across the apply:" "$(cat "$TMP/s.u6.err")"
 
 # The sessions' second halves: the A/V 443 ones go on, the Access 5061 ones
 # are cut (no row opens 5061 on the Access Edge address any more).
@@ -542,12 +478,12 @@ for key in av443_v4 av443_v6 acc5061_v4 acc5061_v6; do
 	kill -USR1 "${SESS_PID[$key]}" 2>/dev/null
 done
 for fam in 4 6; do
-	reap "${SESS_PID[av443_v$fam]}"
-	check "apply_session_v${fam}_av_443_goes_on" "$REAPED" \
+	lab_reap "${SESS_PID[av443_v$fam]}"
+	check "apply_session_v${fam}_av_443_goes_on" "$LAB_REAPED" \
 		"an idle session to the A/V Edge's 443 opened before the apply failed after it:" \
 		"$(cat "${SESS_ERR[av443_v$fam]}")"
-	reap "${SESS_PID[acc5061_v$fam]}"
-	rc=$REAPED
+	lab_reap "${SESS_PID[acc5061_v$fam]}"
+	rc=$LAB_REAPED
 	got=$(sed -n 's/.*got back \([0-9]*\) of .*/\1/p' "${SESS_ERR[acc5061_v$fam]}")
 	if [[ $rc -ne 0 && $got == 1000 ]]; then
 		ok "apply_session_v${fam}_access_5061_cut"

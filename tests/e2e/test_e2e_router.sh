@@ -160,16 +160,7 @@ wait_listen() # NS tcp|udp PORT
 	return 1
 }
 
-expect_pass() # NAME TIMEOUT NS PEER-ARGS...
-{
-	local name=$1 t=$2
-	shift 2
-	if ex "$@" --timeout "$t"; then
-		ok "$name"
-	else
-		not_ok "$name" "expected to pass within $t s: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
+# expect_pass NAME TIMEOUT NS PEER-ARGS...: tap.sh's, through the ex() above.
 
 # expect_block NAME NS PEER-ARGS...: tap.sh's, which runs the peer through the
 # ex() above, so here NS is a namespace of this lab (not edge|net).

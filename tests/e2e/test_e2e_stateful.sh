@@ -66,26 +66,6 @@ section_done() # NAME
 	T_SECTION=$(date +%s.%N)
 }
 
-# expect_pass NAME TIMEOUT edge|net PEER-ARGS...
-expect_pass()
-{
-	local name=$1 t=$2
-	shift 2
-	if ex "$@" --timeout "$t"; then
-		ok "$name"
-	else
-		not_ok "$name" "expected to pass within $t s: peer $*" "$(cat "$TMP/peer.err")"
-	fi
-}
-
-# stats FILE: `picfw stats --json` into FILE; 0 if it is a JSON object.
-stats()
-{
-	pf stats "$LAB_IFACE" --json || return 1
-	jq -e 'type == "object"' "$TMP/out" >/dev/null 2>&1 || return 1
-	cp "$TMP/out" "$1"
-}
-
 # table_val FILE TABLE EVENT: .flows.tables.TABLE.EVENT (created, evictions, ...)
 table_val()
 {
@@ -106,32 +86,6 @@ flow_field()
 	jq -r --arg r "$2" --argjson rp "$3" --argjson lp "$4" --arg f "$5" \
 		'[.flows[] | select(.remote == $r and .remote_port == $rp and .local_port == $lp) | .[$f]]
 		 | if length == 1 then .[0] else "none" end' "$1" 2>/dev/null
-}
-
-# forget_pid PID: a background process waited for; lab_down need not kill it.
-forget_pid()
-{
-	local p keep=()
-	for p in "${LAB_PIDS[@]}"; do
-		[[ $p != "$1" ]] && keep+=("$p")
-	done
-	LAB_PIDS=("${keep[@]}")
-}
-
-# reap PID: wait for it, forget it; sets REAPED to its exit status.
-reap()
-{
-	wait "$1"
-	REAPED=$?
-	forget_pid "$1"
-}
-
-# stop PID: kill and reap a background process that may still run.
-stop()
-{
-	kill "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	forget_pid "$1"
 }
 
 # wait_line FILE TEXT SECONDS: until FILE holds a line TEXT (bounded).
@@ -277,13 +231,13 @@ expect_pass reuse_new_row_serves_partners "$TIMEOUT_OK" edge tcp-connect "$P4" 5
 sleep 0.3 # the partner's last FIN
 stats "$TMP/u.1.json"
 kill -USR1 "$CLI_RU" 2>/dev/null # the second half
-reap "$CLI_RU"
-rc=$REAPED
+lab_reap "$CLI_RU"
+rc=$LAB_REAPED
 sleep 0.3
 stats "$TMP/u.2.json"
-stop "$SRV_RU"
-stop "$SRV_RU2"
-stop "$SRV_RU3"
+lab_stop "$SRV_RU"
+lab_stop "$SRV_RU2"
+lab_stop "$SRV_RU3"
 # The blocked connection's ends would go on retransmitting (the stranger its
 # echo, the Edge its FIN), and each drop would count as no_match in the
 # tests below: end both sockets now (ss -K, CONFIG_INET_DIAG_DESTROY).
@@ -362,12 +316,12 @@ still=0
 for pid in "$CLI_U4" "$CLI_U6" "$CLI_T4" "$CLI_T6"; do
 	kill -0 "$pid" 2>/dev/null && still=$((still + 1))
 done
-reap "$CLI_U4"; rc_u4=$REAPED
-reap "$CLI_U6"; rc_u6=$REAPED
-reap "$CLI_T4"; rc_t4=$REAPED
-reap "$CLI_T6"; rc_t6=$REAPED
+lab_reap "$CLI_U4"; rc_u4=$LAB_REAPED
+lab_reap "$CLI_U6"; rc_u6=$LAB_REAPED
+lab_reap "$CLI_T4"; rc_t4=$LAB_REAPED
+lab_reap "$CLI_T6"; rc_t6=$LAB_REAPED
 for pid in "$SRV_U4" "$SRV_U6" "$SRV_T4" "$SRV_T6"; do
-	stop "$pid"
+	lab_stop "$pid"
 done
 stats "$TMP/r.end.json"
 
@@ -483,12 +437,12 @@ else
 	not_ok flood_tcp_flows_kept "${bad[@]}" "(want origin opened, state established: never evicted)"
 fi
 kill -USR1 "$CLI_F4" "$CLI_F6" 2>/dev/null
-reap "$CLI_F4"
-rc4=$REAPED
-reap "$CLI_F6"
-rc6=$REAPED
-stop "$SRV_F4"
-stop "$SRV_F6"
+lab_reap "$CLI_F4"
+rc4=$LAB_REAPED
+lab_reap "$CLI_F6"
+rc6=$LAB_REAPED
+lab_stop "$SRV_F4"
+lab_stop "$SRV_F6"
 check flood_idle_session_v4_works "$rc4" "the partner session $E4:40060 -> $P4:5061 failed after the flood" \
 	"$(cat "$TMP/f.c4.err" "$TMP/f.s4.err")"
 check flood_idle_session_v6_works "$rc6" "the partner session [$E6]:40060 -> [$P6]:5061 failed after the flood" \
@@ -531,8 +485,8 @@ for fam in 4 6; do
 	else
 		not_ok "fragments_v${fam}_stranger_counted" "no_match +$nmd (want 1), fragment +$frd (want 2)"
 	fi
-	stop "$SRV_G"
-	stop "$SRV_G2"
+	lab_stop "$SRV_G"
+	lab_stop "$SRV_G2"
 done
 section_done fragments
 
@@ -567,7 +521,7 @@ for fam in 4 6; do
 		--expect-reply --timeout 2
 	rc=$?
 	cp "$TMP/peer.err" "$TMP/h.gso$fam.err"
-	stop "$SRV_HU"
+	lab_stop "$SRV_HU"
 	flows "$TMP/h.flows$fam.json"
 	if [[ $rc -eq 3 ]]; then
 		skip "gso_udp_v${fam}_replies_pass" "no UDP GSO here: $(head -n 1 "$TMP/h.gso$fam.err")"
@@ -588,12 +542,12 @@ done
 idle_ok=1
 wait_line "$TMP/h.c4.out" idle 4 || idle_ok=0
 wait_line "$TMP/h.c6.out" idle 4 || idle_ok=0
-reap "$CLI_H4"
-rc4=$REAPED
-reap "$CLI_H6"
-rc6=$REAPED
-stop "$SRV_H4"
-stop "$SRV_H6"
+lab_reap "$CLI_H4"
+rc4=$LAB_REAPED
+lab_reap "$CLI_H6"
+rc6=$LAB_REAPED
+lab_stop "$SRV_H4"
+lab_stop "$SRV_H6"
 stats "$TMP/h.1.json"
 flows "$TMP/h.flows.json"
 check gso_tcp_v4_large_write "$rc4" "1 MB after the pause, $E4:40080 -> $P4:5061: not all echoed (idle seen: $idle_ok)" \
