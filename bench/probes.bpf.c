@@ -8,6 +8,8 @@
  *
  *  probe_ktime         bpf_ktime_get_ns() (picfw reads it before every flow lookup)
  *  probe_ktime_coarse  bpf_ktime_get_coarse_ns(), the tick-resolution clock
+ *  probe_jiffies       bpf_jiffies64() times the tick, as picfw stamps flows (the
+ *                      verifier inlines it: a load, no call)
  *  probe_flow40_hit    an LRU hash lookup with picfw's 40-byte flow key that hits
  *  probe_flow40_miss   the same lookup that misses (the flow table is empty)
  *  probe_flow16_hit    the same with a 16-byte IPv4-only key, hit
@@ -129,6 +131,16 @@ int probe_ktime_coarse(struct xdp_md *ctx)
 
 	if (c)
 		c->bytes += bpf_ktime_get_coarse_ns() & 1;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_jiffies(struct xdp_md *ctx)
+{
+	struct bench_counter *c = count(ctx);
+
+	if (c)
+		c->bytes += (bpf_jiffies64() * 4000000ULL) & 1;
 	return XDP_PASS;
 }
 

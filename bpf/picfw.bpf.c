@@ -539,14 +539,16 @@ static __always_inline int edge_packet_row(__u32 gen, const struct picfw_gen_cfg
 }
 
 /*
- * Flow times: CLOCK_MONOTONIC_COARSE (jiffies), a few ms fine, which is all
- * timeouts of seconds need, and much cheaper than the precise clock in a VM.
- * Compared signed: another CPU may write a last_seen a tick after this one
- * read now, and an unsigned now - last_seen would then wrap to "expired".
+ * Flow times: jiffies in nanoseconds (a tick is a few ms, fine for timeouts
+ * of seconds). The verifier turns bpf_jiffies64() into a load of jiffies;
+ * the coarse clock's helper call cost about 20 ns per reply and per packet
+ * the Edge sends, on CPUs whose returns go through a thunk. Compared signed:
+ * another CPU may write a last_seen a tick after this one read now, and an
+ * unsigned now - last_seen would then wrap to "expired".
  */
-static __always_inline __u64 flow_clock(void)
+static __always_inline __u64 flow_clock(const struct picfw_gen_cfg *cfg)
 {
-	return bpf_ktime_get_coarse_ns();
+	return bpf_jiffies64() * cfg->tick_ns;
 }
 
 static __always_inline int older_than(__u64 now, __u64 then, __u64 age)
@@ -666,7 +668,7 @@ static __always_inline struct picfw_flow *flow_find(const struct picfw_gen_cfg *
 
 	if (!f)
 		return NULL;
-	*now = flow_clock();
+	*now = flow_clock(cfg);
 	if (!flow_expired(cfg, f, *now))
 		return f;
 #define DELETE(map) bpf_map_delete_elem(map, &k->v4)
@@ -804,7 +806,8 @@ static __always_inline void frag_key_make(struct picfw_frag_key *k, const struct
  * A first fragment passed on slot: let its later fragments follow it. Global
  * (verified once, see match_classes), and called only for first fragments.
  */
-__attribute__((noinline)) int frag_remember(const struct packet *pkt, __u32 slot)
+__attribute__((noinline)) int frag_remember(const struct packet *pkt, __u32 slot,
+					    __u64 tick_ns)
 {
 	struct picfw_frag_key k = {};
 	struct picfw_frag v = { .slot = slot };
@@ -812,20 +815,21 @@ __attribute__((noinline)) int frag_remember(const struct packet *pkt, __u32 slot
 	if (!pkt || slot == NO_SLOT)
 		return 0;
 	frag_key_make(&k, pkt);
-	v.first_seen = flow_clock();
+	v.first_seen = bpf_jiffies64() * tick_ns; /* flow_clock()'s */
 	bpf_map_update_elem(&picfw_frags, &k, &v, BPF_ANY);
 	return 0;
 }
 
 /* A later fragment of a datagram whose first fragment passed? Counts it on its slot. */
-static __always_inline int frag_follows(const struct packet *pkt, __u64 bytes)
+static __always_inline int frag_follows(const struct packet *pkt,
+					const struct picfw_gen_cfg *cfg, __u64 bytes)
 {
 	struct picfw_frag_key k = {};
 	struct picfw_frag *v;
 
 	frag_key_make(&k, pkt);
 	v = bpf_map_lookup_elem(&picfw_frags, &k);
-	if (!v || older_than(flow_clock(), v->first_seen, PICFW_FRAG_TIMEOUT_NS))
+	if (!v || older_than(flow_clock(cfg), v->first_seen, PICFW_FRAG_TIMEOUT_NS))
 		return 0;
 	count_slot(v->slot, bytes);
 	return 1;
@@ -1049,10 +1053,11 @@ static __always_inline int drop(struct xdp_md *ctx, const struct packet *pkt,
 }
 
 /* Passed, counted on a row's slot: a first fragment's later fragments may follow it. */
-static __always_inline int pass_on_slot(const struct packet *pkt, __u32 slot)
+static __always_inline int pass_on_slot(const struct packet *pkt,
+					const struct picfw_gen_cfg *cfg, __u32 slot)
 {
 	if (pkt->frag_more)
-		frag_remember(pkt, slot);
+		frag_remember(pkt, slot, cfg->tick_ns);
 	return XDP_PASS;
 }
 
@@ -1106,7 +1111,7 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 	 */
 	row = match_rows(&q, cfg);
 	if (row >= 0)
-		return pass_on_slot(pkt, count_row(gen, row, bytes));
+		return pass_on_slot(pkt, cfg, count_row(gen, row, bytes));
 	/*
 	 * A tracked reply comes from a port some outbound row names (flows
 	 * are made under those rows only): other packets skip the flow table's hash.
@@ -1114,7 +1119,7 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 	if (!stateless && reply_like && outbound_port(gen, pkt)) {
 		slot = flow_reply(pkt, cfg, gen, bytes);
 		if (slot != NO_SLOT)
-			return pass_on_slot(pkt, slot);
+			return pass_on_slot(pkt, cfg, slot);
 	}
 	return drop(ctx, pkt, cfg, PICFW_R_NO_MATCH, bytes);
 }
@@ -1174,7 +1179,7 @@ int picfw_xdp(struct xdp_md *ctx)
 	if (!is_protected(gen, cfg, pkt.family, pkt.daddr))
 		return verdict_unprotected(ctx, cfg, &pkt, parsed, bytes);
 	if (parsed == PKT_LATER_FRAGMENT)
-		return frag_follows(&pkt, bytes) ? XDP_PASS :
+		return frag_follows(&pkt, cfg, bytes) ? XDP_PASS :
 						   drop(ctx, &pkt, cfg, PICFW_R_FRAGMENT, bytes);
 	if (parsed == PKT_MALFORMED_L4)
 		return drop(ctx, &pkt, cfg, PICFW_R_MALFORMED, bytes);
@@ -1259,7 +1264,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 
 	flow_key_of(&key, &pkt, 1);
-	now = flow_clock();
+	now = flow_clock(cfg);
 	f = flow_lookup(&key);
 	if (f && !flow_expired(cfg, f, now)) {
 		flow_follow(f, &pkt, 1, now);

@@ -222,6 +222,14 @@ struct picfw_gen_cfg {
 	/* The local class of each inline protected address (used when local is 1). */
 	__u16 prot4_local[PICFW_PROT_INLINE];
 	__u16 prot6_local[PICFW_PROT_INLINE];
+	/*
+	 * Flow times are jiffies times this (set by maps_activate from the
+	 * coarse clock's resolution, the length of a tick): the verifier
+	 * inlines bpf_jiffies64() into a load, where bpf_ktime_get_coarse_ns()
+	 * is a helper call (about 20 ns here). Userspace reads the same clock
+	 * (flow_clock_ns()).
+	 */
+	__u64 tick_ns;
 };
 
 struct picfw_ctl {

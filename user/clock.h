@@ -16,9 +16,17 @@ double monotonic_ms(void);
 
 /*
  * Nanoseconds on the clock of the flow tables: the programs stamp flows with
- * bpf_ktime_get_coarse_ns(), which is CLOCK_MONOTONIC_COARSE. 0, with errno
- * set, if it cannot be read.
+ * bpf_jiffies64() times flow_tick_ns() (the tick count since boot, in ns,
+ * which no clock_gettime() clock gives): read through a five-instruction
+ * BPF program run once per call (BPF_PROG_TEST_RUN), loaded once per
+ * process. Needs CAP_BPF. 0, with errno set, if it cannot be read.
  */
 uint64_t flow_clock_ns(void);
+
+/*
+ * The length of a kernel tick in ns (CLOCK_MONOTONIC_COARSE's resolution):
+ * what a jiffy counts in flow times. 0, with errno set, if not known.
+ */
+uint64_t flow_tick_ns(void);
 
 #endif /* PICFW_CLOCK_H */

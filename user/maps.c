@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpffs.h"
+#include "clock.h"
 #include "log.h"
 #include "maps.h"
 #include "test_hooks.h"
@@ -406,6 +407,10 @@ int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_g
 	old_epoch = ctl.gen[gen ^ 1].epoch > ctl.gen[gen].epoch ? ctl.gen[gen ^ 1].epoch :
 								  ctl.gen[gen].epoch;
 	ctl.gen[gen] = *cfg;
+	/* The flows' clock (see tick_ns): 0 would stop every flow's time. */
+	ctl.gen[gen].tick_ns = flow_tick_ns();
+	if (!ctl.gen[gen].tick_ns)
+		return -errno;
 	/* A new epoch for every activation, never 0 (seeded flows' "match me"). */
 	ctl.gen[gen].epoch = old_epoch + 1 ? old_epoch + 1 : 1;
 	/*

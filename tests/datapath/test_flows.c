@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "clock.h"
 #include "compile.h"
 #include "maps.h"
 #include "packets.h"
@@ -688,7 +689,6 @@ static void test_flows_last_seen_in_the_future(void **state)
 	struct pkt_spec synack = tcp(4, PARTNER4, EDGE4, 5061, 40060, TH_SYN | TH_ACK);
 	struct picfw_flow4_key key = { .remote_port = 5061, .local_port = 40060 };
 	struct picfw_flow f;
-	struct timespec ts;
 	struct counters before, after;
 
 	(void)state;
@@ -697,8 +697,8 @@ static void test_flows_last_seen_in_the_future(void **state)
 	inet_pton(AF_INET, PARTNER4, key.remote);
 	inet_pton(AF_INET, EDGE4, key.local);
 	assert_int_equal(bpf_map_lookup_elem(env.maps.fd[MAP_FLOWS_TCP4], &key, &f), 0);
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	f.last_seen = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + 50000000ULL;
+	f.last_seen = flow_clock_ns() + 50000000ULL;
+	assert_true(f.last_seen > 50000000ULL);
 	assert_int_equal(bpf_map_update_elem(env.maps.fd[MAP_FLOWS_TCP4], &key, &f, BPF_EXIST), 0);
 	snapshot(&before);
 	PASS_ROW("reply_with_future_last_seen", &synack, 1);
@@ -763,13 +763,8 @@ static void test_flows_seeded_matched_on_first_reply(void **state)
 	e.flow.tcp_state = PICFW_TCP_ESTABLISHED;
 	e.flow.origin = PICFW_ORIGIN_SEEDED;
 	e.flow.binding = picfw_flow_binding(0, 0);
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-		e.flow.created = e.flow.last_seen =
-			(uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	}
+	e.flow.created = e.flow.last_seen = flow_clock_ns();
+	assert_true(e.flow.created != 0);
 	assert_int_equal(maps_add_flow(&env.maps, &e), 0);
 	assert_int_equal(maps_add_flow(&env.maps, &e), -EEXIST);
 	/* A stranger's socket on 5061: no outbound row allows it, whatever the binding says. */
