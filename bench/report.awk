@@ -95,6 +95,16 @@ FILENAME ~ /testrun\.csv$/ && $1 == "run" {
 	next
 }
 
+# The egress program on the Edge's own packets: egress,ROUND,PROGRAM,PACKET,VERDICT,EXPECT,NS
+FILENAME ~ /testrun\.csv$/ && $1 == "egress" {
+	p = $3; k = $4
+	if (!(p in epseen)) { epseen[p] = 1; eprog[++nep] = p }
+	if (!(k in ekseen)) { ekseen[k] = 1; epkt[++nek] = k }
+	etr[p, k] = etr[p, k] " " $7
+	everd[p, k] = (p, k) in everd && everd[p, k] != $5 ? everd[p, k] "/" $5 : $5
+	next
+}
+
 FILENAME ~ /e2e\.csv$/ && $1 ~ /^[0-9]+$/ {
 	r = $1; c = $2; t = $3
 	if (!(c in cseen)) { cseen[c] = 1; conf[++ne] = c }
@@ -276,6 +286,35 @@ END {
 			stats(tr[p, k1])
 			printf "   %-22s %+6.1f ns  (median %s ns, %s-%s; floor %s)\n", p, M_MED - f,
 			    fmt(M_MED), fmt(M_MIN), fmt(M_MAX), fmt(f)
+		}
+		print ""
+	}
+
+	# The egress program: above the TC floor.
+	if (nep > 0) {
+		print "   The Edge's own packets through the egress program (TC), repeat " info["run", "repeat"] ":"
+		print "   median above the TC floor (bench_floor_tc: count and TC_ACT_OK; its line: absolute),"
+		print "   min-max of the program in brackets, ns. egress-flow: a packet of a connection the"
+		print "   Edge opened (its flow found and followed); egress-answer(-udp): the Edge's packet to"
+		print "   a remote whose connection an inbound row let in (no flow; the inbound row matched)."
+		line = sprintf("   %-10s", "program")
+		for (j = 1; j <= nek; j++)
+			line = line sprintf(" %22s", epkt[j])
+		print line
+		for (i = 1; i <= nep; i++) {
+			p = eprog[i]
+			line = sprintf("   %-10s", p)
+			for (j = 1; j <= nek; j++) {
+				k = epkt[j]
+				stats(etr["floor", k]); f = M_MED
+				stats(etr[p, k])
+				cell = p == "floor" ? fmt(M_MED) : signed(f == "" ? "" : M_MED - f)
+				cell = cell " (" fmt(M_MIN) "-" fmt(M_MAX) ")" (everd[p, k] == "OK" ? "" : " " everd[p, k])
+				line = line sprintf(" %22s", cell)
+				printf "egress,%s,%s,%s,OK,%s,%s,%s,%d,%s,,,\n", p, k, everd[p, k], M_MED, M_MIN,
+				    M_MAX, M_N, p == "floor" || f == "" ? "" : M_MED - f > csv
+			}
+			print line
 		}
 		print ""
 	}
@@ -580,6 +619,34 @@ END {
 					line = line " " signed(above(p, k)) (verd[p, k] == "DROP" ? " d" : "") " |"
 			}
 			print line > readme
+		}
+		if (nep > 0) {
+			print "" > readme
+			print "**The egress program**, on the Edge's own packets (every packet it sends pays it), " \
+			    "above a TC floor (count and TC_ACT_OK): `egress-flow`, a packet of a connection " \
+			    "the Edge opened (its flow found and followed); `egress-answer`, the Edge's " \
+			    "TCP to a partner that an inbound row let in, and `egress-answer-udp`, its STUN " \
+			    "answer from 3478 (no flow: the inbound row matched):" > readme
+			print "" > readme
+			line = "| ns/packet above the TC floor (median) |"
+			sep = "|---|"
+			for (j = 1; j <= nek; j++) {
+				line = line " " epkt[j] " |"
+				sep = sep "---:|"
+			}
+			print line > readme
+			print sep > readme
+			for (i = 1; i <= nep; i++) {
+				p = eprog[i]
+				line = "| " (p == "floor" ? "floor (count + TC_ACT_OK)" : label(p)) " |"
+				for (j = 1; j <= nek; j++) {
+					k = epkt[j]
+					stats(etr["floor", k]); f = M_MED
+					stats(etr[p, k])
+					line = line " " (p == "floor" ? fmt(M_MED) " ns" : signed(M_MED - f)) " |"
+				}
+				print line > readme
+			}
 		}
 	}
 }

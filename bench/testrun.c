@@ -57,6 +57,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -148,6 +149,23 @@ static const struct bench_packet packets[] = {
 
 #define NPACKETS (sizeof(packets) / sizeof(packets[0]))
 
+/*
+ * The Edge's own packets, through the egress program (TC): every packet the
+ * Edge sends pays it. Measured for the floor (its TC program) and picfw.
+ */
+/* clang-format off */
+static const struct bench_packet egress_packets[] = {
+	/* A packet of the connection the Edge opened (recorded first): found, followed. */
+	{ "egress-flow", TC_ACT_OK, 1, { TCP4(EDGE4, PARTNER4, 40000, 5061, TH_ACK) } },
+	/* The Edge's data to a partner that connected to 5061: no flow, an inbound row answers. */
+	{ "egress-answer", TC_ACT_OK, 0, { TCP4(EDGE4, PARTNER4, 5061, 40000, TH_ACK) } },
+	/* The Edge's STUN from 3478 to a client's 3478: the same, in UDP. */
+	{ "egress-answer-udp", TC_ACT_OK, 0, { UDP4(EDGE4, STRANGER4, 3478, 3478), .payload_len = 20 } },
+};
+/* clang-format on */
+
+#define NEGRESS (sizeof(egress_packets) / sizeof(egress_packets[0]))
+
 /* The Edge's SYN that the egress program records as a flow. */
 static const struct pkt_spec edge_syn = {TCP4(EDGE4, PARTNER4, 40000, 5061, TH_SYN)};
 
@@ -155,6 +173,8 @@ static struct prog progs[MAX_PROGS];
 static int nprogs;
 static uint8_t frames[NPACKETS][PKT_MAX];
 static uint32_t frame_len[NPACKETS];
+static uint8_t egress_frames[NEGRESS][PKT_MAX];
+static uint32_t egress_len[NEGRESS];
 static int verbose;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -312,10 +332,14 @@ static void load_floor(const char *path)
 	err = bpf_object__load(p->obj);
 	if (err)
 		die("loading %s: %s", path, strerror(-err));
-	prog = bpf_object__next_program(p->obj, NULL);
+	prog = bpf_object__find_program_by_name(p->obj, "bench_floor");
 	if (!prog)
-		die("%s has no program", path);
+		die("%s has no program bench_floor", path);
 	p->fd = bpf_program__fd(prog);
+	prog = bpf_object__find_program_by_name(p->obj, "bench_floor_tc");
+	if (!prog)
+		die("%s has no program bench_floor_tc", path);
+	p->tc_fd = bpf_program__fd(prog);
 }
 
 static void load_probes(const char *path)
@@ -555,6 +579,26 @@ static int measure(const struct prog *p, unsigned k, unsigned repeat, unsigned *
 	return (int)opts.retval;
 }
 
+/* The egress program (p->tc_fd) on the Edge's packet k; its TC verdict. */
+static int measure_egress(const struct prog *p, unsigned k, unsigned repeat, unsigned *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = egress_frames[k],
+		    .data_size_in = egress_len[k], .repeat = (int)repeat);
+	int err;
+
+	err = bpf_prog_test_run_opts(p->tc_fd, &opts);
+	if (err)
+		die("%s on %s: BPF_PROG_TEST_RUN: %s", p->name, egress_packets[k].name,
+		    strerror(-err));
+	*ns = opts.duration;
+	return (int)opts.retval;
+}
+
+static const char *tc_verdict_name(int v)
+{
+	return v == TC_ACT_OK ? "OK" : v == TC_ACT_SHOT ? "SHOT" : "OTHER";
+}
+
 static const char *verdict_name(int v)
 {
 	switch (v) {
@@ -650,6 +694,8 @@ int main(int argc, char **argv)
 	}
 	for (k = 0; k < NPACKETS; k++)
 		frame_len[k] = build_frame(&packets[k].spec, frames[k]);
+	for (k = 0; k < NEGRESS; k++)
+		egress_len[k] = build_frame(&egress_packets[k].spec, egress_frames[k]);
 	printf("info,run,rounds,%u\n", rounds);
 	printf("info,run,repeat,%u\n", repeat);
 	for (k = 0; k < NPACKETS; k++)
@@ -680,6 +726,17 @@ int main(int argc, char **argv)
 			}
 			if (p->kind == KIND_XDPF_IP)
 				xdpf_fill(p, 0);
+			/* The egress program: the floor's and picfw's (egress,... lines). */
+			if (p->tc_fd < 0)
+				continue;
+			for (k = 0; k < NEGRESS; k++) {
+				if (egress_packets[k].reply && p->kind == KIND_PICFW)
+					record_flow(p);
+				v = measure_egress(p, k, repeat, &ns);
+				printf("egress,%u,%s,%s,%s,%s,%u\n", r + 1, p->name,
+				       egress_packets[k].name, tc_verdict_name(v),
+				       tc_verdict_name(egress_packets[k].expect), ns);
+			}
 		}
 	}
 
