@@ -704,10 +704,15 @@ static __always_inline int flow_row(__u32 gen, const struct picfw_gen_cfg *cfg,
 	return row == PICFW_FLOW_NO_ROW ? -1 : (int)(row & (PICFW_MAX_ROWS - 1));
 }
 
-/* Does an outbound row of this transport name the packet's source port? */
-static __always_inline int outbound_port(__u32 gen, const struct packet *pkt)
+/*
+ * Does an outbound row of this transport name the packet's remote port (the
+ * source of a reply, the destination of the Edge's packet)? Flows are made
+ * under outbound rows only, so a packet without one has no flow.
+ */
+static __always_inline int outbound_port(__u32 gen, const struct packet *pkt, int from_edge)
 {
-	struct picfw_port_classes *pc = port_classes(gen, transport_of(pkt->l4proto), pkt->sport);
+	struct picfw_port_classes *pc =
+		port_classes(gen, transport_of(pkt->l4proto), remote_port(pkt, from_edge));
 
 	return pc && pc->src_class;
 }
@@ -1116,7 +1121,7 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 	 * A tracked reply comes from a port some outbound row names (flows
 	 * are made under those rows only): other packets skip the flow table's hash.
 	 */
-	if (!stateless && reply_like && outbound_port(gen, pkt)) {
+	if (!stateless && reply_like && outbound_port(gen, pkt, 0)) {
 		slot = flow_reply(pkt, cfg, gen, bytes);
 		if (slot != NO_SLOT)
 			return pass_on_slot(pkt, cfg, slot);
@@ -1261,6 +1266,15 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	    (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
 		return TC_ACT_OK;
 	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))
+		return TC_ACT_OK;
+
+	/*
+	 * To a port no outbound row names (the Edge's answers on the sessions
+	 * inbound rows let in, mostly): no flow to follow, none to open, so no
+	 * hash of the flow table. Only a flow whose row an apply removed is
+	 * not refreshed then, and its replies are dropped anyway.
+	 */
+	if (!outbound_port(gen, &pkt, 1))
 		return TC_ACT_OK;
 
 	flow_key_of(&key, &pkt, 1);
