@@ -295,7 +295,8 @@ valgrind: $(BUILD)/picfw
 # (testrun, linked with the library and the test packet builder) and the
 # AF_PACKET sender of the end-to-end rounds.
 .PHONY: bench bench-build
-BENCH_BPF   := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/xdp_drop.bpf.o $(BUILD)/bench/probes.bpf.o
+BENCH_BPF   := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/floor_tc.bpf.o \
+	$(BUILD)/bench/xdp_drop.bpf.o $(BUILD)/bench/probes.bpf.o
 BENCH_TOOLS := $(BUILD)/bench/testrun $(BUILD)/bench/sender
 
 $(BUILD)/bench/%.bpf.o: bench/%.bpf.c Makefile

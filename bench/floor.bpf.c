@@ -4,11 +4,9 @@
  * can do. It bumps one per-CPU counter (packets, bytes), as picfw does once
  * per packet, and passes. What BPF_PROG_TEST_RUN reports for it is the cost
  * of the test loop itself plus one inlined array lookup: picfw's and the
- * peers' numbers are read as "above the floor". bench_floor_tc is the same
- * for the egress (TC) program: count and TC_ACT_OK.
+ * peers' numbers are read as "above the floor".
  */
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -37,18 +35,4 @@ int bench_floor(struct xdp_md *ctx)
 		c->bytes += ctx->data_end - ctx->data;
 	}
 	return XDP_PASS;
-}
-
-SEC("tc")
-int bench_floor_tc(struct __sk_buff *skb)
-{
-	struct bench_counter *c;
-	__u32 zero = 0;
-
-	c = bpf_map_lookup_elem(&bench_floor_count, &zero);
-	if (c) {
-		c->packets++;
-		c->bytes += skb->len;
-	}
-	return TC_ACT_OK;
 }

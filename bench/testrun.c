@@ -7,7 +7,9 @@
  * (each round runs every program on every packet once, in an order that
  * rotates from round to round, so that drift over time hits all alike):
  *
- *   --floor OBJ          an object whose first XDP program is the floor
+ *   --floor OBJ          an object whose XDP program bench_floor is the floor
+ *   --floor-tc OBJ       an object whose TC program bench_floor_tc is the
+ *                        egress floor (after --floor)
  *   --probes OBJ         every program of OBJ (bench/probes.bpf.c: the floor
  *                        plus one operation each), on the first packet only
  *   --picfw NAME=POLICY  picfw from its skeleton, its maps filled by the
@@ -336,10 +338,29 @@ static void load_floor(const char *path)
 	if (!prog)
 		die("%s has no program bench_floor", path);
 	p->fd = bpf_program__fd(prog);
-	prog = bpf_object__find_program_by_name(p->obj, "bench_floor_tc");
+}
+
+/* The egress floor (bench/floor_tc.bpf.c): the floor's egress program. */
+static void load_floor_tc(const char *path)
+{
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int err, i;
+
+	for (i = 0; i < nprogs && progs[i].kind != KIND_OBJ; i++)
+		;
+	if (i == nprogs)
+		die("--floor-tc needs --floor before it");
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj)
+		die("opening %s: %s", path, strerror(errno));
+	err = bpf_object__load(obj);
+	if (err)
+		die("loading %s: %s", path, strerror(-err));
+	prog = bpf_object__find_program_by_name(obj, "bench_floor_tc");
 	if (!prog)
 		die("%s has no program bench_floor_tc", path);
-	p->tc_fd = bpf_program__fd(prog);
+	progs[i].tc_fd = bpf_program__fd(prog); /* the object stays loaded until exit */
 }
 
 static void load_probes(const char *path)
@@ -620,7 +641,7 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: testrun [--rounds N] [--repeat N] [--floor OBJ] [--probes OBJ]\n"
+	    "usage: testrun [--rounds N] [--repeat N] [--floor OBJ] [--floor-tc OBJ] [--probes OBJ]\n"
 	    "               [--picfw NAME=POLICY]... [--picfw-droplog NAME=POLICY]...\n"
 	    "               [--prog NAME=ID]... [--xdpf-ip NAME=ID:N]... [--list-packets] [-v]\n");
 }
@@ -631,6 +652,7 @@ int main(int argc, char **argv)
 	    {"rounds", required_argument, NULL, 'r'},
 	    {"repeat", required_argument, NULL, 'n'},
 	    {"floor", required_argument, NULL, 'f'},
+	    {"floor-tc", required_argument, NULL, 'F'},
 	    {"probes", required_argument, NULL, 'P'},
 	    {"picfw", required_argument, NULL, 'p'},
 	    {"picfw-droplog", required_argument, NULL, 'D'},
@@ -656,6 +678,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			load_floor(optarg);
+			break;
+		case 'F':
+			load_floor_tc(optarg);
 			break;
 		case 'P':
 			load_probes(optarg);

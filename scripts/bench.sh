@@ -17,8 +17,9 @@
 #    measured sources: scripts/gen-policy.sh --mix partner); xdp-filter from xdp-tools in ports
 #    mode and in IP mode, loaded by xdp-filter itself on a veth in a namespace
 #    made here and run by program id; single operations (bench/probes.bpf.c)
-#    for attribution. Everything is loaded first, then measured in
-#    interleaved rounds, on one CPU.
+#    for attribution; picfw's egress (TC) program on three of the Edge's own
+#    packets, against a TC floor (bench/floor_tc.bpf.c). Everything is loaded
+#    first, then measured in interleaved rounds, on one CPU.
 # 2. End to end: a veth pair between two namespaces made here; 64-byte
 #    frames from build/bench/sender into a receiver running, in turn,
 #    XDP_DROP, picfw (etc/pic.policy), nftables `inet` (bench/pic-inet.nft),
@@ -332,8 +333,8 @@ fi
 for c in ip nsenter jq bpftool taskset timeout awk; do
 	command -v "$c" >/dev/null || die "missing command: $c (scripts/deps.sh bench)"
 done
-for f in "$build/picfw" "$B/testrun" "$B/sender" "$B/floor.bpf.o" "$B/xdp_drop.bpf.o" \
-	"$B/probes.bpf.o"; do
+for f in "$build/picfw" "$B/testrun" "$B/sender" "$B/floor.bpf.o" "$B/floor_tc.bpf.o" \
+	"$B/xdp_drop.bpf.o" "$B/probes.bpf.o"; do
 	[[ -e $f ]] || die "missing $f: run 'make bench' (it builds first)"
 done
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 5 && $ROUNDS -le 50 ]] ||
@@ -370,8 +371,8 @@ WORK=$(mktemp -d /tmp/picfw-bench.XXXXXX) || die "mktemp failed"
 RAW=$WORK/raw
 BIN=$WORK/bin
 mkdir -p "$RAW/policies" "$BIN" || die "mkdir in $WORK failed"
-cp "$build/picfw" "$B/testrun" "$B/sender" "$B/floor.bpf.o" "$B/xdp_drop.bpf.o" \
-	"$B/probes.bpf.o" "$BIN/" || die "copying the binaries to $BIN failed"
+cp "$build/picfw" "$B/testrun" "$B/sender" "$B/floor.bpf.o" "$B/floor_tc.bpf.o" \
+	"$B/xdp_drop.bpf.o" "$B/probes.bpf.o" "$BIN/" || die "copying the binaries to $BIN failed"
 PICFW=$BIN/picfw
 TESTRUN=$BIN/testrun
 SENDER=$BIN/sender
@@ -454,7 +455,7 @@ fi
 if ! skipped testrun; then
 	log "1/3 BPF_PROG_TEST_RUN: loading 8 picfw instances, the floor, the probes, xdp-filter; then $ROUNDS rounds"
 	timeout 1200 taskset -c "$CPU" "$TESTRUN" --rounds "$ROUNDS" --repeat "$REPEAT" \
-		--floor "$BIN/floor.bpf.o" "${PICFW_ARGS[@]}" "${XDPF_ARGS[@]}" \
+		--floor "$BIN/floor.bpf.o" --floor-tc "$BIN/floor_tc.bpf.o" "${PICFW_ARGS[@]}" "${XDPF_ARGS[@]}" \
 		--probes "$BIN/probes.bpf.o" >"$RAW/testrun.csv" 2>"$RAW/testrun.err"
 	rc=$?
 	if [[ $rc -ne 0 ]]; then
