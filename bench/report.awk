@@ -597,10 +597,10 @@ END {
 
 	# The README's compact table: above the floor, medians, the main packets.
 	if (readme != "") {
-		split("v4-tcp-hit v4-tcp-miss v6-tcp-hit v6-tcp-miss v4-udp-hit v6-ext-hit vlan-hit reply-hit reply-miss v4-tcp-hit-eph", rk, " ")
+		split("v4-tcp-hit v4-tcp-miss v6-tcp-hit v6-tcp-miss v4-udp-hit v6-ext-hit vlan-hit reply-hit reply-ack reply-miss v4-tcp-hit-eph", rk, " ")
 		line = "| ns/packet above the floor (median) |"
 		sep = "|---|"
-		for (q = 1; q <= 10; q++) {
+		for (q = 1; q <= 11; q++) {
 			line = line " " rk[q] " |"
 			sep = sep "---:|"
 		}
@@ -611,7 +611,7 @@ END {
 			if (is_probe(p))
 				continue
 			line = "| " label(p) " |"
-			for (q = 1; q <= 10; q++) {
+			for (q = 1; q <= 11; q++) {
 				k = rk[q]
 				if (p == "floor")
 					line = line " " fmt(med(p, k)) " ns |"

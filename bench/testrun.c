@@ -146,6 +146,8 @@ static const struct bench_packet packets[] = {
 	/* The Edge opened 203.0.113.10:40000 -> 198.51.100.7:5061 (row 2, outbound). */
 	{ "reply-hit", XDP_PASS, 1, { TCP4(PARTNER4, EDGE4, 5061, 40000, TH_SYN | TH_ACK) } },
 	{ "reply-miss", XDP_DROP, 1, { TCP4(PARTNER4, EDGE4, 5061, 40001, TH_ACK) } },
+	/* The partner's data on that connection: a plain ACK (the reply hint serves it). */
+	{ "reply-ack", XDP_PASS, 1, { TCP4(PARTNER4, EDGE4, 5061, 40000, TH_ACK) } },
 };
 /* clang-format on */
 
