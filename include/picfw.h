@@ -442,7 +442,18 @@ struct picfw_meta {
 	__u32 tc_attached;  /* the egress program runs (flow tracking possible) */
 	__u32 tc_created_qdisc; /* attach made the clsact qdisc: detach removes it */
 	__u8 digest[32];
+	__u32 layout;       /* PICFW_LAYOUT of the picfw that wrote it (0: not written yet) */
+	__u32 pad;
 };
+
+/*
+ * What the pinned maps mean beyond their sizes: the drop-log record (a ring
+ * buffer has no value size), the flows' clock, a field's units. One more
+ * whenever that changes and no map's size does: commands then refuse a
+ * filter another version attached, as they do one whose map sizes differ
+ * (maps_layout_check). 1: flow times on jiffies times the tick.
+ */
+#define PICFW_LAYOUT 1
 
 /*
  * picfw_applies[0]: what `picfw apply` did since attach, for the exporter

@@ -123,7 +123,8 @@ static void layout_load(void)
 int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len)
 {
 	struct bpf_map_info info;
-	__u32 n;
+	struct picfw_meta meta;
+	__u32 n, gen;
 	int i;
 
 	/* Once, whatever thread asks first (the exporter serves from several). */
@@ -145,6 +146,18 @@ int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len)
 				 "type %u, key %u and value %u bytes", map_names[i], info.type,
 				 info.key_size, info.value_size, layout_want[i].type, layout_want[i].key,
 				 layout_want[i].value);
+			return -EPROTO;
+		}
+	}
+	/* The same sizes, another meaning (PICFW_LAYOUT), as the writer of each generation says. */
+	for (gen = 0; gen < PICFW_GENERATIONS; gen++) {
+		if (bpf_map_lookup_elem(fds[MAP_META], &gen, &meta)) {
+			snprintf(why, len, "map %s: %s", map_names[MAP_META], strerror(errno));
+			return -EPROTO;
+		}
+		if (meta.layout && meta.layout != PICFW_LAYOUT) {
+			snprintf(why, len, "map %s: layout %u; this picfw's: layout %u",
+				 map_names[MAP_META], meta.layout, PICFW_LAYOUT);
 			return -EPROTO;
 		}
 	}
@@ -559,9 +572,14 @@ int picfw_detach(const char *ifname)
 		struct picfw_meta meta;
 		int ifindex = (int)if_nametoindex(ifname), linked = picfw_link_ifindex(ifname);
 
-		/* A defunct link's TC filter went with its interface, not on one of the same name. */
-		if (ifindex && (linked < 0 || linked == ifindex) && !maps_read_ctl(&m, &ctl) &&
-		    !maps_read_meta(&m, ctl.active & 1, &meta) && meta.tc_attached)
+		/*
+		 * A defunct link's TC filter went with its interface, not on one of
+		 * the same name. Read whatever the maps' sizes: another version's.
+		 */
+		if (ifindex && (linked < 0 || linked == ifindex) &&
+		    !maps_read_prefix(&m, MAP_CTL, 0, &ctl, sizeof(ctl)) &&
+		    !maps_read_prefix(&m, MAP_META, ctl.active & 1, &meta, sizeof(meta)) &&
+		    meta.tc_attached)
 			tc_detach(ifname, ifindex, meta.tc_created_qdisc);
 		maps_close(&m);
 	}

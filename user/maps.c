@@ -165,6 +165,27 @@ int maps_read_ctl(const struct picfw_maps *m, struct picfw_ctl *ctl)
 	return bpf_map_lookup_elem(m->fd[MAP_CTL], &zero, ctl) ? -errno : 0;
 }
 
+int maps_read_prefix(const struct picfw_maps *m, int id, uint32_t key, void *out, size_t len)
+{
+	struct bpf_map_info info;
+	__u32 n = sizeof(info);
+	void *buf;
+	int err = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(m->fd[id], &info, &n))
+		return -errno;
+	buf = calloc(1, info.value_size > len ? info.value_size : len);
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fd[id], &key, buf))
+		err = -errno;
+	else
+		memcpy(out, buf, len);
+	free(buf);
+	return err;
+}
+
 static void lpm_key(const struct prefix *p, uint32_t gen, void *key)
 {
 	if (p->family == 4) {
@@ -668,7 +689,10 @@ int maps_read_meta(const struct picfw_maps *m, uint32_t gen, struct picfw_meta *
 
 int maps_write_meta(const struct picfw_maps *m, uint32_t gen, const struct picfw_meta *meta)
 {
-	return bpf_map_update_elem(m->fd[MAP_META], &gen, meta, BPF_ANY) ? -errno : 0;
+	struct picfw_meta v = *meta;
+
+	v.layout = PICFW_LAYOUT; /* this picfw's meaning of the maps (maps_layout_check) */
+	return bpf_map_update_elem(m->fd[MAP_META], &gen, &v, BPF_ANY) ? -errno : 0;
 }
 
 int maps_read_applies(const struct picfw_maps *m, struct picfw_applies *a)

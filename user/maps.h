@@ -99,6 +99,13 @@ int maps_from_fds(const int fds[MAP_COUNT], struct picfw_maps *m);
 void maps_close(struct picfw_maps *m);
 
 int maps_read_ctl(const struct picfw_maps *m, struct picfw_ctl *ctl);
+/*
+ * The first len bytes of map id's value at key, the rest of out zeroed,
+ * whatever the map's value size: for maps another version may have made
+ * larger (detach reads picfw_ctl's active and picfw_meta's first fields,
+ * which every version keeps in place). 0 or -errno.
+ */
+int maps_read_prefix(const struct picfw_maps *m, int id, uint32_t key, void *out, size_t len);
 
 /*
  * Write img into generation gen (which must not be active): its old entries

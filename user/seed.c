@@ -163,8 +163,9 @@ void seed_flows_report(const char *verb, const struct picfw_maps *m, const struc
 
 	err = seed_flows(m, p, &res);
 	if (err)
-		pr_warn("picfw %s: warning: reading the established sockets (sock_diag) failed: "
-			"%s; a session open before now comes back with the Edge's next packet\n",
+		pr_warn("picfw %s: warning: reading the established sockets (sock_diag) or the "
+			"flows' clock failed: %s; a session open before now comes back with the "
+			"Edge's next packet\n",
 			verb, strerror(-err));
 	if (res.failed)
 		pr_warn("picfw %s: warning: adding the flows of %u established sessions failed: %s\n",

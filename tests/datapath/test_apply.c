@@ -1924,6 +1924,105 @@ static void test_apply_other_version_refused(void **state)
 		maps_close(&m);
 }
 
+/*
+ * A filter whose maps have this version's sizes but another meaning: its
+ * picfw_meta says another PICFW_LAYOUT (a drop-log record or a clock
+ * changed, say). Refused whole as above, nothing written; detach's opening
+ * takes it. This version's own writes carry its layout.
+ */
+static void test_apply_other_layout_refused(void **state)
+{
+	struct picfw_meta saved[PICFW_GENERATIONS], meta;
+	struct picfw_ctl before, after;
+	struct apply_result res;
+	struct picfw_maps m;
+	__u32 gen, active;
+	int ret;
+
+	(void)state;
+	check(!maps_read_ctl(&env.maps, &before), "other-layout", "reading picfw_ctl");
+	active = before.active & 1;
+	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
+		check(!maps_read_meta(&env.maps, gen, &saved[gen]), "other-layout",
+		      "reading picfw_meta[%u]", gen);
+	check(saved[active].layout == PICFW_LAYOUT, "other-layout-written",
+	      "the active generation's meta says layout %u, want %u", saved[active].layout,
+	      PICFW_LAYOUT);
+	meta = saved[active];
+	meta.layout = PICFW_LAYOUT + 1;
+	check(!bpf_map_update_elem(env.maps.fd[MAP_META], &active, &meta, BPF_ANY), "other-layout",
+	      "writing picfw_meta: %s", strerror(errno));
+
+	ret = maps_open_pinned(env.ifname, &m);
+	check(ret == -EPROTO, "other-layout-open", "maps_open_pinned: %d, want -EPROTO", ret);
+	if (!ret)
+		maps_close(&m);
+	ret = picfw_apply(env.ifname, pol_file[POL_K1], &env.pol[POL_K1], &env.img[POL_K1], &res);
+	check(ret == -EPROTO, "other-layout-apply", "picfw_apply: %d, want -EPROTO", ret);
+	check(!maps_read_ctl(&env.maps, &after) && !memcmp(&before, &after, sizeof(before)),
+	      "other-layout-apply", "the program's picfw_ctl changed");
+	ret = maps_open_pinned_any_version(env.ifname, &m);
+	check(!ret, "other-layout-detach", "maps_open_pinned_any_version: %d", ret);
+	if (!ret)
+		maps_close(&m);
+
+	/* As it was: opened again. */
+	check(!bpf_map_update_elem(env.maps.fd[MAP_META], &active, &saved[active], BPF_ANY),
+	      "other-layout", "writing picfw_meta back: %s", strerror(errno));
+	ret = maps_open_pinned(env.ifname, &m);
+	check(!ret, "other-layout-back", "maps_open_pinned: %d", ret);
+	if (!ret)
+		maps_close(&m);
+}
+
+/*
+ * detach's reads of picfw_ctl and picfw_meta take a map of any value size:
+ * a larger one (a later version's) is read into this one's structure
+ * without writing past it, a smaller one's missing end reads as zeros.
+ */
+static void test_apply_read_prefix_any_size(void **state)
+{
+	struct {
+		struct picfw_meta meta;
+		unsigned char after[64];
+	} out;
+	unsigned char big[sizeof(struct picfw_meta) + 64];
+	struct picfw_maps m;
+	__u32 key = 0;
+	size_t i;
+	int fd;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	memset(big, 0xab, sizeof(big));
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "big_meta", sizeof(__u32), sizeof(big), 2, NULL);
+	check(fd >= 0, "read-prefix", "creating a larger map: %s", strerror(errno));
+	check(!bpf_map_update_elem(fd, &key, big, BPF_ANY), "read-prefix", "writing it");
+	m.fd[MAP_META] = fd;
+	memset(&out, 0x5a, sizeof(out));
+	check(!maps_read_prefix(&m, MAP_META, 0, &out.meta, sizeof(out.meta)), "read-prefix-larger",
+	      "maps_read_prefix failed");
+	for (i = 0; i < sizeof(out.after); i++)
+		check(out.after[i] == 0x5a, "read-prefix-larger", "byte %zu past the structure written",
+		      i);
+	check(((unsigned char *)&out.meta)[0] == 0xab &&
+		      ((unsigned char *)&out.meta)[sizeof(out.meta) - 1] == 0xab,
+	      "read-prefix-larger", "the structure not read whole");
+	close(fd);
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "small_meta", sizeof(__u32), 16, 2, NULL);
+	check(fd >= 0, "read-prefix", "creating a smaller map: %s", strerror(errno));
+	check(!bpf_map_update_elem(fd, &key, big, BPF_ANY), "read-prefix", "writing it");
+	m.fd[MAP_META] = fd;
+	memset(&out, 0x5a, sizeof(out));
+	check(!maps_read_prefix(&m, MAP_META, 0, &out.meta, sizeof(out.meta)), "read-prefix-smaller",
+	      "maps_read_prefix failed");
+	check(((unsigned char *)&out.meta)[15] == 0xab && ((unsigned char *)&out.meta)[16] == 0 &&
+		      ((unsigned char *)&out.meta)[sizeof(out.meta) - 1] == 0 && out.after[0] == 0x5a,
+	      "read-prefix-smaller", "want the map's 16 bytes, then zeros, and nothing past");
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1936,6 +2035,8 @@ int main(void)
 		cmocka_unit_test(test_apply_protected_prefixes_cleared),
 		cmocka_unit_test(test_apply_failing_writer),
 		cmocka_unit_test(test_apply_other_version_refused),
+		cmocka_unit_test(test_apply_other_layout_refused),
+		cmocka_unit_test(test_apply_read_prefix_any_size),
 	};
 	size_t n = sizeof(tests) / sizeof(tests[0]), i;
 	struct sigaction sa = { .sa_handler = on_signal };
