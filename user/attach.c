@@ -157,7 +157,7 @@ int maps_layout_check(const int fds[MAP_COUNT], char *why, size_t len)
 		}
 		if (meta.layout && meta.layout != PICFW_LAYOUT) {
 			snprintf(why, len, "map %s: layout %u; this picfw's: layout %u",
-				 map_names[MAP_META], meta.layout, PICFW_LAYOUT);
+				 map_names[MAP_META], meta.layout, (unsigned int)PICFW_LAYOUT);
 			return -EPROTO;
 		}
 	}
