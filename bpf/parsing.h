@@ -291,6 +291,74 @@ static __always_inline int parse_ipv6_ext(struct cursor *c, struct packet *pkt,
 }
 
 /*
+ * The largest offset of an IPv6 header chain's end: Ethernet, two tags, the
+ * fixed header and PICFW_IPV6_EXT_MAX headers of at most 2,048 bytes each
+ * fit below it; far enough below the verifier's 64 KiB packet offset that a
+ * pointer there still gets a range from a header check.
+ */
+#define PICFW_EXT_OFF_MAX 0x7fff
+_Static_assert(14 + 4 * PICFW_VLAN_MAX + 40 + PICFW_IPV6_EXT_MAX * 2048 <= PICFW_EXT_OFF_MAX,
+	       "an extension header chain fits below PICFW_EXT_OFF_MAX");
+
+/* Does an extension header that parse_ipv6_ext() walks come next? */
+static __always_inline int ipv6_ext_next(__u8 next)
+{
+	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS ||
+	       next == IPPROTO_AH || next == IPPROTO_FRAGMENT;
+}
+
+/*
+ * parse_ipv6_ext() for XDP, as a global function (verified once, on its
+ * own): inline, each of the walk's outcomes (up to PICFW_IPV6_EXT_MAX
+ * headers) was a path of its own through the rest of the XDP program, which
+ * took the verifier past its million instructions on 6.1 (Debian 12's
+ * kernel). Offsets from the frame's start, since a packet pointer cannot be
+ * passed: off is the first extension header, end_off the datagram's end.
+ * Returns the offset after the last extension header, or PARSE_MALFORMED
+ * or PARSE_FRAGMENT. Only packets with extension headers make the call.
+ */
+__attribute__((noinline)) int parse_ipv6_ext_at(struct xdp_md *ctx, __u32 off, __u32 end_off,
+						struct packet *pkt)
+{
+	struct cursor c = {};
+	void *data;
+	int ret;
+
+	if (!ctx || !pkt || off > PICFW_EXT_OFF_MAX || end_off > 0xffff)
+		return PARSE_MALFORMED;
+	data = (void *)(long)ctx->data;
+	/* The same numbers, with bounds the verifier sees (clang merges the checks above). */
+	c.pos = data + (off & PICFW_EXT_OFF_MAX);
+	c.end = (void *)(long)ctx->data_end;
+	ret = parse_ipv6_ext(&c, pkt, data + (end_off & 0xffff));
+	if (ret)
+		return ret;
+	return (int)(c.pos - data);
+}
+
+/* The walk of the extension headers, inline (TC, where xdp is NULL) or through the global. */
+static __always_inline int parse_ipv6_ext_any(struct xdp_md *xdp, struct cursor *c,
+					      struct packet *pkt, void *ip_end)
+{
+	void *data;
+	int off;
+
+	if (!ipv6_ext_next(pkt->l4proto))
+		return 0;
+	if (!xdp)
+		return parse_ipv6_ext(c, pkt, ip_end);
+	data = (void *)(long)xdp->data;
+	off = parse_ipv6_ext_at(xdp, (__u32)(c->pos - data), (__u32)(ip_end - data), pkt);
+	if (off < 0)
+		return off;
+	if (off > PICFW_EXT_OFF_MAX)
+		return PARSE_MALFORMED;
+	/* Bounded, so that the header checks after it still give the pointer a range. */
+	c->pos = data + (off & PICFW_EXT_OFF_MAX);
+	return 0;
+}
+
+/*
  * TCP (with its options), UDP, ICMP and ICMPv6 (type, code, checksum and the
  * 4 bytes before an error's quote): the header must lie inside frame and
  * datagram. After an ICMP header the cursor is at the quoted packet. Any
@@ -349,9 +417,11 @@ enum parsed {
  * The whole chain, for both programs: Ethernet, IP and transport headers into
  * pkt, *ip_end at the datagram's end, the cursor after the last header read
  * (at an ICMP error's quote). The one place a parser's result is decoded.
+ * xdp: the XDP program's context (IPv6 extension headers through the global
+ * walk), NULL in TC.
  */
 static __always_inline enum parsed parse_packet(struct cursor *c, struct packet *pkt,
-						void **ip_end)
+						void **ip_end, struct xdp_md *xdp)
 {
 	__be16 proto;
 	int ret;
@@ -367,7 +437,7 @@ static __always_inline enum parsed parse_packet(struct cursor *c, struct packet 
 	if (ret == PARSE_MALFORMED)
 		return PKT_MALFORMED;
 	if (ret == 0 && pkt->family == 6)
-		ret = parse_ipv6_ext(c, pkt, *ip_end);
+		ret = parse_ipv6_ext_any(xdp, c, pkt, *ip_end);
 	if (ret == PARSE_FRAGMENT)
 		return PKT_LATER_FRAGMENT;
 	if (ret == 0)

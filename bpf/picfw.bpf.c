@@ -229,28 +229,34 @@ static __always_inline int tail_holds(const struct picfw_trie_tail *t, __u8 fami
  * boundaries, so the leaf reached is the longest match's class). A tail
  * (one prefix alone below a slot) ends the walk with one more lookup and a
  * masked compare; a skip (a tail with the child bit) jumps over one-way
- * nodes to a deeper byte. The loop has the constant bound 16 and i only
- * grows, so the verifier sees a bounded loop; the masks keep a child or a
- * tail inside generation gen.
+ * nodes to a deeper byte. At most 16 levels, and i only grows; the masks
+ * keep a child or a tail inside generation gen.
  */
 static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr)
 {
-	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i, to;
+	__u32 key = gen * PICFW_TRIE_NODES + (family == 6), v, i = 0, to, step;
 	__u32 n = family == 4 ? 4 : 16;
 	struct picfw_trie_node *node;
 	struct picfw_trie_tail *t;
 
-	for (i = 0; i < 16; i++) {
+	/*
+	 * step counts the levels walked, i the address byte: a skip moves i
+	 * on by more than one. The loop runs on step, which the verifier sees
+	 * grow by one each time (6.1's took a loop on i, which a skip sets
+	 * from a map value, for an infinite one).
+	 */
+	for (step = 0; step < 16; step++) {
 		if (i >= n)
 			break;
 		node = bpf_map_lookup_elem(&picfw_trie, &key);
 		if (!node)
 			return 0;
-		v = node->e[addr[i] & 0xff];
+		v = node->e[addr[i & 15] & 0xff];
 		if (!(v & PICFW_TRIE_TAIL)) {
 			if (!(v & PICFW_TRIE_CHILD))
 				return v;
 			key = gen * PICFW_TRIE_NODES + (v & (PICFW_TRIE_NODES - 1));
+			i++;
 			continue;
 		}
 		to = gen * PICFW_TRIE_TAILS + (v & (PICFW_TRIE_TAILS - 1));
@@ -266,7 +272,7 @@ static __always_inline __u32 trie_class(__u32 gen, __u8 family, const __u8 *addr
 		if (to <= i || to >= n)
 			return 0;
 		key = gen * PICFW_TRIE_NODES + (t->class & (PICFW_TRIE_NODES - 1));
-		i = to - 1;
+		i = to;
 	}
 	return 0; /* a child below the last byte: the compiler never makes one */
 }
@@ -1025,8 +1031,13 @@ __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct pa
 	__builtin_memcpy(rec->daddr, pkt->daddr, sizeof(rec->daddr));
 	if (len > PICFW_DROPLOG_SNAPLEN)
 		len = PICFW_DROPLOG_SNAPLEN;
-	/* bpf_xdp_load_bytes wants a length of at least 1, bounded for the verifier. */
-	if (len < 1 || bpf_xdp_load_bytes(ctx, 0, rec->frame, len))
+	/*
+	 * bpf_xdp_load_bytes wants a length of 1 to SNAPLEN, and the verifier
+	 * must see it: 6.1's learns no lower bound from len != 0, so the
+	 * length is rebuilt as (len - 1) % SNAPLEN + 1 (the same number).
+	 */
+	if (len && bpf_xdp_load_bytes(ctx, 0, rec->frame,
+				      ((len - 1) & (PICFW_DROPLOG_SNAPLEN - 1)) + 1))
 		len = 0;
 	rec->captured = len;
 	bpf_ringbuf_submit(rec, 0);
@@ -1176,7 +1187,7 @@ int picfw_xdp(struct xdp_md *ctx)
 	gen = ctl->active & 1;
 	cfg = &ctl->gen[gen];
 
-	parsed = parse_packet(&c, &pkt, &ip_end);
+	parsed = parse_packet(&c, &pkt, &ip_end, ctx);
 	if (parsed == PKT_NOT_IP)
 		return pass(PICFW_R_NON_IP, bytes);
 	if (parsed == PKT_MALFORMED)
@@ -1262,7 +1273,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	c.beyond = skb->len > linear ? skb->len - (__u32)linear : 0;
 	ip_end = c.end;
 
-	if (parse_packet(&c, &pkt, &ip_end) != PKT_WHOLE ||
+	if (parse_packet(&c, &pkt, &ip_end, NULL) != PKT_WHOLE ||
 	    (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
 		return TC_ACT_OK;
 	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))

@@ -528,5 +528,6 @@ _Static_assert(__builtin_offsetof(struct picfw_drop_record, epoch) == 8, "record
 _Static_assert(__builtin_offsetof(struct picfw_drop_record, saddr) == 32, "record layout");
 _Static_assert(__builtin_offsetof(struct picfw_drop_record, frame) == 64, "record layout");
 _Static_assert(sizeof(struct picfw_drop_record) == 64 + PICFW_DROPLOG_SNAPLEN, "record layout");
+_Static_assert((PICFW_DROPLOG_SNAPLEN & (PICFW_DROPLOG_SNAPLEN - 1)) == 0, "the snap length is a power of 2 (see droplog_sample)");
 
 #endif /* PICFW_H */
