@@ -146,12 +146,21 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *pkt, void
 
 	if ((void *)(iph + 1) > c->end)
 		return PARSE_MALFORMED;
-	if (iph->version != 4 || iph->ihl < 5)
-		return PARSE_MALFORMED;
+	/*
+	 * ihl >= 5 checked on hlen itself: 6.1's verifier, given the check on
+	 * the bit field, derived bounds for hlen that contradict each other and
+	 * walked on with a packet pointer turned scalar.
+	 */
 	hlen = iph->ihl * 4;
+	if (iph->version != 4 || hlen < 20)
+		return PARSE_MALFORMED;
 	tot_len = bpf_ntohs(iph->tot_len);
-	if (tot_len == 0 && c->beyond)
+	if (tot_len == 0) {
+		/* A BIG TCP superpacket (bytes beyond, TC only), else too short. */
+		if (!c->beyond)
+			return PARSE_MALFORMED;
 		tot_len = bytes_from(c, iph) > 0xffff ? 0xffff : bytes_from(c, iph);
+	}
 	if (tot_len < hlen)
 		return PARSE_MALFORMED;
 	if (tot_len > bytes_from(c, iph))

@@ -1103,7 +1103,7 @@ static __always_inline int verdict_unprotected(struct xdp_md *ctx, const struct 
  */
 static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 					     const struct picfw_gen_cfg *cfg,
-					     const struct packet *pkt, __u64 bytes)
+					     const struct packet *pkt, __u64 bytes, int compact)
 {
 	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
 	/* A reply of TCP carries an ACK (the Edge sent the SYN); any datagram may be one. */
@@ -1125,7 +1125,7 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 	 * Edge port (ephemeral) that no inbound row names, while the Edge's
 	 * answers to inbound flows open no flow (see the egress program).
 	 */
-	row = match_rows(&q, cfg);
+	row = compact ? match_rows_call(&q, cfg) : match_rows(&q, cfg);
 	if (row >= 0)
 		return pass_on_slot(pkt, cfg, count_row(gen, row, bytes));
 	/*
@@ -1163,8 +1163,11 @@ static __always_inline int is_icmp(const struct packet *pkt)
 	return pkt->l4proto == (pkt->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 }
 
-SEC("xdp")
-int picfw_xdp(struct xdp_md *ctx)
+/*
+ * The XDP verdict. compact: the row match through the global match_classes()
+ * (picfw_xdp_compact), else inline (picfw_xdp).
+ */
+static __always_inline int xdp_verdict(struct xdp_md *ctx, int compact)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -1200,10 +1203,30 @@ int picfw_xdp(struct xdp_md *ctx)
 	if (parsed == PKT_MALFORMED_L4)
 		return drop(ctx, &pkt, cfg, PICFW_R_MALFORMED, bytes);
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP)
-		return verdict_transport(ctx, gen, cfg, &pkt, bytes);
+		return verdict_transport(ctx, gen, cfg, &pkt, bytes, compact);
 	if (is_icmp(&pkt))
 		return verdict_icmp(ctx, gen, cfg, &c, ip_end, &pkt, bytes);
 	return drop(ctx, &pkt, cfg, PICFW_R_NO_MATCH, bytes);
+}
+
+/* The XDP program: the row match inline, on the hot path. */
+SEC("xdp")
+int picfw_xdp(struct xdp_md *ctx)
+{
+	return xdp_verdict(ctx, 0);
+}
+
+/*
+ * The same verdicts with the row match through a call (verified once): for
+ * kernels whose verifier runs out of its million instructions on
+ * picfw_xdp (6.1's: each path to the inline match walked the trie again).
+ * Not loaded unless picfw_xdp is refused (SEC("?xdp")): a call more per
+ * TCP and UDP packet whose port a row names.
+ */
+SEC("?xdp")
+int picfw_xdp_compact(struct xdp_md *ctx)
+{
+	return xdp_verdict(ctx, 1);
 }
 
 /*

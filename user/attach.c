@@ -33,6 +33,7 @@
 #include "policy_copy.h"
 #include "seed.h"
 #include "tc.h"
+#include "test_hooks.h"
 
 /* The kernel's internal "not supported" (524), which some drivers leak to userspace. */
 #ifndef ENOTSUPP
@@ -357,6 +358,38 @@ static void tc_detach(const char *ifname, int ifindex, int created)
 	bpf_tc_hook_destroy(&hook);
 }
 
+static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *img);
+
+/*
+ * Open the BPF object, size its flow tables and load it, with the XDP
+ * program picfw_xdp or (compact) picfw_xdp_compact. *skel is set whatever
+ * happens (the caller destroys it). -E2BIG: the verifier ran out of
+ * instructions (said by the caller, which then tries the compact program).
+ */
+static int load_skel(const struct policy_image *img, int compact, struct picfw_bpf **skel)
+{
+	int ret;
+
+	*skel = picfw_bpf__open();
+	if (!*skel) {
+		ret = -errno;
+		pr_warn("picfw attach: opening the BPF object failed: %s\n", strerror(-ret));
+		return ret;
+	}
+	ret = flow_tables_size(*skel, img);
+	if (ret) {
+		pr_warn("picfw attach: sizing the flow tables failed: %s\n", strerror(-ret));
+		return ret;
+	}
+	bpf_program__set_autoload((*skel)->progs.picfw_xdp, !compact);
+	bpf_program__set_autoload((*skel)->progs.picfw_xdp_compact, compact);
+	ret = picfw_bpf__load(*skel);
+	if (ret && !(ret == -E2BIG && !compact))
+		pr_warn("picfw attach: loading the BPF program failed: %s (run with -vv for the "
+			"verifier log)\n", strerror(-ret));
+	return ret;
+}
+
 /* The flow tables as big as the policy asks (`flows tcp|udp N`), before load. */
 static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *img)
 {
@@ -417,6 +450,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, query);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	struct bpf_program *xdp_prog;
 	struct picfw_bpf *skel = NULL;
 	char dir[PICFW_PATH_LEN];
 	int ifindex, link_fd = -1, ret, tc_attached = 0, tc_created = 0;
@@ -457,23 +491,20 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		goto fail;
 	}
 
-	skel = picfw_bpf__open();
-	if (!skel) {
-		ret = -errno;
-		pr_warn("picfw attach: opening the BPF object failed: %s\n", strerror(-ret));
-		goto fail;
+	ret = load_skel(img, test_hook_xdp_compact(), &skel);
+	if (ret == -E2BIG) {
+		/* A kernel whose verifier needs more than its million instructions (6.1). */
+		picfw_bpf__destroy(skel);
+		skel = NULL;
+		pr_info("picfw attach: this kernel's verifier refused the XDP program (more than "
+			"its million instructions); loading its compact variant (the row match "
+			"through a call)\n");
+		ret = load_skel(img, 1, &skel);
 	}
-	ret = flow_tables_size(skel, img);
-	if (ret) {
-		pr_warn("picfw attach: sizing the flow tables failed: %s\n", strerror(-ret));
+	if (ret)
 		goto fail;
-	}
-	ret = picfw_bpf__load(skel);
-	if (ret) {
-		pr_warn("picfw attach: loading the BPF program failed: %s (run with -vv for the "
-			"verifier log)\n", strerror(-ret));
-		goto fail;
-	}
+	xdp_prog = bpf_program__autoload(skel->progs.picfw_xdp) ? skel->progs.picfw_xdp :
+								  skel->progs.picfw_xdp_compact;
 	ret = fill_maps(skel, policy_path, img, mode);
 	if (ret)
 		goto fail;
@@ -481,7 +512,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		seed_sessions(skel, p);
 
 	lopts.flags = mode == XDP_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	link_fd = bpf_link_create(bpf_program__fd(skel->progs.picfw_xdp), ifindex, BPF_XDP, &lopts);
+	link_fd = bpf_link_create(bpf_program__fd(xdp_prog), ifindex, BPF_XDP, &lopts);
 	if (link_fd < 0) {
 		ret = -errno;
 		if (mode == XDP_ATTACH_NATIVE && (ret == -EOPNOTSUPP || ret == -ENOTSUPP))

@@ -28,7 +28,18 @@ static inline void test_hook_apply_pause(void)
 	if (v && *v)
 		usleep((useconds_t)strtoul(v, NULL, 10) * 1000);
 }
+
+/* PICFW_TEST_XDP_COMPACT set: attach loads the compact XDP program, as on a kernel that refuses the other. */
+static inline int test_hook_xdp_compact(void)
+{
+	return getenv("PICFW_TEST_XDP_COMPACT") != NULL;
+}
 #else
+static inline int test_hook_xdp_compact(void)
+{
+	return 0;
+}
+
 static inline int test_hook_fail_write(void)
 {
 	return 0;

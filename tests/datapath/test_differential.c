@@ -59,6 +59,9 @@
  *                       tests/reference/cases/ (with PICFW_DIFF_SECONDS=0:
  *                       only that)
  *   PICFW_DIFF_QUIET    1: no progress lines
+ *   PICFW_DIFF_COMPACT  1: judge with picfw_xdp_compact (the XDP program
+ *                       attach falls back to where the kernel refuses
+ *                       picfw_xdp) instead of picfw_xdp
  *
  * A case file is the policy text and the frames in hex (`frame` through XDP,
  * `egress` through the TC program, from empty flow and fragment tables):
@@ -2132,6 +2135,7 @@ static struct {
 	struct picfw_bpf *skel;
 	struct picfw_maps maps;
 	int prog_fd, tc_fd;
+	int compact; /* PICFW_DIFF_COMPACT=1 */
 	int ncpu;
 	int ready;
 	char skip_why[192];
@@ -2211,14 +2215,28 @@ static void env_setup(void)
 	int err;
 
 	env.ncpu = libbpf_num_possible_cpus();
-	env.skel = picfw_bpf__open_and_load();
+	env.compact = getenv("PICFW_DIFF_COMPACT") && !strcmp(getenv("PICFW_DIFF_COMPACT"), "1");
+	env.skel = picfw_bpf__open();
+	if (env.skel) {
+		bpf_program__set_autoload(env.skel->progs.picfw_xdp, !env.compact);
+		bpf_program__set_autoload(env.skel->progs.picfw_xdp_compact, env.compact);
+		err = picfw_bpf__load(env.skel);
+		if (err) {
+			picfw_bpf__destroy(env.skel);
+			env.skel = NULL;
+			errno = -err;
+		}
+	}
 	if (!env.skel) {
 		err = errno;
 		snprintf(env.skip_why, sizeof(env.skip_why), "cannot load the BPF program (%s)%s",
 			 strerror(err), err == EPERM || err == EACCES ? ": run as root" : "");
 		return;
 	}
-	env.prog_fd = bpf_program__fd(env.skel->progs.picfw_xdp);
+	env.prog_fd = bpf_program__fd(env.compact ? env.skel->progs.picfw_xdp_compact :
+						    env.skel->progs.picfw_xdp);
+	if (env.compact)
+		printf("# judging with picfw_xdp_compact\n");
 	env.tc_fd = bpf_program__fd(env.skel->progs.picfw_tc_egress);
 	err = maps_from_skel(env.skel, &env.maps);
 	if (err) {
