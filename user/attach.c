@@ -383,7 +383,9 @@ static int load_skel(const struct policy_image *img, int compact, struct picfw_b
 	}
 	bpf_program__set_autoload((*skel)->progs.picfw_xdp, !compact);
 	bpf_program__set_autoload((*skel)->progs.picfw_xdp_compact, compact);
-	ret = picfw_bpf__load(*skel);
+	ret = compact ? 0 : test_hook_xdp_e2big();
+	if (!ret)
+		ret = picfw_bpf__load(*skel);
 	if (ret && !(ret == -E2BIG && !compact))
 		pr_warn("picfw attach: loading the BPF program failed: %s (run with -vv for the "
 			"verifier log)\n", strerror(-ret));
@@ -491,7 +493,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		goto fail;
 	}
 
-	ret = load_skel(img, test_hook_xdp_compact(), &skel);
+	ret = load_skel(img, 0, &skel);
 	if (ret == -E2BIG) {
 		/* A kernel whose verifier needs more than its million instructions (6.1). */
 		picfw_bpf__destroy(skel);

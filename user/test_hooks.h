@@ -29,13 +29,17 @@ static inline void test_hook_apply_pause(void)
 		usleep((useconds_t)strtoul(v, NULL, 10) * 1000);
 }
 
-/* PICFW_TEST_XDP_COMPACT set: attach loads the compact XDP program, as on a kernel that refuses the other. */
-static inline int test_hook_xdp_compact(void)
+/*
+ * PICFW_TEST_XDP_E2BIG set: loading picfw_xdp fails with E2BIG, as on a
+ * kernel whose verifier runs out of instructions (6.1), before the kernel
+ * sees it: attach then takes its fallback to picfw_xdp_compact.
+ */
+static inline int test_hook_xdp_e2big(void)
 {
-	return getenv("PICFW_TEST_XDP_COMPACT") != NULL;
+	return getenv("PICFW_TEST_XDP_E2BIG") ? -E2BIG : 0;
 }
 #else
-static inline int test_hook_xdp_compact(void)
+static inline int test_hook_xdp_e2big(void)
 {
 	return 0;
 }

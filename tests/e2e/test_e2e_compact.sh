@@ -6,8 +6,9 @@
 # 6.1 runs past its million instructions on it). This kernel takes both, so
 # the test forces it: the differential test judges with it
 # (PICFW_DIFF_COMPACT=1, against the reference classifier), and
-# build/picfw-test attaches it (PICFW_TEST_XDP_COMPACT=1) to a veth in a
-# namespace, where real datagrams and connections are counted on their rows.
+# build/picfw-test, whose loading of picfw_xdp is made to fail with E2BIG
+# (PICFW_TEST_XDP_E2BIG=1), falls back to it as on such a kernel: attached to
+# a veth in a namespace, real datagrams and connections count on their rows.
 #
 # Names: namespaces pce-a (the Edge, 203.0.113.10) and pce-b (a PIC partner,
 # 198.51.100.7), veth pce0 / pce1, all made here and removed on exit, also on
@@ -83,9 +84,12 @@ ip netns add "$NS_A" && ip netns add "$NS_B" &&
 	in_a ip route add 198.51.100.0/24 dev pce0 && in_b ip route add 203.0.113.0/24 dev pce1
 check lab_up $? "making the namespaces and the veth pair failed"
 
-PICFW_TEST_XDP_COMPACT=1 in_a "$PICFW" attach pce0 "$ROOT/etc/pic.policy" --mode generic \
+PICFW_TEST_XDP_E2BIG=1 in_a "$PICFW" attach pce0 "$ROOT/etc/pic.policy" --mode generic \
 	>"$TMP/attach.out" 2>&1
 check attach $? "$(cat "$TMP/attach.out")"
+grep -q "refused the XDP program (more than its million instructions); loading its compact variant" \
+	"$TMP/attach.out"
+check attach_says_compact $? "$(cat "$TMP/attach.out")"
 
 id=$(in_a ip -j link show pce0 | sed -n 's/.*"prog":{[^}]*"id":\([0-9]*\).*/\1/p')
 [[ -z $id ]] && id=$(in_a ip -d link show pce0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
