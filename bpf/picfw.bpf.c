@@ -815,10 +815,11 @@ static __always_inline void frag_key_make(struct picfw_frag_key *k, const struct
 
 /*
  * A first fragment passed on slot: let its later fragments follow it. Global
- * (verified once, see match_classes), and called only for first fragments.
+ * (verified once, see match_classes), and called only for first fragments;
+ * now is flow_clock()'s.
  */
 __attribute__((noinline)) int frag_remember(const struct packet *pkt, __u32 slot,
-					    __u64 tick_ns)
+					    __u64 now)
 {
 	struct picfw_frag_key k = {};
 	struct picfw_frag v = { .slot = slot };
@@ -826,7 +827,7 @@ __attribute__((noinline)) int frag_remember(const struct packet *pkt, __u32 slot
 	if (!pkt || slot == NO_SLOT)
 		return 0;
 	frag_key_make(&k, pkt);
-	v.first_seen = bpf_jiffies64() * tick_ns; /* flow_clock()'s */
+	v.first_seen = now;
 	bpf_map_update_elem(&picfw_frags, &k, &v, BPF_ANY);
 	return 0;
 }
@@ -1073,7 +1074,7 @@ static __always_inline int pass_on_slot(const struct packet *pkt,
 					const struct picfw_gen_cfg *cfg, __u32 slot)
 {
 	if (pkt->frag_more)
-		frag_remember(pkt, slot, cfg->tick_ns);
+		frag_remember(pkt, slot, flow_clock(cfg));
 	return XDP_PASS;
 }
 
