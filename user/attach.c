@@ -358,7 +358,27 @@ static void tc_detach(const char *ifname, int ifindex, int created)
 	bpf_tc_hook_destroy(&hook);
 }
 
-static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *img);
+/* The flow tables as big as the policy asks (`flows tcp|udp N`), before load. */
+static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *img)
+{
+	struct bpf_map *tables[PICFW_FLOW_TABLES] = {
+		[PICFW_FT_TCP4] = skel->maps.picfw_flows_tcp4,
+		[PICFW_FT_UDP4] = skel->maps.picfw_flows_udp4,
+		[PICFW_FT_TCP6] = skel->maps.picfw_flows_tcp6,
+		[PICFW_FT_UDP6] = skel->maps.picfw_flows_udp6,
+	};
+	int t, ret;
+
+	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
+		ret = bpf_map__set_max_entries(tables[t], img->flows[t == PICFW_FT_UDP4 ||
+								     t == PICFW_FT_UDP6]);
+		if (ret)
+			return ret;
+	}
+	skel->rodata->flows_max[PICFW_TCP] = img->flows[PICFW_TCP];
+	skel->rodata->flows_max[PICFW_UDP] = img->flows[PICFW_UDP];
+	return 0;
+}
 
 /*
  * Open the BPF object, size its flow tables and load it, with the XDP
@@ -390,28 +410,6 @@ static int load_skel(const struct policy_image *img, int compact, struct picfw_b
 		pr_warn("picfw attach: loading the BPF program failed: %s (run with -vv for the "
 			"verifier log)\n", strerror(-ret));
 	return ret;
-}
-
-/* The flow tables as big as the policy asks (`flows tcp|udp N`), before load. */
-static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *img)
-{
-	struct bpf_map *tables[PICFW_FLOW_TABLES] = {
-		[PICFW_FT_TCP4] = skel->maps.picfw_flows_tcp4,
-		[PICFW_FT_UDP4] = skel->maps.picfw_flows_udp4,
-		[PICFW_FT_TCP6] = skel->maps.picfw_flows_tcp6,
-		[PICFW_FT_UDP6] = skel->maps.picfw_flows_udp6,
-	};
-	int t, ret;
-
-	for (t = 0; t < PICFW_FLOW_TABLES; t++) {
-		ret = bpf_map__set_max_entries(tables[t], img->flows[t == PICFW_FT_UDP4 ||
-								     t == PICFW_FT_UDP6]);
-		if (ret)
-			return ret;
-	}
-	skel->rodata->flows_max[PICFW_TCP] = img->flows[PICFW_TCP];
-	skel->rodata->flows_max[PICFW_UDP] = img->flows[PICFW_UDP];
-	return 0;
 }
 
 /*

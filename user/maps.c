@@ -72,7 +72,8 @@ static void maps_init(struct picfw_maps *m)
 
 static int open_pin_dir(const char *dir, struct picfw_maps *m, int check);
 
-int maps_open_pinned(const char *ifname, struct picfw_maps *m)
+/* IFACE's pins, with the layout check (check 1) or without (detach). */
+static int open_pinned(const char *ifname, struct picfw_maps *m, int check)
 {
 	char dir[PICFW_PATH_LEN];
 	int err;
@@ -81,19 +82,17 @@ int maps_open_pinned(const char *ifname, struct picfw_maps *m)
 	err = pin_dir(ifname, dir, sizeof(dir));
 	if (err)
 		return err;
-	return maps_open_pin_dir(dir, m);
+	return open_pin_dir(dir, m, check);
+}
+
+int maps_open_pinned(const char *ifname, struct picfw_maps *m)
+{
+	return open_pinned(ifname, m, 1);
 }
 
 int maps_open_pinned_any_version(const char *ifname, struct picfw_maps *m)
 {
-	char dir[PICFW_PATH_LEN];
-	int err;
-
-	maps_init(m);
-	err = pin_dir(ifname, dir, sizeof(dir));
-	if (err)
-		return err;
-	return open_pin_dir(dir, m, 0);
+	return open_pinned(ifname, m, 0);
 }
 
 int maps_open_pin_dir(const char *dir, struct picfw_maps *m)
