@@ -1878,6 +1878,47 @@ static int parse_policies(void)
 }
 
 /*
+ * Another version's filter in env's pins: opening refuses it (-EPROTO), apply
+ * refuses it and writes nothing (picfw_ctl still before), detach's opening
+ * takes it. tag names the checks (TAG-open, TAG-apply, TAG-detach).
+ */
+static void expect_refused_whole(const char *tag, const struct picfw_ctl *before)
+{
+	struct apply_result res;
+	struct picfw_ctl after;
+	struct picfw_maps m;
+	char t[64];
+	int ret;
+
+	ret = maps_open_pinned(env.ifname, &m);
+	snprintf(t, sizeof(t), "%s-open", tag);
+	check(ret == -EPROTO, t, "maps_open_pinned: %d, want -EPROTO", ret);
+	if (!ret)
+		maps_close(&m);
+	ret = picfw_apply(env.ifname, pol_file[POL_K1], &env.pol[POL_K1], &env.img[POL_K1], &res);
+	snprintf(t, sizeof(t), "%s-apply", tag);
+	check(ret == -EPROTO, t, "picfw_apply: %d, want -EPROTO", ret);
+	check(!maps_read_ctl(&env.maps, &after) && !memcmp(before, &after, sizeof(after)), t,
+	      "the program's picfw_ctl changed");
+	ret = maps_open_pinned_any_version(env.ifname, &m);
+	snprintf(t, sizeof(t), "%s-detach", tag);
+	check(!ret, t, "maps_open_pinned_any_version: %d", ret);
+	if (!ret)
+		maps_close(&m);
+}
+
+/* This version's filter in env's pins again: opened. */
+static void expect_opens(const char *tag)
+{
+	struct picfw_maps m;
+	int ret = maps_open_pinned(env.ifname, &m);
+
+	check(!ret, tag, "maps_open_pinned: %d", ret);
+	if (!ret)
+		maps_close(&m);
+}
+
+/*
  * A filter pinned by another version of picfw: its picfw_ctl of another
  * value size (the previous version's generation settings were 16 bytes
  * shorter each). apply must refuse it whole (-EPROTO) and write nothing,
@@ -1885,11 +1926,9 @@ static int parse_policies(void)
  */
 static void test_apply_other_version_refused(void **state)
 {
-	struct picfw_ctl before, after;
-	struct picfw_maps m;
 	char path[PATH_MAX + 64];
-	struct apply_result res;
-	int fd, ret;
+	struct picfw_ctl before;
+	int fd;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/%s", env.pins, map_names[MAP_CTL]);
@@ -1901,27 +1940,13 @@ static void test_apply_other_version_refused(void **state)
 	check(!unlink(path) && !bpf_obj_pin(fd, path), "other-version", "pinning it: %s",
 	      strerror(errno));
 
-	ret = maps_open_pinned(env.ifname, &m);
-	check(ret == -EPROTO, "other-version-open", "maps_open_pinned: %d, want -EPROTO", ret);
-	if (!ret)
-		maps_close(&m);
-	ret = picfw_apply(env.ifname, pol_file[POL_K1], &env.pol[POL_K1], &env.img[POL_K1], &res);
-	check(ret == -EPROTO, "other-version-apply", "picfw_apply: %d, want -EPROTO", ret);
-	check(!maps_read_ctl(&env.maps, &after) && !memcmp(&before, &after, sizeof(before)),
-	      "other-version-apply", "the program's picfw_ctl changed");
-	ret = maps_open_pinned_any_version(env.ifname, &m);
-	check(!ret, "other-version-detach", "maps_open_pinned_any_version: %d", ret);
-	if (!ret)
-		maps_close(&m);
+	expect_refused_whole("other-version", &before);
 
 	/* This version's map back in place: opened again. */
 	check(!unlink(path) && !bpf_obj_pin(env.maps.fd[MAP_CTL], path), "other-version",
 	      "pinning picfw_ctl back: %s", strerror(errno));
 	close(fd);
-	ret = maps_open_pinned(env.ifname, &m);
-	check(!ret, "other-version-back", "maps_open_pinned: %d", ret);
-	if (!ret)
-		maps_close(&m);
+	expect_opens("other-version-back");
 }
 
 /*
@@ -1933,11 +1958,8 @@ static void test_apply_other_version_refused(void **state)
 static void test_apply_other_layout_refused(void **state)
 {
 	struct picfw_meta saved[PICFW_GENERATIONS], meta;
-	struct picfw_ctl before, after;
-	struct apply_result res;
-	struct picfw_maps m;
+	struct picfw_ctl before;
 	__u32 gen, active;
-	int ret;
 
 	(void)state;
 	check(!maps_read_ctl(&env.maps, &before), "other-layout", "reading picfw_ctl");
@@ -1953,26 +1975,12 @@ static void test_apply_other_layout_refused(void **state)
 	check(!bpf_map_update_elem(env.maps.fd[MAP_META], &active, &meta, BPF_ANY), "other-layout",
 	      "writing picfw_meta: %s", strerror(errno));
 
-	ret = maps_open_pinned(env.ifname, &m);
-	check(ret == -EPROTO, "other-layout-open", "maps_open_pinned: %d, want -EPROTO", ret);
-	if (!ret)
-		maps_close(&m);
-	ret = picfw_apply(env.ifname, pol_file[POL_K1], &env.pol[POL_K1], &env.img[POL_K1], &res);
-	check(ret == -EPROTO, "other-layout-apply", "picfw_apply: %d, want -EPROTO", ret);
-	check(!maps_read_ctl(&env.maps, &after) && !memcmp(&before, &after, sizeof(before)),
-	      "other-layout-apply", "the program's picfw_ctl changed");
-	ret = maps_open_pinned_any_version(env.ifname, &m);
-	check(!ret, "other-layout-detach", "maps_open_pinned_any_version: %d", ret);
-	if (!ret)
-		maps_close(&m);
+	expect_refused_whole("other-layout", &before);
 
 	/* As it was: opened again. */
 	check(!bpf_map_update_elem(env.maps.fd[MAP_META], &active, &saved[active], BPF_ANY),
 	      "other-layout", "writing picfw_meta back: %s", strerror(errno));
-	ret = maps_open_pinned(env.ifname, &m);
-	check(!ret, "other-layout-back", "maps_open_pinned: %d", ret);
-	if (!ret)
-		maps_close(&m);
+	expect_opens("other-layout-back");
 }
 
 /*
