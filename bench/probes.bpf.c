@@ -30,20 +30,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "picfw.h"
+#include "counter.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-struct bench_counter {
-	__u64 packets;
-	__u64 bytes;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bench_counter);
-} probe_count SEC(".maps");
 
 /* The flow key picfw used before its tables were split per family: 40 bytes. */
 struct probe_key40 {
@@ -89,15 +78,7 @@ struct {
 /* The floor's work: one per-CPU counter bump. Returns the counter or NULL. */
 static __always_inline struct bench_counter *count(struct xdp_md *ctx)
 {
-	struct bench_counter *c;
-	__u32 zero = 0;
-
-	c = bpf_map_lookup_elem(&probe_count, &zero);
-	if (c) {
-		c->packets++;
-		c->bytes += ctx->data_end - ctx->data;
-	}
-	return c;
+	return bench_count_frame(ctx->data_end - ctx->data);
 }
 
 /* The IPv4 and TCP headers of an untagged frame, or NULL. */

@@ -166,6 +166,27 @@ function above(p, k,    a, f) {
 	return a - f
 }
 
+# The same for the egress program's packet k, above the TC floor.
+function eabove(p, k,    f) {
+	if (!(("floor", k) in etr) || !((p, k) in etr))
+		return ""
+	stats(etr["floor", k]); f = M_MED
+	stats(etr[p, k])
+	return M_MED - f
+}
+
+# A README table's header, its first cell title and then the n names of a[].
+function readme_head(title, a, n,    q, line, sep) {
+	line = "| " title " |"
+	sep = "|---|"
+	for (q = 1; q <= n; q++) {
+		line = line " " a[q] " |"
+		sep = sep "---:|"
+	}
+	print line > readme
+	print sep > readme
+}
+
 # A column name of at most 10 characters.
 function short(p,    parts) {
 	if (p ~ /^r[0-9]+-p[0-9]+$/) {
@@ -306,13 +327,13 @@ END {
 			line = sprintf("   %-10s", p)
 			for (j = 1; j <= nek; j++) {
 				k = epkt[j]
-				stats(etr["floor", k]); f = M_MED
+				ab = p == "floor" ? "" : eabove(p, k)
 				stats(etr[p, k])
-				cell = p == "floor" ? fmt(M_MED) : signed(f == "" ? "" : M_MED - f)
+				cell = p == "floor" ? fmt(M_MED) : signed(ab)
 				cell = cell " (" fmt(M_MIN) "-" fmt(M_MAX) ")" (everd[p, k] == "OK" ? "" : " " everd[p, k])
 				line = line sprintf(" %22s", cell)
 				printf "egress,%s,%s,%s,OK,%s,%s,%s,%d,%s,,,\n", p, k, everd[p, k], M_MED, M_MIN,
-				    M_MAX, M_N, p == "floor" || f == "" ? "" : M_MED - f > csv
+				    M_MAX, M_N, ab > csv
 			}
 			print line
 		}
@@ -598,14 +619,7 @@ END {
 	# The README's compact table: above the floor, medians, the main packets.
 	if (readme != "") {
 		split("v4-tcp-hit v4-tcp-miss v6-tcp-hit v6-tcp-miss v4-udp-hit v6-ext-hit vlan-hit reply-hit reply-ack reply-miss v4-tcp-hit-eph", rk, " ")
-		line = "| ns/packet above the floor (median) |"
-		sep = "|---|"
-		for (q = 1; q <= 11; q++) {
-			line = line " " rk[q] " |"
-			sep = sep "---:|"
-		}
-		print line > readme
-		print sep > readme
+		readme_head("ns/packet above the floor (median)", rk, 11)
 		for (i = 1; i <= np; i++) {
 			p = prog[i]
 			if (is_probe(p))
@@ -628,22 +642,14 @@ END {
 			    "TCP to a partner that an inbound row let in, and `egress-answer-udp`, its STUN " \
 			    "answer from 3478 (no flow: the inbound row matched):" > readme
 			print "" > readme
-			line = "| ns/packet above the TC floor (median) |"
-			sep = "|---|"
-			for (j = 1; j <= nek; j++) {
-				line = line " " epkt[j] " |"
-				sep = sep "---:|"
-			}
-			print line > readme
-			print sep > readme
+			readme_head("ns/packet above the TC floor (median)", epkt, nek)
 			for (i = 1; i <= nep; i++) {
 				p = eprog[i]
 				line = "| " (p == "floor" ? "floor (count + TC_ACT_OK)" : label(p)) " |"
 				for (j = 1; j <= nek; j++) {
 					k = epkt[j]
-					stats(etr["floor", k]); f = M_MED
 					stats(etr[p, k])
-					line = line " " (p == "floor" ? fmt(M_MED) " ns" : signed(M_MED - f)) " |"
+					line = line " " (p == "floor" ? fmt(M_MED) " ns" : signed(eabove(p, k))) " |"
 				}
 				print line > readme
 			}

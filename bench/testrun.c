@@ -324,60 +324,56 @@ static void prog_info(const struct prog *p)
 		obj_memory(p->name, p->skel->obj);
 }
 
+/* The BPF object at path, opened and loaded (or die). */
+static struct bpf_object *load_object(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	int err;
+
+	if (!obj)
+		die("opening %s: %s", path, strerror(errno));
+	err = bpf_object__load(obj);
+	if (err)
+		die("loading %s: %s", path, strerror(-err));
+	return obj;
+}
+
+/* The fd of obj's (from path) program name (or die). */
+static int program_fd(struct bpf_object *obj, const char *path, const char *name)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
+
+	if (!prog)
+		die("%s has no program %s", path, name);
+	return bpf_program__fd(prog);
+}
+
 static void load_floor(const char *path)
 {
 	struct prog *p = new_prog("floor", KIND_OBJ);
-	struct bpf_program *prog;
-	int err;
 
-	p->obj = bpf_object__open_file(path, NULL);
-	if (!p->obj)
-		die("opening %s: %s", path, strerror(errno));
-	err = bpf_object__load(p->obj);
-	if (err)
-		die("loading %s: %s", path, strerror(-err));
-	prog = bpf_object__find_program_by_name(p->obj, "bench_floor");
-	if (!prog)
-		die("%s has no program bench_floor", path);
-	p->fd = bpf_program__fd(prog);
+	p->obj = load_object(path);
+	p->fd = program_fd(p->obj, path, "bench_floor");
 }
 
 /* The egress floor (bench/floor_tc.bpf.c): the floor's egress program. */
 static void load_floor_tc(const char *path)
 {
-	struct bpf_program *prog;
-	struct bpf_object *obj;
-	int err, i;
+	int i;
 
 	for (i = 0; i < nprogs && progs[i].kind != KIND_OBJ; i++)
 		;
 	if (i == nprogs)
 		die("--floor-tc needs --floor before it");
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj)
-		die("opening %s: %s", path, strerror(errno));
-	err = bpf_object__load(obj);
-	if (err)
-		die("loading %s: %s", path, strerror(-err));
-	prog = bpf_object__find_program_by_name(obj, "bench_floor_tc");
-	if (!prog)
-		die("%s has no program bench_floor_tc", path);
-	progs[i].tc_fd = bpf_program__fd(prog); /* the object stays loaded until exit */
+	/* The object stays loaded until exit. */
+	progs[i].tc_fd = program_fd(load_object(path), path, "bench_floor_tc");
 }
 
 static void load_probes(const char *path)
 {
+	struct bpf_object *obj = load_object(path);
 	struct bpf_program *prog;
-	struct bpf_object *obj;
 	struct prog *p;
-	int err;
-
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj)
-		die("opening %s: %s", path, strerror(errno));
-	err = bpf_object__load(obj);
-	if (err)
-		die("loading %s: %s", path, strerror(-err));
 	for (prog = bpf_object__next_program(obj, NULL); prog;
 	     prog = bpf_object__next_program(obj, prog)) {
 		char name[64];
@@ -589,30 +585,17 @@ static void record_flow(const struct prog *p)
 		die("%s: running the egress program: %s", p->name, strerror(errno));
 }
 
-static int measure(const struct prog *p, unsigned k, unsigned repeat, unsigned *ns)
+/* Program fd (p's, named for errors) on frame `what` of len bytes, repeat times; its verdict. */
+static int run_frame(const struct prog *p, int fd, const char *what, const void *frame,
+		     uint32_t len, unsigned repeat, unsigned *ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frames[k], .data_size_in = frame_len[k],
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
 		    .repeat = (int)repeat);
 	int err;
 
-	err = bpf_prog_test_run_opts(p->fd, &opts);
+	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err)
-		die("%s on %s: BPF_PROG_TEST_RUN: %s", p->name, packets[k].name, strerror(-err));
-	*ns = opts.duration;
-	return (int)opts.retval;
-}
-
-/* The egress program (p->tc_fd) on the Edge's packet k; its TC verdict. */
-static int measure_egress(const struct prog *p, unsigned k, unsigned repeat, unsigned *ns)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = egress_frames[k],
-		    .data_size_in = egress_len[k], .repeat = (int)repeat);
-	int err;
-
-	err = bpf_prog_test_run_opts(p->tc_fd, &opts);
-	if (err)
-		die("%s on %s: BPF_PROG_TEST_RUN: %s", p->name, egress_packets[k].name,
-		    strerror(-err));
+		die("%s on %s: BPF_PROG_TEST_RUN: %s", p->name, what, strerror(-err));
 	*ns = opts.duration;
 	return (int)opts.retval;
 }
@@ -747,7 +730,8 @@ int main(int argc, char **argv)
 					record_flow(p);
 				if (p->droplog)
 					ring_buffer__consume(p->droplog);
-				v = measure(p, k, repeat, &ns);
+				v = run_frame(p, p->fd, packets[k].name, frames[k], frame_len[k],
+					      repeat, &ns);
 				printf("run,%u,%s,%s,%s,%s,%u\n", r + 1, p->name, packets[k].name,
 				       verdict_name(v), verdict_name(packets[k].expect), ns);
 			}
@@ -759,7 +743,8 @@ int main(int argc, char **argv)
 			for (k = 0; k < NEGRESS; k++) {
 				if (egress_packets[k].reply && p->kind == KIND_PICFW)
 					record_flow(p);
-				v = measure_egress(p, k, repeat, &ns);
+				v = run_frame(p, p->tc_fd, egress_packets[k].name,
+					      egress_frames[k], egress_len[k], repeat, &ns);
 				printf("egress,%u,%s,%s,%s,%s,%u\n", r + 1, p->name,
 				       egress_packets[k].name, tc_verdict_name(v),
 				       tc_verdict_name(egress_packets[k].expect), ns);
