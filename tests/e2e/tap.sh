@@ -3,7 +3,7 @@
 # The caller sets ROOT (the source tree) and TAP_PREFIX (e.g. test_e2e_),
 # sources this file, then starts as every script does:
 #   e2e_args "$@"                  BUILD_DIR: BUILD, PICFW, PEER, POLICY
-#   e2e_need_root WHY; e2e_need_tools TOOL...; e2e_need_bins
+#   e2e_need_root WHY; e2e_need_tools TOOL...; e2e_need_bins [BIN...]
 #   source lib.sh (the namespace lab), if it uses it
 #   cleanup() { ...; }; e2e_begin NAME     traps, and the scratch directory TMP
 # shellcheck shell=bash
@@ -46,12 +46,13 @@ e2e_need_tools()
 	done
 }
 
-# e2e_need_bins: picfw and the peer tool must be built.
+# e2e_need_bins [BIN...]: these (default: picfw and the peer tool) must be built.
 e2e_need_bins()
 {
 	local bin
 
-	for bin in "$PICFW" "$PEER"; do
+	[[ $# -gt 0 ]] || set -- "$PICFW" "$PEER"
+	for bin in "$@"; do
 		if [[ ! -x $bin ]]; then
 			echo "not ok - ${TAP_PREFIX}all"
 			echo "# $bin is missing: make tests-build"

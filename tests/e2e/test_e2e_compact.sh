@@ -20,30 +20,17 @@
 
 set -u
 
-if [[ $# -ne 1 ]]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(realpath -m "$1")
-PICFW=$BUILD/picfw-test
-DIFF=$BUILD/tests/test_differential
-
-if [[ $EUID -ne 0 ]]; then
-	echo "ok - test_e2e_compact_all # SKIP needs root (network namespaces, XDP)"
-	exit 0
-fi
-for f in "$PICFW" "$DIFF"; do
-	if [[ ! -x $f ]]; then
-		echo "not ok - test_e2e_compact_all"
-		echo "# $f is missing: make tests-build"
-		exit 1
-	fi
-done
-
 TAP_PREFIX=test_e2e_compact_
 # shellcheck source=tests/e2e/tap.sh
 source "$ROOT/tests/e2e/tap.sh"
+e2e_args "$@"
+BUILD=$(realpath -m "$BUILD")
+PICFW=$BUILD/picfw-test
+DIFF=$BUILD/tests/test_differential
+e2e_need_root "(network namespaces, XDP)"
+e2e_need_tools ip nsenter jq bpftool timeout
+e2e_need_bins "$PICFW" "$DIFF"
 
 NS_A=pce-a
 NS_B=pce-b

@@ -40,11 +40,7 @@ source "$ROOT/tests/e2e/tap.sh"
 e2e_args "$@"
 e2e_need_root "(systemd-nspawn)"
 e2e_need_tools systemd-nspawn unshare nsenter setsid timeout curl make
-if [[ ! -x $PICFW ]]; then
-	echo "not ok - ${TAP_PREFIX}all"
-	echo "# $PICFW is missing: make"
-	exit 1
-fi
+e2e_need_bins "$PICFW"
 if nm -u "$PICFW" 2>/dev/null | grep -q __asan_init; then
 	echo "ok - ${TAP_PREFIX}all # SKIP an ASan build: the units are tried with a plain one"
 	exit 0
