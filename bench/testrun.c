@@ -36,7 +36,8 @@
  * a miss on a port no row names, and a hit from a client whose ephemeral
  * source port lies in an outbound row's range (picfw then looks for a flow
  * first). Frames are padded to 60 bytes (a 64-byte
- * frame on the wire, FCS excluded).
+ * frame on the wire, FCS excluded). --packet KIND runs that kind alone (XDP
+ * or egress; --list-packets names them): for profiling with perf.
  *
  * Output, one CSV line each (the script turns them into tables):
  *   run,ROUND,PROGRAM,PACKET,VERDICT,EXPECT,NS       ns = opts.duration
@@ -628,7 +629,8 @@ static void usage(FILE *f)
 	    f,
 	    "usage: testrun [--rounds N] [--repeat N] [--floor OBJ] [--floor-tc OBJ] [--probes OBJ]\n"
 	    "               [--picfw NAME=POLICY]... [--picfw-droplog NAME=POLICY]...\n"
-	    "               [--prog NAME=ID]... [--xdpf-ip NAME=ID:N]... [--list-packets] [-v]\n");
+	    "               [--prog NAME=ID]... [--xdpf-ip NAME=ID:N]... [--packet KIND]\n"
+	    "               [--list-packets] [-v]\n");
 }
 
 int main(int argc, char **argv)
@@ -644,11 +646,13 @@ int main(int argc, char **argv)
 	    {"prog", required_argument, NULL, 'i'},
 	    {"xdpf-ip", required_argument, NULL, 'x'},
 	    {"list-packets", no_argument, NULL, 'l'},
+	    {"packet", required_argument, NULL, 'k'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	unsigned rounds = 5, repeat = 1000000, r, i, k, ns;
+	const char *only = NULL; /* --packet: that packet kind alone (profiling) */
 	int c, v;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -686,6 +690,9 @@ int main(int argc, char **argv)
 			for (k = 0; k < NPACKETS; k++)
 				printf("%s,%s\n", packets[k].name, verdict_name(packets[k].expect));
 			return 0;
+		case 'k':
+			only = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -726,6 +733,8 @@ int main(int argc, char **argv)
 			for (k = 0; k < NPACKETS; k++) {
 				if (p->kind == KIND_PROBE && k > 0)
 					break;
+				if (only && strcmp(only, packets[k].name))
+					continue;
 				if (packets[k].reply && p->kind == KIND_PICFW)
 					record_flow(p);
 				if (p->droplog)
@@ -741,6 +750,8 @@ int main(int argc, char **argv)
 			if (p->tc_fd < 0)
 				continue;
 			for (k = 0; k < NEGRESS; k++) {
+				if (only && strcmp(only, egress_packets[k].name))
+					continue;
 				if (egress_packets[k].reply && p->kind == KIND_PICFW)
 					record_flow(p);
 				v = run_frame(p, p->tc_fd, egress_packets[k].name,
