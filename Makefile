@@ -75,7 +75,7 @@ DP_TESTS   := $(patsubst tests/datapath/%.c,$(BUILD)/tests/%,$(wildcard tests/da
 TEST_TOOLS := $(BUILD)/tests/peer
 
 .DELETE_ON_ERROR:
-.PHONY: all tests-build clean test test-unit test-datapath test-e2e demo deps help install uninstall \
+.PHONY: all tests-build clean test test-unit test-datapath test-e2e test-kernel demo deps help install uninstall \
 	build-deps test-deps
 
 # What the build needs, as PACKAGE:FILE (an absolute path, or a command on
@@ -105,6 +105,7 @@ help:
 	@echo 'make demo       set up, then run the namespace lab demo (root)'
 	@echo 'make test       set up, then run unit, datapath and end-to-end tests (root)'
 	@echo 'make test-unit | test-datapath | test-e2e   one layer'
+	@echo 'make test-kernel   picfw under Debian 12'\''s kernel (6.1) in qemu: attach, traffic, apply (root)'
 	@echo 'make test SANITIZE=1   unit and datapath layers under ASan and UBSan (in build-asan/)'
 	@echo 'make fuzz [FUZZ_MINUTES=N]   N min differential test + N min libFuzzer (root)'
 	@echo 'make lint       clang-tidy and cppcheck on user/ and bpf/'
@@ -210,6 +211,14 @@ test:
 
 test-unit test-datapath test-e2e: tests-build
 	$(Q)tests/run.sh $(BUILD) $(@:test-%=%)
+
+# picfw under Debian 12's own kernel (6.1) in qemu: attach, traffic, apply,
+# detach (tests/kernel/run.sh; 3 to 5 minutes, not part of `make test`).
+test-kernel:
+	$(Q)scripts/deps.sh
+	$(Q)scripts/deps.sh kernel
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/peer
+	$(Q)tests/kernel/run.sh $(BUILD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd units
 # (ExecStart= names $(SBINDIR)), the man pages, bash completion, the example

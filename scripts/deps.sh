@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 # Install the Debian 12 packages that picfw's build, demo and tests need;
 # `scripts/deps.sh bench` adds what only `make bench` needs (the peers it
-# measures picfw against, gnuplot for the plot). Idempotent and quick when
+# measures picfw against, gnuplot for the plot), `scripts/deps.sh kernel`
+# what only `make test-kernel` needs (qemu, and busybox for the guest). Idempotent and quick when
 # everything is there: only missing packages are installed, and apt-get
 # update runs only then.
 set -eu
@@ -24,6 +25,9 @@ PACKAGES=(
 )
 if [ "${1:-}" = bench ]; then
 	PACKAGES+=(xdp-tools nftables gnuplot-nox) # xdp-filter and nft, the peers; the plot
+fi
+if [ "${1:-}" = kernel ]; then
+	PACKAGES+=(qemu-system-x86 busybox-static cpio) # picfw under Debian 12's kernel in a VM
 fi
 
 missing=()
