@@ -3,7 +3,7 @@
 # guest.sh - /init of the initramfs that tests/kernel/run.sh boots under
 # another kernel (Debian 12's 6.1) in qemu: picfw attached to a veth between
 # two network namespaces, real TCP and UDP in both families, a session open
-# before attach, a live apply, detach. TAP lines go to the console prefixed
+# before attach, the drop log and the exporter, a live apply, detach. TAP lines go to the console prefixed
 # "KT "; the host counts them. Everything lives in this throwaway VM.
 export PATH=/usr/sbin:/bin
 /bin/busybox --install -s /bin 2>/dev/null
@@ -124,6 +124,23 @@ grep -q '"name":"access-sip-mtls-tcp-5061-in","direction":"in","transport":"tcp"
 	ok "the 5061 inbound row counted packets" || notok "stats: $(cat /tmp/stats)"
 grep -q '"no_match":{"packets":[1-9]' /tmp/stats && ok "no_match counted the drops" ||
 	notok "no no_match drops counted"
+
+# The drop log (ring buffer, bpf_xdp_load_bytes): a stranger's SYN, sampled.
+$E timeout 60 picfw log ve --json --count 1 >/tmp/log.json 2>/tmp/log.err &
+logpid=$!
+sleep 3
+$P peer tcp-connect $EDGE4 5061 --bind $STR4 --timeout 2 >/dev/null 2>&1
+wait $logpid
+grep -q '"reason":"no_match"' /tmp/log.json && grep -q '192.0.2.99' /tmp/log.json &&
+	ok "picfw log samples the stranger's SYN" || notok "picfw log: $(cat /tmp/log.json /tmp/log.err)"
+# The exporter (libmicrohttpd), scraped inside the Edge's namespace.
+$E picfw exporter --listen 127.0.0.1:9724 >/tmp/exporter.log 2>&1 &
+exporter=$!
+sleep 2
+$E wget -q -O /tmp/metrics http://127.0.0.1:9724/metrics
+grep -q '^picfw_up{interface="ve"} 1$' /tmp/metrics && ok "the exporter serves picfw_up 1" ||
+	notok "exporter: $(head -5 /tmp/metrics; cat /tmp/exporter.log)"
+kill $exporter
 
 # A live apply that moves the partners' row from 5061 to 5062.
 sed 's#^Access/SIP(MTLS)/TCP/5061 *pic-partners#Access/SIP(MTLS)/TCP/5062 pic-partners#' \
