@@ -747,18 +747,24 @@ static __always_inline int flow_opens(const struct packet *pkt, __u8 *state)
 
 /*
  * A packet of flow f, the Edge's or the remote's: follow its TCP state, and
- * refresh last_seen at most every few seconds (no write per packet).
+ * refresh last_seen at most every few seconds (no write per packet), and at
+ * least every half timeout: with `timeout udp 1` a flow whose packets kept
+ * coming still expired a second after its last refresh.
  */
-static __always_inline void flow_follow(struct picfw_flow *f, const struct packet *pkt,
-					int from_edge, __u64 now)
+static __always_inline void flow_follow(const struct picfw_gen_cfg *cfg, struct picfw_flow *f,
+					const struct packet *pkt, int from_edge, __u64 now)
 {
 	__u8 state = f->tcp_state;
+	__u64 refresh;
 
 	if (pkt->l4proto == IPPROTO_TCP)
 		state = tcp_state_next(state, pkt->tcp_flags, from_edge);
 	if (state != f->tcp_state)
 		f->tcp_state = state;
-	if (older_than(now, f->last_seen, PICFW_FLOW_REFRESH_NS))
+	refresh = flow_timeout(cfg, state) / 2;
+	if (refresh > PICFW_FLOW_REFRESH_NS)
+		refresh = PICFW_FLOW_REFRESH_NS;
+	if (older_than(now, f->last_seen, refresh))
 		f->last_seen = now;
 }
 
@@ -783,7 +789,7 @@ static __always_inline __u32 flow_reply(const struct packet *pkt,
 	row = flow_row(gen, cfg, f, pkt, 0);
 	if (row < 0)
 		return NO_SLOT;
-	flow_follow(f, pkt, 0, now);
+	flow_follow(cfg, f, pkt, 0, now);
 	return count_row(gen, row, bytes);
 }
 
@@ -1305,7 +1311,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	now = flow_clock(cfg);
 	f = flow_lookup(&key);
 	if (f && !flow_expired(cfg, f, now)) {
-		flow_follow(f, &pkt, 1, now);
+		flow_follow(cfg, f, &pkt, 1, now);
 		return TC_ACT_OK;
 	}
 

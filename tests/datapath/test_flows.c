@@ -439,6 +439,30 @@ static void test_flows_udp_expiry(void **state)
 	PASS_ROW("udp_new_flow", &reply, 4);
 }
 
+/*
+ * A flow whose replies keep coming outlives a timeout shorter than the 2 s
+ * refresh interval: last_seen is written at least every half timeout.
+ */
+static void test_flows_short_timeout_kept_alive(void **state)
+{
+	struct pkt_spec out = udp(4, EDGE4, STRANGER4, 50001, 3478);
+	struct pkt_spec reply = udp(4, STRANGER4, EDGE4, 3478, 50001);
+	char name[32];
+	int i;
+
+	(void)state;
+	load_policy("timeout udp 1\n" PIC_BODY);
+	egress(&out);
+	/* 2.4 s of replies 300 ms apart, past the 1 s timeout and the 2 s refresh. */
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "udp_reply_%d", i);
+		PASS_ROW(name, &reply, 4);
+		usleep(300 * 1000);
+	}
+	usleep(1300 * 1000);
+	DROP("udp_quiet_expired", &reply, PICFW_R_NO_MATCH);
+}
+
 static void test_flows_tcp_transitory_and_established(void **state)
 {
 	struct pkt_spec syn_a = tcp(4, EDGE4, PARTNER4, 40020, 5061, TH_SYN);
@@ -902,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_flows_rename_keeps_replies),
 		cmocka_unit_test(test_flows_removed_row_not_revived_by_slot_reuse),
 		cmocka_unit_test(test_flows_last_seen_in_the_future),
+		cmocka_unit_test(test_flows_short_timeout_kept_alive),
 		cmocka_unit_test(test_flows_pickup_from_non_syn),
 		cmocka_unit_test(test_flows_seeded_matched_on_first_reply),
 		cmocka_unit_test(test_flows_fragments_follow_the_first),
