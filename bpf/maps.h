@@ -200,6 +200,14 @@ struct {
 	__type(value, __u64);
 } picfw_flow_count SEC(".maps");
 
+/* Per CPU, hints of recently passed replies (struct picfw_reply_hint in picfw.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PICFW_HINTS);
+	__type(key, __u32);
+	__type(value, struct picfw_reply_hint);
+} picfw_reply_hints SEC(".maps");
+
 /* First fragments that passed, for their later fragments (struct picfw_frag_key). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

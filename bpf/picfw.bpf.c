@@ -768,21 +768,104 @@ static __always_inline void flow_follow(const struct picfw_gen_cfg *cfg, struct 
 		f->last_seen = now;
 }
 
+/* The key's 32-bit words: 3 for an IPv4 flow, 9 for an IPv6 one. */
+#define FLOW_KEY_WORDS4 (sizeof(struct picfw_flow4_key) / 4)
+#define FLOW_KEY_WORDS6 (sizeof(struct picfw_flow6_key) / 4)
+
+/* This CPU's hint slot for a flow key (struct picfw_reply_hint): a hash of its words. */
+static __always_inline struct picfw_reply_hint *hint_of(const struct flow_key *k)
+{
+	const __u32 *w = (const __u32 *)&k->v4;
+	__u32 h = w[0] ^ w[1] ^ w[2], i;
+
+	if (k->table >= PICFW_FT_TCP6)
+		for (i = FLOW_KEY_WORDS4; i < FLOW_KEY_WORDS6; i++)
+			h ^= w[i];
+	h ^= h >> 16;
+	h ^= h >> 8;
+	i = h & (PICFW_HINTS - 1);
+	return bpf_map_lookup_elem(&picfw_reply_hints, &i);
+}
+
+/* Is hint h about the flow of key k (same table, every word of the key)? */
+static __always_inline int hint_is_for(const struct picfw_reply_hint *h, const struct flow_key *k)
+{
+	const __u32 *a = (const __u32 *)&h->key, *b = (const __u32 *)&k->v4;
+	__u32 i;
+
+	if (h->table != k->table || a[0] != b[0] || a[1] != b[1] || a[2] != b[2])
+		return 0;
+	if (k->table < PICFW_FT_TCP6)
+		return 1;
+	for (i = FLOW_KEY_WORDS4; i < FLOW_KEY_WORDS6; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* A reply a hint may stand for: a datagram, or TCP without SYN, FIN or RST. */
+static __always_inline int hint_may_carry(const struct packet *pkt)
+{
+	return pkt->l4proto == IPPROTO_UDP ||
+	       !(pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST));
+}
+
+/*
+ * After a reply a hint may carry went through the flow table: hint h (key
+ * k's slot) now stands for it, when it may (an established TCP flow, or
+ * UDP), until the sooner of
+ * PICFW_HINT_NS and half the flow's shortest timeout from its last_seen
+ * (within its lifetime even if it began closing); else, if
+ * h was about this flow, it is cleared.
+ */
+static __always_inline void hint_make(struct picfw_reply_hint *h, const struct flow_key *k,
+				      const struct picfw_gen_cfg *cfg, const struct picfw_flow *f,
+				      const struct packet *pkt, __u32 row, __u64 now)
+{
+	__u64 until, left;
+
+	if (pkt->l4proto == IPPROTO_TCP && f->tcp_state != PICFW_TCP_ESTABLISHED) {
+		if (hint_is_for(h, k))
+			h->epoch = 0;
+		return;
+	}
+	left = flow_timeout(cfg, f->tcp_state);
+	if (pkt->l4proto == IPPROTO_TCP &&
+	    cfg->timeout_ns[PICFW_TIMEOUT_TCP_TRANSITORY] < left)
+		left = cfg->timeout_ns[PICFW_TIMEOUT_TCP_TRANSITORY];
+	/* Half: a hint ends while the flow's next refresh can still come (see flow_follow). */
+	until = f->last_seen + left / 2;
+	if ((__s64)(until - (now + PICFW_HINT_NS)) > 0)
+		until = now + PICFW_HINT_NS;
+	h->until = until;
+	h->epoch = cfg->epoch;
+	h->row = row;
+	h->table = k->table;
+	__builtin_memcpy(&h->key, &k->v4, sizeof(struct picfw_flow6_key));
+}
+
 /*
  * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
  * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
  * Inline, on the hot path of replies: a call would cost a return thunk here.
+ * A busy flow's replies are answered by this CPU's hint (no hash lookup).
  */
 static __always_inline __u32 flow_reply(const struct packet *pkt,
 					   const struct picfw_gen_cfg *cfg, __u32 gen,
 					   __u64 bytes)
 {
 	struct flow_key key = {};
+	struct picfw_reply_hint *h;
 	struct picfw_flow *f;
 	__u64 now;
 	int row;
 
 	flow_key_of(&key, pkt, 0);
+	/* A SYN, FIN or RST goes to the table, and leaves hints alone (they end in time). */
+	h = hint_may_carry(pkt) ? hint_of(&key) : NULL;
+	if (h && h->epoch == cfg->epoch && hint_is_for(h, &key) &&
+	    (__s64)(h->until - flow_clock(cfg)) > 0)
+		return count_row(gen, h->row, bytes);
 	f = flow_find(cfg, &key, &now);
 	if (!f)
 		return NO_SLOT;
@@ -790,6 +873,8 @@ static __always_inline __u32 flow_reply(const struct packet *pkt,
 	if (row < 0)
 		return NO_SLOT;
 	flow_follow(cfg, f, pkt, 0, now);
+	if (h)
+		hint_make(h, &key, cfg, f, pkt, (__u32)row, now);
 	return count_row(gen, row, bytes);
 }
 

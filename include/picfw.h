@@ -386,6 +386,36 @@ static inline __u64 picfw_flow_binding(__u32 epoch, __u32 row)
 }
 
 /*
+ * picfw_reply_hints: per CPU, the last reply of a few tracked flows that
+ * passed (slot = a hash of the flow's key), so that the next replies of a
+ * busy flow skip the flow table's hash lookup. A hint is trusted only for
+ * the same key (its table and every word of the key), the same policy epoch,
+ * a datagram or a TCP segment without SYN, FIN or RST on an established
+ * flow, and before `until`: at most PICFW_HINT_NS after it was made, and
+ * never past half the flow's shortest timeout from its last_seen, so never
+ * past the flow's own expiry even if it began closing, and the table's
+ * copy is refreshed in time while replies come. A reply a hint may carry
+ * that goes through the table (no hint, an expired one) makes the hint of
+ * its slot, or clears it for a TCP flow no longer established; a SYN, FIN
+ * or RST goes to the table and leaves hints alone. A flow the LRU evicts under a flood may so pass replies for up to
+ * PICFW_HINT_NS more on a CPU that holds its hint.
+ */
+#define PICFW_HINTS 64 /* per CPU, a power of two */
+#define PICFW_HINT_NS (1ULL * 1000000000)
+
+struct picfw_reply_hint {
+	__u64 until; /* flow clock: trusted before this */
+	__u32 epoch; /* the policy epoch of row; 0: empty (epochs start at 1) */
+	__u32 row;
+	__u32 table; /* enum picfw_flow_table */
+	__u32 pad;
+	union {
+		struct picfw_flow4_key v4;
+		struct picfw_flow6_key v6;
+	} key;
+};
+
+/*
  * picfw_frags: the first fragment of a datagram passed; its later fragments
  * pass on the same counter slot for PICFW_FRAG_TIMEOUT_NS. IPv4's 16-bit
  * identification or IPv6's 32-bit one; proto is 0 for IPv6 (see frag_key_make).

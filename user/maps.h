@@ -45,6 +45,7 @@
 	X(MAP_FLOWS_UDP6, picfw_flows_udp6)                                           \
 	X(MAP_FLOW_COUNT, picfw_flow_count)                                           \
 	X(MAP_FRAGS, picfw_frags)                                                     \
+	X(MAP_REPLY_HINTS, picfw_reply_hints)                                         \
 	X(MAP_EVENTS, picfw_events)                                                   \
 	X(MAP_TRIE, picfw_trie)                                                       \
 	X(MAP_DROPLOG, picfw_droplog)                                                 \

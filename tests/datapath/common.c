@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* common.c - what the datapath tests share besides packets (see common.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "common.h"
 #include "maps.h"
@@ -60,7 +67,21 @@ int test_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-void flows_empty(const struct picfw_maps *m)
+void hints_empty(const struct picfw_maps *m)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct picfw_reply_hint *zero;
+	uint32_t i;
+
+	assert_true(ncpus > 0);
+	zero = calloc((size_t)ncpus, sizeof(*zero));
+	assert_non_null(zero);
+	for (i = 0; i < PICFW_HINTS; i++)
+		assert_int_equal(bpf_map_update_elem(m->fd[MAP_REPLY_HINTS], &i, zero, BPF_ANY), 0);
+	free(zero);
+}
+
+void flows_empty_keep_hints(const struct picfw_maps *m)
 {
 	struct picfw_flow6_key key; /* the larger key serves every table */
 	struct picfw_frag_key fkey;
@@ -77,4 +98,10 @@ void flows_empty(const struct picfw_maps *m)
 	while (!bpf_map_get_next_key(m->fd[MAP_FRAGS], NULL, &fkey))
 		if (bpf_map_delete_elem(m->fd[MAP_FRAGS], &fkey))
 			break;
+}
+
+void flows_empty(const struct picfw_maps *m)
+{
+	flows_empty_keep_hints(m);
+	hints_empty(m);
 }

@@ -35,7 +35,13 @@ int test_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap
 
 struct picfw_maps;
 
-/* Empty every flow table and its count, and the fragment table. */
+/*
+ * Tracked state gone: the flow tables, their counts and the fragments, and
+ * the CPUs' reply hints (flows_empty), or all but the hints (as an LRU
+ * eviction leaves them: flows_empty_keep_hints); hints_empty alone.
+ */
 void flows_empty(const struct picfw_maps *m);
+void flows_empty_keep_hints(const struct picfw_maps *m);
+void hints_empty(const struct picfw_maps *m);
 
 #endif /* PICFW_TEST_COMMON_H */

@@ -772,6 +772,97 @@ static void test_flows_pickup_from_non_syn(void **state)
 	PASS_ROW("data_in_after_second_pickup", &data_in, 1);
 }
 
+/*
+ * The hint slot of an IPv6 flow's key, as hint_of() in bpf/picfw.bpf.c
+ * hashes it: the XOR of the key's words, folded.
+ */
+static uint32_t hint_slot6(const char *remote, const char *local, uint16_t rport,
+			   uint16_t lport)
+{
+	struct picfw_flow6_key k = { .remote_port = rport, .local_port = lport };
+	uint32_t w[sizeof(k) / 4], h = 0;
+	size_t i;
+
+	assert_int_equal(inet_pton(AF_INET6, remote, k.remote), 1);
+	assert_int_equal(inet_pton(AF_INET6, local, k.local), 1);
+	memcpy(w, &k, sizeof(k));
+	for (i = 0; i < sizeof(k) / 4; i++)
+		h ^= w[i];
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return h & (PICFW_HINTS - 1);
+}
+
+/* The slot holding a hint on any CPU (the test runs on one), or -1. */
+static int hint_slot_in_use(void)
+{
+	int ncpus = libbpf_num_possible_cpus(), found = -1, c;
+	struct picfw_reply_hint *v = calloc((size_t)ncpus, sizeof(*v));
+	uint32_t i;
+
+	assert_non_null(v);
+	for (i = 0; i < PICFW_HINTS; i++) {
+		assert_int_equal(bpf_map_lookup_elem(env.maps.fd[MAP_REPLY_HINTS], &i, v), 0);
+		for (c = 0; c < ncpus; c++)
+			if (v[c].epoch)
+				found = (int)i;
+	}
+	free(v);
+	return found;
+}
+
+/*
+ * Reply hints (struct picfw_reply_hint): a busy flow's replies pass on this
+ * CPU's hint without the table, for the same whole key only, and for at
+ * most PICFW_HINT_NS once the flow is gone (as after an LRU eviction).
+ */
+static void test_flows_reply_hints(void **state)
+{
+	struct pkt_spec out6 = udp(6, EDGE6, PARTNER6, 50010, 3478);
+	struct pkt_spec reply6 = udp(6, PARTNER6, EDGE6, 3478, 50010);
+	/* A partner whose flow key differs from reply6's in its last word only, on the same slot. */
+	char twin[INET6_ADDRSTRLEN];
+	struct pkt_spec twin6;
+	unsigned x;
+	struct pkt_spec data_out = tcp(4, EDGE4, PARTNER4, 40080, 5061, TH_ACK | TH_PSH);
+	struct pkt_spec data_in = tcp(4, PARTNER4, EDGE4, 5061, 40080, TH_ACK | TH_PSH);
+	struct pkt_spec rst_in = tcp(4, PARTNER4, EDGE4, 5061, 40080, TH_RST | TH_ACK);
+	struct counters before, after;
+
+	(void)state;
+	for (x = 1; x < 65536; x++) {
+		snprintf(twin, sizeof(twin), "2001:db8:100::%x:7", x);
+		if (hint_slot6(twin, EDGE6, 3478, 50010) == hint_slot6(PARTNER6, EDGE6, 3478, 50010))
+			break;
+	}
+	assert_true(x < 65536);
+	twin6 = udp(6, twin, EDGE6, 3478, 50010);
+	load_policy(PIC_BODY);
+	assert_int_equal(hint_slot_in_use(), -1);
+	egress(&out6);
+	PASS_ROW("reply6_makes_its_hint", &reply6, 4);
+	/* Where this test looks for it: the program hashes as hint_slot6() does. */
+	assert_int_equal(hint_slot_in_use(), (int)hint_slot6(PARTNER6, EDGE6, 3478, 50010));
+	PASS_ROW("reply6_on_its_hint", &reply6, 4);
+	/* Same slot, every word but one the same: the key is compared whole. */
+	DROP("twin6_not_on_the_hint", &twin6, PICFW_R_NO_MATCH);
+	egress(&data_out);
+	PASS_ROW("data_in_makes_its_hint", &data_in, 1);
+	/* The flows vanish, the hints stay: replies pass on them, counted on their row. */
+	flows_empty_keep_hints(&env.maps);
+	snapshot(&before);
+	PASS_ROW("data_in_on_the_hint_of_an_evicted_flow", &data_in, 1);
+	PASS_ROW("reply6_on_the_hint_of_an_evicted_flow", &reply6, 4);
+	snapshot(&after);
+	assert_int_equal(after.rows[1].packets - before.rows[1].packets, 1);
+	/* A RST is never carried by a hint: it goes to the table, where nothing is. */
+	DROP("rst_not_on_the_hint", &rst_in, PICFW_R_NO_MATCH);
+	/* At most PICFW_HINT_NS later the hints are no longer trusted. */
+	usleep((useconds_t)(PICFW_HINT_NS / 1000 + 200000));
+	DROP("data_in_after_the_hint", &data_in, PICFW_R_NO_MATCH);
+	DROP("reply6_after_the_hint", &reply6, PICFW_R_NO_MATCH);
+}
+
 /* A flow seeded from a socket carries epoch 0: matched at its first reply. */
 static void test_flows_seeded_matched_on_first_reply(void **state)
 {
@@ -927,6 +1018,7 @@ int main(void)
 		cmocka_unit_test(test_flows_removed_row_not_revived_by_slot_reuse),
 		cmocka_unit_test(test_flows_last_seen_in_the_future),
 		cmocka_unit_test(test_flows_short_timeout_kept_alive),
+		cmocka_unit_test(test_flows_reply_hints),
 		cmocka_unit_test(test_flows_pickup_from_non_syn),
 		cmocka_unit_test(test_flows_seeded_matched_on_first_reply),
 		cmocka_unit_test(test_flows_fragments_follow_the_first),
