@@ -100,6 +100,15 @@ int maps_open_pin_dir(const char *dir, struct picfw_maps *m)
 	return open_pin_dir(dir, m, 1);
 }
 
+/* Another version's filter in dir: say why, refuse it whole. */
+static int other_version(const char *dir, const char *why)
+{
+	pr_warn("picfw: the filter pinned in %s was attached by another version of picfw "
+		"(%s): this one would misread its maps. Detach it (picfw detach, or with "
+		"that version), then attach with this one\n", dir, why);
+	return -EPROTO;
+}
+
 static int open_pin_dir(const char *dir, struct picfw_maps *m, int check)
 {
 	char path[PICFW_PATH_LEN + 64], why[160];
@@ -110,19 +119,25 @@ static int open_pin_dir(const char *dir, struct picfw_maps *m, int check)
 	for (i = 0; i < MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
 		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0 && !check && i > 0 && errno == ENOENT)
+			continue; /* any version's: a map it does not have */
 		if (m->fd[i] < 0) {
 			err = -errno;
 			maps_close(m);
+			/* The first map there, a later one missing: an older picfw's filter. */
+			if (check && i > 0 && err == -ENOENT) {
+				snprintf(why, sizeof(why), "it has no map %s", map_names[i]);
+				return other_version(dir, why);
+			}
 			return err;
 		}
 	}
 	if (check && maps_layout_check(m->fd, why, sizeof(why))) {
-		pr_warn("picfw: the filter pinned in %s was attached by another version of picfw "
-			"(%s): this one would misread its maps. Detach it (picfw detach, or with "
-			"that version), then attach with this one\n", dir, why);
 		maps_close(m);
-		return -EPROTO;
+		return other_version(dir, why);
 	}
+	if (!check)
+		return 0;
 	err = maps_mmap(m);
 	if (err)
 		maps_close(m);

@@ -86,7 +86,8 @@ int maps_open_pinned(const char *ifname, struct picfw_maps *m);
 int maps_open_pin_dir(const char *dir, struct picfw_maps *m);
 /*
  * The same without the layout check, for detach alone: it reads only what
- * every version keeps in place (picfw_ctl's first word, picfw_meta).
+ * every version keeps in place (picfw_ctl's first word, picfw_meta). A map
+ * another version does not have is left at fd -1; nothing is mmapped.
  */
 int maps_open_pinned_any_version(const char *ifname, struct picfw_maps *m);
 /*

@@ -1950,6 +1950,28 @@ static void test_apply_other_version_refused(void **state)
 }
 
 /*
+ * An older picfw's filter has fewer maps (before picfw_reply_hints, say):
+ * refused whole as another version's, not taken for no filter at all.
+ */
+static void test_apply_missing_map_refused(void **state)
+{
+	char path[PATH_MAX + 64];
+	struct picfw_ctl before;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", env.pins, map_names[MAP_COUNT - 1]);
+	check(!maps_read_ctl(&env.maps, &before), "missing-map", "reading picfw_ctl");
+	check(!unlink(path), "missing-map", "unpinning %s: %s", map_names[MAP_COUNT - 1],
+	      strerror(errno));
+
+	expect_refused_whole("missing-map", &before);
+
+	check(!bpf_obj_pin(env.maps.fd[MAP_COUNT - 1], path), "missing-map",
+	      "pinning it back: %s", strerror(errno));
+	expect_opens("missing-map-back");
+}
+
+/*
  * A filter whose maps have this version's sizes but another meaning: its
  * picfw_meta says another PICFW_LAYOUT (a drop-log record or a clock
  * changed, say). Refused whole as above, nothing written; detach's opening
@@ -2044,6 +2066,7 @@ int main(void)
 		cmocka_unit_test(test_apply_failing_writer),
 		cmocka_unit_test(test_apply_other_version_refused),
 		cmocka_unit_test(test_apply_other_layout_refused),
+		cmocka_unit_test(test_apply_missing_map_refused),
 		cmocka_unit_test(test_apply_read_prefix_any_size),
 	};
 	size_t n = sizeof(tests) / sizeof(tests[0]), i;
