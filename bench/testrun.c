@@ -37,7 +37,9 @@
  * source port lies in an outbound row's range (picfw then looks for a flow
  * first). Frames are padded to 60 bytes (a 64-byte
  * frame on the wire, FCS excluded). --packet KIND runs that kind alone (XDP
- * or egress; --list-packets names them): for profiling with perf.
+ * or egress; --list-packets names them), and --lines FILE (before the
+ * --picfw it is for) writes where picfw_xdp's source lines landed in its
+ * JITed image: for profiling with perf (bench/profile.sh).
  *
  * Output, one CSV line each (the script turns them into tables):
  *   run,ROUND,PROGRAM,PACKET,VERDICT,EXPECT,NS       ns = opts.duration
@@ -63,6 +65,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 
 #include "picfw.h"
 #include "policy.h"
@@ -414,6 +417,80 @@ static void droplog_on(struct prog *p, const struct picfw_maps *m)
 		die("%s: drop log ring: %s", p->name, strerror(errno));
 }
 
+/*
+ * --lines FILE: where each source line of the program with fd landed in its
+ * JITed image, one "ADDRESS<TAB>FILE:LINE<TAB>SOURCE" line per line_info
+ * record (addresses as 16 hex digits, so that they sort as text), and
+ * "ADDRESS<TAB>-<TAB>-" at the end of each function: for bench/profile.sh,
+ * which attributes perf's samples to source lines.
+ */
+static void dump_lines(int fd, const char *file)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), nl, njl, nf, rec, k;
+	struct bpf_line_info *li;
+	__u64 *jl, *ksyms;
+	__u32 *flens;
+	struct btf *btf;
+	FILE *f;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("--lines: program info: %s", strerror(errno));
+	nl = info.nr_line_info;
+	njl = info.nr_jited_line_info;
+	nf = info.nr_jited_ksyms;
+	rec = info.line_info_rec_size;
+	li = calloc(nl ? nl : 1, rec);
+	jl = calloc(njl ? njl : 1, sizeof(*jl));
+	ksyms = calloc(nf ? nf : 1, sizeof(*ksyms));
+	flens = calloc(nf ? nf : 1, sizeof(*flens));
+	if (!li || !jl || !ksyms || !flens)
+		die("out of memory");
+	memset(&info, 0, sizeof(info));
+	info.nr_line_info = nl;
+	info.line_info_rec_size = rec;
+	info.line_info = (__u64)(unsigned long)li;
+	info.nr_jited_line_info = njl;
+	info.jited_line_info_rec_size = sizeof(*jl);
+	info.jited_line_info = (__u64)(unsigned long)jl;
+	info.nr_jited_ksyms = nf;
+	info.jited_ksyms = (__u64)(unsigned long)ksyms;
+	info.nr_jited_func_lens = nf;
+	info.jited_func_lens = (__u64)(unsigned long)flens;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("--lines: program info: %s", strerror(errno));
+	if (!njl)
+		die("--lines: no JITed line info (is the JIT on, are kernel pointers hidden?)");
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		die("--lines: the program's BTF: %s", strerror(errno));
+	f = fopen(file, "w");
+	if (!f)
+		die("--lines: %s: %s", file, strerror(errno));
+	for (k = 0; k < nl && k < njl; k++) {
+		const char *path = btf__name_by_offset(btf, li[k].file_name_off);
+		const char *src = btf__name_by_offset(btf, li[k].line_off);
+		const char *base = path ? strrchr(path, '/') : NULL;
+
+		fprintf(f, "%016llx\t%s:%u\t", (unsigned long long)jl[k],
+			base ? base + 1 : (path ? path : "?"), BPF_LINE_INFO_LINE_NUM(li[k].line_col));
+		for (; src && *src; src++) /* one line, tabs as spaces */
+			fputc(*src == '\t' || *src == '\n' ? ' ' : *src, f);
+		fputc('\n', f);
+	}
+	for (k = 0; k < nf; k++)
+		fprintf(f, "%016llx\t-\t-\n", (unsigned long long)(ksyms[k] + flens[k]));
+	fclose(f);
+	btf__free(btf);
+	free(li);
+	free(jl);
+	free(ksyms);
+	free(flens);
+}
+
+static const char *lines_file; /* --lines FILE */
+
 static void load_picfw(const char *arg, int droplog)
 {
 	struct policy_errors errs = {0};
@@ -442,6 +519,8 @@ static void load_picfw(const char *arg, int droplog)
 	if (!p->skel)
 		die("loading picfw: %s", strerror(errno));
 	p->fd = bpf_program__fd(p->skel->progs.picfw_xdp);
+	if (lines_file)
+		dump_lines(p->fd, lines_file);
 	p->tc_fd = bpf_program__fd(p->skel->progs.picfw_tc_egress);
 	ret = maps_from_skel(p->skel, &m);
 	if (ret)
@@ -630,7 +709,7 @@ static void usage(FILE *f)
 	    "usage: testrun [--rounds N] [--repeat N] [--floor OBJ] [--floor-tc OBJ] [--probes OBJ]\n"
 	    "               [--picfw NAME=POLICY]... [--picfw-droplog NAME=POLICY]...\n"
 	    "               [--prog NAME=ID]... [--xdpf-ip NAME=ID:N]... [--packet KIND]\n"
-	    "               [--list-packets] [-v]\n");
+	    "               [--lines FILE] [--list-packets] [-v]\n");
 }
 
 int main(int argc, char **argv)
@@ -647,6 +726,7 @@ int main(int argc, char **argv)
 	    {"xdpf-ip", required_argument, NULL, 'x'},
 	    {"list-packets", no_argument, NULL, 'l'},
 	    {"packet", required_argument, NULL, 'k'},
+	    {"lines", required_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -692,6 +772,9 @@ int main(int argc, char **argv)
 			return 0;
 		case 'k':
 			only = optarg;
+			break;
+		case 'L':
+			lines_file = optarg;
 			break;
 		case 'v':
 			verbose++;

@@ -24,7 +24,7 @@ PACKAGES=(
 	systemd-container                # systemd-nspawn: the units under a real systemd (test_e2e_systemd)
 )
 if [ "${1:-}" = bench ]; then
-	PACKAGES+=(xdp-tools nftables gnuplot-nox) # xdp-filter and nft, the peers; the plot
+	PACKAGES+=(xdp-tools nftables gnuplot-nox linux-perf) # xdp-filter and nft, the peers; the plot; perf for bench/profile.sh
 fi
 if [ "${1:-}" = kernel ]; then
 	PACKAGES+=(qemu-system-x86 busybox-static cpio) # picfw under Debian 12's kernel in a VM
