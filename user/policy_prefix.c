@@ -136,19 +136,105 @@ int item_parse(struct parser *ps, int line, int col, const char *s, size_t n,
 	return 0;
 }
 
+/* Decimal of v (0 to 255 or a prefix length) at o; returns the end. */
+static char *put_dec(char *o, unsigned v)
+{
+	if (v >= 100)
+		*o++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*o++ = (char)('0' + v / 10 % 10);
+	*o++ = (char)('0' + v % 10);
+	return o;
+}
+
+static char *put_v4(char *o, const uint8_t *a)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*o++ = '.';
+		o = put_dec(o, a[i]);
+	}
+	return o;
+}
+
+/*
+ * An address as inet_ntop() writes it (RFC 5952: lowercase hex, the longest
+ * run of two or more zero groups, the first of equals, as "::"; glibc's
+ * "::a.b.c.d" and "::ffff:a.b.c.d" for IPv4-compatible and -mapped
+ * addresses), without stdio: apply writes 100,000 of them into its policy
+ * copy, and inet_ntop's sprintf per group made that a third of its time.
+ * o holds INET6_ADDRSTRLEN; returns the end (no NUL).
+ */
+static char *put_addr(char *o, uint8_t family, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8], g, shift;
+	int i, best = -1, best_len = 0, run = -1, run_len = 0;
+
+	if (family == 4)
+		return put_v4(o, a);
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i]) {
+			run = -1;
+			continue;
+		}
+		if (run < 0) {
+			run = i;
+			run_len = 0;
+		}
+		if (++run_len > best_len) {
+			best = run;
+			best_len = run_len;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_v4(o, a + 12);
+		g = w[i];
+		for (shift = 12; shift && !(g >> shift); shift -= 4)
+			;
+		for (;; shift -= 4) {
+			*o++ = hex[(g >> shift) & 0xf];
+			if (!shift)
+				break;
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		*o++ = ':';
+	return o;
+}
+
 void prefix_format(const struct prefix *p, char *buf, size_t len)
 {
-	char addr[INET6_ADDRSTRLEN];
-	bool v4 = p->family == 4;
+	char text[INET6_ADDRSTRLEN + 4], *o;
+	size_t n;
 
 	if (!len)
 		return;
-	if (!inet_ntop(v4 ? AF_INET : AF_INET6, p->addr, addr, sizeof(addr))) {
+	if (p->family != 4 && p->family != 6) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	if (p->len == (v4 ? 32 : 128))
-		snprintf(buf, len, "%s", addr);
-	else
-		snprintf(buf, len, "%s/%u", addr, p->len);
+	o = put_addr(text, p->family, p->addr);
+	if (p->len != (p->family == 4 ? 32 : 128)) {
+		*o++ = '/';
+		o = put_dec(o, p->len);
+	}
+	n = (size_t)(o - text);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
 }

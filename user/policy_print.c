@@ -115,7 +115,8 @@ static void print_sets(FILE *f, const struct policy *p, bool wrap)
 			fputs("any", f);
 		for (j = 0; !set_is_exactly_any(s) && j < s->nprefixes; j++) {
 			prefix_format(&s->prefixes[j], pf, sizeof(pf));
-			fprintf(f, "%s%s", !j ? "" : wrap && j % 32 == 0 ? ",\n  " : ", ", pf);
+			fputs(!j ? "" : wrap && j % 32 == 0 ? ",\n  " : ", ", f);
+			fputs(pf, f);
 		}
 		fputc('\n', f);
 	}

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <cmocka.h>
 
 #include "policy.h"
@@ -645,6 +647,63 @@ static void test_policy_prefix_format(void **state)
 	assert_string_equal(fmt_prefix(&pf), "2001:db8::1");
 	prefix_format(&pf, small, sizeof(small));
 	assert_string_equal(small, "2001:db");
+}
+
+/*
+ * prefix_format writes addresses itself (apply prints 100,000 of them into
+ * its policy copy): the same text as inet_ntop() for every shape of zero
+ * runs (none, one group, ties, at either end, all), IPv4-compatible and
+ * -mapped addresses and their near misses, and random addresses whose
+ * groups are mostly zero, in both families.
+ */
+static void test_policy_prefix_format_as_inet_ntop(void **state)
+{
+	static const char *const shapes[] = {
+		"::", "::1", "::2", "1::", "1::2", "1:0:2:3:4:5:6:7", "1:0:0:2:0:0:3:4",
+		"1:0:0:2:0:0:0:4", "0:0:1::", "::ffff:192.0.2.1", "::ffff:0.0.0.0", "::192.0.2.1",
+		"::fffe:192.0.2.1", "0:0:0:0:1:ffff:c000:201", "::1:ffff:c000:201",
+		"2001:db8::", "2001:db8:0:1::", "fe80::1:2:3:4", "ff02::1:ff00:1",
+		"1:2:3:4:5:6:7:8", "abcd:ef01:2345:6789:abcd:ef01:2345:6789", "0:1:0:1:0:1:0:1",
+	};
+	struct prefix pf = { .family = 6, .len = 128 };
+	char want[INET6_ADDRSTRLEN], got[PREFIX_TEXT_LEN];
+	unsigned i, g, seed = 12345;
+
+	(void)state;
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]) + 200000; i++) {
+		if (i < sizeof(shapes) / sizeof(shapes[0])) {
+			assert_int_equal(inet_pton(AF_INET6, shapes[i], pf.addr), 1);
+		} else {
+			pf.family = (uint8_t)(i % 5 ? 6 : 4);
+			for (g = 0; g < 16; g += 2) { /* each group zero, 0xffff, small or random */
+				seed = seed * 1103515245u + 12345u;
+				switch (seed >> 28 & 3) {
+				case 0:
+				case 1:
+					pf.addr[g] = pf.addr[g + 1] = 0;
+					break;
+				case 2:
+					pf.addr[g] = 0;
+					pf.addr[g + 1] = (uint8_t)(seed >> 8);
+					break;
+				default:
+					pf.addr[g] = (uint8_t)(seed >> 16);
+					pf.addr[g + 1] = (uint8_t)(seed >> 8);
+				}
+				if ((seed >> 4 & 31) == 0)
+					pf.addr[g] = pf.addr[g + 1] = 0xff;
+			}
+		}
+		pf.len = pf.family == 4 ? 32 : 128;
+		assert_non_null(inet_ntop(pf.family == 4 ? AF_INET : AF_INET6, pf.addr, want,
+					  sizeof(want)));
+		prefix_format(&pf, got, sizeof(got));
+		assert_string_equal(got, want);
+		pf.len = (uint8_t)(seed % (pf.family == 4 ? 32u : 128u));
+		prefix_format(&pf, got, sizeof(got));
+		assert_true(strncmp(got, want, strlen(want)) == 0 && got[strlen(want)] == '/' &&
+			    (unsigned)atoi(got + strlen(want) + 1) == pf.len);
+	}
 }
 
 static void test_policy_print_inline_and_no_notes(void **state)
@@ -1441,6 +1500,7 @@ int main(void)
 		cmocka_unit_test(test_policy_byte_order_mark),
 		cmocka_unit_test(test_policy_names),
 		cmocka_unit_test(test_policy_prefix_format),
+		cmocka_unit_test(test_policy_prefix_format_as_inet_ntop),
 		cmocka_unit_test(test_policy_print_inline_and_no_notes),
 		cmocka_unit_test(test_policy_file_size_limit),
 		cmocka_unit_test(test_policy_unreadable_file),
