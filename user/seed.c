@@ -150,9 +150,12 @@ int seed_flows(const struct picfw_maps *m, const struct policy *p, struct seed_r
 	struct seed_ctx s = { .m = m, .p = p, .res = res };
 
 	memset(res, 0, sizeof(*res));
+	res->step = "the flows' clock";
 	s.now = flow_clock_ns();
 	if (!s.now)
 		return -errno;
+	/* ENOENT: no inet_diag module for this family or transport (loaded on demand). */
+	res->step = "the established sockets (sock_diag)";
 	return sockdiag_for_each(seed_one, &s);
 }
 
@@ -163,10 +166,9 @@ void seed_flows_report(const char *verb, const struct picfw_maps *m, const struc
 
 	err = seed_flows(m, p, &res);
 	if (err)
-		pr_warn("picfw %s: warning: reading the established sockets (sock_diag) or the "
-			"flows' clock failed: %s; a session open before now comes back with the "
-			"Edge's next packet\n",
-			verb, strerror(-err));
+		pr_warn("picfw %s: warning: reading %s failed: %s; a session open before now "
+			"comes back with the Edge's next packet\n",
+			verb, res.step, strerror(-err));
 	if (res.failed)
 		pr_warn("picfw %s: warning: adding the flows of %u established sessions failed: %s\n",
 			verb, res.failed, strerror(-res.failed_err));

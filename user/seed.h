@@ -28,6 +28,7 @@ struct seed_result {
 	unsigned int present;  /* already in the table (the egress program was first) */
 	unsigned int failed;   /* could not be added */
 	int failed_err;        /* the first of those failures, a negative errno */
+	const char *step;      /* when seed_flows() fails: what could not be read */
 };
 
 /*
