@@ -812,11 +812,10 @@ static __always_inline int hint_may_carry(const struct packet *pkt)
 
 /*
  * After a reply a hint may carry went through the flow table: hint h (key
- * k's slot) now stands for it, when it may (an established TCP flow, or
- * UDP), until the sooner of
- * PICFW_HINT_NS and half the flow's shortest timeout from its last_seen
- * (within its lifetime even if it began closing); else, if
- * h was about this flow, it is cleared.
+ * k's slot) now stands for its flow, when it may (an established TCP flow,
+ * or UDP), until the sooner of PICFW_HINT_NS and half the flow's shortest
+ * timeout from its last_seen (within its lifetime even if it began
+ * closing); else, if h was about this flow, it is cleared.
  */
 static __always_inline void hint_make(struct picfw_reply_hint *h, const struct flow_key *k,
 				      const struct picfw_gen_cfg *cfg, const struct picfw_flow *f,
@@ -837,11 +836,19 @@ static __always_inline void hint_make(struct picfw_reply_hint *h, const struct f
 	until = f->last_seen + left / 2;
 	if ((__s64)(until - (now + PICFW_HINT_NS)) > 0)
 		until = now + PICFW_HINT_NS;
+	/*
+	 * The epoch last, and cleared first: where this program can be
+	 * preempted on its CPU (PREEMPT_RT), a packet in between never takes
+	 * half a hint for a whole one.
+	 */
+	h->epoch = 0;
+	asm volatile("" ::: "memory");
 	h->until = until;
-	h->epoch = cfg->epoch;
 	h->row = row;
 	h->table = k->table;
 	__builtin_memcpy(&h->key, &k->v4, sizeof(struct picfw_flow6_key));
+	asm volatile("" ::: "memory");
+	h->epoch = cfg->epoch;
 }
 
 /*
