@@ -119,18 +119,18 @@ static int open_pin_dir(const char *dir, struct picfw_maps *m, int check)
 	for (i = 0; i < MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
 		m->fd[i] = bpf_obj_get(path);
-		if (m->fd[i] < 0 && !check && i > 0 && errno == ENOENT)
-			continue; /* any version's: a map it does not have */
-		if (m->fd[i] < 0) {
-			err = -errno;
-			maps_close(m);
-			/* The first map there, a later one missing: an older picfw's filter. */
-			if (check && i > 0 && err == -ENOENT) {
-				snprintf(why, sizeof(why), "it has no map %s", map_names[i]);
-				return other_version(dir, why);
-			}
-			return err;
+		if (m->fd[i] >= 0)
+			continue;
+		err = -errno;
+		/* The first map there, a later one missing: an older picfw's filter. */
+		if (i > 0 && err == -ENOENT && !check)
+			continue; /* any version's (detach): leave it at -1 */
+		maps_close(m);
+		if (i > 0 && err == -ENOENT) {
+			snprintf(why, sizeof(why), "it has no map %s", map_names[i]);
+			return other_version(dir, why);
 		}
+		return err;
 	}
 	if (check && maps_layout_check(m->fd, why, sizeof(why))) {
 		maps_close(m);
