@@ -397,8 +397,9 @@ static inline __u64 picfw_flow_binding(__u32 epoch, __u32 row)
  * copy is refreshed in time while replies come. A reply a hint may carry
  * that goes through the table (no hint, an expired one) makes the hint of
  * its slot, or clears it for a TCP flow no longer established; a SYN, FIN
- * or RST goes to the table and leaves hints alone. A flow the LRU evicts under a flood may so pass replies for up to
- * PICFW_HINT_NS more on a CPU that holds its hint.
+ * or RST goes to the table and leaves hints alone. A flow the LRU evicts
+ * under a flood may so pass replies for up to PICFW_HINT_NS more on a CPU
+ * that holds its hint.
  */
 #define PICFW_HINTS 64 /* per CPU, a power of two */
 #define PICFW_HINT_NS (1ULL * 1000000000)
