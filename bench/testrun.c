@@ -36,8 +36,9 @@
  * a miss on a port no row names, and a hit from a client whose ephemeral
  * source port lies in an outbound row's range (picfw then looks for a flow
  * first). Frames are padded to 60 bytes (a 64-byte
- * frame on the wire, FCS excluded). --packet KIND runs that kind alone (XDP
- * or egress; --list-packets names them), and --lines FILE (before the
+ * frame on the wire, FCS excluded). --packet KIND runs that kind alone (an
+ * XDP one, which --list-packets names, or an egress one: egress-flow,
+ * egress-answer, egress-answer-udp), and --lines FILE (before the
  * --picfw it is for) writes where picfw_xdp's source lines landed in its
  * JITed image: for profiling with perf (bench/profile.sh).
  *
@@ -791,6 +792,15 @@ int main(int argc, char **argv)
 	    repeat > 100000000) {
 		usage(stderr);
 		return 2;
+	}
+	if (only) {
+		for (k = 0; k < NPACKETS && strcmp(only, packets[k].name); k++)
+			;
+		for (i = 0; k == NPACKETS && i < NEGRESS; i++)
+			if (!strcmp(only, egress_packets[i].name))
+				break;
+		if (k == NPACKETS && i == NEGRESS)
+			die("--packet %s: no such packet kind (--list-packets)", only);
 	}
 	for (k = 0; k < NPACKETS; k++)
 		frame_len[k] = build_frame(&packets[k].spec, frames[k]);
