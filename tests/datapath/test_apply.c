@@ -2005,6 +2005,19 @@ static void test_apply_other_layout_refused(void **state)
 	expect_opens("other-layout-back");
 }
 
+/* An array map of 2 values of size bytes, the first filled with fill's bytes. */
+static int meta_map_of(__u32 size, const void *fill)
+{
+	__u32 key = 0;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "other_meta", sizeof(__u32), size, 2, NULL);
+	check(fd >= 0, "read-prefix", "creating a map of %u-byte values: %s", size,
+	      strerror(errno));
+	check(!bpf_map_update_elem(fd, &key, fill, BPF_ANY), "read-prefix", "writing it");
+	return fd;
+}
+
 /*
  * detach's reads of picfw_ctl and picfw_meta take a map of any value size:
  * a larger one (a later version's) is read into this one's structure
@@ -2018,16 +2031,13 @@ static void test_apply_read_prefix_any_size(void **state)
 	} out;
 	unsigned char big[sizeof(struct picfw_meta) + 64];
 	struct picfw_maps m;
-	__u32 key = 0;
 	size_t i;
 	int fd;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
 	memset(big, 0xab, sizeof(big));
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "big_meta", sizeof(__u32), sizeof(big), 2, NULL);
-	check(fd >= 0, "read-prefix", "creating a larger map: %s", strerror(errno));
-	check(!bpf_map_update_elem(fd, &key, big, BPF_ANY), "read-prefix", "writing it");
+	fd = meta_map_of(sizeof(big), big);
 	m.fd[MAP_META] = fd;
 	memset(&out, 0x5a, sizeof(out));
 	check(!maps_read_prefix(&m, MAP_META, 0, &out.meta, sizeof(out.meta)), "read-prefix-larger",
@@ -2040,9 +2050,7 @@ static void test_apply_read_prefix_any_size(void **state)
 	      "read-prefix-larger", "the structure not read whole");
 	close(fd);
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "small_meta", sizeof(__u32), 16, 2, NULL);
-	check(fd >= 0, "read-prefix", "creating a smaller map: %s", strerror(errno));
-	check(!bpf_map_update_elem(fd, &key, big, BPF_ANY), "read-prefix", "writing it");
+	fd = meta_map_of(16, big);
 	m.fd[MAP_META] = fd;
 	memset(&out, 0x5a, sizeof(out));
 	check(!maps_read_prefix(&m, MAP_META, 0, &out.meta, sizeof(out.meta)), "read-prefix-smaller",
