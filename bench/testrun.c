@@ -545,6 +545,7 @@ static void load_picfw(const char *arg, int droplog)
 	printf("info,%s,prefixes4,%zu\n", name, img.nsrc4);
 	printf("info,%s,prefixes6,%zu\n", name, img.nsrc6);
 	printf("info,%s,classes,%zu\n", name, img.nclasses);
+	printf("info,%s,row_table,%zu\n", name, img.nrow_table);
 	printf("info,%s,trie4,%s\n", name, img.cfg.trie4 ? "array" : "lpm");
 	printf("info,%s,trie6,%s\n", name, img.cfg.trie6 ? "array" : "lpm");
 	printf("info,%s,trie_nodes,%u\n", name, img.ntrie);

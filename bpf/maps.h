@@ -77,6 +77,15 @@ struct {
 	__type(value, struct picfw_bits);
 } picfw_bits SEC(".maps");
 
+/* The row table (struct picfw_row_cells), per generation: 2 MiB each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PICFW_GENERATIONS * PICFW_ROW_CELLS / PICFW_ROW_CELLS_PER_ELEM);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct picfw_row_cells);
+} picfw_row_table SEC(".maps");
+
 /* Row (file order) to counter slot, per generation. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -323,9 +323,28 @@ __attribute__((noinline)) __u32 local_class(const struct class_query *q,
 }
 
 /*
+ * The row table's answer for inbound port class iclass and address class
+ * aclass (see picfw_row_table): the first row in both, or -1. The mask
+ * keeps a cell inside generation gen's part of the map.
+ */
+static __always_inline int row_table_first(__u32 gen, const struct picfw_gen_cfg *cfg,
+					   __u32 iclass, __u32 aclass)
+{
+	__u32 cell = ((iclass - 1) * cfg->row_table + aclass) & (PICFW_ROW_CELLS - 1);
+	__u32 key = gen * (PICFW_ROW_CELLS / PICFW_ROW_CELLS_PER_ELEM) +
+		    cell / PICFW_ROW_CELLS_PER_ELEM;
+	struct picfw_row_cells *c = bpf_map_lookup_elem(&picfw_row_table, &key);
+
+	if (!c)
+		return -1;
+	return (int)c->row_plus1[cell % PICFW_ROW_CELLS_PER_ELEM] - 1;
+}
+
+/*
  * First row (file order) among the port classes' rows whose remote set holds
- * the remote address, and whose local set the local address, or -1. The
- * summary words skip empty 64-row blocks.
+ * the remote address, and whose local set the local address, or -1: from
+ * the row table when it answers (inbound rows only), else from the bitmaps,
+ * whose summary words skip empty 64-row blocks.
  */
 static __always_inline int first_row(const struct class_query *q,
 				     const struct picfw_gen_cfg *cfg)
@@ -337,6 +356,9 @@ static __always_inline int first_row(const struct class_query *q,
 	aclass = remote_class(q->gen, cfg, q->family, q->remote);
 	if (!aclass)
 		return -1;
+	/* Userspace sets row_table only where cfg->local is 0. */
+	if (cfg->row_table && !q->oclass)
+		return row_table_first(q->gen, cfg, q->iclass, aclass);
 	addr = class_bits(q->gen, aclass);
 	if (!addr)
 		return -1;

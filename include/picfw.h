@@ -216,7 +216,11 @@ struct picfw_gen_cfg {
 	 */
 	__u16 local;
 	__u32 trie_nodes;
-	__u32 pad2;
+	/*
+	 * The row table's stride (see picfw_row_table): non-zero when it
+	 * answers this generation's inbound row matches, 0 when the bitmaps do.
+	 */
+	__u32 row_table;
 	__u8 prot4[PICFW_PROT_INLINE][4];
 	__u8 prot6[PICFW_PROT_INLINE][16];
 	/* The local class of each inline protected address (used when local is 1). */
@@ -299,11 +303,30 @@ struct picfw_bits {
 };
 
 /*
- * Userspace writes picfw_ports and picfw_bits through mmap, where the kernel
+ * The row table: the first inbound row of each (port class, address class)
+ * pair, so that the hot path's row match is one read instead of ANDing
+ * bitmaps. Inbound port classes are numbered first, 1..D (all of them below
+ * any outbound one); with cfg.row_table = S (the generation's class count),
+ * cell (d - 1) * S + a holds 1 + the first row in both d's and a's bitmaps,
+ * 0 for none. Used when D * S fits PICFW_ROW_CELLS and no row's local side
+ * is a part of the protected set (cfg.local 0); queries that also ask
+ * outbound rows (`replies stateless`) AND the bitmaps. Cells per
+ * generation, and per array element (64 bytes):
+ */
+#define PICFW_ROW_CELLS (1u << 20)
+#define PICFW_ROW_CELLS_PER_ELEM 32
+
+struct picfw_row_cells {
+	__u16 row_plus1[PICFW_ROW_CELLS_PER_ELEM];
+};
+
+/*
+ * Userspace writes picfw_ports, picfw_bits and picfw_row_table through mmap, where the kernel
  * lays array elements out at round_up(value_size, 8).
  */
 _Static_assert(sizeof(struct picfw_port_classes) % 8 == 0, "mmap stride");
 _Static_assert(sizeof(struct picfw_bits) % 8 == 0, "mmap stride");
+_Static_assert(sizeof(struct picfw_row_cells) % 8 == 0, "mmap stride");
 
 /* picfw_trie[gen * PICFW_TRIE_NODES + node]: one trie node (see PICFW_TRIE_NODES). */
 struct picfw_trie_node {

@@ -293,13 +293,16 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Port classes of one transport: inbound rows by destination port, outbound by source. */
-static int compile_ports(const struct policy *p, unsigned transport, struct classes *cls,
-			 struct picfw_port_classes *ports, char *err, size_t errlen)
+/*
+ * Port classes of one transport and direction: inbound rows by destination
+ * port, outbound by source.
+ */
+static int compile_ports(const struct policy *p, unsigned transport, unsigned dir,
+			 struct classes *cls, struct picfw_port_classes *ports, char *err,
+			 size_t errlen)
 {
 	uint32_t *cut;
 	size_t ncut = 0, i, k;
-	unsigned dir;
 
 	cut = malloc((2 * p->nrows + 2) * sizeof(*cut));
 	if (!cut) {
@@ -319,43 +322,41 @@ static int compile_ports(const struct policy *p, unsigned transport, struct clas
 	for (k = 0; k + 1 < ncut; k++) {
 		uint32_t lo = cut[k], hi = cut[k + 1], port;
 
+		struct picfw_bits rows = { 0 };
+		uint16_t any = 0;
+		int32_t class;
+
 		if (lo == hi)
 			continue;
-		for (dir = PICFW_DIR_IN; dir <= PICFW_DIR_OUT; dir++) {
-			struct picfw_bits rows = { 0 };
-			uint16_t any = 0;
-			int32_t class;
+		for (i = 0; i < p->nrows; i++) {
+			const struct row *r = &p->rows[i];
 
-			for (i = 0; i < p->nrows; i++) {
-				const struct row *r = &p->rows[i];
-
-				if (r->transport == transport && r->direction == dir &&
-				    r->port_lo <= lo && lo <= r->port_hi) {
-					/*
-					 * The class's first row covers every remote
-					 * and every protected address: no lookup.
-					 */
-					if (bits_empty(&rows) && row_local_set(r) == p->protect &&
-					    policy_set_matches_all(&p->sets[row_remote_set(r)]))
-						any = (uint16_t)(i + 1);
-					bits_set(&rows, (unsigned)i);
-				}
+			if (r->transport == transport && r->direction == dir &&
+			    r->port_lo <= lo && lo <= r->port_hi) {
+				/*
+				 * The class's first row covers every remote and
+				 * every protected address: no lookup.
+				 */
+				if (bits_empty(&rows) && row_local_set(r) == p->protect &&
+				    policy_set_matches_all(&p->sets[row_remote_set(r)]))
+					any = (uint16_t)(i + 1);
+				bits_set(&rows, (unsigned)i);
 			}
-			class = classes_intern(cls, &rows);
-			if (class < 0) {
-				free(cut);
-				fail(err, errlen, "more than %u distinct address and port classes",
-				     PICFW_MAX_CLASSES - 1);
-				return -1;
-			}
-			for (port = lo; port < hi; port++) {
-				if (dir == PICFW_DIR_IN) {
-					ports[port].dst_class = (uint16_t)class;
-					ports[port].dst_any = any;
-				} else {
-					ports[port].src_class = (uint16_t)class;
-					ports[port].src_any = any;
-				}
+		}
+		class = classes_intern(cls, &rows);
+		if (class < 0) {
+			free(cut);
+			fail(err, errlen, "more than %u distinct address and port classes",
+			     PICFW_MAX_CLASSES - 1);
+			return -1;
+		}
+		for (port = lo; port < hi; port++) {
+			if (dir == PICFW_DIR_IN) {
+				ports[port].dst_class = (uint16_t)class;
+				ports[port].dst_any = any;
+			} else {
+				ports[port].src_class = (uint16_t)class;
+				ports[port].src_any = any;
 			}
 		}
 	}
@@ -596,6 +597,48 @@ static void inline_protected(struct policy_image *img)
 	cfg->prot_inline = 1;
 }
 
+/* The first row in both a and b, or -1. */
+static int bits_first_common(const struct picfw_bits *a, const struct picfw_bits *b)
+{
+	uint64_t sum = a->summary & b->summary, m;
+	unsigned w;
+
+	for (w = 0; sum; w++, sum >>= 1) {
+		if (!(sum & 1))
+			continue;
+		m = a->words[w] & b->words[w];
+		if (m)
+			return (int)(w * 64 + (unsigned)__builtin_ctzll(m));
+	}
+	return -1;
+}
+
+/*
+ * The row table (see picfw_row_table): the first row of every inbound port
+ * class 1..ninbound - 1 and class, when they fit and every row's local side
+ * is the whole protected set. Else none, and cfg.row_table stays 0.
+ */
+static int compile_row_table(struct policy_image *img, size_t ninbound)
+{
+	size_t d, a, n = img->nclasses;
+	uint16_t *cell;
+
+	img->cfg.row_table = 0;
+	if (img->cfg.local || ninbound < 2 || (ninbound - 1) * n > PICFW_ROW_CELLS)
+		return 0;
+	img->nrow_table = (ninbound - 1) * n;
+	img->row_table = malloc(img->nrow_table * sizeof(*img->row_table));
+	if (!img->row_table)
+		return -1;
+	cell = img->row_table;
+	for (d = 1; d < ninbound; d++)
+		for (a = 0; a < n; a++)
+			*cell++ = (uint16_t)(bits_first_common(&img->classes[d],
+								&img->classes[a]) + 1);
+	img->cfg.row_table = (uint32_t)n;
+	return 0;
+}
+
 int compile_policy(const struct policy *p, struct policy_image *img, char *err, size_t errlen)
 {
 	return compile_policy_blame(p, img, err, errlen, NULL);
@@ -607,8 +650,8 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 	struct picfw_bits *set_rows = NULL, *local_rows = NULL;
 	uint32_t *made = NULL;
 	struct classes cls = { 0 };
+	size_t i, ninbound;
 	unsigned t;
-	size_t i;
 
 	memset(img, 0, sizeof(*img));
 	if (blame)
@@ -661,9 +704,17 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 		m->port_hi = r->port_hi;
 	}
 
-	/* Port classes first: they are 16-bit in picfw_port_classes. */
+	/*
+	 * Port classes first: they are 16-bit in picfw_port_classes. Inbound
+	 * ones before any other, so that they are 1..ninbound - 1 (the row
+	 * table's rows): every class interned until then is one of them.
+	 */
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
-		if (compile_ports(p, t, &cls, img->ports[t], err, errlen))
+		if (compile_ports(p, t, PICFW_DIR_IN, &cls, img->ports[t], err, errlen))
+			goto fail;
+	ninbound = cls.n;
+	for (t = 0; t < PICFW_TRANSPORTS; t++)
+		if (compile_ports(p, t, PICFW_DIR_OUT, &cls, img->ports[t], err, errlen))
 			goto fail;
 	if (compile_remote(p, set_rows, -1, 4, &cls, &img->src4, &img->nsrc4, made, blame, err,
 			   errlen) ||
@@ -698,6 +749,11 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 
 	img->classes = cls.v;
 	img->nclasses = cls.n;
+	cls.v = NULL;
+	if (compile_row_table(img, ninbound)) {
+		fail(err, errlen, "out of memory");
+		goto fail;
+	}
 	free(cls.hash);
 	free(set_rows);
 	free(local_rows);
@@ -724,6 +780,7 @@ void image_free(struct policy_image *img)
 	free(img->rows);
 	free(img->trie);
 	free(img->tails);
+	free(img->row_table);
 	memset(img, 0, sizeof(*img));
 }
 

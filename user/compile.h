@@ -42,6 +42,9 @@ struct policy_image {
 	uint32_t ntrie;
 	struct picfw_trie_tail *tails; /* the trie's single-prefix slots */
 	uint32_t ntails;
+	/* The row table's cells (see picfw_row_table), when cfg.row_table is not 0. */
+	uint16_t *row_table;
+	size_t nrow_table;
 };
 
 /* Class of addr in img's trie, as the XDP program walks it (for tests). */

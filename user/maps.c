@@ -404,6 +404,13 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 	/* Class 0 stays all zero: no row. */
 	memcpy(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES + 1, img->classes + 1,
 	       (img->nclasses - 1) * sizeof(struct picfw_bits));
+	/* Cells past the table's are never read: no clearing. */
+	if (img->nrow_table > PICFW_ROW_CELLS)
+		return -EINVAL;
+	err = array_write(m->fd[MAP_ROW_TABLE], sizeof(*img->row_table), PICFW_ROW_CELLS, gen, 0,
+			  (uint32_t)img->nrow_table, img->row_table);
+	if (err)
+		return err;
 	for (i = 0; i < img->nrows; i++) {
 		key = gen * PICFW_MAX_ROWS + i;
 		if (bpf_map_update_elem(m->fd[MAP_SLOTS], &key, &slots[i], BPF_ANY))

@@ -29,6 +29,7 @@
 	X(MAP_PROT6, picfw_prot6)                                                     \
 	X(MAP_PORTS, picfw_ports)                                                     \
 	X(MAP_BITS, picfw_bits)                                                       \
+	X(MAP_ROW_TABLE, picfw_row_table)                                             \
 	X(MAP_TRIE_TAIL, picfw_trie_tail)                                             \
 	X(MAP_SLOTS, picfw_slots)                                                     \
 	X(MAP_ROW_STATS, picfw_row_stats)                                             \

@@ -122,6 +122,9 @@ static void test_compile_local_classes(void **state)
 			  "E/X/TCP/22 198.51.100.0/24 edge\n"	/* row 2 */
 			  "V/RTP/UDP/50000 av any\n");	/* row 3 */
 	assert_int_equal(fx.img.cfg.local, 1);
+	/* The row table does not AND the local class: the bitmaps answer. */
+	assert_int_equal(fx.img.cfg.row_table, 0);
+	assert_null(fx.img.row_table);
 	assert_int_equal(fx.img.cfg.prot_inline, 1);
 	assert_int_equal(fx.img.cfg.nprot4, 3);
 	/* The inline copies carry the classes of the LPM entries, in the same order. */
@@ -303,8 +306,26 @@ static void test_compile_prefix_limit(void **state)
 }
 
 /*
+ * The row table's answer (see picfw_row_table) for a TCP packet to port
+ * from an address of class aclass: the first row, or -1.
+ */
+static int row_table_first(const struct policy_image *img, uint16_t port, uint32_t aclass)
+{
+	uint32_t d = img->ports[PICFW_TCP][port].dst_class;
+	size_t cell;
+
+	if (!d)
+		return -1;
+	cell = (size_t)(d - 1) * img->cfg.row_table + aclass;
+	assert_true(cell < img->nrow_table);
+	return (int)img->row_table[cell] - 1;
+}
+
+/*
  * Property: for random addresses, the rows the image gives (longest-match
- * class) equal a plain scan of the rows' remote sets, prefix by prefix.
+ * class) equal a plain scan of the rows' remote sets, prefix by prefix; and
+ * for each port, the row table's answer is the first row (file order) of
+ * that port whose remote set holds the address.
  */
 static void test_compile_matches_plain_scan(void **state)
 {
@@ -328,14 +349,19 @@ static void test_compile_matches_plain_scan(void **state)
 			*w++ = '\n';
 		}
 		w += sprintf(w, "protect edge\n");
+		/* Ports 1-6, shared: a port's rows are several, in file order. */
 		for (r = 0; r < 12; r++)
-			w += sprintf(w, "A/X/TCP/%u s%u edge\n", r + 1, (unsigned)rand() % 6);
+			w += sprintf(w, "r%u: A/X/TCP/%u s%u edge\n", r, 1 + (unsigned)rand() % 6,
+				     (unsigned)rand() % 6);
 		compile_text(&fx, text);
+		assert_true(fx.img.cfg.row_table == fx.img.nclasses);
 
 		for (i = 0; i < 2000; i++) {
 			uint8_t addr[16] = { 0 };
 			const struct picfw_bits *got;
-			uint32_t a;
+			int first[8];
+			uint32_t a, aclass;
+			uint16_t port;
 
 			/* Addresses near the pool's prefixes, and their edges. */
 			a = (rand() % 2 ? 0xC6336400u : 0xC0000200u) + (uint32_t)(rand() % 512) - 128;
@@ -343,7 +369,10 @@ static void test_compile_matches_plain_scan(void **state)
 				a = (uint32_t)rand();
 			a = htonl(a);
 			memcpy(addr, &a, 4);
-			got = &fx.img.classes[lpm_lookup(fx.img.src4, fx.img.nsrc4, addr)];
+			aclass = lpm_lookup(fx.img.src4, fx.img.nsrc4, addr);
+			got = &fx.img.classes[aclass];
+			for (port = 0; port < 8; port++)
+				first[port] = -1;
 			for (r = 0; r < fx.p.nrows; r++) {
 				const struct addr_set *set = &fx.p.sets[fx.p.rows[r].src];
 				int want = 0;
@@ -355,7 +384,15 @@ static void test_compile_matches_plain_scan(void **state)
 				if (want != bits_test(got, r))
 					fail_msg("iter %u addr %08x row %u: image %d, scan %d", iter,
 						 ntohl(a), r, bits_test(got, r), want);
+				if (want && first[fx.p.rows[r].port_lo] < 0)
+					first[fx.p.rows[r].port_lo] = (int)r;
 			}
+			/* Port 7: no row; its class is 0 and the table is not asked. */
+			for (port = 1; port < 8; port++)
+				if (row_table_first(&fx.img, port, aclass) != first[port])
+					fail_msg("iter %u addr %08x port %u: row table %d, scan %d",
+						 iter, ntohl(a), port,
+						 row_table_first(&fx.img, port, aclass), first[port]);
 		}
 		release(&fx);
 	}
