@@ -32,7 +32,8 @@
  * and transport, keyed as the reply will come: a TCP SYN, or any later
  * packet (so a flow that was evicted, or open before attach, comes back with
  * the Edge's next packet); a UDP datagram. A packet that answers an inbound
- * row opens nothing. Later packets refresh the flow. It reads headers only
+ * row opens nothing (a datagram that does is not looked up at all: that
+ * row passes its replies). Later packets refresh the flow. It reads headers only
  * (GSO superpackets and paged payloads count) and never drops anything.
  */
 #include "parsing.h"
@@ -1420,6 +1421,14 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	 */
 	if (!outbound_port(gen, &pkt, 1))
 		return TC_ACT_OK;
+	/*
+	 * A datagram that answers an inbound row (the A/V Edge's STUN and TURN
+	 * from 3478 to a client's 3478, every relayed packet): that row passes
+	 * its replies, inbound rows being matched first, so no flow to open or
+	 * refresh, and no hash of the flow table.
+	 */
+	if (pkt.l4proto == IPPROTO_UDP && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
+		return TC_ACT_OK;
 
 	flow_key_of(&key, &pkt, 1);
 	now = flow_clock(cfg);
@@ -1431,14 +1440,14 @@ int picfw_tc_egress(struct __sk_buff *skb)
 
 	/*
 	 * A new flow, an expired or an evicted one, or one open before attach:
-	 * only one the Edge opened (flow_opens), and not one that answers an
-	 * inbound row: data from 5061 to a partner's ephemeral port in
-	 * 50,000-59,999, say, or the Edge's STUN from 3478 back to a client's
-	 * 3478. A SYN is the Edge's own opening.
+	 * only one the Edge opened (flow_opens), and not a pickup that answers
+	 * an inbound row: data from 5061 to a partner's ephemeral port in
+	 * 50,000-59,999, say (datagrams that do were sent on above). A SYN is
+	 * the Edge's own opening.
 	 */
 	if (!flow_opens(&pkt, &state))
 		return TC_ACT_OK;
-	if (state != PICFW_TCP_SYN_SENT && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
+	if (state == PICFW_TCP_ESTABLISHED && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
 		return TC_ACT_OK;
 	row = outbound_row(gen, cfg, &pkt, 1);
 	if (row < 0)

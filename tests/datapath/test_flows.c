@@ -401,6 +401,60 @@ static void test_flows_answers_to_inbound_open_no_flow(void **state)
 	assert_int_equal(flows_now(), 0);
 }
 
+/* A UDP flow of the Edge's in the table, last seen age_ns ago (seeded: epoch 0). */
+static void put_udp_flow4(const char *remote, uint16_t rport, uint16_t lport, uint64_t age_ns,
+			  struct picfw_flow4_key *key)
+{
+	struct picfw_flow f = { .binding = picfw_flow_binding(0, 0),
+				.origin = PICFW_ORIGIN_SEEDED };
+
+	memset(key, 0, sizeof(*key));
+	inet_pton(AF_INET, remote, key->remote);
+	inet_pton(AF_INET, EDGE4, key->local);
+	key->remote_port = rport;
+	key->local_port = lport;
+	f.created = f.last_seen = flow_clock_ns() - age_ns;
+	assert_int_equal(bpf_map_update_elem(env.maps.fd[MAP_FLOWS_UDP4], key, &f, BPF_ANY), 0);
+}
+
+static uint64_t udp_flow4_last_seen(const struct picfw_flow4_key *key)
+{
+	struct picfw_flow f;
+
+	assert_int_equal(bpf_map_lookup_elem(env.maps.fd[MAP_FLOWS_UDP4], key, &f), 0);
+	return f.last_seen;
+}
+
+/*
+ * A datagram that answers an inbound row (the Edge's STUN from 3478 to a
+ * client's 3478) is not looked up in the flow table: a flow there for it
+ * (seeded at attach, say) is not refreshed, while a datagram of a flow no
+ * inbound row answers is (the check can see a refresh). Its replies pass
+ * on the inbound row either way.
+ */
+static void test_flows_answer_datagrams_skip_the_table(void **state)
+{
+	const uint64_t age = 10ULL * 1000000000; /* past the 2 s refresh, inside udp's 60 s */
+	struct pkt_spec answer = udp(4, EDGE4, STRANGER4, 3478, 3478);
+	struct pkt_spec reply = udp(4, STRANGER4, EDGE4, 3478, 3478);
+	struct pkt_spec own = udp(4, EDGE4, STRANGER4, 50002, 3478);
+	struct picfw_flow4_key ka, ko;
+	uint64_t seen_a, seen_o;
+
+	(void)state;
+	load_policy(PIC_BODY);
+	put_udp_flow4(STRANGER4, 3478, 3478, age, &ka);
+	put_udp_flow4(STRANGER4, 3478, 50002, age, &ko);
+	seen_a = udp_flow4_last_seen(&ka);
+	seen_o = udp_flow4_last_seen(&ko);
+	egress(&answer);
+	egress(&own);
+	assert_int_equal(udp_flow4_last_seen(&ka), seen_a);
+	assert_true(udp_flow4_last_seen(&ko) > seen_o);
+	PASS_ROW("answer_reply_on_inbound_row", &reply, 5);
+	assert_int_equal(udp_flow4_last_seen(&ka), seen_a);
+}
+
 static void test_flows_ipv6_tcp(void **state)
 {
 	struct pkt_spec syn = tcp(6, EDGE6, PARTNER6, 40010, 5061, TH_SYN);
@@ -1008,6 +1062,7 @@ int main(void)
 		cmocka_unit_test(test_flows_udp_stun_reply),
 		cmocka_unit_test(test_flows_stranger_from_3478_and_5061),
 		cmocka_unit_test(test_flows_answers_to_inbound_open_no_flow),
+		cmocka_unit_test(test_flows_answer_datagrams_skip_the_table),
 		cmocka_unit_test(test_flows_ipv6_tcp),
 		cmocka_unit_test(test_flows_udp_expiry),
 		cmocka_unit_test(test_flows_tcp_transitory_and_established),

@@ -112,7 +112,9 @@
  *     drop, fragment. (The program forgets after 30 s and keeps at most
  *     16,384: the test clears both far earlier; see struct ref_state.)
  * 16. Egress (the TC program, under `replies tracked`): a TCP or UDP packet
- *     that parses whole, from a protected address. Its flow (remote = its
+ *     that parses whole, from a protected address. A UDP datagram that
+ *     answers an inbound row (below): nothing, not even a known flow's
+ *     refresh (that row passes its replies). Its flow (remote = its
  *     destination) known: refreshed. Else a TCP FIN or RST, or a SYN with
  *     ACK, opens nothing; a SYN opens; any other TCP packet picks the flow
  *     up; a UDP datagram opens; but a pickup or a datagram that answers an
@@ -829,6 +831,11 @@ void ref_egress(const struct ref_policy *p, struct ref_state *st, const uint8_t 
 	}
 	if (!ref_set_has(&p->protect, (uint8_t)out->l3, out->saddr)) {
 		eg->why = "source not protected";
+		return;
+	}
+	if (proto == P_UDP && first_row(p, (uint8_t)out->l3, out->saddr, out->daddr, transport,
+					out->sport, 0, 0) >= 0) {
+		eg->why = "a datagram that answers an inbound row";
 		return;
 	}
 	if (ref_flow_known(st, &eg->key)) {
