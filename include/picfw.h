@@ -321,8 +321,8 @@ struct picfw_row_cells {
 };
 
 /*
- * Userspace writes picfw_ports, picfw_bits and picfw_row_table through mmap, where the kernel
- * lays array elements out at round_up(value_size, 8).
+ * Userspace writes picfw_ports, picfw_bits and picfw_row_table through mmap,
+ * where the kernel lays array elements out at round_up(value_size, 8).
  */
 _Static_assert(sizeof(struct picfw_port_classes) % 8 == 0, "mmap stride");
 _Static_assert(sizeof(struct picfw_bits) % 8 == 0, "mmap stride");

@@ -321,7 +321,6 @@ static int compile_ports(const struct policy *p, unsigned transport, unsigned di
 
 	for (k = 0; k + 1 < ncut; k++) {
 		uint32_t lo = cut[k], hi = cut[k + 1], port;
-
 		struct picfw_bits rows = { 0 };
 		uint16_t any = 0;
 		int32_t class;

@@ -180,6 +180,20 @@ static void check_compile(const struct policy *p, const struct policy *q)
 	}
 	CHECK(a.nrows == p->nrows, "image has %u rows, policy %zu", a.nrows, p->nrows);
 	CHECK(a.nclasses >= 1 && a.nclasses <= PICFW_MAX_CLASSES, "%zu classes", a.nclasses);
+	/* The row table has a row for every inbound port class the program may ask it for. */
+	if (a.cfg.row_table) {
+		unsigned t, port;
+
+		CHECK(a.cfg.row_table == a.nclasses && !a.cfg.local &&
+			      a.nrow_table % a.nclasses == 0 && a.nrow_table <= PICFW_ROW_CELLS,
+		      "row table of %zu cells, stride %u, %zu classes", a.nrow_table,
+		      a.cfg.row_table, a.nclasses);
+		for (t = 0; t < PICFW_TRANSPORTS; t++)
+			for (port = 0; port < PICFW_PORTS; port++)
+				CHECK(a.ports[t][port].dst_class <= a.nrow_table / a.nclasses,
+				      "port %u/%u: inbound class %u past the row table", t, port,
+				      a.ports[t][port].dst_class);
+	}
 	CHECK(image_digest(&a) == image_digest(&b), "digests differ after the round trip");
 	for (i = 0; i < a.nrows; i++)
 		ident[i] = i;
