@@ -80,7 +80,8 @@ int policy_set_inside(const struct addr_set *s, const struct addr_set *outer)
 	 * its cut to one of those lengths is there (at most 129 searches, not
 	 * a scan of the whole outer set per prefix).
 	 */
-	memcpy(v, outer->prefixes, outer->nprefixes * sizeof(*v));
+	if (outer->nprefixes) /* an empty set's prefixes may be NULL: no memcpy from it */
+		memcpy(v, outer->prefixes, outer->nprefixes * sizeof(*v));
 	qsort(v, outer->nprefixes, sizeof(*v), prefix_qcmp);
 	for (i = 0; i < outer->nprefixes; i++) {
 		f = v[i].family == 6;

@@ -29,6 +29,22 @@ static struct prefix pfx(const char *text, unsigned len)
 	return p;
 }
 
+/*
+ * A set inside an empty one (no prefixes, and no array: its prefixes pointer
+ * is NULL) is not inside it; nothing is copied from the NULL array (the
+ * fuzzer's finding; UBSan under SANITIZE=1 stops on such a memcpy).
+ */
+static void test_policy_match_inside_empty_set(void **state)
+{
+	struct prefix one = pfx("198.51.100.7", 32);
+	struct addr_set s = { .prefixes = &one, .nprefixes = 1 }, empty = { 0 };
+
+	(void)state;
+	assert_int_equal(policy_set_inside(&s, &empty), 0);
+	assert_int_equal(policy_set_inside(&empty, &s), 0);
+	assert_int_equal(policy_set_inside(&s, &s), 1);
+}
+
 static void test_policy_match_prefix_edges(void **state)
 {
 	static const struct {
@@ -205,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_match_prefix_edges),
+		cmocka_unit_test(test_policy_match_inside_empty_set),
 		cmocka_unit_test(test_policy_match_protected_and_first_row),
 		cmocka_unit_test(test_policy_match_conn_needs_flow),
 		cmocka_unit_test(test_policy_match_unmap_v4),
