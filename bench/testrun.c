@@ -71,6 +71,7 @@
 #include "picfw.h"
 #include "policy.h"
 #include "compile.h"
+#include "clock.h"
 #include "maps.h"
 #include "attach.h"
 #include "picfw.skel.h"
@@ -405,12 +406,13 @@ static void droplog_on(struct prog *p, const struct picfw_maps *m)
 {
 	struct picfw_droplog_ctl c = { .rate = PICFW_DROPLOG_DEFAULT_RATE,
 				       .pid = (uint32_t)getpid() };
-	struct timespec ts;
 	uint32_t zero = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c.lease_until = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
-			86400ULL * 1000000000ULL;
+	/* On the program's clock, the tick count (flow_clock_ns). */
+	c.lease_until = flow_clock_ns();
+	if (!c.lease_until)
+		die("%s: the flows' clock: %s", p->name, strerror(errno));
+	c.lease_until += 86400ULL * 1000000000ULL;
 	if (bpf_map_update_elem(m->fd[MAP_DROPLOG_CTL], &zero, &c, BPF_ANY))
 		die("%s: drop log lease: %s", p->name, strerror(errno));
 	p->droplog = ring_buffer__new(m->fd[MAP_DROPLOG], droplog_discard, NULL, NULL);

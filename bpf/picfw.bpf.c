@@ -1087,7 +1087,8 @@ static __always_inline int pass(__u32 reason, __u64 bytes)
  * judging generation's, so that the reader names rows from that policy only.
  */
 __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct packet *pkt,
-					     __u32 reason, __u32 audit, __u32 epoch)
+					     __u32 reason, __u32 audit,
+					     const struct picfw_gen_cfg *cfg)
 {
 	struct picfw_drop_record *rec;
 	struct picfw_droplog_ctl *lc;
@@ -1097,15 +1098,16 @@ __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct pa
 
 	lc = bpf_map_lookup_elem(&picfw_droplog_ctl, &zero);
 	st = bpf_map_lookup_elem(&picfw_droplog_cpu, &zero);
-	if (!pkt || !lc || !st)
+	if (!pkt || !cfg || !lc || !st)
 		return 0;
 	until = lc->lease_until;
 	/*
-	 * The coarse clock (a jiffy behind at most, no clock source read) is
-	 * enough for a 3 s lease and 1 s windows, and cheap in a flood; the
-	 * record itself gets the precise time.
+	 * The flows' clock (a tick's resolution, one load: see flow_clock) is
+	 * enough for a 3 s lease and 1 s windows, and cheap in a flood, where
+	 * every drop past the budget comes here; the record itself gets the
+	 * precise time. The lease is written on the same clock (flow_clock_ns).
 	 */
-	now = bpf_ktime_get_coarse_ns();
+	now = flow_clock(cfg);
 	if ((__s64)(now - until) >= 0) {
 		/* A reader gone without a word (SIGKILL): the log is off from now on. */
 		__sync_val_compare_and_swap(&lc->lease_until, until, 0);
@@ -1127,7 +1129,7 @@ __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct pa
 	}
 	len = bpf_xdp_get_buff_len(ctx); /* the whole frame, fragments of a multi-buffer one too */
 	rec->time = bpf_ktime_get_ns();
-	rec->epoch = epoch;
+	rec->epoch = cfg->epoch;
 	rec->frame_len = len;
 	rec->reason = reason;
 	rec->audit = audit;
@@ -1175,7 +1177,7 @@ static __always_inline int drop(struct xdp_md *ctx, const struct packet *pkt,
 
 	count_reason(audit ? PICFW_REASONS + reason : reason, bytes);
 	if (__builtin_expect(droplog_on(), 0))
-		droplog_sample(ctx, pkt, reason, audit, cfg->epoch);
+		droplog_sample(ctx, pkt, reason, audit, cfg);
 	return audit ? XDP_PASS : XDP_DROP;
 }
 

@@ -538,8 +538,8 @@ struct picfw_applies {
 
 /* picfw_droplog_ctl[0], written by the reader. */
 struct picfw_droplog_ctl {
-	__u64 lease_until; /* CLOCK_MONOTONIC time the log runs until (the program reads the
-			    * coarse clock, a jiffy late at most); 0: off */
+	__u64 lease_until; /* the flows' clock (jiffies x tick_ns, userspace's
+			    * flow_clock_ns()) the log runs until; 0: off */
 	__u32 rate;        /* samples per second per CPU */
 	__u32 pid;         /* the reader's, for the next reader's message */
 };

@@ -47,10 +47,24 @@ static int ctl_write(const struct picfw_maps *m, const struct picfw_droplog_ctl 
 	return bpf_map_update_elem(m->fd[MAP_DROPLOG_CTL], &zero, c, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * Does a lease until `until` run now? On the program's clock (flow_clock_ns,
+ * the tick count); when that cannot be read, any lease counts as running.
+ */
+static int lease_runs(uint64_t until)
+{
+	uint64_t now;
+
+	if (!until)
+		return 0;
+	now = flow_clock_ns();
+	return !now || (int64_t)(until - now) > 0;
+}
+
 /* A lease held now by a live process other than us. */
 static int held_by_other(const struct picfw_droplog_ctl *c)
 {
-	if (!c->lease_until || (int64_t)(c->lease_until - monotonic_ns()) <= 0)
+	if (!lease_runs(c->lease_until))
 		return 0;
 	if (c->pid == (uint32_t)getpid())
 		return 0;
@@ -69,7 +83,7 @@ int droplog_read_state(const struct picfw_maps *m, struct droplog_state *st)
 	err = ctl_read(m, &c);
 	if (err)
 		return err;
-	if (c.lease_until && (int64_t)(c.lease_until - monotonic_ns()) > 0) {
+	if (lease_runs(c.lease_until)) {
 		st->reader_pid = c.pid;
 		st->rate = c.rate;
 	}
@@ -111,10 +125,12 @@ void droplog_json_state(FILE *f, const struct droplog_state *st)
 
 static int lease_take(const struct picfw_maps *m, uint32_t rate)
 {
-	struct picfw_droplog_ctl c = { .lease_until = monotonic_ns() + PICFW_DROPLOG_LEASE_NS,
-				       .rate = rate,
-				       .pid = (uint32_t)getpid() };
+	struct picfw_droplog_ctl c = { .rate = rate, .pid = (uint32_t)getpid() };
+	uint64_t now = flow_clock_ns();
 
+	if (!now)
+		return errno ? -errno : -EIO;
+	c.lease_until = now + PICFW_DROPLOG_LEASE_NS;
 	return ctl_write(m, &c);
 }
 

@@ -39,6 +39,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "clock.h"
 #include "compile.h"
 #include "droplog.h"
 #include "maps.h"
@@ -111,6 +112,15 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The lease's clock, the program's: the tick count (flow_clock_ns). */
+static uint64_t lease_clock(void)
+{
+	uint64_t now = flow_clock_ns();
+
+	assert_true(now != 0);
+	return now;
 }
 
 static void set_lease(uint64_t until, uint32_t rate)
@@ -294,7 +304,7 @@ static void test_droplog_stale_lease_is_off(void **state)
 
 	(void)state;
 	/* A reader killed 1 s ago. */
-	set_lease(mono_ns() - 1000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() - 1000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	run(&stranger_ssh, 1, XDP_DROP, frame);
 	if (drain())
 		FAIL("stale lease: %d records in the ring", env.nrec);
@@ -310,7 +320,7 @@ static void test_droplog_record_fields(void **state)
 	int len;
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	len = run(&stranger_ssh, 1, XDP_DROP, frame);
 	if (drain() != 1)
 		FAIL("fields: %d records, expected 1", env.nrec);
@@ -345,7 +355,7 @@ static void test_droplog_epoch_follows_apply(void **state)
 	uint8_t frame[PKT_MAX];
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	run(&stranger_ssh, 1, XDP_DROP, frame);
 	if (drain() != 1)
 		FAIL("epoch: %d records, expected 1", env.nrec);
@@ -385,7 +395,7 @@ static void test_droplog_short_frame_ipv6_udp(void **state)
 	int len;
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	len = run(&spec, 1, XDP_DROP, frame);
 	if (drain() != 1)
 		FAIL("ipv6: %d records, expected 1", env.nrec);
@@ -410,7 +420,7 @@ static void test_droplog_pass_is_not_sampled(void **state)
 	uint8_t frame[PKT_MAX];
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	run(&sip, 3, XDP_PASS, frame);
 	if (drain())
 		FAIL("pass: %d records", env.nrec);
@@ -424,7 +434,7 @@ static void test_droplog_malformed_and_audit(void **state)
 	uint8_t frame[PKT_MAX];
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	run(&cut, 1, XDP_DROP, frame);
 	if (drain() != 1)
 		FAIL("malformed: %d records, expected 1", env.nrec);
@@ -444,7 +454,7 @@ static void test_droplog_rate_limit_caps_and_counts(void **state)
 	uint8_t frame[PKT_MAX];
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, 5);
+	set_lease(lease_clock() + 10000000000ULL, 5);
 	run(&stranger_ssh, 40, XDP_DROP, frame);
 	if (drain() != 5)
 		FAIL("rate 5: %d records, expected 5", env.nrec);
@@ -465,7 +475,7 @@ static void drop_one(const struct pkt_spec *spec, struct picfw_drop_record *r)
 {
 	uint8_t frame[PKT_MAX];
 
-	set_lease(mono_ns() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
+	set_lease(lease_clock() + 10000000000ULL, PICFW_DROPLOG_DEFAULT_RATE);
 	run(spec, 1, XDP_DROP, frame);
 	if (drain() != 1)
 		FAIL("%d records, expected 1", env.nrec);
@@ -576,7 +586,7 @@ static void test_droplog_full_ring_counts(void **state)
 	int got;
 
 	(void)state;
-	set_lease(mono_ns() + 10000000000ULL, 1000000);
+	set_lease(lease_clock() + 10000000000ULL, 1000000);
 	run(&stranger_ssh, n, XDP_DROP, frame);
 	got = drain();
 	assert_int_equal(droplog_read_state(&env.maps, &st), 0);
