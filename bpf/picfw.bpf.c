@@ -1083,8 +1083,9 @@ static __always_inline int pass(__u32 reason, __u64 bytes)
  * A drop (or would-drop) into the drop log, if a reader holds the lease and
  * this CPU's budget for the second allows: see PICFW_DROPLOG_LEASE_NS. Global
  * (verified once, see match_classes), and called only while the log is on,
- * so the drop path without a reader pays one inline array lookup. epoch: the
- * judging generation's, so that the reader names rows from that policy only.
+ * so the drop path without a reader pays one inline array lookup. cfg: the
+ * judging generation's, for its epoch (so that the reader names rows from
+ * that policy only) and the flows' clock.
  */
 __attribute__((noinline)) int droplog_sample(struct xdp_md *ctx, const struct packet *pkt,
 					     __u32 reason, __u32 audit,
