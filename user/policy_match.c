@@ -72,7 +72,10 @@ int policy_set_inside(const struct addr_set *s, const struct addr_set *outer)
 		return 0;
 	if (s == outer)
 		return 1;
-	v = malloc(outer->nprefixes ? outer->nprefixes * sizeof(*v) : 1);
+	/* Nothing is inside an empty set (whose prefix array may be NULL). */
+	if (!outer->nprefixes)
+		return 0;
+	v = malloc(outer->nprefixes * sizeof(*v));
 	if (!v)
 		return -1;
 	/*
@@ -80,8 +83,7 @@ int policy_set_inside(const struct addr_set *s, const struct addr_set *outer)
 	 * its cut to one of those lengths is there (at most 129 searches, not
 	 * a scan of the whole outer set per prefix).
 	 */
-	if (outer->nprefixes) /* an empty set's prefixes may be NULL: no memcpy from it */
-		memcpy(v, outer->prefixes, outer->nprefixes * sizeof(*v));
+	memcpy(v, outer->prefixes, outer->nprefixes * sizeof(*v));
 	qsort(v, outer->nprefixes, sizeof(*v), prefix_qcmp);
 	for (i = 0; i < outer->nprefixes; i++) {
 		f = v[i].family == 6;
