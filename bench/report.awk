@@ -455,7 +455,7 @@ END {
 		print line
 		print "   What bounds it: the arrays are preallocated whatever the policy (picfw_trie 16,384"
 		print "   nodes x 1 KiB x 2 generations, picfw_trie_tail 131,072 x 40 B x 2, picfw_bits 65,536"
-		print "   classes x 136 B x 2, picfw_row_table 2 x 2 MiB, picfw_ports 2 x 2 x 65,536 x 8 B),"
+		print "   classes x 136 B x 2, picfw_row_table 2 x 4 MiB, picfw_ports 2 x 2 x 65,536 x 8 B),"
 		print "   the flow tables by `flows"
 		print "   tcp|udp N` (LRU, preallocated), picfw_frags by 16,384; only the LPM tries grow with"
 		print "   the policy, and only for a family that falls back from the array trie."

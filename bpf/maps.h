@@ -77,7 +77,7 @@ struct {
 	__type(value, struct picfw_bits);
 } picfw_bits SEC(".maps");
 
-/* The row table (struct picfw_row_cells), per generation: 2 MiB each. */
+/* The row table (struct picfw_row_cells), per generation: 4 MiB each. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, PICFW_GENERATIONS * PICFW_ROW_CELLS / PICFW_ROW_CELLS_PER_ELEM);

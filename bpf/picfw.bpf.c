@@ -324,12 +324,12 @@ __attribute__((noinline)) __u32 local_class(const struct class_query *q,
 }
 
 /*
- * The row table's answer for inbound port class iclass and address class
- * aclass (see picfw_row_table): the first row in both, or -1. The mask
- * keeps a cell inside generation gen's part of the map.
+ * The row table's cell for inbound port class iclass and address class
+ * aclass (see picfw_row_table): the first row in both, and its counter
+ * slot. The mask keeps a cell inside generation gen's part of the map.
  */
 static __always_inline int row_table_first(__u32 gen, const struct picfw_gen_cfg *cfg,
-					   __u32 iclass, __u32 aclass)
+					   __u32 iclass, __u32 aclass, __u32 *slot)
 {
 	__u32 cell = ((iclass - 1) * cfg->row_table + aclass) & (PICFW_ROW_CELLS - 1);
 	__u32 key = gen * (PICFW_ROW_CELLS / PICFW_ROW_CELLS_PER_ELEM) +
@@ -338,17 +338,19 @@ static __always_inline int row_table_first(__u32 gen, const struct picfw_gen_cfg
 
 	if (!c)
 		return -1;
-	return (int)c->row_plus1[cell % PICFW_ROW_CELLS_PER_ELEM] - 1;
+	*slot = c->c[cell % PICFW_ROW_CELLS_PER_ELEM].slot;
+	return (int)c->c[cell % PICFW_ROW_CELLS_PER_ELEM].row_plus1 - 1;
 }
 
 /*
  * First row (file order) among the port classes' rows whose remote set holds
  * the remote address, and whose local set the local address, or -1: from
- * the row table when it answers (inbound rows only), else from the bitmaps,
- * whose summary words skip empty 64-row blocks.
+ * the row table when it answers (inbound rows only; then *slot is the row's
+ * counter slot, else left as it was), else from the bitmaps, whose summary
+ * words skip empty 64-row blocks.
  */
 static __always_inline int first_row(const struct class_query *q,
-				     const struct picfw_gen_cfg *cfg)
+				     const struct picfw_gen_cfg *cfg, __u32 *slot)
 {
 	struct picfw_bits *addr, *local, *in = NULL, *out = NULL;
 	__u32 aclass, w;
@@ -359,7 +361,7 @@ static __always_inline int first_row(const struct class_query *q,
 		return -1;
 	/* Userspace sets row_table only where cfg->local is 0. */
 	if (cfg->row_table && !q->oclass)
-		return row_table_first(q->gen, cfg, q->iclass, aclass);
+		return row_table_first(q->gen, cfg, q->iclass, aclass, slot);
 	addr = class_bits(q->gen, aclass);
 	if (!addr)
 		return -1;
@@ -419,9 +421,11 @@ static __always_inline int first_row(const struct class_query *q,
 __attribute__((noinline)) int match_classes(const struct class_query *q,
 					    const struct picfw_gen_cfg *cfg)
 {
+	__u32 slot;
+
 	if (!q || !cfg)
 		return -1;
-	return first_row(q, cfg);
+	return first_row(q, cfg, &slot);
 }
 
 /*
@@ -447,10 +451,11 @@ struct row_query {
 /*
  * The port lookups and their early exits always stay inline: most packets
  * end there. The address half is first_row(), inline when outlined is 0
- * (the XDP hot path), else the global match_classes().
+ * (the XDP hot path: *slot is the row's counter slot when the row table
+ * answered, else left as it was), else the global match_classes().
  */
 static __always_inline int match_rows_as(int outlined, const struct row_query *rq,
-					 const struct picfw_gen_cfg *cfg)
+					 const struct picfw_gen_cfg *cfg, __u32 *slot)
 {
 	struct class_query q = { .gen = rq->gen, .family = rq->family };
 	struct picfw_port_classes *pc;
@@ -480,20 +485,21 @@ static __always_inline int match_rows_as(int outlined, const struct row_query *r
 	__builtin_memcpy(q.remote, rq->remote, 16);
 	if (cfg->local)
 		__builtin_memcpy(q.local, rq->local, 16);
-	return outlined ? match_classes(&q, cfg) : first_row(&q, cfg);
+	return outlined ? match_classes(&q, cfg) : first_row(&q, cfg, slot);
 }
 
-/* The XDP program's inbound match, on every packet: inline. */
-static __always_inline int match_rows(const struct row_query *q, const struct picfw_gen_cfg *cfg)
+/* The XDP program's inbound match, on every packet: inline (for *slot see match_rows_as). */
+static __always_inline int match_rows(const struct row_query *q, const struct picfw_gen_cfg *cfg,
+				      __u32 *slot)
 {
-	return match_rows_as(0, q, cfg);
+	return match_rows_as(0, q, cfg, slot);
 }
 
 /* Everywhere else: through the global function. */
 static __always_inline int match_rows_call(const struct row_query *q,
 					   const struct picfw_gen_cfg *cfg)
 {
-	return match_rows_as(1, q, cfg);
+	return match_rows_as(1, q, cfg, NULL);
 }
 
 static __always_inline __u32 transport_of(__u8 l4proto)
@@ -1231,17 +1237,23 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 			       .edge_port = pkt->dport,
 			       .outbound = stateless && reply_like,
 			       .remote_port = pkt->sport };
-	__u32 slot;
+	__u32 slot = NO_SLOT;
 	int row;
 
 	/*
 	 * Inbound rows first: they are cheap, and a tracked reply goes to an
 	 * Edge port (ephemeral) that no inbound row names, while the Edge's
-	 * answers to inbound flows open no flow (see the egress program).
+	 * answers to inbound flows open no flow (see the egress program). The
+	 * row table gives the counter slot with the row: no picfw_slots lookup.
 	 */
-	row = compact ? match_rows_call(&q, cfg) : match_rows(&q, cfg);
-	if (row >= 0)
-		return pass_on_slot(pkt, cfg, count_row(gen, row, bytes));
+	row = compact ? match_rows_call(&q, cfg) : match_rows(&q, cfg, &slot);
+	if (row >= 0) {
+		if (slot == NO_SLOT)
+			slot = count_row(gen, row, bytes);
+		else
+			count_slot(slot, bytes);
+		return pass_on_slot(pkt, cfg, slot);
+	}
 	/*
 	 * A tracked reply comes from a port some outbound row names (flows
 	 * are made under those rows only): other packets skip the flow table's hash.

@@ -308,17 +308,26 @@ struct picfw_bits {
  * bitmaps. Inbound port classes are numbered first, 1..D (all of them below
  * any outbound one); with cfg.row_table = S (the generation's class count),
  * cell (d - 1) * S + a holds 1 + the first row in both d's and a's bitmaps,
- * 0 for none. Used when D * S fits PICFW_ROW_CELLS and no row's local side
- * is a part of the protected set (cfg.local 0); queries that also ask
- * outbound rows (`replies stateless`) AND the bitmaps. Cells per
- * generation, and per array element (64 bytes):
+ * 0 for none, and that row's counter slot (picfw_slots' answer, written
+ * beside it: the hot path counts a match without a second lookup). Used
+ * when D * S fits PICFW_ROW_CELLS and no row's local side is a part of the
+ * protected set (cfg.local 0); queries that also ask outbound rows
+ * (`replies stateless`) AND the bitmaps. Cells per generation, and per
+ * array element (64 bytes):
  */
 #define PICFW_ROW_CELLS (1u << 20)
-#define PICFW_ROW_CELLS_PER_ELEM 32
+#define PICFW_ROW_CELLS_PER_ELEM 16
+
+struct picfw_row_cell {
+	__u16 row_plus1;
+	__u16 slot; /* when row_plus1 is not 0 */
+};
 
 struct picfw_row_cells {
-	__u16 row_plus1[PICFW_ROW_CELLS_PER_ELEM];
+	struct picfw_row_cell c[PICFW_ROW_CELLS_PER_ELEM];
 };
+
+_Static_assert(PICFW_MAX_ROWS <= 0xffff, "a row and its slot fit a cell's 16 bits");
 
 /*
  * Userspace writes picfw_ports, picfw_bits and picfw_row_table through mmap,

@@ -288,28 +288,88 @@ int maps_sync(const struct picfw_maps *m)
  * The trie array is 32 MiB and mmap of an array map maps every page at once
  * (remap_vmalloc_range), which costs milliseconds: map only the pages of
  * elements [first, first + count) of generation gen (per_gen elements of
- * size elem each), and unmap them after use. src NULL writes zeros.
+ * size elem each), and unmap them after use (array_unmap). Returns element
+ * first, or NULL with errno set.
  */
+struct array_pages {
+	void *p;
+	size_t len;
+};
+
+static void *array_map(int fd, size_t elem, size_t per_gen, uint32_t gen, uint32_t first,
+		       uint32_t count, struct array_pages *pg)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t start = ((size_t)gen * per_gen + first) * elem;
+	size_t off = start / page * page;
+
+	pg->len = page_round(start + (size_t)count * elem - off);
+	pg->p = mmap(NULL, pg->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (pg->p == MAP_FAILED || !pg->p) {
+		if (!errno)
+			errno = EIO;
+		return NULL;
+	}
+	return (char *)pg->p + (start - off);
+}
+
+static void array_unmap(const struct array_pages *pg)
+{
+	munmap(pg->p, pg->len);
+}
+
+/* Elements [first, first + count) of generation gen from src; src NULL writes zeros. */
 static int array_write(int fd, size_t elem, size_t per_gen, uint32_t gen, uint32_t first,
 		       uint32_t count, const void *src)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t start = ((size_t)gen * per_gen + first) * elem, end, off;
-	void *p;
+	struct array_pages pg;
+	void *at;
 
 	if (!count)
 		return 0;
-	end = start + (size_t)count * elem;
-	off = start / page * page;
-	p = mmap(NULL, page_round(end - off), PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-	if (p == MAP_FAILED)
+	at = array_map(fd, elem, per_gen, gen, first, count, &pg);
+	if (!at)
 		return -errno;
 	if (src)
-		memcpy((char *)p + (start - off), src, end - start);
+		memcpy(at, src, count * elem);
 	else
-		memset((char *)p + (start - off), 0, end - start);
-	munmap(p, page_round(end - off));
+		memset(at, 0, count * elem);
+	array_unmap(&pg);
 	return 0;
+}
+
+/*
+ * Generation gen's row table: the image's cells (rows), each with its row's
+ * counter slot beside it (slots[row]). Cells past the table's are never
+ * read: no clearing.
+ */
+static int row_table_write(const struct picfw_maps *m, uint32_t gen,
+			   const struct policy_image *img, const uint32_t *slots)
+{
+	struct picfw_row_cell *cell;
+	struct array_pages pg;
+	size_t i, row;
+	int err = 0;
+
+	if (img->nrow_table > PICFW_ROW_CELLS)
+		return -EINVAL;
+	if (!img->nrow_table)
+		return 0;
+	cell = array_map(m->fd[MAP_ROW_TABLE], sizeof(*cell), PICFW_ROW_CELLS, gen, 0,
+			 (uint32_t)img->nrow_table, &pg);
+	if (!cell)
+		return -errno;
+	for (i = 0; i < img->nrow_table; i++) {
+		row = img->row_table[i];
+		if (row > img->nrows) {
+			err = -EINVAL;
+			break;
+		}
+		cell[i].row_plus1 = (uint16_t)row;
+		cell[i].slot = row ? (uint16_t)slots[row - 1] : 0;
+	}
+	array_unmap(&pg);
+	return err;
 }
 
 static int trie_write(const struct picfw_maps *m, uint32_t gen, uint32_t first, uint32_t count,
@@ -404,11 +464,7 @@ static int write_generation(const struct picfw_maps *m, uint32_t gen,
 	/* Class 0 stays all zero: no row. */
 	memcpy(m->bits_mem + (size_t)gen * PICFW_MAX_CLASSES + 1, img->classes + 1,
 	       (img->nclasses - 1) * sizeof(struct picfw_bits));
-	/* Cells past the table's are never read: no clearing. */
-	if (img->nrow_table > PICFW_ROW_CELLS)
-		return -EINVAL;
-	err = array_write(m->fd[MAP_ROW_TABLE], sizeof(*img->row_table), PICFW_ROW_CELLS, gen, 0,
-			  (uint32_t)img->nrow_table, img->row_table);
+	err = row_table_write(m, gen, img, slots);
 	if (err)
 		return err;
 	for (i = 0; i < img->nrows; i++) {
