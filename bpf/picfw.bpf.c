@@ -360,7 +360,7 @@ static __always_inline int first_row(const struct class_query *q,
 	if (!aclass)
 		return -1;
 	/* Userspace sets row_table only where cfg->local is 0. */
-	if (cfg->row_table && !q->oclass)
+	if (cfg->row_table && !q->oclass && q->iclass <= cfg->row_table_classes)
 		return row_table_first(q->gen, cfg, q->iclass, aclass, slot);
 	addr = class_bits(q->gen, aclass);
 	if (!addr)

@@ -218,9 +218,12 @@ struct picfw_gen_cfg {
 	__u32 trie_nodes;
 	/*
 	 * The row table's stride (see picfw_row_table): non-zero when it
-	 * answers this generation's inbound row matches, 0 when the bitmaps do.
+	 * answers this generation's inbound row matches, 0 when the bitmaps do;
+	 * and the inbound port classes it holds, 1..row_table_classes (the
+	 * bitmaps answer for the others).
 	 */
 	__u32 row_table;
+	__u32 row_table_classes;
 	__u8 prot4[PICFW_PROT_INLINE][4];
 	__u8 prot6[PICFW_PROT_INLINE][16];
 	/* The local class of each inline protected address (used when local is 1). */
@@ -306,14 +309,17 @@ struct picfw_bits {
  * The row table: the first inbound row of each (port class, address class)
  * pair, so that the hot path's row match is one read instead of ANDing
  * bitmaps. Inbound port classes are numbered first, 1..D (all of them below
- * any outbound one); with cfg.row_table = S (the generation's class count),
- * cell (d - 1) * S + a holds 1 + the first row in both d's and a's bitmaps,
- * 0 for none, and that row's counter slot (picfw_slots' answer, written
- * beside it: the hot path counts a match without a second lookup). Used
- * when D * S fits PICFW_ROW_CELLS and no row's local side is a part of the
- * protected set (cfg.local 0); queries that also ask outbound rows
- * (`replies stateless`) AND the bitmaps. Cells per generation, and per
- * array element (64 bytes):
+ * any outbound one), those with the most rows first; with cfg.row_table = S
+ * (the generation's class count), cell (d - 1) * S + a holds 1 + the first
+ * row in both d's and a's bitmaps, 0 for none, and that row's counter slot
+ * (picfw_slots' answer, written beside it: the hot path counts a match
+ * without a second lookup). It holds the first T = cfg.row_table_classes
+ * port classes, as many as fit PICFW_ROW_CELLS (all D when D * S fits):
+ * where a policy has more, the ports most rows name keep the table. Used
+ * when no row's local side is a part of the protected set (cfg.local 0);
+ * queries that also ask outbound rows (`replies stateless`), and port
+ * classes past T, AND the bitmaps. Cells per generation, and per array
+ * element (64 bytes):
  */
 #define PICFW_ROW_CELLS (1u << 20)
 #define PICFW_ROW_CELLS_PER_ELEM 16

@@ -612,29 +612,117 @@ static int bits_first_common(const struct picfw_bits *a, const struct picfw_bits
 	return -1;
 }
 
+/* The row table's cells per generation; tests lower it (compile_set_row_cells). */
+static size_t row_cells = PICFW_ROW_CELLS;
+
+void compile_set_row_cells(size_t cells)
+{
+	row_cells = cells && cells <= PICFW_ROW_CELLS ? cells : PICFW_ROW_CELLS;
+}
+
 /*
- * The row table (see picfw_row_table): the first row of every inbound port
- * class 1..ninbound - 1 and class, when they fit and every row's local side
- * is the whole protected set. Else none, and cfg.row_table stays 0.
+ * The row table (see picfw_row_table): the first row of every pair of
+ * inbound port class 1..T and class, for as many port classes T as fit, when
+ * every row's local side is the whole protected set. Else none, and
+ * cfg.row_table stays 0.
  */
 static int compile_row_table(struct policy_image *img, size_t ninbound)
 {
-	size_t d, a, n = img->nclasses;
+	size_t d, a, n = img->nclasses, t;
 	uint16_t *cell;
 
 	img->cfg.row_table = 0;
-	if (img->cfg.local || ninbound < 2 || (ninbound - 1) * n > PICFW_ROW_CELLS)
+	img->cfg.row_table_classes = 0;
+	if (img->cfg.local || ninbound < 2)
 		return 0;
-	img->nrow_table = (ninbound - 1) * n;
+	t = row_cells / n < ninbound - 1 ? row_cells / n : ninbound - 1;
+	if (!t)
+		return 0;
+	img->nrow_table = t * n;
 	img->row_table = malloc(img->nrow_table * sizeof(*img->row_table));
 	if (!img->row_table)
 		return -1;
 	cell = img->row_table;
-	for (d = 1; d < ninbound; d++)
-		for (a = 0; a < n; a++)
-			*cell++ = (uint16_t)(bits_first_common(&img->classes[d],
-								&img->classes[a]) + 1);
+	/* Class by class, the port classes' bitmaps staying in cache (3.9 MB of classes read once). */
+	for (a = 0; a < n; a++)
+		for (d = 1; d <= t; d++)
+			cell[(d - 1) * n + a] = (uint16_t)(bits_first_common(&img->classes[d],
+									     &img->classes[a]) + 1);
 	img->cfg.row_table = (uint32_t)n;
+	img->cfg.row_table_classes = (uint32_t)t;
+	return 0;
+}
+
+static unsigned bits_count(const struct picfw_bits *b)
+{
+	unsigned w, c = 0;
+
+	for (w = 0; w < PICFW_ROW_WORDS; w++)
+		c += (unsigned)__builtin_popcountll(b->words[w]);
+	return c;
+}
+
+struct class_rank {
+	uint32_t rows;
+	uint32_t class;
+};
+
+/* Most rows first; then in the order made. */
+static int class_rank_cmp(const void *a, const void *b)
+{
+	const struct class_rank *x = a, *y = b;
+
+	if (x->rows != y->rows)
+		return x->rows > y->rows ? -1 : 1;
+	return x->class < y->class ? -1 : x->class > y->class;
+}
+
+/*
+ * Renumber the inbound port classes 1..ninbound - 1, those with the most rows
+ * first, so that a row table too small for all of them holds those of the
+ * ports most rows name (see picfw_row_table): in the classes, their hash and
+ * the ports' dst_class.
+ */
+static int order_inbound(struct classes *cls, size_t ninbound,
+			 struct picfw_port_classes (*ports)[PICFW_PORTS])
+{
+	struct class_rank *rank;
+	struct picfw_bits *v;
+	uint32_t *to;
+	size_t k, h;
+	unsigned t, port;
+
+	if (ninbound < 3)
+		return 0;
+	rank = malloc(ninbound * sizeof(*rank));
+	v = malloc(ninbound * sizeof(*v));
+	to = malloc(ninbound * sizeof(*to));
+	if (!rank || !v || !to) {
+		free(rank);
+		free(v);
+		free(to);
+		return -1;
+	}
+	for (k = 1; k < ninbound; k++) {
+		rank[k - 1].rows = bits_count(&cls->v[k]);
+		rank[k - 1].class = (uint32_t)k;
+	}
+	qsort(rank, ninbound - 1, sizeof(*rank), class_rank_cmp);
+	to[0] = 0;
+	for (k = 1; k < ninbound; k++) {
+		to[rank[k - 1].class] = (uint32_t)k;
+		v[k] = cls->v[rank[k - 1].class];
+	}
+	memcpy(&cls->v[1], &v[1], (ninbound - 1) * sizeof(*v));
+	for (h = 0; h < CLASS_HASH_SIZE; h++)
+		if (cls->hash[h] > 0 && (size_t)cls->hash[h] < ninbound)
+			cls->hash[h] = (int32_t)to[cls->hash[h]];
+	for (t = 0; t < PICFW_TRANSPORTS; t++)
+		for (port = 0; port < PICFW_PORTS; port++)
+			ports[t][port].dst_class = (uint16_t)to[ports[t][port].dst_class];
+	free(rank);
+	free(v);
+	free(to);
 	return 0;
 }
 
@@ -706,12 +794,17 @@ int compile_policy_blame(const struct policy *p, struct policy_image *img, char 
 	/*
 	 * Port classes first: they are 16-bit in picfw_port_classes. Inbound
 	 * ones before any other, so that they are 1..ninbound - 1 (the row
-	 * table's rows): every class interned until then is one of them.
+	 * table's rows, most rows first): every class interned until then is
+	 * one of them.
 	 */
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
 		if (compile_ports(p, t, PICFW_DIR_IN, &cls, img->ports[t], err, errlen))
 			goto fail;
 	ninbound = cls.n;
+	if (order_inbound(&cls, ninbound, img->ports)) {
+		fail(err, errlen, "out of memory");
+		goto fail;
+	}
 	for (t = 0; t < PICFW_TRANSPORTS; t++)
 		if (compile_ports(p, t, PICFW_DIR_OUT, &cls, img->ports[t], err, errlen))
 			goto fail;

@@ -47,6 +47,13 @@ struct policy_image {
 	size_t nrow_table;
 };
 
+/*
+ * Tests: the row table's cells per generation (PICFW_ROW_CELLS; 0 restores
+ * it), so that a small policy gets a table that holds only some of its
+ * inbound port classes.
+ */
+void compile_set_row_cells(size_t cells);
+
 /* Class of addr in img's trie, as the XDP program walks it (for tests). */
 uint32_t image_trie_lookup(const struct policy_image *img, uint8_t family, const uint8_t *addr);
 

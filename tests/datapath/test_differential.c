@@ -2386,6 +2386,18 @@ static int apply_image(struct policy_image *img, char *why, size_t whylen)
 	return 0;
 }
 
+/* The image's inbound port classes: 1..this (see picfw_row_table). */
+static uint32_t max_inbound_class(const struct policy_image *img)
+{
+	uint32_t t, port, d = 0;
+
+	for (t = 0; t < PICFW_TRANSPORTS; t++)
+		for (port = 0; port < PICFW_PORTS; port++)
+			if (img->ports[t][port].dst_class > d)
+				d = img->ports[t][port].dst_class;
+	return d;
+}
+
 /* Parse, compile and apply policy text. 0, or -1 with a reason. */
 static int apply_text(const char *text, size_t len, struct policy *pol, char *why, size_t whylen)
 {
@@ -2408,10 +2420,16 @@ static int apply_text(const char *text, size_t len, struct policy *pol, char *wh
 	}
 	/*
 	 * The row table is a shortcut: a third of the applies go without it,
-	 * so that the bitmaps answer policies it would have taken.
+	 * so that the bitmaps answer policies it would have taken; of the
+	 * rest, half with a table holding only its first port classes, as for
+	 * a policy too big for all (the bitmaps answer the others).
 	 */
-	if (img.cfg.row_table && chance(33))
+	if (img.cfg.row_table && chance(33)) {
 		img.cfg.row_table = 0;
+	} else if (img.cfg.row_table_classes > 1 && chance(50)) {
+		img.cfg.row_table_classes = 1 + rnd(img.cfg.row_table_classes - 1);
+		img.nrow_table = (size_t)img.cfg.row_table_classes * img.nclasses;
+	}
 	if (apply_image(&img, why, whylen)) {
 		image_free(&img);
 		policy_free(pol);
@@ -3329,7 +3347,7 @@ static void test_differential_random(void **state)
 	unsigned long max_policies = npol && *npol ? strtoul(npol, NULL, 0) : 0;
 	unsigned long counts[1 + PICFW_REASON_SLOTS] = {0};
 	/* inline protected; LPM for IPv4, IPv6; big sets; local classes, of them inline */
-	unsigned long paths[8] = {0};
+	unsigned long paths[9] = {0};
 	unsigned long shapes[3] = {0}, large_fit = 0; /* policies by enum g_shape */
 	unsigned long fixed;
 	double t_all = t0, fixed_s = 0;
@@ -3419,6 +3437,8 @@ static void test_differential_random(void **state)
 			paths[5] += env.img.cfg.local && env.img.cfg.prot_inline;
 			paths[6] += env.img.cfg.row_table != 0;
 			paths[7] += !env.img.cfg.row_table && !env.img.cfg.local;
+			paths[8] += env.img.cfg.row_table &&
+				    env.img.cfg.row_table_classes < max_inbound_class(&env.img);
 			if (g->shape == SHAPE_LARGE && !u &&
 			    (g->large_family == 4 ? env.img.cfg.trie4 : env.img.cfg.trie6)) {
 				/* Made to overflow the array trie: no longer does. */
@@ -3533,9 +3553,10 @@ static void test_differential_random(void **state)
 	note(NULL, "random: applies with the protected set inline %lu, IPv4 in the LPM trie %lu, "
 	     "IPv6 in the LPM trie %lu (array trie otherwise), with a set of thousands %lu, "
 	     "with rows on a service's part of the protected set %lu (%lu of them inline); "
-	     "inbound rows matched by the row table %lu, by the bitmaps %lu (and where rows "
-	     "are on a service's part)",
-	     paths[0], paths[1], paths[2], paths[3], paths[4], paths[5], paths[6], paths[7]);
+	     "inbound rows matched by the row table %lu (%lu of them holding only some port "
+	     "classes), by the bitmaps %lu (and where rows are on a service's part)",
+	     paths[0], paths[1], paths[2], paths[3], paths[4], paths[5], paths[6], paths[8],
+	     paths[7]);
 	note(NULL, "random: frames' source addresses in the array trie: a miss %lu, a class %lu, "
 	     "a tail that holds them %lu, one that does not %lu, through a skip %lu, a skip that "
 	     "does not hold them %lu; in an LPM trie %lu",

@@ -180,19 +180,27 @@ static void check_compile(const struct policy *p, const struct policy *q)
 	}
 	CHECK(a.nrows == p->nrows, "image has %u rows, policy %zu", a.nrows, p->nrows);
 	CHECK(a.nclasses >= 1 && a.nclasses <= PICFW_MAX_CLASSES, "%zu classes", a.nclasses);
-	/* The row table has a row for every inbound port class the program may ask it for. */
+	/*
+	 * The row table has a row for each of its port classes, and holds every
+	 * inbound port class unless the next one would not fit.
+	 */
 	if (a.cfg.row_table) {
-		unsigned t, port;
+		unsigned t, port, d = 0;
 
-		CHECK(a.cfg.row_table == a.nclasses && !a.cfg.local &&
-			      a.nrow_table % a.nclasses == 0 && a.nrow_table <= PICFW_ROW_CELLS,
-		      "row table of %zu cells, stride %u, %zu classes", a.nrow_table,
-		      a.cfg.row_table, a.nclasses);
+		CHECK(a.cfg.row_table == a.nclasses && !a.cfg.local && a.cfg.row_table_classes &&
+			      a.nrow_table == (size_t)a.cfg.row_table_classes * a.nclasses &&
+			      a.nrow_table <= PICFW_ROW_CELLS,
+		      "row table of %zu cells, stride %u, %u port classes, %zu classes",
+		      a.nrow_table, a.cfg.row_table, a.cfg.row_table_classes, a.nclasses);
 		for (t = 0; t < PICFW_TRANSPORTS; t++)
 			for (port = 0; port < PICFW_PORTS; port++)
-				CHECK(a.ports[t][port].dst_class <= a.nrow_table / a.nclasses,
-				      "port %u/%u: inbound class %u past the row table", t, port,
-				      a.ports[t][port].dst_class);
+				if (a.ports[t][port].dst_class > d)
+					d = a.ports[t][port].dst_class;
+		CHECK(a.cfg.row_table_classes == d ||
+			      (a.cfg.row_table_classes < d &&
+			       a.nrow_table + a.nclasses > PICFW_ROW_CELLS),
+		      "row table holds %u of %u inbound port classes, %zu cells",
+		      a.cfg.row_table_classes, d, a.nrow_table);
 	}
 	CHECK(image_digest(&a) == image_digest(&b), "digests differ after the round trip");
 	for (i = 0; i < a.nrows; i++)

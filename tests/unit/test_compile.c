@@ -306,26 +306,48 @@ static void test_compile_prefix_limit(void **state)
 }
 
 /*
- * The row table's answer (see picfw_row_table) for a TCP packet to port
- * from an address of class aclass: the first row, or -1.
+ * The image's first row for a TCP packet to port from an address of class
+ * aclass, as the program finds it: from the row table when it holds the
+ * port's class (see picfw_row_table), else ANDing the bitmaps; or -1.
  */
-static int row_table_first(const struct policy_image *img, uint16_t port, uint32_t aclass)
+static int image_first_row(const struct policy_image *img, uint16_t port, uint32_t aclass)
 {
 	uint32_t d = img->ports[PICFW_TCP][port].dst_class;
+	unsigned w;
 	size_t cell;
 
 	if (!d)
 		return -1;
-	cell = (size_t)(d - 1) * img->cfg.row_table + aclass;
-	assert_true(cell < img->nrow_table);
-	return (int)img->row_table[cell] - 1;
+	if (d <= img->cfg.row_table_classes) {
+		cell = (size_t)(d - 1) * img->cfg.row_table + aclass;
+		assert_true(cell < img->nrow_table);
+		return (int)img->row_table[cell] - 1;
+	}
+	for (w = 0; w < PICFW_ROW_WORDS; w++) {
+		uint64_t m = img->classes[d].words[w] & img->classes[aclass].words[w];
+
+		if (m)
+			return (int)(w * 64 + (unsigned)__builtin_ctzll(m));
+	}
+	return -1;
+}
+
+static unsigned rows_in(const struct picfw_bits *b)
+{
+	unsigned w, c = 0;
+
+	for (w = 0; w < PICFW_ROW_WORDS; w++)
+		c += (unsigned)__builtin_popcountll(b->words[w]);
+	return c;
 }
 
 /*
  * Property: for random addresses, the rows the image gives (longest-match
  * class) equal a plain scan of the rows' remote sets, prefix by prefix; and
- * for each port, the row table's answer is the first row (file order) of
- * that port whose remote set holds the address.
+ * for each port, the image's first row (row table, or bitmaps past the port
+ * classes it holds) is the first row (file order) of that port whose remote
+ * set holds the address. Every other policy is compiled with a row table
+ * of two port classes' cells: it holds those with the most rows.
  */
 static void test_compile_matches_plain_scan(void **state)
 {
@@ -355,6 +377,28 @@ static void test_compile_matches_plain_scan(void **state)
 				     (unsigned)rand() % 6);
 		compile_text(&fx, text);
 		assert_true(fx.img.cfg.row_table == fx.img.nclasses);
+		if (iter % 2) {
+			size_t n = fx.img.nclasses;
+			unsigned all = fx.img.cfg.row_table_classes;
+			uint16_t p1, p2;
+
+			release(&fx);
+			compile_set_row_cells(2 * n);
+			compile_text(&fx, text);
+			compile_set_row_cells(0);
+			assert_int_equal(fx.img.cfg.row_table_classes, all < 2 ? all : 2);
+			assert_int_equal(fx.img.nrow_table, fx.img.cfg.row_table_classes * n);
+			/* Most rows first. */
+			for (p1 = 1; p1 <= 6; p1++)
+				for (p2 = 1; p2 <= 6; p2++) {
+					uint32_t d1 = fx.img.ports[PICFW_TCP][p1].dst_class;
+					uint32_t d2 = fx.img.ports[PICFW_TCP][p2].dst_class;
+
+					if (d1 && d2 && d1 < d2)
+						assert_true(rows_in(&fx.img.classes[d1]) >=
+							    rows_in(&fx.img.classes[d2]));
+				}
+		}
 
 		for (i = 0; i < 2000; i++) {
 			uint8_t addr[16] = { 0 };
@@ -389,10 +433,10 @@ static void test_compile_matches_plain_scan(void **state)
 			}
 			/* Port 7: no row; its class is 0 and the table is not asked. */
 			for (port = 1; port < 8; port++)
-				if (row_table_first(&fx.img, port, aclass) != first[port])
-					fail_msg("iter %u addr %08x port %u: row table %d, scan %d",
+				if (image_first_row(&fx.img, port, aclass) != first[port])
+					fail_msg("iter %u addr %08x port %u: image %d, scan %d",
 						 iter, ntohl(a), port,
-						 row_table_first(&fx.img, port, aclass), first[port]);
+						 image_first_row(&fx.img, port, aclass), first[port]);
 		}
 		release(&fx);
 	}
