@@ -643,7 +643,7 @@ static int compile_row_table(struct policy_image *img, size_t ninbound)
 	if (!img->row_table)
 		return -1;
 	cell = img->row_table;
-	/* Class by class, the port classes' bitmaps staying in cache (3.9 MB of classes read once). */
+	/* Class by class: the T port classes' bitmaps stay in cache, the classes are read once. */
 	for (a = 0; a < n; a++)
 		for (d = 1; d <= t; d++)
 			cell[(d - 1) * n + a] = (uint16_t)(bits_first_common(&img->classes[d],
