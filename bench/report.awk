@@ -30,12 +30,14 @@ function sortnum(a, n,    i, j, t) {
 	}
 }
 
-# Median, min and max of a space-separated list: sets M_MED, M_MIN, M_MAX, M_N.
+# Median, min and max of a space-separated list: sets M_MED, M_MIN, M_MAX, M_N;
+# M_LOW, its lowest decile (rank ceil(n / 10) of n: a program's time in the
+# VM's quiet rounds, see README, Performance); M_SORTED, the list sorted.
 function stats(list,    a, n, i) {
 	n = split(list, a, " ")
 	M_N = n
 	if (n == 0) {
-		M_MED = M_MIN = M_MAX = ""
+		M_MED = M_MIN = M_MAX = M_LOW = M_SORTED = ""
 		return 0
 	}
 	for (i = 1; i <= n; i++)
@@ -44,32 +46,11 @@ function stats(list,    a, n, i) {
 	M_MIN = a[1]
 	M_MAX = a[n]
 	M_MED = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	M_LOW = a[int((n + 9) / 10)]
+	M_SORTED = a[1]
+	for (i = 2; i <= n; i++)
+		M_SORTED = M_SORTED " " a[i]
 	return n
-}
-
-# A space-separated list of numbers, sorted.
-function sorted_list(list,    a, n, i, out) {
-	n = split(list, a, " ")
-	for (i = 1; i <= n; i++)
-		a[i] += 0
-	sortnum(a, n)
-	out = ""
-	for (i = 1; i <= n; i++)
-		out = out (i > 1 ? " " : "") a[i]
-	return out
-}
-
-# The lowest decile of a space-separated list (rank ceil(n / 10) of n, sorted):
-# a program's time in the VM's quiet rounds (see README, Performance).
-function lowdec(list,    a, n, i, r) {
-	n = split(list, a, " ")
-	if (n == 0)
-		return ""
-	for (i = 1; i <= n; i++)
-		a[i] += 0
-	sortnum(a, n)
-	r = int((n + 9) / 10)
-	return a[r]
 }
 
 function fmt(x) {
@@ -195,7 +176,32 @@ function above(p, k,    a, f) {
 function low(p, k) {
 	if (!((p, k) in tr))
 		return ""
-	return lowdec(tr[p, k])
+	stats(tr[p, k])
+	return M_LOW
+}
+
+# One cell of the tables of section 1 (quiet: the lowest deciles, else the
+# medians): the floor's ns, any other program's above the floor's.
+function fig(p, k, quiet) {
+	if (p == "floor")
+		return fmt(quiet ? low(p, k) : med(p, k))
+	return signed(quiet ? qabove(p, k) : above(p, k))
+}
+
+# The rounds of program p on packet k, sorted.
+function sorted_rounds(p, k) {
+	stats(tr[p, k])
+	return M_SORTED
+}
+
+# A row of the README's table for program p (quiet as for fig()).
+function readme_row(p, quiet,    line, q, k) {
+	line = "| " label(p) " |"
+	for (q = 1; q <= 11; q++) {
+		k = rk[q]
+		line = line " " fig(p, k, quiet) (p == "floor" ? " ns" : (verd[p, k] == "DROP" ? " d" : "")) " |"
+	}
+	print line > readme
 }
 
 function qabove(p, k,    a, f) {
@@ -272,14 +278,13 @@ function test_table(which,    line, i, j, k, p, v, mark, cell) {
 			p = prog[i]
 			if (is_probe(p))
 				continue
-			if (p == "floor") {
-				cell = fmt(which == "quiet" ? low(p, k) : med(p, k))
-			} else {
+			cell = fig(p, k, which == "quiet")
+			if (p != "floor") {
 				v = verd[p, k]
 				mark = v == "PASS" ? "p" : (v == "DROP" ? "d" : "?")
 				if (is_picfw(p) && v != expect[k])
 					mark = mark "!"
-				cell = signed(which == "quiet" ? qabove(p, k) : above(p, k)) mark
+				cell = cell mark
 			}
 			line = line sprintf(" %10s", cell)
 		}
@@ -316,8 +321,8 @@ END {
 	print ""
 	if (("pic", "v4-tcp-hit") in tr) {
 		print "   The rounds of v4-tcp-hit, sorted (ns):"
-		printf "     floor %s\n", sorted_list(tr["floor", "v4-tcp-hit"])
-		printf "     pic   %s\n", sorted_list(tr["pic", "v4-tcp-hit"])
+		printf "     floor %s\n", sorted_rounds("floor", "v4-tcp-hit")
+		printf "     pic   %s\n", sorted_rounds("pic", "v4-tcp-hit")
 		print ""
 	}
 
@@ -697,40 +702,18 @@ END {
 	if (readme != "") {
 		split("v4-tcp-hit v4-tcp-miss v6-tcp-hit v6-tcp-miss v4-udp-hit v6-ext-hit vlan-hit reply-hit reply-ack reply-miss v4-tcp-hit-eph", rk, " ")
 		readme_head("ns/packet above the floor (median)", rk, 11)
-		for (i = 1; i <= np; i++) {
-			p = prog[i]
-			if (is_probe(p))
-				continue
-			line = "| " label(p) " |"
-			for (q = 1; q <= 11; q++) {
-				k = rk[q]
-				if (p == "floor")
-					line = line " " fmt(med(p, k)) " ns |"
-				else
-					line = line " " signed(above(p, k)) (verd[p, k] == "DROP" ? " d" : "") " |"
-			}
-			print line > readme
-		}
+		for (i = 1; i <= np; i++)
+			if (!is_probe(prog[i]))
+				readme_row(prog[i], 0)
 		print "" > readme
 		print "The same **in the quiet rounds**: each program's lowest decile of its rounds" \
 		    " above the floor's (see below the table: this VM's two states):" > readme
 		print "" > readme
 		readme_head("ns/packet above the floor (lowest decile)", rk, 11)
 		split("floor pic r1024-p100000 mix-partner xdpf-ports xdpf-ip-2", qp, " ")
-		for (i = 1; i <= 6; i++) {
-			p = qp[i]
-			if (!(p in pseen))
-				continue
-			line = "| " label(p) " |"
-			for (q = 1; q <= 11; q++) {
-				k = rk[q]
-				if (p == "floor")
-					line = line " " fmt(low(p, k)) " ns |"
-				else
-					line = line " " signed(qabove(p, k)) (verd[p, k] == "DROP" ? " d" : "") " |"
-			}
-			print line > readme
-		}
+		for (i = 1; i <= 6; i++)
+			if (qp[i] in pseen)
+				readme_row(qp[i], 1)
 		if (("pic", "v4-tcp-hit") in tr) {
 			print "" > readme
 			print "Why two tables: on this VM a program runs in one of two states that come and" > readme
@@ -739,8 +722,8 @@ END {
 			print "rounds of v4-tcp-hit in this run, sorted, ns:" > readme
 			print "" > readme
 			print "```" > readme
-			printf "floor %s\n", sorted_list(tr["floor", "v4-tcp-hit"]) > readme
-			printf "pic   %s\n", sorted_list(tr["pic", "v4-tcp-hit"]) > readme
+			printf "floor %s\n", sorted_rounds("floor", "v4-tcp-hit") > readme
+			printf "pic   %s\n", sorted_rounds("pic", "v4-tcp-hit") > readme
 			print "```" > readme
 			print "" > readme
 			print "A median mixes the two states in whatever share the run got; the lowest" > readme
