@@ -359,8 +359,11 @@ static __always_inline int first_row(const struct class_query *q,
 	aclass = remote_class(q->gen, cfg, q->family, q->remote);
 	if (!aclass)
 		return -1;
-	/* Userspace sets row_table only where cfg->local is 0. */
-	if (cfg->row_table && !q->oclass && q->iclass <= cfg->row_table_classes)
+	/*
+	 * Inbound rows only (iclass is then 1 or more); row_table_classes is 0
+	 * without a table, and userspace makes one only where cfg->local is 0.
+	 */
+	if (!q->oclass && q->iclass <= cfg->row_table_classes)
 		return row_table_first(q->gen, cfg, q->iclass, aclass, slot);
 	addr = class_bits(q->gen, aclass);
 	if (!addr)

@@ -217,10 +217,9 @@ struct picfw_gen_cfg {
 	__u16 local;
 	__u32 trie_nodes;
 	/*
-	 * The row table's stride (see picfw_row_table): non-zero when it
-	 * answers this generation's inbound row matches, 0 when the bitmaps do;
-	 * and the inbound port classes it holds, 1..row_table_classes (the
-	 * bitmaps answer for the others).
+	 * The row table (see picfw_row_table): its stride, and the inbound
+	 * port classes it holds, 1..row_table_classes; the bitmaps answer for
+	 * the others, and for all when row_table_classes is 0 (no table).
 	 */
 	__u32 row_table;
 	__u32 row_table_classes;

@@ -624,7 +624,7 @@ void compile_set_row_cells(size_t cells)
  * The row table (see picfw_row_table): the first row of every pair of
  * inbound port class 1..T and class, for as many port classes T as fit, when
  * every row's local side is the whole protected set. Else none, and
- * cfg.row_table stays 0.
+ * cfg.row_table_classes stays 0.
  */
 static int compile_row_table(struct policy_image *img, size_t ninbound)
 {

@@ -42,7 +42,7 @@ struct policy_image {
 	uint32_t ntrie;
 	struct picfw_trie_tail *tails; /* the trie's single-prefix slots */
 	uint32_t ntails;
-	/* The row table's cells (see picfw_row_table), when cfg.row_table is not 0. */
+	/* The row table's cells (see picfw_row_table), when cfg.row_table_classes is not 0. */
 	uint16_t *row_table;
 	size_t nrow_table;
 };

@@ -2424,8 +2424,8 @@ static int apply_text(const char *text, size_t len, struct policy *pol, char *wh
 	 * rest, half with a table holding only its first port classes, as for
 	 * a policy too big for all (the bitmaps answer the others).
 	 */
-	if (img.cfg.row_table && chance(33)) {
-		img.cfg.row_table = 0;
+	if (img.cfg.row_table_classes && chance(33)) {
+		img.cfg.row_table_classes = 0;
 	} else if (img.cfg.row_table_classes > 1 && chance(50)) {
 		img.cfg.row_table_classes = 1 + rnd(img.cfg.row_table_classes - 1);
 		img.nrow_table = (size_t)img.cfg.row_table_classes * img.nclasses;
@@ -3435,9 +3435,9 @@ static void test_differential_random(void **state)
 			paths[3] += (unsigned long)g->big;
 			paths[4] += env.img.cfg.local != 0;
 			paths[5] += env.img.cfg.local && env.img.cfg.prot_inline;
-			paths[6] += env.img.cfg.row_table != 0;
-			paths[7] += !env.img.cfg.row_table && !env.img.cfg.local;
-			paths[8] += env.img.cfg.row_table &&
+			paths[6] += env.img.cfg.row_table_classes != 0;
+			paths[7] += !env.img.cfg.row_table_classes && !env.img.cfg.local;
+			paths[8] += env.img.cfg.row_table_classes &&
 				    env.img.cfg.row_table_classes < max_inbound_class(&env.img);
 			if (g->shape == SHAPE_LARGE && !u &&
 			    (g->large_family == 4 ? env.img.cfg.trie4 : env.img.cfg.trie6)) {

@@ -184,7 +184,7 @@ static void check_compile(const struct policy *p, const struct policy *q)
 	 * The row table has a row for each of its port classes, and holds every
 	 * inbound port class unless the next one would not fit.
 	 */
-	if (a.cfg.row_table) {
+	if (a.cfg.row_table_classes) {
 		unsigned t, port, d = 0;
 
 		CHECK(a.cfg.row_table == a.nclasses && !a.cfg.local && a.cfg.row_table_classes &&

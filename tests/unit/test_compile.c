@@ -124,6 +124,7 @@ static void test_compile_local_classes(void **state)
 	assert_int_equal(fx.img.cfg.local, 1);
 	/* The row table does not AND the local class: the bitmaps answer. */
 	assert_int_equal(fx.img.cfg.row_table, 0);
+	assert_int_equal(fx.img.cfg.row_table_classes, 0);
 	assert_null(fx.img.row_table);
 	assert_int_equal(fx.img.cfg.prot_inline, 1);
 	assert_int_equal(fx.img.cfg.nprot4, 3);
