@@ -37,7 +37,7 @@ static int dry_run(const char *ifname, const struct policy *p)
 				"(attached by an older picfw?)", path);
 	}
 	policy_errors_free(&errs);
-	printf("dry run: %s, nothing changed\n", ifname);
+	printf("dry run: %s, nothing applied\n", ifname);
 	policy_diff(stdout, &old, p);
 	policy_free(&old);
 	return EXIT_OK;
@@ -47,8 +47,8 @@ int cmd_apply(int argc, char **argv)
 {
 	int dry = 0;
 	const struct cmd_opt opts[] = {
-		{ 'n', "dry-run", NULL, "show rows added, removed, changed and kept, and prefixes\n"
-		  "added and removed per set; change nothing", &dry, 1 },
+		{ 'n', "dry-run", NULL, "show settings changed, rows added, removed, changed and\n"
+		  "kept, and prefixes added and removed per set; change nothing", &dry, 1 },
 		{ 0 },
 	};
 	struct apply_result res;

@@ -114,15 +114,101 @@ out:
 	free(vn);
 }
 
+/* A policy's setting lines (policy_print_settings), in one allocated string. */
+static char *settings_text(const struct policy *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	policy_print_settings(f, p);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * The value of setting key ("timeout udp", "protect") in settings text, as
+ * a pointer into it and a length; NULL if the policy has no such line.
+ */
+static const char *setting_value(const char *text, const char *key, size_t klen, size_t *vlen)
+{
+	const char *line, *end;
+
+	for (line = text; *line; line = *end ? end + 1 : end) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		if ((size_t)(end - line) > klen && !strncmp(line, key, klen) && line[klen] == ' ' &&
+		    !memchr(line + klen + 1, ' ', (size_t)(end - line) - klen - 1)) {
+			*vlen = (size_t)(end - line) - klen - 1;
+			return line + klen + 1;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Each setting line whose value differs, "KEY: OLD -> NEW" (none: the
+ * policy has no such line). Every line is KEY VALUE, the value one word.
+ */
+static unsigned settings_diff(FILE *f, const struct policy *old, const struct policy *new)
+{
+	char *to = settings_text(old), *tn = settings_text(new);
+	const char *texts[2] = { tn, to }, *line, *end, *sp, *vo, *vn;
+	unsigned changed = 0;
+	size_t klen, lo, ln;
+	char key[64];
+	int side;
+
+	if (!to || !tn) {
+		fprintf(f, "settings: (out of memory)\n");
+		goto out;
+	}
+	/* The new policy's lines, then the old one's lines the new one lacks. */
+	for (side = 0; side < 2; side++)
+		for (line = texts[side]; *line; line = *end ? end + 1 : end) {
+			end = strchr(line, '\n');
+			if (!end)
+				end = line + strlen(line);
+			for (sp = end; sp > line && sp[-1] != ' '; sp--)
+				;
+			if (sp == line)
+				continue;
+			klen = (size_t)(sp - 1 - line);
+			if (klen >= sizeof(key))
+				continue;
+			memcpy(key, line, klen);
+			key[klen] = '\0';
+			vo = setting_value(to, key, klen, &lo);
+			vn = setting_value(tn, key, klen, &ln);
+			if (side == 1 && vn)
+				continue;
+			if (vo && vn && lo == ln && !memcmp(vo, vn, lo))
+				continue;
+			changed++;
+			fprintf(f, "%s: %.*s -> %.*s%s\n", key, vo ? (int)lo : 4, vo ? vo : "none",
+				vn ? (int)ln : 4, vn ? vn : "none",
+				!strncmp(key, "flows ", 6) ? " (at the next attach: a flow table's "
+							     "size is fixed when attach makes it)" : "");
+		}
+out:
+	free(to);
+	free(tn);
+	return changed;
+}
+
 struct policy_diff_counts policy_diff(FILE *f, const struct policy *old, const struct policy *new)
 {
 	struct policy_diff_counts c = { 0 };
 	char a[400], b[400];
 	size_t i;
 
-	if (old->mode != new->mode)
-		fprintf(f, "mode: %s -> %s\n", policy_mode_name(old->mode),
-			policy_mode_name(new->mode));
+	c.settings = settings_diff(f, old, new);
 	fprintf(f, "rows:\n");
 	for (i = 0; i < new->nrows; i++) {
 		const struct row *n = &new->rows[i], *o = find_row(old, n->name);
@@ -163,7 +249,8 @@ struct policy_diff_counts policy_diff(FILE *f, const struct policy *old, const s
 		if (old->sets[i].name && !named_set(new, old->sets[i].name))
 			set_diff(f, old->sets[i].name, &old->sets[i], NULL, &c);
 	fprintf(f, "summary: %u rows added, %u removed, %u changed, %u kept; "
-		   "%u prefixes added, %u removed\n",
-		c.added, c.removed, c.changed, c.kept, c.prefixes_added, c.prefixes_removed);
+		   "%u prefixes added, %u removed; %u settings changed\n",
+		c.added, c.removed, c.changed, c.kept, c.prefixes_added, c.prefixes_removed,
+		c.settings);
 	return c;
 }

@@ -10,11 +10,14 @@
 struct policy_diff_counts {
 	unsigned added, removed, changed, kept;
 	unsigned prefixes_added, prefixes_removed;
+	unsigned settings; /* setting lines whose value differs (mode, unprotected, ...) */
 };
 
 /*
- * Print rows added, removed, changed (same name, other fields or notes) and
- * kept, then prefixes added and removed per named set. Returns the counts.
+ * Print the settings that change (mode, unprotected, replies, icmp,
+ * timeouts, flows, protect: "KEY: OLD -> NEW"), rows added, removed, changed
+ * (same name, other fields or notes) and kept, then prefixes added and
+ * removed per named set. Returns the counts.
  */
 struct policy_diff_counts policy_diff(FILE *f, const struct policy *old, const struct policy *new);
 

@@ -190,6 +190,12 @@ const char *ports_format(unsigned lo, unsigned hi, char *buf, size_t len);
  */
 const char *policy_endpoint_text(const struct policy *p, int idx, char *buf, size_t len);
 
+/*
+ * The policy's setting lines, one each, as `picfw check` begins: mode,
+ * unprotected, replies, icmp, every timeout and flows, and protect if any.
+ */
+void policy_print_settings(FILE *f, const struct policy *p);
+
 /* The normalised table, as `picfw check` prints it. */
 void policy_print(FILE *f, const struct policy *p);
 

@@ -137,6 +137,13 @@ static void row_cells(const struct policy *p, const struct row *r, const char *c
 	cell[C_NOTES] = r->notes ? r->notes : "";
 }
 
+void policy_print_settings(FILE *f, const struct policy *p)
+{
+	fprintf(f, "mode %s\n", policy_mode_name(p->mode));
+	print_options(f, p);
+	print_protect(f, p);
+}
+
 void policy_print(FILE *f, const struct policy *p)
 {
 	static const char *const header[NCOLS] = {
@@ -147,9 +154,7 @@ void policy_print(FILE *f, const struct policy *p)
 	size_t width[NCOLS], i, j;
 	int c;
 
-	fprintf(f, "mode %s\n", policy_mode_name(p->mode));
-	print_options(f, p);
-	print_protect(f, p);
+	policy_print_settings(f, p);
 	print_sets(f, p, false);
 	if (!p->nrows)
 		return;

@@ -88,7 +88,7 @@ else
 	out=$(PICFW=$PICFW PICFW_CI_PREFIX=p1e bash "$POOL/ci/policy-ci.sh" "$TMP/new" \
 		"$TMP/good" 2>&1)
 	rc=$?
-	if [[ $rc -eq 0 ]] && [[ $(grep -c "^dry run: p1eci0, nothing changed" <<<"$out") -eq 2 ]] &&
+	if [[ $rc -eq 0 ]] && [[ $(grep -c "^dry run: p1eci0, nothing applied" <<<"$out") -eq 2 ]] &&
 		grep -q "access-http-tcp-80-out" <<<"$out" && grep -q "2001:db8:e::21" <<<"$out" &&
 		[[ ! -e /run/netns/p1e-ci-$$ ]]; then
 		ok ci_dry_run_shows_the_change

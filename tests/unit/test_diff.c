@@ -94,6 +94,55 @@ static void test_diff_identical_is_all_kept(void **state)
 	assert_int_equal(c.kept, 4);
 	assert_int_equal(c.added + c.removed + c.changed, 0);
 	assert_int_equal(c.prefixes_added + c.prefixes_removed, 0);
+	assert_int_equal(c.settings, 0);
+	policy_free(&a);
+	policy_free(&b);
+}
+
+/* Every setting line that differs is shown, old and new, and only those. */
+static void test_diff_settings(void **state)
+{
+	static const char *const a_text = "set edge = 203.0.113.10\n"
+					  "protect edge\n"
+					  "unprotected drop\n"
+					  "Access/SIP(TLS)/TCP/443 any edge\n";
+	static const char *const b_text = "set edge = 203.0.113.10\n"
+					  "set access = 203.0.113.10\n"
+					  "protect access\n"
+					  "mode audit\n"
+					  "replies stateless\n"
+					  "icmp strict\n"
+					  "timeout udp 5s\n"
+					  "timeout tcp-transitory 10s\n"
+					  "flows udp 1024\n"
+					  "Access/SIP(TLS)/TCP/443 any edge\n";
+	struct policy_diff_counts c;
+	struct policy a, b;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	parse(&a, a_text);
+	parse(&b, b_text);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	c = policy_diff(f, &a, &b);
+	fclose(f);
+	assert_non_null(strstr(out, "mode: enforce -> audit\n"));
+	assert_non_null(strstr(out, "unprotected: drop -> pass\n"));
+	assert_non_null(strstr(out, "replies: tracked -> stateless\n"));
+	assert_non_null(strstr(out, "icmp: permissive -> strict\n"));
+	assert_non_null(strstr(out, "timeout udp: 60s -> 5s\n"));
+	assert_non_null(strstr(out, "timeout tcp-transitory: 30s -> 10s\n"));
+	assert_null(strstr(out, "timeout tcp:"));
+	assert_non_null(strstr(out, "flows udp: 65536 -> 1024 (at the next attach"));
+	assert_null(strstr(out, "flows tcp:"));
+	assert_non_null(strstr(out, "protect: edge -> access\n"));
+	assert_int_equal(c.settings, 8);
+	assert_non_null(strstr(out, "; 8 settings changed\n"));
+	assert_int_equal(c.kept, 1);
+	free(out);
 	policy_free(&a);
 	policy_free(&b);
 }
@@ -103,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_rows_and_prefixes),
 		cmocka_unit_test(test_diff_identical_is_all_kept),
+		cmocka_unit_test(test_diff_settings),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
