@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -624,6 +625,77 @@ int picfw_detach(const char *ifname)
 	}
 	unpin_all(dir);
 	policy_copy_remove(ifname);
+	if (lock >= 0)
+		close(lock);
+	if (!stat(dir, &st)) {
+		pr_warn("picfw detach: could not remove %s\n", dir);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
+int picfw_detach_gone(const char *entry)
+{
+	char ifname[IF_NAMESIZE], dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	struct bpf_link_info info;
+	__u32 len;
+	unsigned long netns;
+	struct stat st;
+	int fd, lock, tries;
+
+	if (pin_entry_parse(entry, ifname, &netns) || !netns) {
+		pr_warn("picfw detach: '%s' is not IFACE:NETNS (a pin directory's name, as "
+			"'picfw status' lists it)\n", entry);
+		return -EINVAL;
+	}
+	if (netns == netns_current())
+		return picfw_detach(ifname);
+	if (snprintf(dir, sizeof(dir), "%s/%s", pin_root(), entry) >= (int)sizeof(dir) ||
+	    lstat(dir, &st)) {
+		pr_warn("picfw detach: no pins of %s in %s\n", entry, pin_root());
+		return -ENOENT;
+	}
+	if (!is_pin_dir(dir)) {
+		pr_warn("picfw detach: %s is not a picfw pin directory (no link or maps of picfw's "
+			"in it); nothing removed\n", dir);
+		return -ENOTDIR;
+	}
+	if (netns_alive(netns)) {
+		pr_warn("picfw detach: the network namespace of %s (inode %lu) still exists: run "
+			"'picfw detach %s' in it; nothing removed\n", entry, netns, ifname);
+		return -EBUSY;
+	}
+	lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock >= 0 && flock(lock, LOCK_EX)) {
+		close(lock);
+		lock = -1;
+	}
+	/*
+	 * Its interfaces, the XDP link's and the egress filter's, go with it,
+	 * in the kernel's cleanup a moment after the last reference: up to 3 s.
+	 */
+	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
+	fd = bpf_obj_get(path);
+	for (tries = 0; fd >= 0; tries++) {
+		len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
+		    !info.xdp.ifindex)
+			break;
+		if (tries == 60) {
+			pr_warn("picfw detach: the link of %s is still on interface index %u; "
+				"nothing removed\n", entry, info.xdp.ifindex);
+			close(fd);
+			if (lock >= 0)
+				close(lock);
+			return -EBUSY;
+		}
+		usleep(50 * 1000);
+	}
+	if (fd >= 0)
+		close(fd);
+	unpin_all(dir);
+	policy_copy_remove_key(entry);
 	if (lock >= 0)
 		close(lock);
 	if (!stat(dir, &st)) {

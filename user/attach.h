@@ -43,6 +43,14 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 int picfw_detach(const char *ifname);
 
 /*
+ * Remove the pins and policy copies of entry, "IFACE:NETNS" as `picfw
+ * status` lists a filter of another network namespace, when that namespace
+ * is gone (its interfaces, and with them the link and the egress filter,
+ * went with it). Refused while the namespace exists: detach runs there.
+ */
+int picfw_detach_gone(const char *entry);
+
+/*
  * The ifindex picfw's pinned link on ifname is attached to: > 0; 0 when the
  * link is defunct (its interface is gone, or it was detached); a negative
  * errno when there is no readable link pin (-ENOENT: not attached).

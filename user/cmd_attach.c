@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* cmd_attach.c - picfw attach IFACE POLICY [--mode native|generic]; picfw detach IFACE. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "attach.h"
 #include "clock.h"
@@ -61,6 +63,17 @@ int cmd_detach(int argc, char **argv)
 	ret = cmd_parse("detach", argc, argv, NULL, 1, 1);
 	if (ret >= 0)
 		return ret;
+	/* IFACE:NETNS: the pins of a network namespace that is gone. */
+	if (strchr(argv[optind], ':')) {
+		if (cmd_need_caps("detach"))
+			return EXIT_FAIL;
+		ret = picfw_detach_gone(argv[optind]);
+		if (ret)
+			return ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		printf("picfw: removed the pins of %s (its network namespace is gone)\n",
+		       argv[optind]);
+		return EXIT_OK;
+	}
 	ret = cmd_ifname("detach", argv[optind]);
 	if (ret)
 		return ret;

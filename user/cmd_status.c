@@ -98,8 +98,12 @@ static int show_one(const char *entry)
 		printf("%s (network namespace %s): ", ifname, ns);
 	else
 		printf("%s: ", ifname);
-	if (info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
-	    (!here || if_indextoname(info.xdp.ifindex, ifbuf)))
+	/* Gone: its interfaces go in the kernel's cleanup, a moment later. */
+	if (netns && !here && !netns_alive(netns))
+		printf("DEFUNCT: its network namespace is gone (remove the pins with "
+		       "'picfw detach %s')\n", entry);
+	else if (info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
+		 (!here || if_indextoname(info.xdp.ifindex, ifbuf)))
 		printf("attached, %s XDP, link id %u, program id %u\n",
 		       meta.xdp_mode ? "generic" : "native", info.id, info.prog_id);
 	else

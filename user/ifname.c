@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* ifname.c - interface names, checked once for every command (see ifname.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -114,4 +115,65 @@ int ifname_key(const char *ifname, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "%s", ifname);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Is path a network namespace file of inode ino on nsfs device dev? */
+static int is_netns(const char *path, unsigned long ino, dev_t dev)
+{
+	struct stat st;
+
+	return !stat(path, &st) && (unsigned long)st.st_ino == ino && st.st_dev == dev;
+}
+
+int netns_alive(unsigned long ino)
+{
+	char path[sizeof("/proc//task//ns/net") + 2 * 256], line[1024], want[48];
+	struct dirent *p, *t;
+	struct stat self;
+	DIR *pd, *td;
+	int alive = 0;
+	FILE *f;
+
+	if (stat("/proc/self/ns/net", &self) || !(pd = opendir("/proc")))
+		return 1; /* cannot tell: alive */
+	/* A task in it (any thread: setns() is per thread), or a file descriptor of it. */
+	while (!alive && (p = readdir(pd))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task", p->d_name);
+		td = opendir(path);
+		while (!alive && td && (t = readdir(td))) {
+			if (t->d_name[0] < '1' || t->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/task/%s/ns/net", p->d_name,
+				 t->d_name);
+			alive = is_netns(path, ino, self.st_dev);
+		}
+		if (td)
+			closedir(td);
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		td = opendir(path);
+		while (!alive && td && (t = readdir(td))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, t->d_name);
+			alive = t->d_name[0] != '.' && is_netns(path, ino, self.st_dev);
+		}
+		if (td)
+			closedir(td);
+	}
+	closedir(pd);
+	/* A mount of it: `ip netns add`'s /run/netns/NAME, a container runtime's. */
+	pd = opendir("/run/netns");
+	while (!alive && pd && (p = readdir(pd))) {
+		snprintf(path, sizeof(path), "/run/netns/%s", p->d_name);
+		alive = p->d_name[0] != '.' && is_netns(path, ino, self.st_dev);
+	}
+	if (pd)
+		closedir(pd);
+	snprintf(want, sizeof(want), " net:[%lu] ", ino);
+	f = fopen("/proc/self/mountinfo", "r");
+	while (!alive && f && fgets(line, sizeof(line), f))
+		alive = strstr(line, want) && strstr(line, " - nsfs ");
+	if (f)
+		fclose(f);
+	return alive;
 }

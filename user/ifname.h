@@ -23,6 +23,13 @@ const char *ifname_sanitise(const char *name, char buf[16]);
 unsigned long netns_current(void);
 
 /*
+ * Does network namespace inode ino still exist: a task in it, or a mount of
+ * it (/run/netns/NAME, another bind mount in this mount namespace)? 1 also
+ * when /proc cannot be read.
+ */
+int netns_alive(unsigned long ino);
+
+/*
  * The key of interface ifname of this network namespace in host-wide names
  * (its pin directory, its policy copies in /run/picfw): "IFACE" in the
  * initial namespace (the names of old), "IFACE:NETNS" in another, NETNS the

@@ -34,7 +34,10 @@ static const struct cmd cmds[] = {
 	{ "detach", cmd_detach, "IFACE", "detach the filter from IFACE and remove its pins",
 	  "Removes the link, the maps and /sys/fs/bpf/picfw/IFACE/ (only picfw's own\n"
 	  "pins; a directory that holds none of them is left alone), and picfw's own TC\n"
-	  "filter; the clsact qdisc only if attach made it and no other filter is on it.\n" },
+	  "filter; the clsact qdisc only if attach made it and no other filter is on it.\n"
+	  "IFACE:NETNS (as status lists it): the pins and policy copies of a filter\n"
+	  "whose network namespace was deleted while it was attached; refused while\n"
+	  "that namespace exists.\n" },
 	{ "status", cmd_status, "[IFACE]", "show where picfw is attached, with which policy",
 	  "For every attached interface (or IFACE): XDP mode, policy file, rows, policy\n"
 	  "mode, generation, attach and apply time, and IFACE's addresses outside the\n"

@@ -51,16 +51,22 @@ int run_dir_ensure(const char *dir, int create, char *why, size_t len)
 	return 0;
 }
 
+static int copy_name_of_key(const char *dir, const char *key, uint32_t gen, char *buf,
+			    size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.gen%u.policy", dir, key, gen);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int copy_name(const char *dir, const char *ifname, uint32_t gen, char *buf, size_t len)
 {
 	char key[IFNAME_KEY_LEN];
-	int n;
 
 	/* Keyed by network namespace too, as the pins are (ifname.h). */
 	if (ifname_key(ifname, key, sizeof(key)))
 		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s.gen%u.policy", dir, key, gen);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return copy_name_of_key(dir, key, gen, buf, len);
 }
 
 int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
@@ -134,7 +140,7 @@ int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p)
 	return ret;
 }
 
-void policy_copy_remove(const char *ifname)
+void policy_copy_remove_key(const char *key)
 {
 	char path[PICFW_PATH_LEN], why[512];
 	uint32_t gen;
@@ -143,6 +149,14 @@ void policy_copy_remove(const char *ifname)
 	if (run_dir_ensure(PICFW_RUN_DIR, 0, why, sizeof(why)))
 		return;
 	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
-		if (!policy_copy_path(ifname, gen, path, sizeof(path)))
+		if (!copy_name_of_key(PICFW_RUN_DIR, key, gen, path, sizeof(path)))
 			unlink(path);
+}
+
+void policy_copy_remove(const char *ifname)
+{
+	char key[IFNAME_KEY_LEN];
+
+	if (!ifname_key(ifname, key, sizeof(key)))
+		policy_copy_remove_key(key);
 }

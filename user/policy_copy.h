@@ -35,5 +35,7 @@ int policy_copy_save_in(const char *dir, const char *ifname, uint32_t gen, const
 /* The same in PICFW_RUN_DIR; the reason of a failure goes through pr_warn. */
 int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p);
 void policy_copy_remove(const char *ifname);
+/* The copies of key ("IFACE" or "IFACE:NETNS", ifname_key()): a pin directory's name. */
+void policy_copy_remove_key(const char *key);
 
 #endif /* PICFW_POLICY_COPY_H */

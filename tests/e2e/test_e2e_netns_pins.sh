@@ -5,7 +5,8 @@
 # name, each attached. Pins are keyed by namespace (IFACE:NETNS under the
 # bpffs root, the namespace's inode; the initial namespace keeps IFACE), so
 # both attach; `status` lists both; detaching one leaves the other attached,
-# with its pins, its counters and its XDP program.
+# with its pins, its counters and its XDP program. A namespace deleted with
+# its filter attached leaves pins that `detach IFACE:NETNS` removes.
 #
 # Names: namespaces p1e-a and p1e-b, interface p1e0 in each (its veth peer
 # p1e1), all made here and removed on exit, also on failure. Nothing touches
@@ -50,6 +51,8 @@ NS_B=p1e-b
 IFACE=p1e0
 PIN_ROOT=/sys/fs/bpf/picfw
 
+INO_A=
+INO_B=
 cleanup()
 {
 	local ns ino
@@ -63,6 +66,11 @@ cleanup()
 			ip netns del "$ns" 2>/dev/null
 		fi
 	done
+	# A namespace the test deleted with its filter attached.
+	for ino in $INO_A $INO_B; do
+		rm -rf "${PIN_ROOT:?}/$IFACE:$ino" "/run/picfw/$IFACE:$ino".gen*.policy
+	done
+	rmdir "$PIN_ROOT" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -143,13 +151,38 @@ else
 	not_ok detach_one_leaves_other "$out" "$(ip -n "$NS_B" link show "$IFACE" 2>&1)"
 fi
 
-# 6. The other one detaches too, and nothing of ours is left.
-out=$(in_ns "$NS_B" "$PICFW" detach "$IFACE" 2>&1)
-check detach_second $? "$out"
-if [[ ! -e $PIN_ROOT/$IFACE:$INO_B ]] && ! "$PICFW" status 2>&1 | grep -q "^$IFACE "; then
+# 6. A namespace deleted with its filter attached: from outside, `detach
+# IFACE:NETNS` is refused while the namespace lives, then removes the pins
+# and policy copies once it is gone (status says how); nothing of ours is left.
+"$PICFW" detach "$IFACE:$INO_B" >"$TMP/out" 2>&1
+rc=$?
+if [[ $rc -eq 1 && -e $PIN_ROOT/$IFACE:$INO_B/link ]] &&
+	grep -q "still exists" "$TMP/out" && ip -n "$NS_B" link show "$IFACE" | grep -q xdp; then
+	ok detach_gone_refused_while_namespace_lives
+else
+	not_ok detach_gone_refused_while_namespace_lives "exit $rc" "$(cat "$TMP/out")"
+fi
+"$PICFW" detach "$IFACE:x$INO_B" >"$TMP/out" 2>&1
+rc=$?
+if [[ $rc -eq 2 ]]; then
+	ok detach_gone_bad_name
+else
+	not_ok detach_gone_bad_name "exit $rc" "$(cat "$TMP/out")"
+fi
+ip netns del "$NS_B"
+out=$("$PICFW" status 2>&1)
+if grep -q "^$IFACE (network namespace inode $INO_B): DEFUNCT: its network namespace is gone.*picfw detach $IFACE:$INO_B" <<<"$out"; then
+	ok status_says_namespace_gone
+else
+	not_ok status_says_namespace_gone "$out"
+fi
+"$PICFW" detach "$IFACE:$INO_B" >"$TMP/out" 2>&1
+check detach_gone $? "$(cat "$TMP/out")"
+if [[ ! -e $PIN_ROOT/$IFACE:$INO_B ]] && ! compgen -G "/run/picfw/$IFACE:$INO_B.*" >/dev/null &&
+	! "$PICFW" status 2>&1 | grep -q "^$IFACE "; then
 	ok nothing_left
 else
-	not_ok nothing_left "$("$PICFW" status 2>&1)"
+	not_ok nothing_left "$("$PICFW" status 2>&1)" "$(ls /run/picfw 2>&1)"
 fi
 
 echo "# $PASSED passed, $FAILED failed"
