@@ -918,6 +918,73 @@ static __always_inline __u32 flow_reply(const struct packet *pkt,
 }
 
 /*
+ * A new flow in its table, counted: in place of an expired one (the table's
+ * count stays), or added, when a full table makes the LRU evict one.
+ */
+static __always_inline void flow_create(struct flow_key *k, const struct picfw_flow *nf,
+					__u8 l4proto, int expired)
+{
+	__u64 how = expired ? BPF_EXIST : BPF_NOEXIST;
+	__u64 *count;
+
+#define UPDATE(map) bpf_map_update_elem(map, &k->v4, nf, how)
+	if (FLOW_TABLE_CALL(k->table, UPDATE))
+		return;
+#undef UPDATE
+	if (expired)
+		count_event(k->table, PICFW_EV_FLOW_EXPIRED);
+	count_event(k->table, PICFW_EV_FLOW_CREATED);
+	if (nf->origin == PICFW_ORIGIN_PICKED_UP)
+		count_event(k->table, PICFW_EV_FLOW_PICKED_UP);
+	if (expired)
+		return;
+	count = bpf_map_lookup_elem(&picfw_flow_count, &k->table);
+	if (count && __sync_fetch_and_add(count, 1) >= flows_max[transport_of(l4proto)]) {
+		/* The LRU made room by evicting a flow: the count stays. */
+		__sync_fetch_and_add(count, (__u64)-1);
+		count_event(k->table, PICFW_EV_FLOW_EVICTIONS);
+	}
+}
+
+/*
+ * Ingress, while attach's pickup window is open (picfw_ctl's pickup_until):
+ * TCP with ACK and without SYN, FIN or RST that no flow passes but an
+ * outbound row allows opens its flow, picked up ESTABLISHED as the egress
+ * program picks up the Edge's packets, and is counted on that row. A
+ * session the Edge opened before attach goes on where no socket could seed
+ * it (a router in front of the Edge) even if the Edge only receives. Such a
+ * segment reaches only a connection the Edge's TCP already has (else it
+ * answers RST); a datagram could reach any socket, so UDP is never picked
+ * up here (the Edge's next datagram does it). Returns the slot, or NO_SLOT.
+ */
+static __always_inline __u32 flow_pickup(const struct packet *pkt,
+					 const struct picfw_gen_cfg *cfg, __u32 gen,
+					 __u64 bytes, __u64 until)
+{
+	struct picfw_flow nf = {};
+	struct flow_key key = {};
+	__u64 now;
+	int row;
+
+	if (!until || pkt->l4proto != IPPROTO_TCP || !hint_may_carry(pkt))
+		return NO_SLOT;
+	now = flow_clock(cfg);
+	if ((__s64)(until - now) <= 0)
+		return NO_SLOT;
+	row = outbound_row(gen, cfg, pkt, 0);
+	if (row < 0)
+		return NO_SLOT;
+	flow_key_of(&key, pkt, 0);
+	nf.created = now;
+	nf.last_seen = now;
+	nf.binding = picfw_flow_binding(cfg->epoch, (__u32)row);
+	nf.tcp_state = PICFW_TCP_ESTABLISHED;
+	nf.origin = PICFW_ORIGIN_PICKED_UP;
+	flow_create(&key, &nf, pkt->l4proto, 0);
+	return count_row(gen, (__u32)row, bytes);
+}
+
+/*
  * The fragment key of a packet: its datagram, as IP reassembly sees it. IPv6
  * keys leave the protocol out, as Linux's reassembly does: a later
  * fragment's header names the first header after the fragment header, which
@@ -1222,11 +1289,13 @@ static __always_inline int verdict_unprotected(struct xdp_md *ctx, const struct 
 /*
  * TCP or UDP to a protected address: the first inbound row that allows it
  * (with `replies stateless`, also an outbound row it may answer), else the
- * outbound row of the tracked flow it replies to.
+ * outbound row of the tracked flow it replies to, else, until pickup_until
+ * (attach's pickup window), the outbound row that allows it as a reply.
  */
 static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 					     const struct picfw_gen_cfg *cfg,
-					     const struct packet *pkt, __u64 bytes, int compact)
+					     const struct packet *pkt, __u64 bytes,
+					     __u64 pickup_until, int compact)
 {
 	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
 	/* A reply of TCP carries an ACK (the Edge sent the SYN); any datagram may be one. */
@@ -1263,6 +1332,8 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 	 */
 	if (!stateless && reply_like && outbound_port(gen, pkt, 0)) {
 		slot = flow_reply(pkt, cfg, gen, bytes);
+		if (slot == NO_SLOT)
+			slot = flow_pickup(pkt, cfg, gen, bytes, pickup_until);
 		if (slot != NO_SLOT)
 			return pass_on_slot(pkt, cfg, slot);
 	}
@@ -1332,7 +1403,7 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, int compact)
 	if (parsed == PKT_MALFORMED_L4)
 		return drop(ctx, &pkt, cfg, PICFW_R_MALFORMED, bytes);
 	if (pkt.l4proto == IPPROTO_TCP || pkt.l4proto == IPPROTO_UDP)
-		return verdict_transport(ctx, gen, cfg, &pkt, bytes, compact);
+		return verdict_transport(ctx, gen, cfg, &pkt, bytes, ctl->pickup_until, compact);
 	if (is_icmp(&pkt))
 		return verdict_icmp(ctx, gen, cfg, &c, ip_end, &pkt, bytes);
 	return drop(ctx, &pkt, cfg, PICFW_R_NO_MATCH, bytes);
@@ -1356,35 +1427,6 @@ SEC("?xdp")
 int picfw_xdp_compact(struct xdp_md *ctx)
 {
 	return xdp_verdict(ctx, 1);
-}
-
-/*
- * A new flow in its table, counted: in place of an expired one (the table's
- * count stays), or added, when a full table makes the LRU evict one.
- */
-static __always_inline void flow_create(struct flow_key *k, const struct picfw_flow *nf,
-					__u8 l4proto, int expired)
-{
-	__u64 how = expired ? BPF_EXIST : BPF_NOEXIST;
-	__u64 *count;
-
-#define UPDATE(map) bpf_map_update_elem(map, &k->v4, nf, how)
-	if (FLOW_TABLE_CALL(k->table, UPDATE))
-		return;
-#undef UPDATE
-	if (expired)
-		count_event(k->table, PICFW_EV_FLOW_EXPIRED);
-	count_event(k->table, PICFW_EV_FLOW_CREATED);
-	if (nf->origin == PICFW_ORIGIN_PICKED_UP)
-		count_event(k->table, PICFW_EV_FLOW_PICKED_UP);
-	if (expired)
-		return;
-	count = bpf_map_lookup_elem(&picfw_flow_count, &k->table);
-	if (count && __sync_fetch_and_add(count, 1) >= flows_max[transport_of(l4proto)]) {
-		/* The LRU made room by evicting a flow: the count stays. */
-		__sync_fetch_and_add(count, (__u64)-1);
-		count_event(k->table, PICFW_EV_FLOW_EVICTIONS);
-	}
 }
 
 /* Egress: record the flows the Edge opens under an outbound row. */

@@ -136,12 +136,19 @@ enum picfw_timeout {
 	PICFW_TIMEOUT_UDP = 0,        /* default 60 s */
 	PICFW_TIMEOUT_TCP,            /* established, default 2 h */
 	PICFW_TIMEOUT_TCP_TRANSITORY, /* half-open, after FIN or RST; default 30 s */
+	/*
+	 * Not a flow's: for how long after attach a reply that no flow passes
+	 * but an outbound row allows picks up its flow (picfw_ctl's
+	 * pickup_until); default 60 s, 0 none.
+	 */
+	PICFW_TIMEOUT_PICKUP,
 	PICFW_TIMEOUTS,
 };
 
 #define PICFW_DEFAULT_TIMEOUT_UDP 60
 #define PICFW_DEFAULT_TIMEOUT_TCP 7200
 #define PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY 30
+#define PICFW_DEFAULT_TIMEOUT_PICKUP 60
 #define PICFW_MAX_TIMEOUT (7 * 24 * 3600)
 
 /*
@@ -241,6 +248,15 @@ struct picfw_gen_cfg {
 struct picfw_ctl {
 	__u32 active; /* 0 or 1 */
 	__u32 pad;
+	/*
+	 * The flows' clock (flow_clock(), userspace's flow_clock_ns()) until
+	 * which a reply that no flow passes but an outbound row allows picks
+	 * up its flow: attach's time plus `timeout pickup`, written before the
+	 * XDP link exists (0: none). A session the Edge opened before attach
+	 * goes on even where attach has no sockets to seed from (a router in
+	 * front of the Edge) and the Edge only receives. Kept across applies.
+	 */
+	__u64 pickup_until;
 	struct picfw_gen_cfg gen[PICFW_GENERATIONS];
 };
 

@@ -426,6 +426,23 @@ static void seed_sessions(struct picfw_bpf *skel, const struct policy *p)
 	}
 }
 
+/*
+ * `timeout pickup` from now, before the XDP link exists: sessions the Edge
+ * opened before attach that seeding did not find (a router has no sockets
+ * of the Edge's) pick up their flows from their replies.
+ */
+static int open_pickup(struct picfw_bpf *skel, uint32_t seconds)
+{
+	struct picfw_maps m;
+	int ret = maps_from_skel(skel, &m);
+
+	if (ret)
+		return ret;
+	ret = maps_open_pickup(&m, seconds);
+	maps_close(&m);
+	return ret;
+}
+
 /* Record in generation 0's metadata what attach did on the TC side. */
 static int note_tc(struct picfw_bpf *skel, int attached, int created)
 {
@@ -509,8 +526,15 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 	ret = fill_maps(skel, policy_path, img, mode);
 	if (ret)
 		goto fail;
-	if (img->cfg.replies == PICFW_REPLIES_TRACKED)
+	if (img->cfg.replies == PICFW_REPLIES_TRACKED) {
 		seed_sessions(skel, p);
+		ret = open_pickup(skel, p->timeout[PICFW_TIMEOUT_PICKUP]);
+		if (ret) {
+			pr_warn("picfw attach: opening the pickup window failed: %s\n",
+				strerror(-ret));
+			goto fail;
+		}
+	}
 
 	lopts.flags = mode == XDP_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	link_fd = bpf_link_create(bpf_program__fd(xdp_prog), ifindex, BPF_XDP, &lopts);
@@ -644,8 +668,8 @@ int picfw_detach_gone(const char *entry)
 	int fd, lock, tries;
 
 	if (pin_entry_parse(entry, ifname, &netns) || !netns) {
-		pr_warn("picfw detach: '%s' is not IFACE:NETNS (a pin directory's name, as "
-			"'picfw status' lists it)\n", entry);
+		pr_warn("picfw detach: bad interface name: neither IFACE nor IFACE:NETNS (a pin "
+			"directory's name, as 'picfw status' lists it)\n");
 		return -EINVAL;
 	}
 	if (netns == netns_current())

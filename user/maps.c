@@ -524,6 +524,25 @@ int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_g
 	return 0;
 }
 
+int maps_open_pickup(const struct picfw_maps *m, uint32_t seconds)
+{
+	struct picfw_ctl ctl;
+	__u32 zero = 0;
+	uint64_t now;
+	int err;
+
+	err = maps_read_ctl(m, &ctl);
+	if (err)
+		return err;
+	now = flow_clock_ns();
+	if (seconds && !now)
+		return -errno;
+	ctl.pickup_until = seconds ? now + (uint64_t)seconds * 1000000000ULL : 0;
+	if (bpf_map_update_elem(m->fd[MAP_CTL], &zero, &ctl, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int percpu_sum(int fd, uint32_t key, struct picfw_counter *buf, int ncpu,
 		      struct picfw_counter *out)
 {

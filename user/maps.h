@@ -129,6 +129,11 @@ int maps_write_clean_generation(const struct picfw_maps *m, uint32_t gen,
  */
 int maps_activate(const struct picfw_maps *m, uint32_t gen, const struct picfw_gen_cfg *cfg);
 /*
+ * Open the pickup window (picfw_ctl's pickup_until): replies that an
+ * outbound row allows pick up their flows for seconds from now; 0 closes it.
+ */
+int maps_open_pickup(const struct picfw_maps *m, uint32_t seconds);
+/*
  * Wait until no CPU can still be running the program with a generation it
  * read before this call (an RCU grace period). 0 or a negative errno.
  */

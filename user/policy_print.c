@@ -32,6 +32,7 @@ const char *policy_timeout_name(unsigned t)
 		[PICFW_TIMEOUT_UDP] = "udp",
 		[PICFW_TIMEOUT_TCP] = "tcp",
 		[PICFW_TIMEOUT_TCP_TRANSITORY] = "tcp-transitory",
+		[PICFW_TIMEOUT_PICKUP] = "pickup",
 	};
 
 	return t < PICFW_TIMEOUTS ? names[t] : "?";

@@ -168,15 +168,15 @@ static long timeout_value(struct parser *ps, int ln, const struct tok *t, unsign
 	char qb[QUOTE_BUF];
 	long v = duration_parse(t->s, t->n);
 
-	(void)kind;
 	if (v < 0) {
 		perr(ps, ln, t->col, "bad duration '%s' (e.g. 60, 90s, 5m, 2h)",
 		     quote(qb, t->s, t->n));
 		return -1;
 	}
-	if (v < 1 || v > PICFW_MAX_TIMEOUT) {
-		perr(ps, ln, t->col, "timeout %ld s is out of range (1 s to %d s)", v,
-		     PICFW_MAX_TIMEOUT);
+	/* A pickup window may be none; a flow's timeout may not. */
+	if (v < (kind == PICFW_TIMEOUT_PICKUP ? 0 : 1) || v > PICFW_MAX_TIMEOUT) {
+		perr(ps, ln, t->col, "timeout %ld s is out of range (%d s to %d s)", v,
+		     kind == PICFW_TIMEOUT_PICKUP ? 0 : 1, PICFW_MAX_TIMEOUT);
 		return -1;
 	}
 	return v;
@@ -214,7 +214,7 @@ struct keyed_statement {
 };
 
 static const struct keyed_statement timeout_statement = {
-	"timeout", "kind", "timeout", "udp, tcp or tcp-transitory", PICFW_TIMEOUTS,
+	"timeout", "kind", "timeout", "udp, tcp, tcp-transitory or pickup", PICFW_TIMEOUTS,
 	policy_timeout_name, "duration", timeout_value,
 };
 
@@ -224,7 +224,7 @@ static const struct keyed_statement flows_statement = {
 };
 
 /*
- * timeout udp|tcp|tcp-transitory DURATION, flows tcp|udp N (the size of each
+ * timeout udp|tcp|tcp-transitory|pickup DURATION, flows tcp|udp N (the size of each
  * family's flow table of that transport): out[kind] and seen_line[kind] (which
  * guards repeats) of the kind named.
  */

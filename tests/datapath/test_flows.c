@@ -124,11 +124,15 @@ static void switch_policy(const char *text, const uint32_t *slots_in)
 	policy_free(&p);
 }
 
-/* Load text into the inactive generation, switch to it, and empty the flow tables. */
+/*
+ * Load text into the inactive generation, switch to it, empty the flow
+ * tables and close attach's pickup window (as after its time).
+ */
 static void load_policy(const char *text)
 {
 	switch_policy(text, NULL);
 	flows_empty(&env.maps);
+	assert_int_equal(maps_open_pickup(&env.maps, 0), 0);
 }
 
 static int build(const struct pkt_spec *spec, uint8_t *buf)
@@ -827,6 +831,59 @@ static void test_flows_pickup_from_non_syn(void **state)
 }
 
 /*
+ * Attach's pickup window: a reply that no flow passes but an outbound row
+ * allows (a session the Edge opened before attach, on a router that has no
+ * socket of it to seed) opens its flow and passes, counted on that row; not
+ * a SYN-ACK, a RST, a packet without ACK, a stranger's or a datagram (which
+ * could reach any socket of the Edge's). The window stays
+ * across an apply; after it, the flows stay and no new one is picked up.
+ */
+static void test_flows_pickup_window(void **state)
+{
+	struct pkt_spec ack_in = tcp(4, PARTNER4, EDGE4, 5061, 40080, TH_ACK | TH_PSH);
+	struct pkt_spec ack_in6 = tcp(6, PARTNER6, EDGE6, 5061, 40081, TH_ACK);
+	struct pkt_spec stun_in = udp(4, STRANGER4, EDGE4, 3478, 40082);
+	struct pkt_spec synack_in = tcp(4, PARTNER4, EDGE4, 5061, 40083, TH_SYN | TH_ACK);
+	struct pkt_spec rst_in = tcp(4, PARTNER4, EDGE4, 5061, 40083, TH_RST | TH_ACK);
+	struct pkt_spec no_ack_in = tcp(4, PARTNER4, EDGE4, 5061, 40083, TH_PSH);
+	struct pkt_spec stranger_in = tcp(4, STRANGER4, EDGE4, 5061, 40083, TH_ACK);
+	struct pkt_spec after_apply = tcp(4, PARTNER4, EDGE4, 5061, 40084, TH_ACK);
+	struct pkt_spec after_window = tcp(4, PARTNER4, EDGE4, 5061, 40085, TH_ACK);
+	struct timespec wait = { 1, 200 * 1000 * 1000 };
+	struct counters before, after;
+
+	(void)state;
+	load_policy(PIC_BODY);
+	DROP("closed", &ack_in, PICFW_R_NO_MATCH);
+	assert_int_equal(maps_open_pickup(&env.maps, 60), 0);
+	snapshot(&before);
+	PASS_ROW("ack_in", &ack_in, 1);
+	PASS_ROW("ack_in6", &ack_in6, 1);
+	DROP("stun_in", &stun_in, PICFW_R_NO_MATCH);
+	DROP("synack_in", &synack_in, PICFW_R_NO_MATCH);
+	DROP("rst_in", &rst_in, PICFW_R_NO_MATCH);
+	DROP("no_ack_in", &no_ack_in, PICFW_R_NO_MATCH);
+	DROP("stranger_in", &stranger_in, PICFW_R_NO_MATCH);
+	snapshot(&after);
+	assert_int_equal(after.flows - before.flows, 2);
+	assert_int_equal(event(&after, -1, PICFW_EV_FLOW_PICKED_UP) -
+				 event(&before, -1, PICFW_EV_FLOW_PICKED_UP),
+			 2);
+	/* The next reply goes through its flow: no new one. */
+	PASS_ROW("ack_in_again", &ack_in, 1);
+	assert_int_equal(flows_now(), after.flows);
+	/* An apply keeps the window. */
+	switch_policy(PIC_BODY, NULL);
+	PASS_ROW("after_apply", &after_apply, 1);
+	/* Past its time: nothing new is picked up; the flows stay. */
+	assert_int_equal(maps_open_pickup(&env.maps, 1), 0);
+	nanosleep(&wait, NULL);
+	DROP("after_window", &after_window, PICFW_R_NO_MATCH);
+	PASS_ROW("picked_up_flow_stays", &ack_in, 1);
+	PASS_ROW("picked_up_flow6_stays", &ack_in6, 1);
+}
+
+/*
  * The hint slot of an IPv6 flow's key, as hint_of() in bpf/picfw.bpf.c
  * hashes it: the XOR of the key's words, folded.
  */
@@ -1075,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_flows_short_timeout_kept_alive),
 		cmocka_unit_test(test_flows_reply_hints),
 		cmocka_unit_test(test_flows_pickup_from_non_syn),
+		cmocka_unit_test(test_flows_pickup_window),
 		cmocka_unit_test(test_flows_seeded_matched_on_first_reply),
 		cmocka_unit_test(test_flows_fragments_follow_the_first),
 		cmocka_unit_test(test_flows_unprotected_drop),

@@ -57,6 +57,8 @@ struct peer_opts {
 	bool fragment; /* --fragment: the kernel may fragment (no DF, IPv6 DONTFRAG 0) */
 	long gso;      /* --gso SEG: UDP_SEGMENT, each send split in SEG-byte datagrams */
 	int idle_ms;   /* --idle S: tcp-connect pauses half-way (or until SIGUSR1) */
+	bool push;     /* --push: tcp-listen talks first (tcp-connect's exchange) */
+	bool echo;     /* --echo: tcp-connect echoes what comes, until the peer closes */
 };
 
 static volatile sig_atomic_t resume_flag;
@@ -77,15 +79,20 @@ static void usage(FILE *f)
 		"\n"
 		"Commands (ADDR is IPv4 or IPv6):\n"
 		"  tcp-listen  ADDR PORT [--timeout S] [--count N]\n"
-		"      accept N connections (default 1), echo what each sends\n"
+		"              [--push [--bytes B] [--wait-for F]]\n"
+		"      accept N connections (default 1), echo what each sends; with\n"
+		"      --push, talk first: once F exists, send B bytes to each and read\n"
+		"      them back, as tcp-connect does (its --echo client echoes)\n"
 		"  tcp-connect ADDR PORT [--bind ADDR[,PORT]] [--bytes B] [--rate R]\n"
-		"              [--wait-for F] [--idle S] [--timeout S]\n"
+		"              [--wait-for F] [--idle S] [--echo] [--timeout S]\n"
 		"      connect, send B bytes (default %d), read them back; with --rate\n"
 		"      send at most R bytes per second (a steady stream). With --idle,\n"
 		"      once the first half is echoed print \"idle\" on stdout, send\n"
 		"      nothing for S seconds or until SIGUSR1, then the rest (--timeout\n"
 		"      bounds each half). With --wait-for F, stay idle once connected\n"
-		"      until file F exists (at most S), then exchange (within S again)\n"
+		"      until file F exists (at most S), then exchange (within S again).\n"
+		"      With --echo, send nothing: echo what the peer sends until it\n"
+		"      closes (a tcp-listen --push), within S of connecting\n"
 		"  udp-echo    ADDR PORT [--timeout S] [--count N] [--fragment]\n"
 		"      echo N datagrams (default 1) back to their sender\n"
 		"  udp-send    ADDR PORT [--bind ADDR[,PORT]] [--count N] [--size B]\n"
@@ -119,6 +126,8 @@ static void usage(FILE *f)
 		"  -F, --fragment    let the kernel fragment big datagrams\n"
 		"  -G, --gso SEG     UDP_SEGMENT size (udp-send)\n"
 		"  -I, --idle S      pause half-way (tcp-connect)\n"
+		"  -P, --push        the listener talks first (tcp-listen)\n"
+		"  -E, --echo        the client echoes, sends nothing of its own (tcp-connect)\n"
 		"  -r, --expect-reply\n"
 		"  -h, --help\n"
 		"\n"
@@ -391,6 +400,9 @@ static int serve_tcp_client(int fd, long long deadline, long *echoed)
 	}
 }
 
+static int wait_for_file(const char *path, long long deadline);
+static int tcp_exchange(int fd, const struct peer_opts *o);
+
 static int cmd_tcp_listen(const struct peer_opts *o)
 {
 	long long deadline = now_ms() + o->timeout_ms;
@@ -424,6 +436,21 @@ static int cmd_tcp_listen(const struct peer_opts *o)
 				continue;
 			fail("accept: %s", strerror(errno));
 			break;
+		}
+		if (o->push) {
+			/* --push: this side talks first, once F exists; the client echoes. */
+			if (set_nonblock(cfd) < 0 ||
+			    (o->wait_for && wait_for_file(o->wait_for, deadline))) {
+				fail("timed out waiting for %s", o->wait_for ? o->wait_for : "-");
+				close(cfd);
+				break;
+			}
+			err = tcp_exchange(cfd, o);
+			close(cfd);
+			if (err)
+				break;
+			served++;
+			continue;
 		}
 		err = serve_tcp_client(cfd, deadline, &echoed);
 		close(cfd);
@@ -526,7 +553,11 @@ static void tcp_idle(const struct peer_opts *o)
 		poll(NULL, 0, left_ms(until) < 20 ? left_ms(until) : 20);
 }
 
-static int cmd_tcp_connect(const struct peer_opts *o)
+/*
+ * On connected non-blocking fd: send o->bytes of the pattern and read them
+ * back within o->timeout_ms (--rate, --idle as tcp-connect says). 0 or 1.
+ */
+static int tcp_exchange(int fd, const struct peer_opts *o)
 {
 	static unsigned char out[PEER_BUF], in[PEER_BUF];
 	long long start = now_ms(), deadline = start + o->timeout_ms;
@@ -534,26 +565,8 @@ static int cmd_tcp_connect(const struct peer_opts *o)
 	/* --idle: the first half, then a pause, then the rest. */
 	long limit = o->idle_ms ? (o->bytes + 1) / 2 : o->bytes;
 	char buf[64];
-	int fd, err;
+	int err = 0;
 
-	fd = open_socket(o, SOCK_STREAM, false);
-	if (fd < 0)
-		return 1;
-	err = connect_bounded(fd, o, deadline);
-	if (err) {
-		fail("connect %s: %s", addr_str(&o->addr, buf, sizeof(buf)), why(err));
-		close(fd);
-		return 1;
-	}
-	if (o->wait_for) {
-		if (wait_for_file(o->wait_for, deadline)) {
-			fail("timed out waiting for %s", o->wait_for);
-			close(fd);
-			return 1;
-		}
-		start = now_ms();
-		deadline = start + o->timeout_ms;
-	}
 	/* Send and receive together so that a large --bytes cannot deadlock. */
 	while (got < o->bytes) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -621,7 +634,6 @@ static int cmd_tcp_connect(const struct peer_opts *o)
 				if (in[i] != pattern(got + i)) {
 					fail("%s: echo differs at byte %ld",
 					     addr_str(&o->addr, buf, sizeof(buf)), got + i);
-					close(fd);
 					return 1;
 				}
 			}
@@ -629,11 +641,47 @@ static int cmd_tcp_connect(const struct peer_opts *o)
 				got += n;
 		}
 	}
-	close(fd);
 	if (got < o->bytes) {
 		fail("%s: %s: sent %ld, got back %ld of %ld bytes",
 		     addr_str(&o->addr, buf, sizeof(buf)),
 		     err == -EPIPE ? "short (peer closed)" : why(err), sent, got, o->bytes);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_tcp_connect(const struct peer_opts *o)
+{
+	long long deadline = now_ms() + o->timeout_ms;
+	long echoed;
+	char buf[64];
+	int fd, err, ret;
+
+	fd = open_socket(o, SOCK_STREAM, false);
+	if (fd < 0)
+		return 1;
+	err = connect_bounded(fd, o, deadline);
+	if (err) {
+		fail("connect %s: %s", addr_str(&o->addr, buf, sizeof(buf)), why(err));
+		close(fd);
+		return 1;
+	}
+	if (o->wait_for && wait_for_file(o->wait_for, deadline)) {
+		fail("timed out waiting for %s", o->wait_for);
+		close(fd);
+		return 1;
+	}
+	if (!o->echo) {
+		ret = tcp_exchange(fd, o);
+		close(fd);
+		return ret;
+	}
+	/* --echo: the peer talks first; echo it until it closes. */
+	err = serve_tcp_client(fd, deadline, &echoed);
+	close(fd);
+	if (err || !echoed) {
+		fail("%s: %s after echoing %ld bytes", addr_str(&o->addr, buf, sizeof(buf)),
+		     err ? why(err) : "closed", echoed);
 		return 1;
 	}
 	return 0;
@@ -1050,6 +1098,8 @@ int main(int argc, char **argv)
 	    {"fragment", no_argument, NULL, 'F'},
 	    {"gso", required_argument, NULL, 'G'},
 	    {"idle", required_argument, NULL, 'I'},
+	    {"push", no_argument, NULL, 'P'},
+	    {"echo", no_argument, NULL, 'E'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -1078,7 +1128,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after ADDR PORT (getopt permutes). */
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:W:FG:I:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:c:b:s:B:rR:W:FG:I:PEh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (parse_timeout(optarg, &o.timeout_ms))
@@ -1119,6 +1169,12 @@ int main(int argc, char **argv)
 			if (parse_long(optarg, 4, PEER_MAX_DATAGRAM, &o.gso))
 				return bad_usage("bad --gso '%s' (4-65507)", optarg);
 			break;
+		case 'P':
+			o.push = true;
+			break;
+		case 'E':
+			o.echo = true;
+			break;
 		case 'I':
 			if (parse_timeout(optarg, &o.idle_ms))
 				return bad_usage("bad --idle '%s' (seconds, > 0)", optarg);
@@ -1141,15 +1197,21 @@ int main(int argc, char **argv)
 		return bad_usage("--bind is for clients; a server binds to ADDR PORT%s", "");
 	if (size_set && cmd->run != cmd_udp_send && cmd->run != cmd_udp_flood)
 		return bad_usage("--size is for udp-send and udp-flood%s", "");
-	if (bytes_set && cmd->run != cmd_tcp_connect)
-		return bad_usage("--bytes is for tcp-connect%s", "");
+	if (bytes_set && cmd->run != cmd_tcp_connect && !(cmd->run == cmd_tcp_listen && o.push))
+		return bad_usage("--bytes is for tcp-connect and tcp-listen --push%s", "");
 	if (o.expect_reply && cmd->run != cmd_udp_send)
 		return bad_usage("--expect-reply is for udp-send%s", "");
 	if (o.rate && cmd->run != cmd_udp_send && cmd->run != cmd_tcp_connect)
 		return bad_usage("--rate is for tcp-connect and udp-send%s", "");
-	if (o.wait_for && cmd->run != cmd_tcp_connect &&
+	if (o.push && cmd->run != cmd_tcp_listen)
+		return bad_usage("--push is for tcp-listen%s", "");
+	if (o.echo && (cmd->run != cmd_tcp_connect || o.rate || o.idle_ms || bytes_set))
+		return bad_usage("--echo is for tcp-connect, without --rate, --idle or --bytes%s",
+				 "");
+	if (o.wait_for && cmd->run != cmd_tcp_connect && !(cmd->run == cmd_tcp_listen && o.push) &&
 	    !(cmd->run == cmd_udp_send && o.expect_reply))
-		return bad_usage("--wait-for is for tcp-connect and udp-send --expect-reply%s", "");
+		return bad_usage("--wait-for is for tcp-connect, tcp-listen --push and udp-send "
+				 "--expect-reply%s", "");
 	if (o.fragment && cmd->run != cmd_udp_send && cmd->run != cmd_udp_echo &&
 	    cmd->run != cmd_udp_flood)
 		return bad_usage("--fragment is for udp-send, udp-echo and udp-flood%s", "");

@@ -16,7 +16,8 @@
 #   [pfr-edge] pfr-edge0               [pfr-h2] pfr-h2e0
 #     203.0.113.10 2001:db8:e::10        203.0.113.20 2001:db8:e::20 (not protected)
 #
-# Tests: the PIC exchanges; replies tracked from forwarded packets; large
+# Tests: sessions the Edge opened before attach, in which the partner talks
+# first (picked up in attach's window); the PIC exchanges; replies tracked from forwarded packets; large
 # TCP transfers (GRO/GSO superpackets forwarded); fragments; path MTU (the
 # router's DMZ side at 1280; a 1280-byte link beyond the Internet side, whose
 # ICMP comes in through picfw); the second DMZ host untouched.
@@ -294,6 +295,26 @@ else
 	exit 1
 fi
 
+# Sessions the Edge opened before attach in which only the partner talks after
+# it (to the Edge's ephemeral port, from 50500: the rtp-out row's ports). The
+# router has no socket of the Edge's to seed them from: their first reply picks
+# up its flow in attach's pickup window (`timeout pickup`), or they stall.
+PUSH_GO=$TMP/push-go
+bg "$NS_INET" "$PEER" tcp-listen "$P4" 50500 --push --bytes 100000 --wait-for "$PUSH_GO" \
+	--timeout 15
+PUSH_SRV4=$LAST_PID
+bg "$NS_INET" "$PEER" tcp-listen "$P6" 50500 --push --bytes 100000 --wait-for "$PUSH_GO" \
+	--timeout 15
+PUSH_SRV6=$LAST_PID
+wait_listen "$NS_INET" tcp 50500
+bg "$NS_EDGE" "$PEER" tcp-connect "$P4" 50500 --echo --timeout 15
+bg "$NS_EDGE" "$PEER" tcp-connect "$P6" 50500 --echo --timeout 15
+for ((i = 0; i < 40; i++)); do
+	[[ $(in_ns "$NS_EDGE" ss -Htn state established '( dport = :50500 )' | wc -l) -eq 2 ]] &&
+		break
+	sleep 0.05
+done
+
 pf attach "$IFACE" "$POLICY"
 rc=$?
 check attach_router_external "$rc" "picfw attach $IFACE (router namespace) exited $rc" "$(cat "$TMP/err")"
@@ -302,6 +323,20 @@ if in_ns "$NS_RTR" ip link show dev "$IFACE" | grep -q xdp; then
 	ok attach_xdp_on_external
 else
 	not_ok attach_xdp_on_external "no XDP on $IFACE"
+fi
+touch "$PUSH_GO"
+wait "$PUSH_SRV4"
+check session_before_attach_partner_talks_v4 "$?" "(the partner's 100 kB and its echo)"
+wait "$PUSH_SRV6"
+check session_before_attach_partner_talks_v6 "$?"
+if pf flows "$IFACE" --json; then
+	n=$(jq --arg p4 "$P4" --arg p6 "$P6" '[.flows[] | select(.origin == "picked-up" and
+		.remote_port == 50500 and (.remote == $p4 or .remote == $p6))] | length' "$TMP/out")
+	[[ $n == 2 ]]
+	check session_before_attach_picked_up "$?" "picked_up flows from 50500: $n (want 2)" \
+		"$(cat "$TMP/out")"
+else
+	not_ok session_before_attach_picked_up "$(cat "$TMP/err")"
 fi
 section_done setup
 

@@ -847,21 +847,26 @@ static void test_compile_timeouts_in_nanoseconds(void **state)
 	static const struct {
 		const char *tag;
 		const char *settings; /* put in front of the policy */
-		uint64_t want_s[PICFW_TIMEOUTS]; /* udp, tcp, tcp-transitory */
+		uint64_t want_s[PICFW_TIMEOUTS]; /* udp, tcp, tcp-transitory, pickup */
 	} cases[] = {
 		{ "defaults", "",
 		  { PICFW_DEFAULT_TIMEOUT_UDP, PICFW_DEFAULT_TIMEOUT_TCP,
-		    PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY } },
-		{ "maximum", "timeout udp 604800s\ntimeout tcp 168h\ntimeout tcp-transitory 10080m\n",
-		  { PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT } },
-		{ "shortest", "timeout udp 1\ntimeout tcp 1s\ntimeout tcp-transitory 1\n", { 1, 1, 1 } },
+		    PICFW_DEFAULT_TIMEOUT_TCP_TRANSITORY, PICFW_DEFAULT_TIMEOUT_PICKUP } },
+		{ "maximum",
+		  "timeout udp 604800s\ntimeout tcp 168h\ntimeout tcp-transitory 10080m\n"
+		  "timeout pickup 604800\n",
+		  { PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT, PICFW_MAX_TIMEOUT } },
+		/* A pickup window may be none. */
+		{ "shortest", "timeout udp 1\ntimeout tcp 1s\ntimeout tcp-transitory 1\ntimeout pickup 0\n",
+		  { 1, 1, 1, 0 } },
 		/* Just past 2^32 ns (4.29 s): the first value a 32-bit product gets wrong. */
-		{ "past-32-bits", "timeout udp 5\ntimeout tcp 4s\ntimeout tcp-transitory 5s\n",
-		  { 5, 4, 5 } },
+		{ "past-32-bits",
+		  "timeout udp 5\ntimeout tcp 4s\ntimeout tcp-transitory 5s\ntimeout pickup 5s\n",
+		  { 5, 4, 5, 5 } },
 	};
 	/* The defaults as written in the header, in nanoseconds, by hand. */
 	static const uint64_t default_ns[PICFW_TIMEOUTS] = {
-		60000000000ULL, 7200000000000ULL, 30000000000ULL
+		60000000000ULL, 7200000000000ULL, 30000000000ULL, 60000000000ULL
 	};
 	char text[512];
 	size_t i;

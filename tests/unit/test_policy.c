@@ -160,6 +160,7 @@ static const char pic_expected[] =
 	"timeout udp 60s\n"
 	"timeout tcp 7200s\n"
 	"timeout tcp-transitory 30s\n"
+	"timeout pickup 60s\n"
 	"flows tcp 65536\n"
 	"flows udp 65536\n"
 	"protect edge-access\n"
@@ -726,6 +727,7 @@ static void test_policy_print_inline_and_no_notes(void **state)
 			    "timeout udp 60s\n"
 			    "timeout tcp 7200s\n"
 			    "timeout tcp-transitory 30s\n"
+			    "timeout pickup 60s\n"
 			    "flows tcp 65536\n"
 			    "flows udp 65536\n"
 			    "protect e\n"
@@ -1454,7 +1456,7 @@ static const struct parse_error_case parse_errors[] = {
 	{ "icmp_twice", "icmp strict\nicmp permissive\n" BASE "a/b/TCP/1 any e\n",
 	  2, 1, "icmp given twice (first at line 1)" },
 	{ "timeout_unknown_kind", "timeout sctp 5\n" BASE "a/b/TCP/1 any e\n",
-	  1, 9, "unknown timeout 'sctp' (use udp, tcp or tcp-transitory)" },
+	  1, 9, "unknown timeout 'sctp' (use udp, tcp, tcp-transitory or pickup)" },
 	{ "timeout_missing_duration", "timeout udp\n" BASE "a/b/TCP/1 any e\n",
 	  1, 12, "missing duration after 'timeout udp'" },
 	{ "timeout_bad_duration", "timeout udp 5x\n" BASE "a/b/TCP/1 any e\n",
@@ -1463,6 +1465,8 @@ static const struct parse_error_case parse_errors[] = {
 	  1, 13, "timeout 0 s is out of range (1 s to 604800 s)" },
 	{ "timeout_above_maximum", "timeout tcp 169h\n" BASE "a/b/TCP/1 any e\n",
 	  1, 13, "timeout 608400 s is out of range (1 s to 604800 s)" },
+	{ "timeout_pickup_above_maximum", "timeout pickup 169h\n" BASE "a/b/TCP/1 any e\n",
+	  1, 16, "timeout 608400 s is out of range (0 s to 604800 s)" },
 	{ "timeout_unexpected", "timeout udp 5 6\n" BASE "a/b/TCP/1 any e\n",
 	  1, 15, "unexpected '6'" },
 	{ "timeout_twice", "timeout udp 5\ntimeout udp 6\n" BASE "a/b/TCP/1 any e\n",
