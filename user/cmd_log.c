@@ -105,7 +105,7 @@ int cmd_log(int argc, char **argv)
 	if (ret)
 		return cmd_fail("log", "reading the drop log of %s: %s", o.ifname, strerror(-ret));
 	if (arg.path)
-		pr_info("picfw log: %llu drops written to %s\n", (unsigned long long)written,
-			strcmp(arg.path, "-") ? arg.path : "stdout");
+		pr_info("picfw log: %llu drop%s written to %s\n", (unsigned long long)written,
+			written == 1 ? "" : "s", strcmp(arg.path, "-") ? arg.path : "stdout");
 	return EXIT_OK;
 }

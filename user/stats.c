@@ -211,8 +211,10 @@ void stats_print_json(FILE *f, const struct stats_snapshot *s)
 
 	fprintf(f, "{\"interface\":");
 	json_string(f, s->ifname);
-	fprintf(f, ",\"mode\":\"%s\",\"replies\":\"%s\",\"generation\":%llu,\"policy\":",
+	fprintf(f, ",\"mode\":\"%s\",\"replies\":\"%s\",\"unprotected\":\"%s\","
+		   "\"generation\":%llu,\"policy\":",
 		policy_mode_name(stats_mode(s)), policy_replies_name(active_cfg(s)->replies),
+		policy_unprotected_name(active_cfg(s)->unprotected),
 		(unsigned long long)s->meta.generation);
 	json_string(f, s->meta.policy_path);
 	fprintf(f, ",\"rows\":[");

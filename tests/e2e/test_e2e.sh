@@ -172,10 +172,11 @@ ROW_SIP_IN="access-sip-mtls-tcp-5061-in"
 if stats "$TMP/c0.json"; then
 	ok stats_json
 	if jq -e --arg i "$LAB_IFACE" '.interface == $i and (.rows | type == "array") and
-		(.reasons.no_match.packets | type == "number")' "$TMP/c0.json" >/dev/null; then
+		(.reasons.no_match.packets | type == "number") and .mode == "enforce" and
+		.replies == "tracked" and .unprotected == "pass"' "$TMP/c0.json" >/dev/null; then
 		ok stats_json_fields
 	else
-		not_ok stats_json_fields "stats --json lacks interface/rows/reasons.no_match"
+		not_ok stats_json_fields "stats --json lacks interface/rows/reasons.no_match/mode/replies/unprotected"
 		diag_file "$TMP/c0.json"
 	fi
 else
