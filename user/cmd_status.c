@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "bpffs.h"
+#include "clock.h"
 #include "cmd.h"
 #include "ifaddr.h"
 #include "ifname.h"
@@ -34,6 +35,19 @@ static void print_digest(const uint8_t *d, size_t n)
 
 	for (i = 0; i < n; i++)
 		printf("%02x", d[i]);
+}
+
+/* Attach's pickup window (picfw_ctl's pickup_until): open, for how long, or closed. */
+static void print_pickup(const struct picfw_ctl *ctl)
+{
+	uint64_t now = ctl->pickup_until ? flow_clock_ns() : 0;
+	int64_t left = (int64_t)(ctl->pickup_until - now);
+
+	if (ctl->pickup_until && now && left > 0)
+		printf("  pickup      open, %.0f s left (TCP replies of sessions open before "
+		       "attach pick up their flows)\n", (double)left / 1e9);
+	else
+		printf("  pickup      closed\n");
 }
 
 /*
@@ -117,6 +131,7 @@ static int show_one(const char *entry)
 	printf("  generation  %llu (slot %u)\n", (unsigned long long)meta.generation,
 	       ctl.active & 1);
 	printf("  attached    %s\n", attached);
+	print_pickup(&ctl);
 	printf("  unprotected %s (unprotected %s)\n", unprotected,
 	       policy_unprotected_name(ctl.gen[ctl.active & 1].unprotected));
 	printf("  digest      ");

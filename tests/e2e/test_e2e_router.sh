@@ -324,6 +324,9 @@ if in_ns "$NS_RTR" ip link show dev "$IFACE" | grep -q xdp; then
 else
 	not_ok attach_xdp_on_external "no XDP on $IFACE"
 fi
+pf status "$IFACE"
+grep -qE "^  pickup      open, [0-9]+ s left" "$TMP/out"
+check status_says_pickup_open "$?" "$(cat "$TMP/out")"
 touch "$PUSH_GO"
 wait "$PUSH_SRV4"
 check session_before_attach_partner_talks_v4 "$?" "(the partner's 100 kB and its echo)"
