@@ -186,6 +186,7 @@ enum picfw_event {
 	PICFW_EV_FLOW_EVICTIONS,   /* a new flow found the table full: LRU evicted one */
 	PICFW_EV_FLOW_EXPIRED,     /* a flow past its timeout was removed on sight */
 	PICFW_EV_FLOW_PICKED_UP,   /* created from a packet other than the Edge's SYN */
+	PICFW_EV_FLOW_SEEDED,      /* an established socket attach found (userspace's) */
 	PICFW_EVENTS,
 };
 

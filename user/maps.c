@@ -663,6 +663,29 @@ int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flo
 	return err ? err : maps_flow_sizes(m, sizes);
 }
 
+int maps_add_event(const struct picfw_maps *m, uint32_t table, uint32_t event, uint64_t n)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	uint32_t key = table * PICFW_EVENTS + event;
+	uint64_t *buf;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	if (table >= PICFW_FLOW_TABLES || event >= PICFW_EVENTS)
+		return -EINVAL;
+	buf = calloc((size_t)ncpu, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	/* CPU 0's counter; a program may add to it meanwhile: approximate, as maps_add_flow. */
+	if (bpf_map_lookup_elem(m->fd[MAP_EVENTS], &key, buf))
+		err = -errno;
+	buf[0] += n;
+	if (!err && bpf_map_update_elem(m->fd[MAP_EVENTS], &key, buf, BPF_ANY))
+		err = -errno;
+	free(buf);
+	return err;
+}
+
 int maps_flow_sizes(const struct picfw_maps *m, uint32_t *sizes)
 {
 	struct bpf_map_info info;

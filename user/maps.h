@@ -160,6 +160,8 @@ int maps_zero_row_counter(const struct picfw_maps *m, uint32_t slot);
  */
 int maps_read_events(const struct picfw_maps *m, uint64_t *events, uint64_t *flows,
 		     uint32_t *sizes);
+/* Add n to event (enum picfw_event) of flow table `table`, on CPU 0's counter. */
+int maps_add_event(const struct picfw_maps *m, uint32_t table, uint32_t event, uint64_t n);
 
 /* Each flow table's size (sizes[PICFW_FLOW_TABLES]), fixed when attach made it. */
 int maps_flow_sizes(const struct picfw_maps *m, uint32_t *sizes);

@@ -134,6 +134,8 @@ static int seed_one(const struct policy_conn *c, void *arg)
 	e.flow.tcp_state = c->transport == PICFW_UDP ? PICFW_TCP_NONE : PICFW_TCP_ESTABLISHED;
 	e.flow.origin = PICFW_ORIGIN_SEEDED;
 	ret = maps_add_flow(s->m, &e);
+	if (!ret)
+		maps_add_event(s->m, e.table, PICFW_EV_FLOW_SEEDED, 1);
 	if (!ret && c->transport == PICFW_UDP)
 		s->res->udp++;
 	else if (!ret)

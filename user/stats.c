@@ -26,6 +26,7 @@ const char *const event_names[PICFW_EVENTS] = {
 	[PICFW_EV_FLOW_EVICTIONS] = "evictions",
 	[PICFW_EV_FLOW_EXPIRED] = "expired",
 	[PICFW_EV_FLOW_PICKED_UP] = "picked_up",
+	[PICFW_EV_FLOW_SEEDED] = "seeded",
 };
 
 const char *const flow_table_names[PICFW_FLOW_TABLES] = {
@@ -163,15 +164,16 @@ void stats_print_table(FILE *f, const struct stats_snapshot *s)
 		fprintf(f, "%-14s  %-7s  %14llu  %16llu\n", reason_names[i], "audit",
 			(unsigned long long)c->packets, (unsigned long long)c->bytes);
 	}
-	fprintf(f, "\n%-10s  %10s  %10s  %12s  %12s  %12s  %12s\n", "FLOW TABLE", "FLOWS", "SIZE",
-		"CREATED", "PICKED UP", "EVICTIONS", "EXPIRED");
+	fprintf(f, "\n%-10s  %10s  %10s  %12s  %12s  %12s  %12s  %12s\n", "FLOW TABLE", "FLOWS",
+		"SIZE", "CREATED", "PICKED UP", "SEEDED", "EVICTIONS", "EXPIRED");
 	for (i = 0; i < PICFW_FLOW_TABLES; i++) {
 		const uint64_t *ev = &s->events[i * PICFW_EVENTS];
 
-		fprintf(f, "%-10s  %10llu  %10u  %12llu  %12llu  %12llu  %12llu\n",
+		fprintf(f, "%-10s  %10llu  %10u  %12llu  %12llu  %12llu  %12llu  %12llu\n",
 			flow_table_names[i], (unsigned long long)s->flows[i], s->flow_sizes[i],
 			(unsigned long long)ev[PICFW_EV_FLOW_CREATED],
 			(unsigned long long)ev[PICFW_EV_FLOW_PICKED_UP],
+			(unsigned long long)ev[PICFW_EV_FLOW_SEEDED],
 			(unsigned long long)ev[PICFW_EV_FLOW_EVICTIONS],
 			(unsigned long long)ev[PICFW_EV_FLOW_EXPIRED]);
 	}
@@ -429,7 +431,7 @@ static const struct prom_family {
 	{ "picfw_flow_table_fill_ratio", "gauge",
 	  "Flows in each flow table over its size (0 to 1; near 1 it evicts).", prom_flows, 2 },
 	{ "picfw_flow_events_total", "counter",
-	  "Flow table events: created, evictions, expired, picked_up.", prom_flow_events, 0 },
+	  "Flow table events: created, evictions, expired, picked_up, seeded.", prom_flow_events, 0 },
 	{ "picfw_policy_generation", "gauge", "Policies applied since attach.", prom_policy, 0 },
 	{ "picfw_policy_rows", "gauge", "Rows in the active policy.", prom_policy, 1 },
 	{ "picfw_audit_mode", "gauge", "1 when the active policy is in audit mode.", prom_policy,

@@ -140,6 +140,11 @@ if pf stats "$LAB_IFACE" --json; then
 	picked=$(jq -r '.flows.picked_up' "$TMP/out")
 	[[ $picked == 0 ]]
 	check replies_used_seeded_flows "$?" "flows picked up: $picked (want 0)"
+	# ... and the seeding is counted, per table.
+	seeded=$(jq -r '[.flows.seeded, .flows.tables.tcp4.seeded, .flows.tables.tcp6.seeded,
+		.flows.tables.udp4.seeded] | map(tostring) | join(" ")' "$TMP/out")
+	[[ $seeded == "3 1 1 1" ]]
+	check seeded_counted "$?" "flows seeded (total tcp4 tcp6 udp4): $seeded (want 3 1 1 1)"
 else
 	not_ok replies_used_seeded_flows "$(cat "$TMP/err")"
 fi
