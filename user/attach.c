@@ -599,6 +599,27 @@ fail:
 	return ret;
 }
 
+/*
+ * The end of a detach: picfw's pins in dir and dir itself, the policy copies
+ * of its key (dir's last component, "IFACE" or "IFACE:NETNS"), then the
+ * interface's lock (lock, -1 if none) released.
+ */
+static int remove_pins(const char *dir, int lock)
+{
+	const char *key = strrchr(dir, '/');
+	struct stat st;
+
+	unpin_all(dir);
+	policy_copy_remove_key(key ? key + 1 : dir);
+	if (lock >= 0)
+		close(lock);
+	if (!stat(dir, &st)) {
+		pr_warn("picfw detach: could not remove %s\n", dir);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
 int picfw_detach(const char *ifname)
 {
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
@@ -647,15 +668,7 @@ int picfw_detach(const char *ifname)
 			pr_warn("picfw: detaching the link on %s: %s\n", ifname, strerror(errno));
 		close(fd);
 	}
-	unpin_all(dir);
-	policy_copy_remove(ifname);
-	if (lock >= 0)
-		close(lock);
-	if (!stat(dir, &st)) {
-		pr_warn("picfw detach: could not remove %s\n", dir);
-		return -ENOTEMPTY;
-	}
-	return 0;
+	return remove_pins(dir, lock);
 }
 
 int picfw_detach_gone(const char *entry)
@@ -718,15 +731,7 @@ int picfw_detach_gone(const char *entry)
 	}
 	if (fd >= 0)
 		close(fd);
-	unpin_all(dir);
-	policy_copy_remove_key(entry);
-	if (lock >= 0)
-		close(lock);
-	if (!stat(dir, &st)) {
-		pr_warn("picfw detach: could not remove %s\n", dir);
-		return -ENOTEMPTY;
-	}
-	return 0;
+	return remove_pins(dir, lock);
 }
 
 int picfw_link_ifindex(const char *ifname)
