@@ -166,11 +166,11 @@ static const struct bench_packet packets[] = {
 /* clang-format off */
 static const struct bench_packet egress_packets[] = {
 	/* A packet of the connection the Edge opened (recorded first): found, followed. */
-	{ "egress-flow", TC_ACT_OK, 1, { TCP4(EDGE4, PARTNER4, 40000, 5061, TH_ACK) } },
+	{ "egress-flow", TC_ACT_UNSPEC, 1, { TCP4(EDGE4, PARTNER4, 40000, 5061, TH_ACK) } },
 	/* The Edge's data to a partner that connected to 5061: no flow, an inbound row answers. */
-	{ "egress-answer", TC_ACT_OK, 0, { TCP4(EDGE4, PARTNER4, 5061, 40000, TH_ACK) } },
+	{ "egress-answer", TC_ACT_UNSPEC, 0, { TCP4(EDGE4, PARTNER4, 5061, 40000, TH_ACK) } },
 	/* The Edge's STUN from 3478 to a client's 3478: the same, in UDP. */
-	{ "egress-answer-udp", TC_ACT_OK, 0, { UDP4(EDGE4, STRANGER4, 3478, 3478), .payload_len = 20 } },
+	{ "egress-answer-udp", TC_ACT_UNSPEC, 0, { UDP4(EDGE4, STRANGER4, 3478, 3478), .payload_len = 20 } },
 };
 /* clang-format on */
 
@@ -686,7 +686,7 @@ static int run_frame(const struct prog *p, int fd, const char *what, const void 
 
 static const char *tc_verdict_name(int v)
 {
-	return v == TC_ACT_OK ? "OK" : v == TC_ACT_SHOT ? "SHOT" : "OTHER";
+	return v == TC_ACT_OK ? "OK" : v == TC_ACT_SHOT ? "SHOT" : v == TC_ACT_UNSPEC ? "UNSPEC" : "OTHER";
 }
 
 static const char *verdict_name(int v)

@@ -1429,6 +1429,14 @@ int picfw_xdp_compact(struct xdp_md *ctx)
 	return xdp_verdict(ctx, 1);
 }
 
+/*
+ * The egress program's only verdict: no opinion (TC_ACT_UNSPEC), so that
+ * the next filter on the clsact qdisc runs (another tool's policer or
+ * monitor with a higher pref), or the default, pass. TC_ACT_OK would end
+ * the chain there and bypass them.
+ */
+#define TC_NEXT TC_ACT_UNSPEC
+
 /* Egress: record the flows the Edge opens under an outbound row. */
 SEC("tc")
 int picfw_tc_egress(struct __sk_buff *skb)
@@ -1448,11 +1456,11 @@ int picfw_tc_egress(struct __sk_buff *skb)
 
 	ctl = bpf_map_lookup_elem(&picfw_ctl, &zero);
 	if (!ctl)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	gen = ctl->active & 1; /* read once, bounded: see picfw_xdp */
 	cfg = &ctl->gen[gen];
 	if (cfg->replies != PICFW_REPLIES_TRACKED)
-		return TC_ACT_OK;
+		return TC_NEXT;
 
 	/*
 	 * Headers in the linear area: a locally built packet may have them in
@@ -1469,9 +1477,9 @@ int picfw_tc_egress(struct __sk_buff *skb)
 
 	if (parse_packet(&c, &pkt, &ip_end, NULL) != PKT_WHOLE ||
 	    (pkt.l4proto != IPPROTO_TCP && pkt.l4proto != IPPROTO_UDP))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (!is_protected(gen, cfg, pkt.family, pkt.saddr))
-		return TC_ACT_OK;
+		return TC_NEXT;
 
 	/*
 	 * To a port no outbound row names (the Edge's answers on the sessions
@@ -1480,7 +1488,7 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	 * not refreshed then, and its replies are dropped anyway.
 	 */
 	if (!outbound_port(gen, &pkt, 1))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	/*
 	 * A datagram that answers an inbound row (the A/V Edge's STUN and TURN
 	 * from 3478 to a client's 3478, every relayed packet): that row passes
@@ -1488,14 +1496,14 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	 * refresh, and no hash of the flow table.
 	 */
 	if (pkt.l4proto == IPPROTO_UDP && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
-		return TC_ACT_OK;
+		return TC_NEXT;
 
 	flow_key_of(&key, &pkt, 1);
 	now = flow_clock(cfg);
 	f = flow_lookup(&key);
 	if (f && !flow_expired(cfg, f, now)) {
 		flow_follow(cfg, f, &pkt, 1, now);
-		return TC_ACT_OK;
+		return TC_NEXT;
 	}
 
 	/*
@@ -1506,17 +1514,17 @@ int picfw_tc_egress(struct __sk_buff *skb)
 	 * the Edge's own opening.
 	 */
 	if (!flow_opens(&pkt, &state))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	if (state == PICFW_TCP_ESTABLISHED && edge_packet_row(gen, cfg, &pkt, 0) >= 0)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	row = outbound_row(gen, cfg, &pkt, 1);
 	if (row < 0)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	nf.created = now;
 	nf.last_seen = now;
 	nf.binding = picfw_flow_binding(cfg->epoch, row);
 	nf.tcp_state = state;
 	nf.origin = state == PICFW_TCP_ESTABLISHED ? PICFW_ORIGIN_PICKED_UP : PICFW_ORIGIN_OPENED;
 	flow_create(&key, &nf, pkt.l4proto, f != NULL);
-	return TC_ACT_OK;
+	return TC_NEXT;
 }

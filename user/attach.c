@@ -463,6 +463,23 @@ static int note_tc(struct picfw_bpf *skel, int attached, int created)
 	return ret;
 }
 
+/*
+ * A bridge device's own XDP sees only what the bridge sends up to the host,
+ * never the frames it bridges from port to port: in front of an Edge,
+ * picfw belongs on the bridge port that faces the Internet.
+ */
+static void warn_if_bridge(const char *ifname)
+{
+	char path[64 + IF_NAMESIZE];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", ifname);
+	if (!stat(path, &st))
+		pr_warn("picfw attach: warning: %s is a bridge: frames it forwards between its "
+			"ports never pass its XDP; attach to the port that faces the Internet\n",
+			ifname);
+}
+
 int picfw_attach(const char *ifname, const char *policy_path, const struct policy *p,
 		 const struct policy_image *img, enum picfw_xdp_mode mode)
 {
@@ -482,6 +499,7 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		pr_warn("picfw attach: no interface named '%s'\n", ifname);
 		return -ENODEV;
 	}
+	warn_if_bridge(ifname);
 	ret = bpffs_ensure("attach");
 	if (ret)
 		return ret;
@@ -546,6 +564,10 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		else if (ret == -EBUSY || ret == -EEXIST)
 			pr_warn("picfw attach: %s already has an XDP program; picfw does not "
 				"replace it\n", ifname);
+		else if (mode == XDP_ATTACH_NATIVE && ret == -ERANGE)
+			pr_warn("picfw attach: the driver of %s refused native XDP at this MTU "
+				"(%s); lower the MTU or try --mode generic\n", ifname,
+				strerror(-ret));
 		else
 			pr_warn("picfw attach: attaching XDP to %s failed: %s\n", ifname,
 				strerror(-ret));

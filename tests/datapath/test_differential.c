@@ -2782,7 +2782,7 @@ static const char *const egress_names[] = {"nothing", "refreshed", "opened", "pi
 
 /*
  * One frame the Edge sends through the TC egress program and the oracle's
- * model of it: the program passes it (TC_ACT_OK), moves no row or reason
+ * model of it: the program has no opinion (TC_ACT_UNSPEC), moves no row or reason
  * counter, and afterwards the frame's flow is in the program's table
  * exactly when it is in the oracle's; a flow it made names the oracle's
  * outbound row (in this policy epoch) and origin. 1 on a mismatch.
@@ -2816,7 +2816,7 @@ static int check_egress(const struct ref_policy *rp, const char *policy, const u
 		     strerror(-err));
 		return 1;
 	}
-	if (o.verdict != TC_ACT_OK || o.moved) {
+	if (o.verdict != TC_ACT_UNSPEC || o.moved) {
 		outcome_format(&o, got, sizeof(got));
 		bad = 1;
 	}
