@@ -884,40 +884,6 @@ static __always_inline void hint_make(struct picfw_reply_hint *h, const struct f
 }
 
 /*
- * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
- * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
- * Inline, on the hot path of replies: a call would cost a return thunk here.
- * A busy flow's replies are answered by this CPU's hint (no hash lookup).
- */
-static __always_inline __u32 flow_reply(const struct packet *pkt,
-					   const struct picfw_gen_cfg *cfg, __u32 gen,
-					   __u64 bytes)
-{
-	struct flow_key key = {};
-	struct picfw_reply_hint *h;
-	struct picfw_flow *f;
-	__u64 now;
-	int row;
-
-	flow_key_of(&key, pkt, 0);
-	/* A SYN, FIN or RST goes to the table, and leaves hints alone (they end in time). */
-	h = hint_may_carry(pkt) ? hint_of(&key) : NULL;
-	if (h && h->epoch == cfg->epoch && hint_is_for(h, &key) &&
-	    (__s64)(h->until - flow_clock(cfg)) > 0)
-		return count_row(gen, h->row, bytes);
-	f = flow_find(cfg, &key, &now);
-	if (!f)
-		return NO_SLOT;
-	row = flow_row(gen, cfg, f, pkt, 0);
-	if (row < 0)
-		return NO_SLOT;
-	flow_follow(cfg, f, pkt, 0, now);
-	if (h)
-		hint_make(h, &key, cfg, f, pkt, (__u32)row, now);
-	return count_row(gen, row, bytes);
-}
-
-/*
  * A new flow in its table, counted: in place of an expired one (the table's
  * count stays), or added, when a full table makes the LRU evict one.
  */
@@ -955,14 +921,14 @@ static __always_inline void flow_create(struct flow_key *k, const struct picfw_f
  * it (a router in front of the Edge) even if the Edge only receives. Such a
  * segment reaches only a connection the Edge's TCP already has (else it
  * answers RST); a datagram could reach any socket, so UDP is never picked
- * up here (the Edge's next datagram does it). Returns the slot, or NO_SLOT.
+ * up here (the Edge's next datagram does it). key: the reply's flow, which
+ * flow_reply() found in no table. Returns the slot, or NO_SLOT.
  */
-static __always_inline __u32 flow_pickup(const struct packet *pkt,
+static __always_inline __u32 flow_pickup(struct flow_key *key, const struct packet *pkt,
 					 const struct picfw_gen_cfg *cfg, __u32 gen,
 					 __u64 bytes, __u64 until)
 {
 	struct picfw_flow nf = {};
-	struct flow_key key = {};
 	__u64 now;
 	int row;
 
@@ -974,14 +940,48 @@ static __always_inline __u32 flow_pickup(const struct packet *pkt,
 	row = outbound_row(gen, cfg, pkt, 0);
 	if (row < 0)
 		return NO_SLOT;
-	flow_key_of(&key, pkt, 0);
 	nf.created = now;
 	nf.last_seen = now;
 	nf.binding = picfw_flow_binding(cfg->epoch, (__u32)row);
 	nf.tcp_state = PICFW_TCP_ESTABLISHED;
 	nf.origin = PICFW_ORIGIN_PICKED_UP;
-	flow_create(&key, &nf, pkt->l4proto, 0);
+	flow_create(key, &nf, pkt->l4proto, 0);
 	return count_row(gen, (__u32)row, bytes);
+}
+
+/*
+ * Ingress: a reply of a tracked flow that an outbound row allows now? Counts
+ * it on that row. Returns the counter slot, or NO_SLOT when it is no such reply.
+ * Inline, on the hot path of replies: a call would cost a return thunk here.
+ * A busy flow's replies are answered by this CPU's hint (no hash lookup).
+ * One with no flow may pick it up in attach's window (flow_pickup, same key).
+ */
+static __always_inline __u32 flow_reply(const struct packet *pkt,
+					   const struct picfw_gen_cfg *cfg, __u32 gen,
+					   __u64 bytes, __u64 pickup_until)
+{
+	struct flow_key key = {};
+	struct picfw_reply_hint *h;
+	struct picfw_flow *f;
+	__u64 now;
+	int row;
+
+	flow_key_of(&key, pkt, 0);
+	/* A SYN, FIN or RST goes to the table, and leaves hints alone (they end in time). */
+	h = hint_may_carry(pkt) ? hint_of(&key) : NULL;
+	if (h && h->epoch == cfg->epoch && hint_is_for(h, &key) &&
+	    (__s64)(h->until - flow_clock(cfg)) > 0)
+		return count_row(gen, h->row, bytes);
+	f = flow_find(cfg, &key, &now);
+	if (!f)
+		return flow_pickup(&key, pkt, cfg, gen, bytes, pickup_until);
+	row = flow_row(gen, cfg, f, pkt, 0);
+	if (row < 0)
+		return NO_SLOT;
+	flow_follow(cfg, f, pkt, 0, now);
+	if (h)
+		hint_make(h, &key, cfg, f, pkt, (__u32)row, now);
+	return count_row(gen, row, bytes);
 }
 
 /*
@@ -1331,9 +1331,7 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 	 * are made under those rows only): other packets skip the flow table's hash.
 	 */
 	if (!stateless && reply_like && outbound_port(gen, pkt, 0)) {
-		slot = flow_reply(pkt, cfg, gen, bytes);
-		if (slot == NO_SLOT)
-			slot = flow_pickup(pkt, cfg, gen, bytes, pickup_until);
+		slot = flow_reply(pkt, cfg, gen, bytes, pickup_until);
 		if (slot != NO_SLOT)
 			return pass_on_slot(pkt, cfg, slot);
 	}
