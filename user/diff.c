@@ -131,71 +131,70 @@ static char *settings_text(const struct policy *p)
 	return text;
 }
 
-/*
- * The value of setting key ("timeout udp", "protect") in settings text, as
- * a pointer into it and a length; NULL if the policy has no such line.
- */
-static const char *setting_value(const char *text, const char *key, size_t klen, size_t *vlen)
+/* The line's key (all but its last word) and value (that word): 0, or -1 if it has no blank. */
+static int setting_line(const char *line, const char **k, size_t *klen, const char **v,
+			size_t *vlen)
 {
-	const char *line, *end;
+	const char *end = strchr(line, '\n'), *sp;
 
-	for (line = text; *line; line = *end ? end + 1 : end) {
-		end = strchr(line, '\n');
-		if (!end)
-			end = line + strlen(line);
-		if ((size_t)(end - line) > klen && !strncmp(line, key, klen) && line[klen] == ' ' &&
-		    !memchr(line + klen + 1, ' ', (size_t)(end - line) - klen - 1)) {
-			*vlen = (size_t)(end - line) - klen - 1;
-			return line + klen + 1;
-		}
-	}
-	return NULL;
+	if (!end)
+		end = line + strlen(line);
+	for (sp = end; sp > line && sp[-1] != ' '; sp--)
+		;
+	if (sp == line)
+		return -1;
+	*k = line;
+	*klen = (size_t)(sp - 1 - line);
+	*v = sp;
+	*vlen = (size_t)(end - sp);
+	return 0;
+}
+
+static const char *next_line(const char *line)
+{
+	const char *end = strchr(line, '\n');
+
+	return end ? end + 1 : line + strlen(line);
 }
 
 /*
- * Each setting line whose value differs, "KEY: OLD -> NEW" (none: the
- * policy has no such line). Every line is KEY VALUE, the value one word.
+ * Each setting whose value differs, "KEY: OLD -> NEW". Both policies' lines
+ * come from one printer, in one order: a line of one with no line of the
+ * other at its place (protect, the last, can be missing) is against "none".
  */
 static unsigned settings_diff(FILE *f, const struct policy *old, const struct policy *new)
 {
 	char *to = settings_text(old), *tn = settings_text(new);
-	const char *texts[2] = { tn, to }, *line, *end, *sp, *vo, *vn;
+	const char *lo = to, *ln = tn, *ko, *kn, *vo, *vn;
+	size_t klo, kln, vlo, vln;
 	unsigned changed = 0;
-	size_t klen, lo, ln;
-	char key[64];
-	int side;
+	int ho, hn;
 
 	if (!to || !tn) {
 		fprintf(f, "settings: (out of memory)\n");
 		goto out;
 	}
-	/* The new policy's lines, then the old one's lines the new one lacks. */
-	for (side = 0; side < 2; side++)
-		for (line = texts[side]; *line; line = *end ? end + 1 : end) {
-			end = strchr(line, '\n');
-			if (!end)
-				end = line + strlen(line);
-			for (sp = end; sp > line && sp[-1] != ' '; sp--)
-				;
-			if (sp == line)
-				continue;
-			klen = (size_t)(sp - 1 - line);
-			if (klen >= sizeof(key))
-				continue;
-			memcpy(key, line, klen);
-			key[klen] = '\0';
-			vo = setting_value(to, key, klen, &lo);
-			vn = setting_value(tn, key, klen, &ln);
-			if (side == 1 && vn)
-				continue;
-			if (vo && vn && lo == ln && !memcmp(vo, vn, lo))
-				continue;
+	for (;;) {
+		ho = *lo && !setting_line(lo, &ko, &klo, &vo, &vlo);
+		hn = *ln && !setting_line(ln, &kn, &kln, &vn, &vln);
+		if (!ho && !hn)
+			break;
+		if (ho && hn && (klo != kln || memcmp(ko, kn, klo)))
+			hn = 0; /* not the same setting: the old one against none first */
+		if (!ho || !hn || vlo != vln || memcmp(vo, vn, vlo)) {
 			changed++;
-			fprintf(f, "%s: %.*s -> %.*s%s\n", key, vo ? (int)lo : 4, vo ? vo : "none",
-				vn ? (int)ln : 4, vn ? vn : "none",
-				!strncmp(key, "flows ", 6) ? " (at the next attach: a flow table's "
-							     "size is fixed when attach makes it)" : "");
+			fprintf(f, "%.*s: %.*s -> %.*s%s\n", (int)(ho ? klo : kln), ho ? ko : kn,
+				ho ? (int)vlo : 4, ho ? vo : "none", hn ? (int)vln : 4,
+				hn ? vn : "none",
+				!strncmp(ho ? ko : kn, "flows ", 6) ?
+					" (at the next attach: a flow table's size is fixed when "
+					"attach makes it)" : "");
 		}
+		if (ho)
+			lo = next_line(lo);
+		if (hn)
+			ln = next_line(ln);
+	}
 out:
 	free(to);
 	free(tn);

@@ -43,21 +43,32 @@ static const char *const new_text =
 	"new: A/X/TCP/8080 any edge\n"
 	"notes: A/X/UDP/10 any edge \"after\"\n";
 
+/* Parse old and new into *a and *b, and diff them: the counts, and the text in *out. */
+static struct policy_diff_counts diff_texts(const char *old, const char *new, struct policy *a,
+					    struct policy *b, char **out)
+{
+	struct policy_diff_counts c;
+	size_t len = 0;
+	FILE *f;
+
+	parse(a, old);
+	parse(b, new);
+	*out = NULL;
+	f = open_memstream(out, &len);
+	assert_non_null(f);
+	c = policy_diff(f, a, b);
+	fclose(f);
+	return c;
+}
+
 static void test_diff_rows_and_prefixes(void **state)
 {
 	struct policy_diff_counts c;
 	struct policy a, b;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *out;
 
 	(void)state;
-	parse(&a, old_text);
-	parse(&b, new_text);
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	c = policy_diff(f, &a, &b);
-	fclose(f);
+	c = diff_texts(old_text, new_text, &a, &b, &out);
 	assert_int_equal(c.added, 1);   /* new */
 	assert_int_equal(c.removed, 1); /* old */
 	assert_int_equal(c.changed, 2); /* 443's source, notes' notes */
@@ -118,17 +129,10 @@ static void test_diff_settings(void **state)
 					  "Access/SIP(TLS)/TCP/443 any edge\n";
 	struct policy_diff_counts c;
 	struct policy a, b;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *out;
 
 	(void)state;
-	parse(&a, a_text);
-	parse(&b, b_text);
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	c = policy_diff(f, &a, &b);
-	fclose(f);
+	c = diff_texts(a_text, b_text, &a, &b, &out);
 	assert_non_null(strstr(out, "mode: enforce -> audit\n"));
 	assert_non_null(strstr(out, "unprotected: drop -> pass\n"));
 	assert_non_null(strstr(out, "replies: tracked -> stateless\n"));
