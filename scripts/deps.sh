@@ -5,7 +5,7 @@
 # measures picfw against, gnuplot for the plot), `scripts/deps.sh kernel`
 # what only `make test-kernel` needs (qemu, and busybox for the guest). Idempotent and quick when
 # everything is there: only missing packages are installed, and apt-get
-# update runs only then.
+# update runs only then (`scripts/deps.sh update`, as CI runs it: always).
 set -eu
 
 PACKAGES=(
@@ -32,16 +32,38 @@ fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$status" = "install ok installed" ] || missing+=("$p")
+	# installed, or installed with a trigger left to another apt run in progress
+	case $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) in
+	"install ok installed" | "install ok triggers-pending" | "install ok triggers-awaited") ;;
+	*) missing+=("$p") ;;
+	esac
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# `scripts/deps.sh update` (CI) refreshes the package lists in any case.
+[ ${#missing[@]} -eq 0 ] && [ "${1:-}" != update ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: missing packages: ${missing[*]}; run as root (sudo make ...) to install them" >&2
 	exit 1
 fi
-echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# apt-get that waits up to 10 minutes for another apt or dpkg run's lock
+# (unattended-upgrades on a fresh machine) rather than fail on it.
+apt_get() {
+	local err
+	err=$(mktemp)
+	for _ in $(seq 60); do
+		if apt-get -o DPkg::Lock::Timeout=10 "$@" 2>"$err"; then
+			rm -f "$err"
+			return 0
+		fi
+		grep -q 'Could not get lock' "$err" || break
+		sleep 10
+	done
+	cat "$err" >&2
+	rm -f "$err"
+	return 1
+}
+apt_get update -qq
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps.sh: installing ${missing[*]}"
+apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
