@@ -505,7 +505,8 @@ int picfw_attach(const char *ifname, const char *policy_path, const struct polic
 		return ret;
 	if (mkdir(pin_root(), 0700) && errno != EEXIST) {
 		ret = -errno;
-		pr_warn("picfw attach: cannot create %s: %s\n", pin_root(), strerror(-ret));
+		pr_warn("picfw attach: cannot create %s: %s\n", pin_path_shown(pin_root()),
+			strerror(-ret));
 		return ret;
 	}
 	if (mkdir(dir, 0700)) {
@@ -636,7 +637,7 @@ static int remove_pins(const char *dir, int lock)
 	if (lock >= 0)
 		close(lock);
 	if (!stat(dir, &st)) {
-		pr_warn("picfw detach: could not remove %s\n", dir);
+		pr_warn("picfw detach: could not remove %s\n", pin_path_shown(dir));
 		return -ENOTEMPTY;
 	}
 	return 0;
@@ -659,7 +660,7 @@ int picfw_detach(const char *ifname)
 	}
 	if (!is_pin_dir(dir)) {
 		pr_warn("picfw detach: %s is not a picfw pin directory (no link or maps of picfw's "
-			"in it); nothing removed\n", dir);
+			"in it); nothing removed\n", pin_path_shown(dir));
 		return -ENOTDIR;
 	}
 	/* Wait for an apply in progress; the lock goes with the directory. */
@@ -711,12 +712,12 @@ int picfw_detach_gone(const char *entry)
 		return picfw_detach(ifname);
 	if (snprintf(dir, sizeof(dir), "%s/%s", pin_root(), entry) >= (int)sizeof(dir) ||
 	    lstat(dir, &st)) {
-		pr_warn("picfw detach: no pins of %s in %s\n", entry, pin_root());
+		pr_warn("picfw detach: no pins of %s in %s\n", entry, pin_path_shown(pin_root()));
 		return -ENOENT;
 	}
 	if (!is_pin_dir(dir)) {
 		pr_warn("picfw detach: %s is not a picfw pin directory (no link or maps of picfw's "
-			"in it); nothing removed\n", dir);
+			"in it); nothing removed\n", pin_path_shown(dir));
 		return -ENOTDIR;
 	}
 	if (netns_alive(netns)) {

@@ -70,6 +70,17 @@ int outer_mnt_pid(void)
 	return 0;
 }
 
+const char *pin_path_shown(const char *path)
+{
+	const char *p = path + 6;
+
+	if (strncmp(path, "/proc/", 6) || *p < '1' || *p > '9')
+		return path;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return strncmp(p, "/root/", 6) ? path : p + 5;
+}
+
 const char *pin_root(void)
 {
 	const char *env = getenv("PICFW_BPFFS");

@@ -44,6 +44,13 @@ int is_bpffs(const char *path);
 int outer_mnt_pid(void);
 
 /*
+ * A pin path as the administrator's shell names it: under `ip netns exec`
+ * pin_root() reaches the outer bpffs through /proc/PID/root, a path that
+ * means nothing once that process is gone; that prefix is left out.
+ */
+const char *pin_path_shown(const char *path);
+
+/*
  * Mount bpffs on /sys/fs/bpf (of the mount namespace outside `ip netns exec`)
  * when it is not there. 0, or a negative errno after "picfw VERB: why" through
  * the logging funnel.

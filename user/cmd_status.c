@@ -79,7 +79,8 @@ static int show_one(const char *entry)
 		snprintf(dir, sizeof(dir), "%s/%s", pin_root(), entry);
 		err = maps_open_pin_dir(dir, &m);
 		if (err)
-			return cmd_fail("status", "reading the pins in %s: %s", dir, strerror(-err));
+			return cmd_fail("status", "reading the pins in %s: %s", pin_path_shown(dir),
+					strerror(-err));
 	}
 	if (netns) {
 		netns_name(netns, ns, sizeof(ns));
@@ -124,7 +125,7 @@ static int show_one(const char *entry)
 		printf("DEFUNCT: the interface is gone or the link was detached "
 		       "(run 'picfw detach %s'%s)\n", ifname, here ? "" : " in its namespace");
 	if (netns)
-		printf("  pins        %s\n", dir);
+		printf("  pins        %s\n", pin_path_shown(dir));
 	printf("  policy      %s (applied %s)\n", meta.policy_path, applied);
 	printf("  rows        %u\n", meta.nrows);
 	printf("  mode        %s\n", policy_mode_name(ctl.gen[ctl.active & 1].mode));

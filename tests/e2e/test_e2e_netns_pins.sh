@@ -132,6 +132,14 @@ if grep -q "^$IFACE (network namespace $NS_B, this one): attached" <<<"$out" &&
 else
 	not_ok status_in_namespace "$out"
 fi
+# Under `ip netns exec` (a private /sys, the pins reached through
+# /proc/PID/root of the shell outside), the path is the one that shell names.
+out=$(timeout 20 ip netns exec "$NS_B" "$PICFW" status "$IFACE" 2>&1)
+if grep -q "^  pins        $PIN_ROOT/$IFACE:$INO_B\$" <<<"$out"; then
+	ok status_pins_path_under_ip_netns_exec
+else
+	not_ok status_pins_path_under_ip_netns_exec "$out"
+fi
 
 # 4. Each namespace's counters are its own: stats reads them.
 out_a=$(in_ns "$NS_A" "$PICFW" stats "$IFACE" --json 2>&1)
