@@ -55,10 +55,31 @@ const char *ifname_sanitise(const char *name, char buf[16])
 }
 
 /*
- * The network namespace names are relative to: pid 1's, the initial one. Where
- * pid 1 cannot be read (a sandbox, a container with a hidden init), that of
- * the outermost ancestor that can: the namespace the commands were started
- * from, the same for every command started there.
+ * Is pid's network namespace ours? 1 or 0, -1 when it cannot be told. By
+ * its nsfs file where we may read it (ptrace access: not under the units'
+ * capabilities, whose permitted set is no superset of pid 1's); else by a
+ * file of /proc/PID/net, which needs no such access: it is the namespace's
+ * own proc entry, one inode per namespace.
+ */
+static int netns_is_ours(int pid, const struct stat *self)
+{
+	char path[64];
+	struct stat st, mine;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (!stat(path, &st))
+		return st.st_ino == self->st_ino && st.st_dev == self->st_dev;
+	snprintf(path, sizeof(path), "/proc/%d/net/dev", pid);
+	if (stat(path, &st) || stat("/proc/self/net/dev", &mine))
+		return -1;
+	return st.st_ino == mine.st_ino && st.st_dev == mine.st_dev;
+}
+
+/*
+ * Where pid 1 cannot be seen at all (/proc mounted with hidepid, a sandbox):
+ * the namespace of the outermost ancestor whose nsfs file can be read, the
+ * namespace the commands were started from, the same for every command
+ * started there.
  */
 static int netns_reference(struct stat *ref)
 {
@@ -67,8 +88,6 @@ static int netns_reference(struct stat *ref)
 	struct stat st;
 	FILE *f;
 
-	if (!stat("/proc/1/ns/net", ref))
-		return 0;
 	for (depth = 0; depth < 64 && pid > 1; depth++) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 		if (!stat(path, &st)) {
@@ -90,16 +109,25 @@ static int netns_reference(struct stat *ref)
 	return found ? 0 : -1;
 }
 
+/*
+ * The network namespace names are relative to: pid 1's, the initial one
+ * (a container's own, inside it), told the same way by every command
+ * whatever its capabilities: an attach by root and the service's apply
+ * under its unit's capabilities name the same pins.
+ */
 unsigned long netns_current(void)
 {
 	struct stat self, ref;
+	int ours;
 
 	if (stat("/proc/self/ns/net", &self))
 		return 0;
-	/* No reference (no /proc): the initial namespace's names, as of old. */
-	if (netns_reference(&ref) || (self.st_ino == ref.st_ino && self.st_dev == ref.st_dev))
-		return 0;
-	return (unsigned long)self.st_ino;
+	ours = netns_is_ours(1, &self);
+	if (ours < 0)
+		/* No reference (no /proc): the initial namespace's names, as of old. */
+		ours = netns_reference(&ref) ||
+		       (self.st_ino == ref.st_ino && self.st_dev == ref.st_dev);
+	return ours ? 0 : (unsigned long)self.st_ino;
 }
 
 int ifname_key(const char *ifname, char *buf, size_t len)

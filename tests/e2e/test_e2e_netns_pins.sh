@@ -145,9 +145,29 @@ fi
 out_a=$(in_ns "$NS_A" "$PICFW" stats "$IFACE" --json 2>&1)
 check stats_each_namespace $? "$out_a"
 
+# Under the units' capabilities (no CAP_SYS_PTRACE: pid 1's namespace file
+# cannot be read), the pins are named as root names them: the service finds
+# its namespace's filter.
+CAPPED=(setpriv --bounding-set -all,+bpf,+net_admin,+perfmon --inh-caps -all)
+out=$(in_ns "$NS_B" "${CAPPED[@]}" "$PICFW" status "$IFACE" 2>&1)
+if grep -q "^$IFACE (network namespace $NS_B, this one): attached" <<<"$out"; then
+	ok capped_status_finds_its_filter
+else
+	not_ok capped_status_finds_its_filter "$out"
+fi
+
 # 5. Detach in a: b stays attached, with its pins and its program.
 out=$(in_ns "$NS_A" "$PICFW" detach "$IFACE" 2>&1)
 check detach_first $? "$out"
+# ... and an apply in a, with the units' capabilities, finds no filter there
+# (it once took the bare name, another namespace's, and rewrote that one).
+in_ns "$NS_A" "${CAPPED[@]}" "$PICFW" apply "$IFACE" "$TMP/edge.policy" >"$TMP/out" 2>&1
+rc=$?
+if [[ $rc -eq 1 ]] && grep -q "not attached" "$TMP/out" && [[ ! -e $PIN_ROOT/$IFACE ]]; then
+	ok capped_apply_elsewhere_refused
+else
+	not_ok capped_apply_elsewhere_refused "exit $rc" "$(cat "$TMP/out")"
+fi
 out=$("$PICFW" status 2>&1)
 if ! grep -q "^$IFACE (network namespace $NS_A)" <<<"$out" &&
 	grep -q "^$IFACE (network namespace $NS_B): attached" <<<"$out" &&
