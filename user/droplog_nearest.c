@@ -51,39 +51,6 @@ void droplog_nearest_free(struct droplog_nearest *dn)
 	drop_policy(dn);
 }
 
-/* Parse and compile the copy at path; 0 with *p and *digest, or -1 with why. */
-static int load_copy(const char *path, struct policy *p, uint64_t *digest, char *why, size_t len)
-{
-	struct policy_errors errs = { 0 };
-	struct policy_image img;
-	char err[256];
-	int fd, ret;
-
-	ret = run_dir_ensure(PICFW_RUN_DIR, 0, why, len);
-	if (ret)
-		return -1;
-	fd = policy_file_open(path, NULL, why, len);
-	if (fd < 0)
-		return -1;
-	ret = policy_load_fd(fd, path, p, &errs);
-	close(fd);
-	if (ret) {
-		snprintf(why, len, "%s does not parse (%s)", path,
-			 errs.n ? errs.v[0].msg : "no reason given");
-		policy_errors_free(&errs);
-		return -1;
-	}
-	policy_errors_free(&errs);
-	if (compile_policy(p, &img, err, sizeof(err))) {
-		snprintf(why, len, "%s does not compile: %s", path, err);
-		policy_free(p);
-		return -1;
-	}
-	*digest = image_digest(&img);
-	image_free(&img);
-	return 0;
-}
-
 /* Take the active generation's copy (see the top). 0, or -1 with why. */
 static int load(struct droplog_nearest *dn, char *why, size_t len)
 {
@@ -108,7 +75,7 @@ static int load(struct droplog_nearest *dn, char *why, size_t len)
 		snprintf(why, len, "no policy copy for %s", dn->ifname);
 		return -1;
 	}
-	if (load_copy(path, &p, &digest, why, len))
+	if (policy_copy_load(path, &p, &digest, why, len))
 		return -1;
 	if (memcmp(meta.digest, &digest, sizeof(digest))) {
 		snprintf(why, len, "%s is not the policy %s enforces (a copy left from an "

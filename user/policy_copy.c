@@ -8,6 +8,7 @@
  * and renamed into place, which replaces a planted symlink, never its target.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,9 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "ifname.h"
 #include "log.h"
 #include "policy_copy.h"
+#include "policy_file.h"
 
 int run_dir_ensure(const char *dir, int create, char *why, size_t len)
 {
@@ -74,15 +77,41 @@ int policy_copy_path(const char *ifname, uint32_t gen, char *buf, size_t len)
 	return copy_name(PICFW_RUN_DIR, ifname, gen, buf, len);
 }
 
+/*
+ * The temp files of key's generation gen in dir (".KEY.genN.XXXXXX") that a
+ * killed attach or apply left: under the interface's lock, as every writer
+ * of them runs, none is being written.
+ */
+static void remove_temps(const char *dir, const char *key, uint32_t gen)
+{
+	char prefix[IFNAME_KEY_LEN + 32];
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+
+	n = (size_t)snprintf(prefix, sizeof(prefix), ".%s.gen%u.", key, gen);
+	if (n >= sizeof(prefix))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, n) && strlen(de->d_name) == n + 6)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 int policy_copy_save_in(const char *dir, const char *ifname, uint32_t gen, const struct policy *p,
 			char *why, size_t len)
 {
-	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 16];
+	char path[PICFW_PATH_LEN], tmp[PICFW_PATH_LEN + 16], key[IFNAME_KEY_LEN];
 	long size;
 	FILE *f;
 	int fd, ret;
 
-	ret = copy_name(dir, ifname, gen, path, sizeof(path));
+	ret = ifname_key(ifname, key, sizeof(key));
+	if (!ret)
+		ret = copy_name_of_key(dir, key, gen, path, sizeof(path));
 	if (ret) {
 		snprintf(why, len, "bad interface name or path too long");
 		return ret;
@@ -90,7 +119,8 @@ int policy_copy_save_in(const char *dir, const char *ifname, uint32_t gen, const
 	ret = run_dir_ensure(dir, 1, why, len);
 	if (ret)
 		return ret;
-	snprintf(tmp, sizeof(tmp), "%s/.%s.gen%u.XXXXXX", dir, ifname, gen);
+	remove_temps(dir, key, gen);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.gen%u.XXXXXX", dir, key, gen);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
@@ -148,9 +178,11 @@ void policy_copy_remove_key(const char *key)
 	/* Nothing is removed through a directory that is not ours. */
 	if (run_dir_ensure(PICFW_RUN_DIR, 0, why, sizeof(why)))
 		return;
-	for (gen = 0; gen < PICFW_GENERATIONS; gen++)
+	for (gen = 0; gen < PICFW_GENERATIONS; gen++) {
 		if (!copy_name_of_key(PICFW_RUN_DIR, key, gen, path, sizeof(path)))
 			unlink(path);
+		remove_temps(PICFW_RUN_DIR, key, gen);
+	}
 }
 
 void policy_copy_remove(const char *ifname)
@@ -159,4 +191,36 @@ void policy_copy_remove(const char *ifname)
 
 	if (!ifname_key(ifname, key, sizeof(key)))
 		policy_copy_remove_key(key);
+}
+
+int policy_copy_load(const char *path, struct policy *p, uint64_t *digest, char *why, size_t len)
+{
+	struct policy_errors errs = { 0 };
+	struct policy_image img;
+	char err[256];
+	int fd, ret;
+
+	ret = run_dir_ensure(PICFW_RUN_DIR, 0, why, len);
+	if (ret)
+		return -1;
+	fd = policy_file_open(path, NULL, why, len);
+	if (fd < 0)
+		return -1;
+	ret = policy_load_fd(fd, path, p, &errs);
+	close(fd);
+	if (ret) {
+		snprintf(why, len, "%s does not parse (%s)", path,
+			 errs.n ? errs.v[0].msg : "no reason given");
+		policy_errors_free(&errs);
+		return -1;
+	}
+	policy_errors_free(&errs);
+	if (compile_policy(p, &img, err, sizeof(err))) {
+		snprintf(why, len, "%s does not compile: %s", path, err);
+		policy_free(p);
+		return -1;
+	}
+	*digest = image_digest(&img);
+	image_free(&img);
+	return 0;
 }

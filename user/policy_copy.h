@@ -35,6 +35,16 @@ int policy_copy_save_in(const char *dir, const char *ifname, uint32_t gen, const
 /* The same in PICFW_RUN_DIR; the reason of a failure goes through pr_warn. */
 int policy_copy_save(const char *ifname, uint32_t gen, const struct policy *p);
 void policy_copy_remove(const char *ifname);
+
+/*
+ * Parse and compile the copy at path (with the checks a policy file gets, in
+ * a PICFW_RUN_DIR of ours): 0 with *p and the digest of its image, which a
+ * caller compares with picfw_meta's to know it is the policy enforced (a
+ * copy left from an earlier apply, when writing a newer one failed, is
+ * not); or -1 with why.
+ */
+int policy_copy_load(const char *path, struct policy *p, uint64_t *digest, char *why,
+		     size_t len);
 /* The copies of key ("IFACE" or "IFACE:NETNS", ifname_key()): a pin directory's name. */
 void policy_copy_remove_key(const char *key);
 

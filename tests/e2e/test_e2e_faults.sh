@@ -161,6 +161,15 @@ else
 fi
 pf stats "$LAB_IFACE" --json
 check vanish_stats_readable "$?" "stats failed" "$(cat "$TMP/err")"
+# An apply there would enforce nowhere: refused, and the maps keep their policy.
+pf apply "$LAB_IFACE" "$POLICY"
+rc=$?
+if [[ $rc -eq 1 ]] && one_line_err && grep -q 'defunct: its interface is gone' "$TMP/err" &&
+	pf stats "$LAB_IFACE" --json && [[ $(jq -r .generation "$TMP/out") == 1 ]]; then
+	ok vanish_apply_refused
+else
+	not_ok vanish_apply_refused "exit $rc (want 1, one line)" "$(cat "$TMP/err" "$TMP/out")"
+fi
 pf detach "$LAB_IFACE"
 rc=$?
 if [[ $rc -eq 0 && ! -e $LAB_PIN_DIR ]]; then

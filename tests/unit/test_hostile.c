@@ -205,6 +205,54 @@ static void test_run_copy_planted_symlink(void **state)
 	policy_free(&p);
 }
 
+/*
+ * A killed attach or apply leaves its temp file: the next save of that
+ * interface's generation removes it (a symlink there as a name, its target
+ * untouched), and only it: another generation's, another name's and a name
+ * of another shape stay.
+ */
+static void test_run_copy_stale_temps(void **state)
+{
+	static const char *const stale = ".h13y.gen0.AbC123", *const planted = ".h13y.gen0.Sym456";
+	static const char *const kept[] = { ".h13y.gen1.XyZ789", ".h13yz.gen0.QwE456",
+					    ".h13y.gen0.Long1234", "h13y.gen0.NoDot1" };
+	char dir[128], target[128], path[192], why[512];
+	struct policy p;
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/run3", scratch);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(target, sizeof(target), "%s/canary3", scratch);
+	write_file(target, "canary\n");
+	snprintf(path, sizeof(path), "%s/%s", dir, stale);
+	write_file(path, "");
+	snprintf(path, sizeof(path), "%s/%s", dir, planted);
+	assert_int_equal(symlink(target, path), 0);
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kept[i]);
+		write_file(path, "");
+	}
+
+	parse_ok(&p, SMALL);
+	if (policy_copy_save_in(dir, "h13y", 0, &p, why, sizeof(why)))
+		fail_msg("run_copy_save: %s", why);
+	policy_free(&p);
+	snprintf(path, sizeof(path), "%s/%s", dir, stale);
+	assert_int_equal(lstat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/%s", dir, planted);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_file(target, "canary\n");
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kept[i]);
+		if (lstat(path, &st))
+			fail_msg("run_copy_stale_temps: %s was removed", kept[i]);
+	}
+	snprintf(path, sizeof(path), "%s/h13y.gen0.policy", dir);
+	assert_int_equal(lstat(path, &st), 0);
+}
+
 /* One diagnostic a policy must give: at LINE:COL, holding MSG; a warning or not. */
 struct diag_case {
 	const char *tag, *text;
@@ -441,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_policy_round_trip_within_limits),
 		cmocka_unit_test(test_run_dir_refused),
 		cmocka_unit_test(test_run_copy_planted_symlink),
+		cmocka_unit_test(test_run_copy_stale_temps),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
