@@ -538,6 +538,23 @@ if [[ $gen3 == "$gen1" && $pol3 == "$REAL_C" ]]; then
 else
 	not_ok dry_run_generation_unchanged "generation $gen1 -> $gen3, policy '$pol3'"
 fi
+# A copy that is not the policy enforced (an apply that could not save its
+# own leaves the older one) is refused, not diffed: here B's text stands in
+# the active generation's copy while C enforces.
+slot=$(pf status "$LAB_IFACE" && awk '$1 == "generation" { gsub(/\)/, "", $4); print $4 }' "$TMP/out")
+copy=$(compgen -G "$RUN_DIR/$LAB_IFACE*.gen$slot.policy" | head -1)
+if [[ -n $copy ]] && cp "$copy" "$TMP/copy.save" && cp "$POL_B" "$copy" && chmod 0600 "$copy"; then
+	pf apply "$LAB_IFACE" "$POL_B" --dry-run
+	rc=$?
+	cp "$TMP/copy.save" "$copy"
+	if [[ $rc -eq 1 ]] && one_line_err && grep -q "is not the policy $LAB_IFACE enforces" "$TMP/err"; then
+		ok dry_run_stale_copy_refused
+	else
+		not_ok dry_run_stale_copy_refused "exit $rc (want 1, one line)" "$(cat "$TMP/err" "$TMP/out")"
+	fi
+else
+	not_ok dry_run_stale_copy_refused "no copy of generation slot '$slot' in $RUN_DIR"
+fi
 judge
 if [[ $JUDGED == C ]]; then
 	ok dry_run_traffic_unchanged
