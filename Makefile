@@ -230,7 +230,9 @@ DOCDIR     ?= $(PREFIX)/share/doc/picfw
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPLDIR   ?= $(PREFIX)/share/bash-completion/completions
 UNITS      := picfw@.service picfw-exporter.service
-EXAMPLES   := $(wildcard etc/*.policy etc/*/*.policy)
+# Everything under etc/ but the units and the completion (installed above):
+# the policies, the pool's hosts, Ansible, CI and Prometheus files, monitoring.
+EXAMPLES   := $(shell find etc -type f ! -path 'etc/systemd/*' ! -path 'etc/bash-completion/*' | sort)
 install: $(BUILD)/picfw
 	install -D -m 0755 $(BUILD)/picfw $(DESTDIR)$(SBINDIR)/picfw
 	install -D -m 0644 doc/picfw.8 $(DESTDIR)$(MANDIR)/man8/picfw.8
@@ -242,7 +244,8 @@ install: $(BUILD)/picfw
 	done
 	install -D -m 0644 etc/bash-completion/picfw $(DESTDIR)$(COMPLDIR)/picfw
 	for f in $(EXAMPLES); do \
-		install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/$${f#etc/} || exit 1; \
+		install -D -m $$(test -x $$f && echo 0755 || echo 0644) $$f \
+			$(DESTDIR)$(DOCDIR)/examples/$${f#etc/} || exit 1; \
 	done
 
 uninstall:

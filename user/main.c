@@ -44,8 +44,9 @@ static const struct cmd cmds[] = {
 	  "protected set (unprotected).\n" },
 	{ "stats", cmd_stats, "IFACE [--json | --prometheus]", "print per-row and per-reason counters",
 	  "Packets and bytes per policy row (keyed by the row's stable name) and per\n"
-	  "reason (no_match, malformed, fragment, icmp_essential, non_ip, unprotected),\n"
-	  "plus would-drop counters of audit mode. Counters are summed over CPUs.\n" },
+	  "reason (no_match, malformed, fragment, icmp_essential, non_ip, unprotected,\n"
+	  "icmp_related, icmp_unrelated, local_scope), plus would-drop counters of audit\n"
+	  "mode. Counters are summed over CPUs.\n" },
 	{ "flows", cmd_flows, "IFACE [--json]", "list the flows the Edge opened, as tracked",
 	  "Flows recorded by the TC egress program under an outbound row, keyed as their\n"
 	  "replies arrive: transport, remote and local address and port, the row that\n"
@@ -62,7 +63,7 @@ static const struct cmd cmds[] = {
 	  "address), 16 KiB of request line and headers, 10 s idle, and 10 s for a\n"
 	  "whole request, accept to response sent, however slow the client. Stops on\n"
 	  "SIGTERM or SIGINT; stopping it never touches the filter.\n" },
-	{ "run", cmd_run, "IFACE POLICY [--detach-on-exit]",
+	{ "run", cmd_run, "IFACE POLICY [--mode native|generic] [--detach-on-exit]",
 	  "service: attach or adopt, then follow POLICY, its includes and IFACE",
 	  "Attaches POLICY to IFACE, or adopts the filter already attached (counters and\n"
 	  "flows kept), then applies POLICY again whenever it or a file it includes is\n"
@@ -108,8 +109,15 @@ static void usage_all(FILE *f)
 	fprintf(f, "Usage: picfw [-v] COMMAND [ARGS]\n\n"
 		   "XDP firewall for the Access interface of a Lync / Skype for Business Edge.\n\n"
 		   "Commands:\n");
-	for (i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-7s %-38s %s\n", cmds[i].name, cmds[i].args, cmds[i].summary);
+	for (i = 0; i < NCMDS; i++) {
+		/* A longer synopsis than the column: its summary on the next line. */
+		if (strlen(cmds[i].args) > 38)
+			fprintf(f, "  %-7s %s\n  %-7s %-38s %s\n", cmds[i].name, cmds[i].args, "",
+				"", cmds[i].summary);
+		else
+			fprintf(f, "  %-7s %-38s %s\n", cmds[i].name, cmds[i].args,
+				cmds[i].summary);
+	}
 	fprintf(f, "\nOptions: -h, --help   -v, --verbose (twice: libbpf debug)   --version\n"
 		   "IFACE: 1 to 15 bytes of printable ASCII, no '/', ':' or blank, not '.' or '..'.\n"
 		   "Exit status: 0 success, 1 failure (reason on stderr), 2 bad usage.\n"
@@ -147,9 +155,17 @@ int main(int argc, char **argv)
 	/* Options before the command. */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--version")) {
+			if (i + 1 < argc) {
+				pr_warn("picfw: --version takes nothing after it ('%s')\n",
+					argv[i + 1]);
+				return EXIT_USAGE;
+			}
 			printf("picfw %s (libbpf %s)\n", PICFW_VERSION, libbpf_version_string());
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			/* `picfw --help VERB` is `picfw help VERB`. */
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				return cmd_help(2, (char *[]){ "help", argv[i + 1], NULL });
 			usage_all(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {

@@ -30,7 +30,7 @@ fi
 text=$(MANWIDTH=200 man -l "$MAN" 2>/dev/null | col -b)
 
 # The commands, from `picfw help`: the lines after "Commands:" up to a blank one.
-mapfile -t cmds < <("$PICFW" help | sed -n '/^Commands:/,/^$/p' | awk 'NF && !/^Commands:/ {print $1}')
+mapfile -t cmds < <("$PICFW" help | sed -n '/^Commands:/,/^$/p' | awk '/^  [a-z]/ {print $1}')
 [[ ${#cmds[@]} -ge 8 ]]
 check help_lists_commands $? "${cmds[*]}"
 

@@ -31,6 +31,15 @@ for f in usr/sbin/picfw usr/share/man/man8/picfw.8 usr/share/man/man5/picfw.poli
 	[[ -s $D/$f ]]
 	check "installs_${f##*/}" $? "$D/$f is missing"
 done
+# Every shipped example (etc/ but the units and the completion), the pool's
+# hosts and the monitoring files included, its scripts still executable.
+missing=()
+while IFS= read -r f; do
+	[[ -s $D/usr/share/doc/picfw/examples/${f#etc/} ]] || missing+=("$f")
+	[[ ! -x $ROOT/$f || -x $D/usr/share/doc/picfw/examples/${f#etc/} ]] || missing+=("$f (mode)")
+done < <(cd "$ROOT" && find etc -type f ! -path 'etc/systemd/*' ! -path 'etc/bash-completion/*')
+[[ ${#missing[@]} -eq 0 ]]
+check installs_every_example $? "not installed: ${missing[*]}"
 [[ -x $D/usr/sbin/picfw ]] && "$D/usr/sbin/picfw" --version >/dev/null
 check binary_runs $?
 grep -q '^ExecStart=/usr/sbin/picfw run %i /etc/picfw/%i.policy$' "$D/usr/lib/systemd/system/picfw@.service"
