@@ -102,6 +102,8 @@ int cmd_log(int argc, char **argv)
 				holder, o.ifname);
 	if (ret == -EPIPE) /* the other end of a pipe is gone: done */
 		return EXIT_OK;
+	if (ret == -ECANCELED) /* the reason is on stderr already */
+		return EXIT_FAIL;
 	if (ret)
 		return cmd_fail("log", "reading the drop log of %s: %s", o.ifname, strerror(-ret));
 	if (arg.path)

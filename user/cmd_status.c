@@ -66,7 +66,7 @@ static int show_one(const char *entry)
 	struct picfw_meta meta;
 	struct picfw_ctl ctl;
 	struct picfw_maps m;
-	int fd, err, here;
+	int fd, err, here, live = 0;
 
 	if (pin_entry_parse(entry, ifname, &netns))
 		return cmd_fail("status", "%s is not a pin directory's name", entry);
@@ -119,11 +119,15 @@ static int show_one(const char *entry)
 		       "'picfw detach %s')\n", entry);
 	else if (info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex &&
 		 (!here || if_indextoname(info.xdp.ifindex, ifbuf)))
-		printf("attached, %s XDP, link id %u, program id %u\n",
-		       meta.xdp_mode ? "generic" : "native", info.id, info.prog_id);
+		live = 1;
 	else
 		printf("DEFUNCT: the interface is gone or the link was detached "
 		       "(run 'picfw detach %s'%s)\n", ifname, here ? "" : " in its namespace");
+	if (live)
+		printf("attached, %s XDP, link id %u, program id %u\n",
+		       meta.xdp_mode ? "generic" : "native", info.id, info.prog_id);
+	else /* it filters nothing: no window, no addresses of its own */
+		snprintf(unprotected, sizeof(unprotected), "- (the filter is on no interface)");
 	if (netns)
 		printf("  pins        %s\n", pin_path_shown(dir));
 	printf("  policy      %s (applied %s)\n", meta.policy_path, applied);
@@ -132,7 +136,8 @@ static int show_one(const char *entry)
 	printf("  generation  %llu (slot %u)\n", (unsigned long long)meta.generation,
 	       ctl.active & 1);
 	printf("  attached    %s\n", attached);
-	print_pickup(&ctl);
+	if (live)
+		print_pickup(&ctl);
 	printf("  unprotected %s (unprotected %s)\n", unprotected,
 	       policy_unprotected_name(ctl.gen[ctl.active & 1].unprotected));
 	printf("  digest      ");

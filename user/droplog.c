@@ -402,10 +402,11 @@ static int follow_open(struct follow *fw)
 	/* "-" is stdout to libpcap. */
 	fw->dumper = pcap_dump_open(fw->pcap, path);
 	if (!fw->dumper) {
-		pr_warn("picfw log: cannot write %s: %s\n", path, pcap_geterr(fw->pcap));
+		/* libpcap's message names the file: "PATH: No such file or directory". */
+		pr_warn("picfw log: cannot write %s\n", pcap_geterr(fw->pcap));
 		pcap_close(fw->pcap);
 		fw->pcap = NULL;
-		return -EIO;
+		return -ECANCELED; /* told: the caller adds nothing */
 	}
 	/* The pcap header goes out now: a reader of `-w -` sees a file at once. */
 	return pcap_dump_flush(fw->dumper) ? -EPIPE : 0;

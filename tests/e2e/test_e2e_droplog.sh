@@ -267,6 +267,15 @@ else
 	not_ok flood_capped "the reader did not take the lease" "$(cat "$TMP/flood.err")"
 fi
 
+# A file that cannot be written: one line, libpcap's reason with the path.
+pf log "$LAB_IFACE" -w "$TMP/no-such-dir/drops.pcap"
+rc=$?
+if [[ $rc -eq 1 ]] && one_line_err && grep -q "cannot write $TMP/no-such-dir/drops.pcap: No such file" "$TMP/err"; then
+	ok write_unwritable_one_line
+else
+	not_ok write_unwritable_one_line "exit $rc (want 1, one line)" "$(cat "$TMP/err")"
+fi
+
 # --- 4. two readers --------------------------------------------------------------------------------
 lab_bg edge timeout 20 "$PICFW" log "$LAB_IFACE" >/dev/null 2>"$TMP/first.err"
 pid=$LAB_LAST_PID
