@@ -361,7 +361,7 @@ static int parse_top(const char *file, const char *dir, const struct stat *st, c
 	 * given by mistake). Say so once, and quote nothing of it.
 	 */
 	if (!ps.oom && ps.nbad_lines && ps.nbad_lines >= ps.nstatements &&
-	    errs_count(errs) && !ps.nlong_lines) {
+	    errs_count(errs) && !ps.nlong_lines && !ps.nkeyword_lines) {
 		errs->n = 0;
 		errs_add(errs, 1, 1, "not a picfw policy: no line of it reads as a statement");
 	}

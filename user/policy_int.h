@@ -62,6 +62,7 @@ struct parser {
 	/* Statements seen, well formed or not. */
 	int nstatements, nrows_seen, nlong_lines;
 	int nbad_lines; /* lines with an error */
+	int nkeyword_lines; /* include lines, which make a file a policy even if they fail */
 	bool protect_seen;
 	char *protect_name; /* of the first well formed protect */
 	int protect_line, protect_col;

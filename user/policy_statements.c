@@ -344,8 +344,10 @@ void parse_line(struct parser *ps, int ln, const char *line, size_t n, size_t i)
 		parse_choice(ps, ln, line, n, i, "unprotected", "value",
 			     (const char *const[]){ "pass", "drop" }, &ps->p->unprotected,
 			     &ps->unprotected_line);
-	else if (tok_is(line + i, w - i, "include"))
+	else if (tok_is(line + i, w - i, "include")) {
+		ps->nkeyword_lines++; /* a file that only includes is a policy */
 		parse_include(ps, ln, line, n, i);
+	}
 	else if (tok_is(line + i, w - i, "flows"))
 		parse_keyed(ps, ln, line, n, i, &flows_statement, ps->p->flows, ps->flows_line);
 	else

@@ -234,6 +234,21 @@ static void test_policy_include_cycle(void **state)
 	assert_int_equal(errs.n, 1);
 	assert_non_null(strstr(errs.v[0].msg, "include cycle"));
 	policy_errors_free(&errs);
+
+	/* ... given itself: the cycle is named (a file of includes is a policy). */
+	main_path = dir_file(&d, "self.policy", "include self.policy\n");
+	assert_int_equal(policy_load(main_path, &p, &errs), -1);
+	{
+		size_t i;
+		int cycle = 0;
+
+		for (i = 0; i < errs.n; i++) {
+			assert_null(strstr(errs.v[i].msg, "not a picfw policy"));
+			cycle |= strstr(errs.v[i].msg, "include cycle") != NULL;
+		}
+		assert_true(cycle);
+	}
+	policy_errors_free(&errs);
 	dir_remove(&d);
 }
 
