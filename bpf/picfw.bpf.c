@@ -750,10 +750,22 @@ static __always_inline int outbound_port(__u32 gen, const struct packet *pkt, in
  */
 static __always_inline __u8 tcp_state_next(__u8 state, __u8 flags, int from_edge)
 {
-	if (flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
+	if (flags & TCP_FLAG_RST)
+		return PICFW_TCP_CLOSED;
+	/*
+	 * After an RST only the Edge's own packets tell that its connection
+	 * lives on (its TCP refused the RST as out of window): the remote's
+	 * never do.
+	 */
+	if (state == PICFW_TCP_CLOSED && !from_edge)
+		return PICFW_TCP_CLOSED;
+	if (flags & TCP_FLAG_FIN)
 		return PICFW_TCP_CLOSING;
 	if (from_edge && (flags & TCP_FLAG_SYN) && !(flags & TCP_FLAG_ACK))
 		return PICFW_TCP_SYN_SENT;
+	if (state == PICFW_TCP_CLOSED)
+		return (flags & TCP_FLAG_ACK) && !(flags & TCP_FLAG_SYN) ? PICFW_TCP_ESTABLISHED
+									   : PICFW_TCP_CLOSED;
 	if (!from_edge && state == PICFW_TCP_SYN_SENT && (flags & TCP_FLAG_ACK))
 		return PICFW_TCP_ESTABLISHED;
 	return state;
@@ -774,25 +786,31 @@ static __always_inline int flow_opens(const struct packet *pkt, __u8 *state)
 		return 1;
 	}
 	*state = tcp_state_next(PICFW_TCP_ESTABLISHED, flags, 1);
-	return *state != PICFW_TCP_CLOSING && !((flags & TCP_FLAG_SYN) && (flags & TCP_FLAG_ACK));
+	return *state < PICFW_TCP_CLOSING && !((flags & TCP_FLAG_SYN) && (flags & TCP_FLAG_ACK));
 }
 
 /*
  * A packet of flow f, the Edge's or the remote's: follow its TCP state, and
  * refresh last_seen at most every few seconds (no write per packet), and at
  * least every half timeout: with `timeout udp 1` a flow whose packets kept
- * coming still expired a second after its last refresh.
+ * coming still expired a second after its last refresh. After an RST
+ * nothing refreshes it but the Edge's own packets of a live connection
+ * (tcp_state_next): it ends a transitory timeout later however often the
+ * remote goes on sending (a stranger's ACKs to a flow picked up in attach's
+ * window, answered by the Edge's RSTs, kept it open for good).
  */
 static __always_inline void flow_follow(const struct picfw_gen_cfg *cfg, struct picfw_flow *f,
 					const struct packet *pkt, int from_edge, __u64 now)
 {
-	__u8 state = f->tcp_state;
+	__u8 was = f->tcp_state, state = was;
 	__u64 refresh;
 
 	if (pkt->l4proto == IPPROTO_TCP)
 		state = tcp_state_next(state, pkt->tcp_flags, from_edge);
-	if (state != f->tcp_state)
+	if (state != was)
 		f->tcp_state = state;
+	if (state == PICFW_TCP_CLOSED && was == PICFW_TCP_CLOSED)
+		return;
 	refresh = flow_timeout(cfg, state) / 2;
 	if (refresh > PICFW_FLOW_REFRESH_NS)
 		refresh = PICFW_FLOW_REFRESH_NS;
@@ -1298,8 +1316,13 @@ static __always_inline int verdict_transport(struct xdp_md *ctx, __u32 gen,
 					     __u64 pickup_until, int compact)
 {
 	int stateless = cfg->replies == PICFW_REPLIES_STATELESS;
-	/* A reply of TCP carries an ACK (the Edge sent the SYN); any datagram may be one. */
-	int reply_like = pkt->l4proto == IPPROTO_UDP || (pkt->tcp_flags & TCP_FLAG_ACK);
+	/*
+	 * A reply of TCP carries an ACK (the Edge sent the SYN), or is an RST:
+	 * one that answers a segment with ACK has none (RFC 9293), as the
+	 * remote's reset of an established connection does. Any datagram may be one.
+	 */
+	int reply_like = pkt->l4proto == IPPROTO_UDP ||
+			 (pkt->tcp_flags & (TCP_FLAG_ACK | TCP_FLAG_RST));
 	struct row_query q = { .gen = gen,
 			       .family = pkt->family,
 			       .transport = transport_of(pkt->l4proto),

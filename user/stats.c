@@ -472,6 +472,7 @@ static const char *const tcp_state_names[] = {
 	[PICFW_TCP_SYN_SENT] = "syn-sent",
 	[PICFW_TCP_ESTABLISHED] = "established",
 	[PICFW_TCP_CLOSING] = "closing",
+	[PICFW_TCP_CLOSED] = "closed",
 };
 
 static const char *const origin_names[] = {
@@ -542,7 +543,7 @@ static void flow_text(const struct flows_view *v, const struct flow_entry *e,
 	addr_text(e->family, e->remote, t->remote, sizeof(t->remote));
 	addr_text(e->family, e->local, t->local, sizeof(t->local));
 	t->row = flow_row_name(v, f);
-	t->state = f->tcp_state <= PICFW_TCP_CLOSING ? tcp_state_names[f->tcp_state] : "?";
+	t->state = f->tcp_state <= PICFW_TCP_CLOSED ? tcp_state_names[f->tcp_state] : "?";
 	t->origin = f->origin <= PICFW_ORIGIN_SEEDED ? origin_names[f->origin] : "?";
 	t->age = v->now > f->created ? (double)(v->now - f->created) / 1e9 : 0;
 	t->idle = v->now > f->last_seen ? (double)(v->now - f->last_seen) / 1e9 : 0;

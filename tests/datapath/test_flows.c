@@ -883,6 +883,78 @@ static void test_flows_pickup_window(void **state)
 	PASS_ROW("picked_up_flow6_stays", &ack_in6, 1);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000 * 1000 };
+
+	nanosleep(&t, NULL);
+}
+
+/*
+ * After an RST a flow ends a transitory timeout later: the remote's packets
+ * no longer refresh it, whoever keeps sending (a stranger's ACKs to a flow
+ * picked up in attach's window, each answered by the Edge's RST, kept it
+ * open for good); the Edge's own data after it (its TCP refused the RST as
+ * out of window) makes it established again. `timeout tcp-transitory 2`:
+ * last_seen is refreshed at most every second.
+ */
+static void test_flows_rst_ends_the_flow(void **state)
+{
+	struct pkt_spec syn = tcp(4, EDGE4, PARTNER4, 40090, 5061, TH_SYN);
+	struct pkt_spec synack = tcp(4, PARTNER4, EDGE4, 5061, 40090, TH_SYN | TH_ACK);
+	struct pkt_spec ack = tcp(4, PARTNER4, EDGE4, 5061, 40090, TH_ACK);
+	struct pkt_spec rst = tcp(4, PARTNER4, EDGE4, 5061, 40090, TH_RST | TH_ACK);
+	struct pkt_spec syn_b = tcp(4, EDGE4, PARTNER4, 40091, 5061, TH_SYN);
+	struct pkt_spec synack_b = tcp(4, PARTNER4, EDGE4, 5061, 40091, TH_SYN | TH_ACK);
+	struct pkt_spec rst_b = tcp(4, PARTNER4, EDGE4, 5061, 40091, TH_RST);
+	struct pkt_spec edge_data_b = tcp(4, EDGE4, PARTNER4, 40091, 5061, TH_ACK | TH_PSH);
+	struct pkt_spec ack_b = tcp(4, PARTNER4, EDGE4, 5061, 40091, TH_ACK);
+	struct pkt_spec probe = tcp(4, PARTNER4, EDGE4, 5061, 40092, TH_ACK);
+	struct pkt_spec edge_rst = tcp(4, EDGE4, PARTNER4, 40092, 5061, TH_RST);
+	char tag[32];
+	int i;
+
+	(void)state;
+	load_policy("timeout tcp-transitory 2\ntimeout tcp 30\n" PIC_BODY);
+	/* a: established, then the partner's RST; its ACKs go on, 0.6 s apart. */
+	egress(&syn);
+	PASS_ROW("a_synack", &synack, 1);
+	sleep_ms(1100);
+	PASS_ROW("a_established", &ack, 1);
+	PASS_ROW("a_rst", &rst, 1);
+	for (i = 0; i < 3; i++) {
+		sleep_ms(600);
+		snprintf(tag, sizeof(tag), "a_after_rst_%d", i);
+		PASS_ROW(tag, &ack, 1);
+	}
+	sleep_ms(700);
+	DROP("a_ended_2s_after_rst", &ack, PICFW_R_NO_MATCH);
+
+	/* b: the Edge sends data after the RST: its connection lives on. */
+	egress(&syn_b);
+	PASS_ROW("b_synack", &synack_b, 1);
+	PASS_ROW("b_rst", &rst_b, 1);
+	egress(&edge_data_b);
+	sleep_ms(2500);
+	PASS_ROW("b_established_again", &ack_b, 1);
+
+	/*
+	 * c: picked up in attach's window (1 s), answered by the Edge's RSTs,
+	 * probed on past the window's end.
+	 */
+	assert_int_equal(maps_open_pickup(&env.maps, 1), 0);
+	PASS_ROW("c_picked_up", &probe, 1);
+	egress(&edge_rst);
+	for (i = 0; i < 3; i++) {
+		sleep_ms(600);
+		snprintf(tag, sizeof(tag), "c_probe_%d", i);
+		PASS_ROW(tag, &probe, 1);
+		egress(&edge_rst);
+	}
+	sleep_ms(700);
+	DROP("c_ended_2s_after_rst", &probe, PICFW_R_NO_MATCH);
+}
+
 /*
  * The hint slot of an IPv6 flow's key, as hint_of() in bpf/picfw.bpf.c
  * hashes it: the XOR of the key's words, folded.
@@ -1133,6 +1205,7 @@ int main(void)
 		cmocka_unit_test(test_flows_reply_hints),
 		cmocka_unit_test(test_flows_pickup_from_non_syn),
 		cmocka_unit_test(test_flows_pickup_window),
+		cmocka_unit_test(test_flows_rst_ends_the_flow),
 		cmocka_unit_test(test_flows_seeded_matched_on_first_reply),
 		cmocka_unit_test(test_flows_fragments_follow_the_first),
 		cmocka_unit_test(test_flows_unprotected_drop),

@@ -68,8 +68,8 @@
  *        Destination, destination port in its ports;
  *      - an outbound row (Source the local side), only with
  *        `replies stateless`: same transport, source address in the row's
- *        Destination, source port in its ports, and for TCP the ACK flag
- *        set (stateless replies). With `replies tracked` (the default) a
+ *        Destination, source port in its ports, and for TCP the ACK or
+ *        the RST flag set (stateless replies). With `replies tracked` (the default) a
  *        reply passes only through the flow table (14).
  *     No row: drop, no_match.
  * 11. ICMP is ICMP (1) in IPv4 and ICMPv6 (58) in IPv6; the other pairing is
@@ -94,7 +94,7 @@
  * 13. Audit mode: every drop above passes instead, counted in the reason's
  *     would-drop slot (PICFW_REASONS + reason).
  * 14. Tracked replies (`replies tracked`), after the rows of 10 let a TCP
- *     or UDP packet by: when it is reply-like (UDP, or TCP with ACK), some
+ *     or UDP packet by: when it is reply-like (UDP, or TCP with ACK or RST), some
  *     outbound row of its transport names its source port, and the flow
  *     table holds the flow (the reply's source is the flow's remote
  *     address and port, its destination the Edge's), it passes when an
@@ -743,7 +743,7 @@ void ref_classify(const struct ref_policy *p, struct ref_state *st, const uint8_
 	/* 10, 14: TCP and UDP, row by row, then the flows. */
 	if (proto == P_TCP || proto == P_UDP) {
 		int stateless = p->replies == PICFW_REPLIES_STATELESS;
-		int reply_like = proto == P_UDP || (out->tcp_flags & TCP_ACK);
+		int reply_like = proto == P_UDP || (out->tcp_flags & (TCP_ACK | TCP_RST));
 		unsigned transport = transport_of(proto);
 		struct ref_flow key;
 
