@@ -203,7 +203,8 @@ static const struct dp_case cases[] = {
 	  { TCP4(PARTNER4, EDGE4, 5061, 40001, ACK | TH_PSH), .payload_len = 100 } },
 	{ "pic_v4_row1_reply_without_ack", POL_PIC, NO_MATCH,
 	  { TCP4(PARTNER4, EDGE4, 5061, 40001, SYN) } },
-	{ "pic_v4_row1_reply_rst_without_ack", POL_PIC, NO_MATCH,
+	/* A reset answering a segment with ACK has none (RFC 9293): a reply too. */
+	{ "pic_v4_row1_reply_rst_without_ack", POL_PIC, PASS_ROW(1),
 	  { TCP4(PARTNER4, EDGE4, 5061, 40001, TH_RST) } },
 	{ "pic_v4_row1_reply_wrong_sport", POL_PIC, NO_MATCH,
 	  { TCP4(PARTNER4, EDGE4, 5062, 40001, SYNACK) } },
