@@ -110,6 +110,14 @@ if command -v promtool >/dev/null; then
 else
 	skip prometheus_rules_sum_the_pool "promtool is not installed (Debian: prometheus)"
 fi
+# The scrape targets' port is the exporter's default (the port it tells in its help).
+port=$("$PICFW" exporter --help | grep -oE '127\.0\.0\.1:[0-9]+' | head -1 | cut -d: -f2)
+targets=$(grep -oE 'targets: *\[[^]]*\]' "$POOL/prometheus/prometheus.yml")
+if [[ -n $port && -n $targets ]] && ! grep -oE ':[0-9]+"' <<<"$targets" | grep -vq ":$port\""; then
+	ok prometheus_targets_exporter_port
+else
+	not_ok prometheus_targets_exporter_port "exporter port '$port', targets: $targets"
+fi
 if command -v ansible-playbook >/dev/null; then
 	out=$(cd "$POOL/ansible" && ansible-playbook -i inventory.example.ini --syntax-check \
 		picfw-pool.yml 2>&1)
