@@ -25,6 +25,12 @@
 #define BPFFS "/sys/fs/bpf"
 
 static char pin_root_buf[PICFW_PATH_LEN];
+/*
+ * The outer bpffs (see pin_root), held open: a /proc/PID/root path of the
+ * shell that ran `ip netns exec` dies with that shell, and a `picfw run`
+ * that outlives it lost its pins (every apply: "not attached").
+ */
+static int outer_fd = -1;
 
 int is_bpffs(const char *path)
 {
@@ -72,8 +78,17 @@ int outer_mnt_pid(void)
 
 const char *pin_path_shown(const char *path)
 {
+	static __thread char shown[PICFW_PATH_LEN + 64];
 	const char *p = path + 6;
 
+	if (!strncmp(path, "/proc/self/fd/", 14)) {
+		/* The held outer bpffs (pin_root): its mount point, outside. */
+		p = path + 14;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		snprintf(shown, sizeof(shown), "%s%s", BPFFS, p);
+		return shown;
+	}
 	if (strncmp(path, "/proc/", 6) || *p < '1' || *p > '9')
 		return path;
 	while (*p >= '0' && *p <= '9')
@@ -93,10 +108,15 @@ const char *pin_root(void)
 		snprintf(pin_root_buf, sizeof(pin_root_buf), "%s/picfw", env);
 		return pin_root_buf;
 	}
-	if (!is_bpffs(BPFFS) && (pid = outer_mnt_pid()) > 0) {
-		snprintf(outer, sizeof(outer), "/proc/%d/root%s", pid, BPFFS);
-		if (is_bpffs(outer)) {
-			snprintf(pin_root_buf, sizeof(pin_root_buf), "%s/picfw", outer);
+	if (!is_bpffs(BPFFS)) {
+		if (outer_fd < 0 && (pid = outer_mnt_pid()) > 0) {
+			snprintf(outer, sizeof(outer), "/proc/%d/root%s", pid, BPFFS);
+			if (is_bpffs(outer))
+				outer_fd = open(outer, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		}
+		if (outer_fd >= 0) {
+			snprintf(pin_root_buf, sizeof(pin_root_buf), "/proc/self/fd/%d/picfw",
+				 outer_fd);
 			return pin_root_buf;
 		}
 	}

@@ -45,8 +45,9 @@ int outer_mnt_pid(void);
 
 /*
  * A pin path as the administrator's shell names it: under `ip netns exec`
- * pin_root() reaches the outer bpffs through /proc/PID/root, a path that
- * means nothing once that process is gone; that prefix is left out.
+ * pin_root() reaches the outer bpffs through a descriptor it holds
+ * (/proc/self/fd/N) or /proc/PID/root, paths that mean nothing to anyone
+ * else; that prefix is named as the outer mount point, /sys/fs/bpf.
  */
 const char *pin_path_shown(const char *path);
 

@@ -53,9 +53,11 @@ PIN_ROOT=/sys/fs/bpf/picfw
 
 INO_A=
 INO_B=
+RUN_PID=
 cleanup()
 {
 	local ns ino
+	[[ -n $RUN_PID ]] && kill -TERM "$RUN_PID" 2>/dev/null && sleep 0.5
 	for ns in "$NS_A" "$NS_B"; do
 		if [[ -e /run/netns/$ns ]]; then
 			timeout 10 nsenter --net="/run/netns/$ns" -- "$PICFW" detach "$IFACE" \
@@ -155,6 +157,31 @@ if grep -q "^$IFACE (network namespace $NS_B, this one): attached" <<<"$out"; th
 else
 	not_ok capped_status_finds_its_filter "$out"
 fi
+
+# `picfw run` under `ip netns exec` from a shell that exits (a script, '&'
+# then logout): the pins stay reachable without that shell, so an edit of
+# the file after it is gone is applied.
+cp "$TMP/edge.policy" "$TMP/run.policy"
+# No timeout(1) around it: its parent would be the shell outside that stays;
+# the cleanup stops it (ip netns exec execs picfw: the pid is picfw's).
+bash -c "ip netns exec '$NS_B' '$PICFW' run '$IFACE' '$TMP/run.policy' \
+	>'$TMP/run.log' 2>&1 & echo \$! >'$TMP/run.pid'; sleep 1"
+RUN_PID=$(cat "$TMP/run.pid")
+sleep 1
+printf 'Access/HTTPS/TCP/8443  any  edge\n' >>"$TMP/run.policy"
+for _ in $(seq 30); do
+	grep -q "applied $TMP/run.policy.*7 rows\|applied $TMP/run.policy.*2 rows" "$TMP/run.log" && break
+	sleep 0.2
+done
+out=$(in_ns "$NS_B" "$PICFW" status "$IFACE" 2>&1)
+if grep -qE "^  rows +2$" <<<"$out" && grep -q "policy      $TMP/run.policy" <<<"$out"; then
+	ok run_outlives_its_shell
+else
+	not_ok run_outlives_its_shell "$out" "$(cat "$TMP/run.log")"
+fi
+kill -TERM "$RUN_PID" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+RUN_PID=
 
 # 5. Detach in a: b stays attached, with its pins and its program.
 out=$(in_ns "$NS_A" "$PICFW" detach "$IFACE" 2>&1)
