@@ -47,6 +47,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 flows_max[PICFW_TRANSPORTS] = { PICFW_DEFAULT_FLOWS_TCP,
 						     PICFW_DEFAULT_FLOWS_UDP };
 
+/*
+ * The build of this object (FNV-1a 64 of it, as attach writes it before
+ * load): `picfw status` tells a filter whose program another build of picfw
+ * attached, which keeps running after an upgrade until detach and attach.
+ * Read by nothing here.
+ */
+const volatile __u64 picfw_build = 0;
+
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04

@@ -24,10 +24,12 @@
 #include <linux/if_link.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "attach.h"
 #include "bpffs.h"
+#include "compile.h"
 #include "ifname.h"
 #include "log.h"
 #include "picfw.skel.h"
@@ -378,6 +380,7 @@ static int flow_tables_size(struct picfw_bpf *skel, const struct policy_image *i
 	}
 	skel->rodata->flows_max[PICFW_TCP] = img->flows[PICFW_TCP];
 	skel->rodata->flows_max[PICFW_UDP] = img->flows[PICFW_UDP];
+	skel->rodata->picfw_build = picfw_build_id() ^ test_hook_other_build();
 	return 0;
 }
 
@@ -755,6 +758,106 @@ int picfw_detach_gone(const char *entry)
 	if (fd >= 0)
 		close(fd);
 	return remove_pins(dir, lock);
+}
+
+uint64_t picfw_build_id(void)
+{
+	uint64_t h = FNV1A64_BASIS;
+	size_t sz = 0;
+	const void *elf = picfw_bpf__elf_bytes(&sz);
+
+	fnv1a64(&h, elf, sz);
+	return h;
+}
+
+/*
+ * picfw_build in the .rodata map of program prog_fd, found by its BTF (a
+ * build without it has no such variable): 0 with *build, 1 when there is
+ * none, a negative errno when it cannot be read.
+ */
+static int program_build(int prog_fd, uint64_t *build)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), ids[64], i, n;
+	int ret = 1;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	n = info.nr_map_ids < sizeof(ids) / sizeof(ids[0]) ? info.nr_map_ids
+							  : sizeof(ids) / sizeof(ids[0]);
+	for (i = 0; i < n && ret == 1; i++) {
+		struct bpf_map_info mi;
+		__u32 mlen = sizeof(mi), zero = 0;
+		const struct btf_var_secinfo *vs;
+		const struct btf_type *t;
+		struct btf *btf;
+		size_t nlen;
+		void *value;
+		int fd, v;
+
+		memset(&mi, 0, sizeof(mi));
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			return -errno;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) || !mi.btf_id ||
+		    (nlen = strlen(mi.name)) < 7 || strcmp(mi.name + nlen - 7, ".rodata")) {
+			close(fd);
+			continue;
+		}
+		btf = btf__load_from_kernel_by_id(mi.btf_id);
+		t = btf ? btf__type_by_id(btf, mi.btf_value_type_id) : NULL;
+		value = calloc(1, mi.value_size);
+		if (t && btf_is_datasec(t) && value && !bpf_map_lookup_elem(fd, &zero, value)) {
+			vs = btf_var_secinfos(t);
+			for (v = 0; v < btf_vlen(t); v++, vs++) {
+				const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+				if (var && !strcmp(btf__name_by_offset(btf, var->name_off),
+						   "picfw_build") &&
+				    vs->size == sizeof(*build) &&
+				    vs->offset + sizeof(*build) <= mi.value_size) {
+					memcpy(build, (char *)value + vs->offset, sizeof(*build));
+					ret = 0;
+				}
+			}
+		}
+		free(value);
+		btf__free(btf);
+		close(fd);
+	}
+	return ret;
+}
+
+int picfw_program_is_this_build(const char *ifname)
+{
+	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	uint64_t build = 0;
+	int fd, ret;
+
+	if (pin_dir(ifname, dir, sizeof(dir)))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (fd < 0)
+		return -errno;
+	ret = program_build(fd, &build);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	return !ret && build == picfw_build_id();
 }
 
 int picfw_link_ifindex(const char *ifname)

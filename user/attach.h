@@ -57,4 +57,15 @@ int picfw_detach_gone(const char *entry);
  */
 int picfw_link_ifindex(const char *ifname);
 
+/* This build's BPF object's identity: FNV-1a 64 of it (picfw_build in its .rodata). */
+uint64_t picfw_build_id(void);
+
+/*
+ * Does the program attached to ifname come from this build (its picfw_build
+ * is picfw_build_id())? 1 or 0 (another build: one that predates the
+ * variable too); a negative errno when it cannot be told (not attached, or
+ * not allowed to read the program's maps).
+ */
+int picfw_program_is_this_build(const char *ifname);
+
 #endif /* PICFW_ATTACH_H */

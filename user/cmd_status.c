@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include "attach.h"
 #include "bpffs.h"
 #include "clock.h"
 #include "cmd.h"
@@ -136,6 +137,16 @@ static int show_one(const char *entry)
 	printf("  generation  %llu (slot %u)\n", (unsigned long long)meta.generation,
 	       ctl.active & 1);
 	printf("  attached    %s\n", attached);
+	if (live && here) {
+		int same = picfw_program_is_this_build(ifname);
+
+		if (same == 1)
+			printf("  program     this build's\n");
+		else if (!same)
+			printf("  program     ANOTHER BUILD's: another picfw attached it, and its data "
+			       "path runs until 'picfw detach %s' and 'picfw attach' with this one\n",
+			       ifname);
+	}
 	if (live)
 		print_pickup(&ctl);
 	printf("  unprotected %s (unprotected %s)\n", unprotected,

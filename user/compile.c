@@ -55,7 +55,7 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 
 static uint64_t bits_hash(const struct picfw_bits *b)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = FNV1A64_BASIS;
 	size_t i;
 
 	for (i = 0; i < PICFW_ROW_WORDS; i++) {
@@ -918,7 +918,7 @@ int compile_plan_slots(const struct picfw_row_meta *old_rows, const uint32_t *ol
 	return 0;
 }
 
-static void fnv(uint64_t *h, const void *data, size_t len)
+void fnv1a64(uint64_t *h, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	size_t i;
@@ -931,19 +931,19 @@ static void fnv(uint64_t *h, const void *data, size_t len)
 
 uint64_t image_digest(const struct policy_image *img)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = FNV1A64_BASIS;
 
-	fnv(&h, &img->mode, sizeof(img->mode));
-	fnv(&h, &img->nrows, sizeof(img->nrows));
-	fnv(&h, &img->cfg, sizeof(img->cfg));
-	fnv(&h, img->rows, img->nrows * sizeof(*img->rows));
-	fnv(&h, img->src4, img->nsrc4 * sizeof(*img->src4));
-	fnv(&h, img->src6, img->nsrc6 * sizeof(*img->src6));
-	fnv(&h, img->prot4, img->nprot4 * sizeof(*img->prot4));
-	fnv(&h, img->prot6, img->nprot6 * sizeof(*img->prot6));
-	fnv(&h, img->ports, PICFW_TRANSPORTS * sizeof(*img->ports));
-	fnv(&h, img->classes, img->nclasses * sizeof(*img->classes));
-	fnv(&h, img->trie, img->ntrie * sizeof(*img->trie));
-	fnv(&h, img->tails, img->ntails * sizeof(*img->tails));
+	fnv1a64(&h, &img->mode, sizeof(img->mode));
+	fnv1a64(&h, &img->nrows, sizeof(img->nrows));
+	fnv1a64(&h, &img->cfg, sizeof(img->cfg));
+	fnv1a64(&h, img->rows, img->nrows * sizeof(*img->rows));
+	fnv1a64(&h, img->src4, img->nsrc4 * sizeof(*img->src4));
+	fnv1a64(&h, img->src6, img->nsrc6 * sizeof(*img->src6));
+	fnv1a64(&h, img->prot4, img->nprot4 * sizeof(*img->prot4));
+	fnv1a64(&h, img->prot6, img->nprot6 * sizeof(*img->prot6));
+	fnv1a64(&h, img->ports, PICFW_TRANSPORTS * sizeof(*img->ports));
+	fnv1a64(&h, img->classes, img->nclasses * sizeof(*img->classes));
+	fnv1a64(&h, img->trie, img->ntrie * sizeof(*img->trie));
+	fnv1a64(&h, img->tails, img->ntails * sizeof(*img->tails));
 	return h;
 }

@@ -88,6 +88,10 @@ int compile_plan_slots(const struct picfw_row_meta *old_rows, const uint32_t *ol
 		       uint32_t nold, const struct policy_image *img, uint32_t *slots,
 		       uint8_t *fresh);
 
+/* 64-bit FNV-1a: *h (from FNV1A64_BASIS) over len bytes more. */
+#define FNV1A64_BASIS 1469598103934665603ULL
+void fnv1a64(uint64_t *h, const void *data, size_t len);
+
 /* 64-bit FNV-1a digest of the compiled policy: equal images, equal digests. */
 uint64_t image_digest(const struct policy_image *img);
 

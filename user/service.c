@@ -388,6 +388,11 @@ static int start(struct service *s, int ifindex)
 	pr_info(
 	    "picfw run: adopting the filter attached to %s: generation %llu, %u rows, from %s\n",
 	    s->o->ifname, s->generation, s->rows, meta.policy_path);
+	if (!picfw_program_is_this_build(s->o->ifname))
+		pr_warn("picfw run: warning: the program on %s is another build's (another picfw "
+			"attached it): its data path runs until 'picfw detach %s' and an attach "
+			"with this one\n",
+			s->o->ifname, s->o->ifname);
 	if (load_policy_includes("run", s->path, &real, &p, &img, &inc)) {
 		record_refused_policy(s);
 		pr_warn(

@@ -38,7 +38,18 @@ static inline int test_hook_xdp_e2big(void)
 {
 	return getenv("PICFW_TEST_XDP_E2BIG") ? -E2BIG : 0;
 }
+
+/* PICFW_TEST_OTHER_BUILD set: attach marks its program as another build's. */
+static inline unsigned long long test_hook_other_build(void)
+{
+	return getenv("PICFW_TEST_OTHER_BUILD") ? 1 : 0;
+}
 #else
+static inline unsigned long long test_hook_other_build(void)
+{
+	return 0;
+}
+
 static inline int test_hook_xdp_e2big(void)
 {
 	return 0;

@@ -149,6 +149,25 @@ else
 	skip bpffs_read_only "cannot mount a read-only bpffs here"
 fi
 
+# --- another build's program: status tells it (an upgrade keeps the old one running) ---
+PICFW_TEST_OTHER_BUILD=1 pf attach "$LAB_IFACE" "$POLICY"
+check other_build_attach "$?" "attach failed" "$(cat "$TMP/err")"
+pf status "$LAB_IFACE"
+if grep -q "^  program     ANOTHER BUILD's.*picfw detach $LAB_IFACE" "$TMP/out"; then
+	ok other_build_status_tells
+else
+	not_ok other_build_status_tells "$(cat "$TMP/out" "$TMP/err")"
+fi
+pf detach "$LAB_IFACE"
+pf attach "$LAB_IFACE" "$POLICY"
+pf status "$LAB_IFACE"
+if grep -q "^  program     this build's$" "$TMP/out"; then
+	ok this_build_status_tells
+else
+	not_ok this_build_status_tells "$(cat "$TMP/out" "$TMP/err")"
+fi
+pf detach "$LAB_IFACE"
+
 # --- the interface deleted under the filter ---------------------------------------
 pf attach "$LAB_IFACE" "$POLICY"
 check vanish_attach "$?" "attach failed" "$(cat "$TMP/err")"
