@@ -831,26 +831,31 @@ static int program_build(int prog_fd, uint64_t *build)
 	return ret;
 }
 
-int picfw_program_is_this_build(const char *ifname)
+/* The info of ifname's pinned link: 0, or a negative errno (-ENOENT: not attached). */
+static int pinned_link_info(const char *ifname, struct bpf_link_info *info)
 {
 	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-	uint64_t build = 0;
+	__u32 len = sizeof(*info);
 	int fd, ret;
 
+	memset(info, 0, sizeof(*info));
 	if (pin_dir(ifname, dir, sizeof(dir)))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	memset(&info, 0, sizeof(info));
-	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	ret = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
 	close(fd);
-	if (ret)
-		return ret;
-	fd = bpf_prog_get_fd_by_id(info.prog_id);
+	return ret;
+}
+
+int picfw_prog_is_this_build(__u32 prog_id)
+{
+	uint64_t build = 0;
+	int fd, ret;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return -errno;
 	ret = program_build(fd, &build);
@@ -860,22 +865,19 @@ int picfw_program_is_this_build(const char *ifname)
 	return !ret && build == picfw_build_id();
 }
 
+int picfw_program_is_this_build(const char *ifname)
+{
+	struct bpf_link_info info;
+	int ret = pinned_link_info(ifname, &info);
+
+	return ret ? ret : picfw_prog_is_this_build(info.prog_id);
+}
+
 int picfw_link_ifindex(const char *ifname)
 {
-	char dir[PICFW_PATH_LEN], path[PICFW_PATH_LEN + 64];
 	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-	int fd, ret;
+	int ret = pinned_link_info(ifname, &info);
 
-	if (pin_dir(ifname, dir, sizeof(dir)))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s", dir, PICFW_PIN_LINK);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	memset(&info, 0, sizeof(info));
-	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	close(fd);
 	if (ret)
 		return ret;
 	return info.type == BPF_LINK_TYPE_XDP ? (int)info.xdp.ifindex : 0;

@@ -67,5 +67,7 @@ uint64_t picfw_build_id(void);
  * not allowed to read the program's maps).
  */
 int picfw_program_is_this_build(const char *ifname);
+/* The same for program prog_id (a link's, as `status` has read it already). */
+int picfw_prog_is_this_build(__u32 prog_id);
 
 #endif /* PICFW_ATTACH_H */

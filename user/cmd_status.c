@@ -138,7 +138,7 @@ static int show_one(const char *entry)
 	       ctl.active & 1);
 	printf("  attached    %s\n", attached);
 	if (live && here) {
-		int same = picfw_program_is_this_build(ifname);
+		int same = picfw_prog_is_this_build(info.prog_id);
 
 		if (same == 1)
 			printf("  program     this build's\n");
