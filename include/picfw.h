@@ -407,8 +407,9 @@ enum picfw_tcp_state {
 	PICFW_TCP_SYN_SENT,    /* the Edge's SYN, no answer yet: transitory timeout */
 	PICFW_TCP_ESTABLISHED, /* answered: tcp timeout */
 	PICFW_TCP_CLOSING,     /* FIN seen: transitory timeout */
-	PICFW_TCP_CLOSED,      /* RST seen: transitory timeout from it, never refreshed;
-				* only the Edge's SYN opens the flow again */
+	PICFW_TCP_CLOSED,      /* RST seen: transitory timeout, refreshed by nothing the
+				* remote sends; the Edge's SYN or its segments of a live
+				* connection open the flow again */
 };
 
 /* How a flow came to be in the table (shown by `picfw flows`). */
